@@ -1,0 +1,5 @@
+// CNGHTTP2: libnghttp2 (1.52 on Debian 12) for Swift.
+#ifndef C_NGHTTP2_SHIM_H
+#define C_NGHTTP2_SHIM_H
+#include <nghttp2/nghttp2.h>
+#endif
