@@ -26,6 +26,12 @@ public struct AccessRequest: Sendable, Hashable {
         self.attributes = attributes
     }
 
+    /// The path of a non-resource request, `nil` for a resource request.
+    public var nonResourcePath: String? {
+        if case .nonResource(let n) = attributes { return n.path }
+        return nil
+    }
+
     /// The verb of either attribute kind.
     public var verb: String {
         switch attributes {

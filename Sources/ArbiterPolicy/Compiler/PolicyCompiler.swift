@@ -1,0 +1,163 @@
+/// Compiles a ``PolicySet`` into a ``CompiledPolicy``.
+///
+/// Compilation never fails on semantics Kubernetes accepts: a binding to a missing role compiles
+/// (Kubernetes reports it at evaluation time, and so do we, in the reason). Load-time validation
+/// (``PolicyLoader``) has already refused what the Kubernetes API would refuse.
+public enum PolicyCompiler {
+    public static func compile(_ set: PolicySet) -> CompiledPolicy {
+        var state = RuleCompilerState()
+
+        // Roles: aggregate, then sort (ClusterRoles by name, Roles by namespace and name).
+        let roles = RoleAggregator.aggregate(set.roles).sorted(by: Self.roleOrder)
+        var roleRules: [Span] = []
+        var roleWildcards: [Span] = []
+        var roleIsIndexed: [Bool] = []
+        var resourceIndex: [UInt64: [Int32]] = [:]
+        var clusterRoleByName: [ByteString: Int32] = [:]
+        var roleByName: [ByteString: Int32] = [:]  // key: "namespace/name"
+        var rolePool: [Int32] = []  // rule indices, spans of roleRules point here (merged later)
+        for (roleIndex, role) in roles.enumerated() {
+            let ruleIDs = role.rules.map { state.compile($0) }
+            let span = Span(start: Int32(rolePool.count), count: Int32(ruleIDs.count))
+            rolePool += ruleIDs
+            roleRules.append(span)
+            let indexed = ruleIDs.count > CompiledPolicy.roleIndexThreshold
+            roleIsIndexed.append(indexed)
+            var wildcards: [Int32] = []
+            if indexed {
+                for (position, ruleID) in ruleIDs.enumerated() {
+                    let rule = state.rules[Int(ruleID)]
+                    if rule.isWildcardOnResources { wildcards.append(Int32(position)) }
+                    for i in 0..<Int(rule.resources.count) {
+                        let resource = state.pool[Int(rule.resources.start) + i]
+                        let key = UInt64(roleIndex) << 32 | UInt64(UInt32(bitPattern: resource))
+                        if resourceIndex[key]?.last != Int32(position) {
+                            resourceIndex[key, default: []].append(Int32(position))
+                        }
+                    }
+                }
+            }
+            roleWildcards.append(Span(start: Int32(rolePool.count), count: Int32(wildcards.count)))
+            rolePool += wildcards
+            switch role.kind {
+            case .clusterRole: clusterRoleByName[ByteString(role.name)] = Int32(roleIndex)
+            case .role: roleByName[ByteString(role.namespace + "/" + role.name)] = Int32(roleIndex)
+            }
+        }
+
+        // Bindings: sort, resolve roles, index subjects.
+        let bindings = set.bindings.sorted(by: Self.bindingOrder)
+        var bindingRoles: [Int32] = []
+        var clusterLists: [UInt64: [Int32]] = [:]
+        var namespaceLists: [UInt64: [Int32]] = [:]
+        for (bindingIndex, binding) in bindings.enumerated() {
+            let roleIndex: Int32? =
+                switch binding.roleRef.kind {
+                case .clusterRole: clusterRoleByName[ByteString(binding.roleRef.name)]
+                case .role: roleByName[ByteString(binding.namespace + "/" + binding.roleRef.name)]
+                }
+            bindingRoles.append(roleIndex ?? -1)
+            let namespaceID = binding.kind == .roleBinding ? state.symbols.intern(binding.namespace) : -1
+            for subject in binding.subjects {
+                let kind: UInt64
+                let name: String
+                switch subject.kind {
+                case .user:
+                    kind = CompiledPolicy.userKind
+                    name = subject.name
+                case .group:
+                    kind = CompiledPolicy.groupKind
+                    name = subject.name
+                case .serviceAccount:
+                    let namespace = subject.namespace.isEmpty ? binding.namespace : subject.namespace
+                    if namespace.isEmpty { continue }  // never matches (Kubernetes' appliesToUser)
+                    kind = CompiledPolicy.userKind
+                    name = ServiceAccountName.userName(namespace: namespace, name: subject.name)
+                }
+                let id = state.symbols.intern(name)
+                if binding.kind == .clusterRoleBinding {
+                    let key = CompiledPolicy.subjectKey(kind, id)
+                    if clusterLists[key]?.last != Int32(bindingIndex) { clusterLists[key, default: []].append(Int32(bindingIndex)) }
+                } else {
+                    let key = CompiledPolicy.namespacedKey(namespaceID, kind, id)
+                    if namespaceLists[key]?.last != Int32(bindingIndex) { namespaceLists[key, default: []].append(Int32(bindingIndex)) }
+                }
+            }
+        }
+
+        // AccessPolicies: sort by name, compile rules, index subjects.
+        let policies = set.accessPolicies.sorted { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }
+        var policyRules: [Span] = []
+        var exactLists: [UInt64: [Int32]] = [:]
+        var prefixLists: [UInt64: [Int32]] = [:]
+        var userLengths = Set<Int>()
+        var groupLengths = Set<Int>()
+        for (policyIndex, policy) in policies.enumerated() {
+            let ruleIDs = policy.rules.map { state.compile($0) }
+            policyRules.append(Span(start: Int32(rolePool.count), count: Int32(ruleIDs.count)))
+            rolePool += ruleIDs
+            for subject in policy.subjects {
+                let (kind, text, isPrefix) = Self.indexKey(for: subject)
+                let id = state.symbols.intern(text)
+                let key = CompiledPolicy.subjectKey(kind, id)
+                if isPrefix {
+                    if prefixLists[key]?.last != Int32(policyIndex) { prefixLists[key, default: []].append(Int32(policyIndex)) }
+                    if kind == CompiledPolicy.userKind { userLengths.insert(text.utf8.count) } else { groupLengths.insert(text.utf8.count) }
+                } else if exactLists[key]?.last != Int32(policyIndex) {
+                    exactLists[key, default: []].append(Int32(policyIndex))
+                }
+            }
+            if let namespaces = policy.namespaces {
+                for namespace in namespaces { _ = state.symbols.intern(namespace) }
+            }
+        }
+
+        // Role spans point into rolePool; move it behind the rule-id pool so one pool serves all.
+        let offset = Int32(state.pool.count)
+        var pool = state.pool
+        pool += rolePool
+        func shifted(_ spans: [Span]) -> [Span] { spans.map { Span(start: $0.start + offset, count: $0.count) } }
+
+        return CompiledPolicy(
+            symbols: state.symbols, pool: pool, rules: state.rules, roles: roles, roleRules: shifted(roleRules),
+            roleResourceIndex: KeyedLists(lists: resourceIndex), roleWildcardRules: shifted(roleWildcards),
+            roleIsIndexed: roleIsIndexed, bindings: bindings, bindingRoles: bindingRoles,
+            clusterSubjects: KeyedLists(lists: clusterLists), namespaceSubjects: KeyedLists(lists: namespaceLists),
+            accessPolicies: policies, policyRules: shifted(policyRules),
+            policyExactSubjects: KeyedLists(lists: exactLists), policyPrefixSubjects: KeyedLists(lists: prefixLists),
+            userPrefixLengths: userLengths.sorted(), groupPrefixLengths: groupLengths.sorted(), skipped: set.skipped)
+    }
+
+    /// Where an AccessPolicy subject is indexed: user-name space or group space, the exact name
+    /// or the literal prefix of a pattern. Candidates found by prefix are verified with
+    /// ``SubjectPattern/matches(user:groups:)``.
+    static func indexKey(for subject: SubjectPattern) -> (kind: UInt64, text: String, isPrefix: Bool) {
+        switch subject.kind {
+        case .user:
+            return (CompiledPolicy.userKind, String(Pattern.literal(subject.name)), Pattern.isPattern(subject.name))
+        case .group:
+            return (CompiledPolicy.groupKind, String(Pattern.literal(subject.name)), Pattern.isPattern(subject.name))
+        case .serviceAccount:
+            if Pattern.isPattern(subject.namespace) {
+                return (CompiledPolicy.userKind, ServiceAccountName.prefix + Pattern.literal(subject.namespace), true)
+            }
+            let base = ServiceAccountName.prefix + subject.namespace + ":"
+            if Pattern.isPattern(subject.name) {
+                return (CompiledPolicy.userKind, base + Pattern.literal(subject.name), true)
+            }
+            return (CompiledPolicy.userKind, base + subject.name, false)
+        }
+    }
+
+    static func roleOrder(_ a: Role, _ b: Role) -> Bool {
+        if a.kind != b.kind { return a.kind == .clusterRole }
+        if !a.namespace.bytesEqual(b.namespace) { return a.namespace.utf8.lexicographicallyPrecedes(b.namespace.utf8) }
+        return a.name.utf8.lexicographicallyPrecedes(b.name.utf8)
+    }
+
+    static func bindingOrder(_ a: Binding, _ b: Binding) -> Bool {
+        if a.kind != b.kind { return a.kind == .clusterRoleBinding }
+        if !a.namespace.bytesEqual(b.namespace) { return a.namespace.utf8.lexicographicallyPrecedes(b.namespace.utf8) }
+        return a.name.utf8.lexicographicallyPrecedes(b.name.utf8)
+    }
+}

@@ -1,0 +1,161 @@
+/// Interned byte strings: every distinct string of a policy gets a dense `Int32` id.
+///
+/// Lookups hash and compare UTF-8 bytes (never Swift's canonical equivalence), so `"K"` and the
+/// Kelvin sign stay different, as in Kubernetes. A string the policy never mentions has no id
+/// (`SymbolTable.missing`), which can only match wildcards. Open addressing, FNV-1a, power-of-two
+/// capacity at most half full; a lookup of a short string costs a few nanoseconds.
+struct SymbolTable: Sendable {
+    static let missing: Int32 = -1
+
+    /// All symbols' bytes, back to back.
+    private(set) var storage: [UInt8] = []
+    /// `offsets[i]..<offsets[i + 1]` are the bytes of symbol `i`.
+    private(set) var offsets: [Int32] = [0]
+    private(set) var hashes: [UInt64] = []
+    private var slots: [Int32] = Array(repeating: -1, count: 64)
+
+    var count: Int { offsets.count - 1 }
+
+    // MARK: - Hashing
+
+    @inline(__always)
+    static func hash(_ bytes: UnsafeRawBufferPointer, seed: UInt64 = 0xcbf2_9ce4_8422_2325) -> UInt64 {
+        var h = seed
+        for byte in bytes {
+            h = (h ^ UInt64(byte)) &* 0x0000_0100_0000_01b3
+        }
+        return h
+    }
+
+    @inline(__always)
+    static func mix(_ h: UInt64) -> UInt64 {
+        var x = h ^ (h >> 29)
+        x = x &* 0xbf58_476d_1ce4_e5b9
+        return x ^ (x >> 32)
+    }
+
+    // MARK: - Building
+
+    /// The id of `string`, adding it when new.
+    mutating func intern(_ string: String) -> Int32 {
+        var copy = string
+        return copy.withUTF8 { intern(UnsafeRawBufferPointer($0)) }
+    }
+
+    mutating func intern(_ bytes: UnsafeRawBufferPointer) -> Int32 {
+        let h = Self.hash(bytes)
+        let found = find(bytes, hash: h)
+        if found >= 0 { return found }
+        let id = Int32(count)
+        storage.append(contentsOf: bytes)
+        offsets.append(Int32(storage.count))
+        hashes.append(h)
+        if count * 2 > slots.count { grow() } else { insert(id, hash: h) }
+        return id
+    }
+
+    private mutating func insert(_ id: Int32, hash: UInt64) {
+        let mask = slots.count - 1
+        var i = Int(truncatingIfNeeded: Self.mix(hash)) & mask
+        while slots[i] >= 0 { i = (i + 1) & mask }
+        slots[i] = id
+    }
+
+    private mutating func grow() {
+        slots = Array(repeating: -1, count: slots.count * 2)
+        for id in 0..<count { insert(Int32(id), hash: hashes[id]) }
+    }
+
+    // MARK: - Lookup
+
+    @inline(__always)
+    private func find(_ bytes: UnsafeRawBufferPointer, hash: UInt64) -> Int32 {
+        slots.withUnsafeBufferPointer { slots in
+            storage.withUnsafeBytes { storage in
+                offsets.withUnsafeBufferPointer { offsets in
+                    let mask = slots.count - 1
+                    var i = Int(truncatingIfNeeded: Self.mix(hash)) & mask
+                    while true {
+                        let id = slots[i]
+                        if id < 0 { return Self.missing }
+                        let start = Int(offsets[Int(id)])
+                        let end = Int(offsets[Int(id) + 1])
+                        if end - start == bytes.count
+                            && (bytes.count == 0
+                                || memcmpEqual(storage.baseAddress! + start, bytes.baseAddress!, bytes.count))
+                        {
+                            return id
+                        }
+                        i = (i + 1) & mask
+                    }
+                }
+            }
+        }
+    }
+
+    /// The id of a byte string, or ``missing``.
+    @inline(__always)
+    func lookup(_ bytes: UnsafeRawBufferPointer) -> Int32 {
+        find(bytes, hash: Self.hash(bytes))
+    }
+
+    /// The id of a string, or ``missing``.
+    @inline(__always)
+    func lookup(_ string: String) -> Int32 {
+        if let id = string.utf8.withContiguousStorageIfAvailable({ lookup(UnsafeRawBufferPointer($0)) }) {
+            return id
+        }
+        var copy = string
+        return copy.withUTF8 { lookup(UnsafeRawBufferPointer($0)) }
+    }
+
+    /// The id of `first + "/" + second` without building that string (RBAC's combined
+    /// `resource/subresource`).
+    func lookupCombined(_ first: String, _ second: String) -> Int32 {
+        var a = first
+        var b = second
+        return a.withUTF8 { a in
+            b.withUTF8 { b in
+                let total = a.count + 1 + b.count
+                return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: total) { buffer in
+                    var i = 0
+                    for byte in a { buffer[i] = byte; i += 1 }
+                    buffer[i] = UInt8(ascii: "/")
+                    i += 1
+                    for byte in b { buffer[i] = byte; i += 1 }
+                    return lookup(UnsafeRawBufferPointer(buffer))
+                }
+            }
+        }
+    }
+
+    /// The bytes of a symbol.
+    @inline(__always)
+    func withBytes<R>(_ id: Int32, _ body: (UnsafeRawBufferPointer) -> R) -> R {
+        storage.withUnsafeBytes { storage in
+            let start = Int(offsets[Int(id)])
+            let end = Int(offsets[Int(id) + 1])
+            return body(UnsafeRawBufferPointer(rebasing: storage[start..<end]))
+        }
+    }
+
+    func string(_ id: Int32) -> String {
+        withBytes(id) { String(decoding: $0, as: UTF8.self) }
+    }
+}
+
+@inline(__always)
+func memcmpEqual(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, _ count: Int) -> Bool {
+    var i = 0
+    while i + 8 <= count {
+        if a.loadUnaligned(fromByteOffset: i, as: UInt64.self) != b.loadUnaligned(fromByteOffset: i, as: UInt64.self) {
+            return false
+        }
+        i += 8
+    }
+    while i < count {
+        if a.load(fromByteOffset: i, as: UInt8.self) != b.load(fromByteOffset: i, as: UInt8.self) { return false }
+        i += 1
+    }
+    return true
+}

@@ -1,0 +1,310 @@
+/// A request with every string resolved to a symbol id (``SymbolTable/missing`` when the policy
+/// never mentions it, which only wildcards can match).
+struct ResolvedRequest {
+    var isResource: Bool
+    var verb: Int32
+    var group: Int32
+    /// `resource` or `resource/subresource`.
+    var combined: Int32
+    var hasSubresource: Bool
+    var subresource: Int32
+    var name: Int32
+    /// Missing when the namespace is empty or unknown: no RoleBinding can apply then.
+    var namespace: Int32
+    /// Non-resource requests: the path's id.
+    var path: Int32
+}
+
+extension CompiledPolicy {
+    /// Decides one request.
+    ///
+    /// Precedence: a matching `Deny` AccessPolicy wins; otherwise an RBAC binding or an `Allow`
+    /// AccessPolicy allows; otherwise `defaultDecision` (no opinion unless the operator chose
+    /// deny). Ties are broken by the compiled order (bindings by kind, namespace and name), so the
+    /// answer and its reason never depend on file or object order.
+    public func authorize(_ request: AccessRequest, defaultDecision: Decision = .noOpinion) -> AuthorizationResult {
+        let resolved = resolve(request)
+        return withSubjectKeys(request) { keys in
+            if hasDenyPolicies, let (policy, position) = matchAccessPolicy(.deny, request, resolved, keys) {
+                let name = accessPolicies[policy].name
+                return AuthorizationResult(
+                    decision: .deny, reason: "AccessPolicy: denied by AccessPolicy \(goQuoted(name)) rule \(position)",
+                    source: .accessPolicy(name: name, ruleIndex: position))
+            }
+            if let (binding, position) = matchBinding(resolved, keys, path: request.nonResourcePath) {
+                return allowedByBinding(binding, rulePosition: position, request: request)
+            }
+            if hasAllowPolicies, let (policy, position) = matchAccessPolicy(.allow, request, resolved, keys) {
+                let accessPolicy = accessPolicies[policy]
+                let subject = accessPolicy.subjects.first { $0.matches(user: request.user, groups: request.groups) }
+                let to = subject.map { " to " + Self.describe($0) } ?? ""
+                return AuthorizationResult(
+                    decision: .allow,
+                    reason: "AccessPolicy: allowed by AccessPolicy \(goQuoted(accessPolicy.name)) rule \(position)\(to)",
+                    source: .accessPolicy(name: accessPolicy.name, ruleIndex: position))
+            }
+            let errors = missingRoleErrors(resolved, keys)
+            let reason = errors.isEmpty ? "" : "RBAC: " + Self.aggregate(errors)
+            if defaultDecision == .deny {
+                let denyReason = reason.isEmpty ? "no policy allows this request (default decision: Deny)" : reason
+                return AuthorizationResult(
+                    decision: .deny, reason: denyReason, evaluationError: errors.isEmpty ? nil : Self.aggregate(errors),
+                    source: .defaultDecision)
+            }
+            return AuthorizationResult(
+                decision: .noOpinion, reason: reason, evaluationError: errors.isEmpty ? nil : Self.aggregate(errors))
+        }
+    }
+
+    // MARK: - Resolution
+
+    @inline(__always)
+    func resolve(_ request: AccessRequest) -> ResolvedRequest {
+        switch request.attributes {
+        case .resource(let r):
+            let hasSub = !r.subresource.isEmpty
+            return ResolvedRequest(
+                isResource: true, verb: symbols.lookup(r.verb), group: symbols.lookup(r.group),
+                combined: hasSub ? symbols.lookupCombined(r.resource, r.subresource) : symbols.lookup(r.resource),
+                hasSubresource: hasSub, subresource: hasSub ? symbols.lookup(r.subresource) : SymbolTable.missing,
+                name: symbols.lookup(r.name),
+                namespace: r.namespace.isEmpty ? SymbolTable.missing : symbols.lookup(r.namespace),
+                path: SymbolTable.missing)
+        case .nonResource(let n):
+            return ResolvedRequest(
+                isResource: false, verb: symbols.lookup(n.verb), group: SymbolTable.missing,
+                combined: SymbolTable.missing, hasSubresource: false, subresource: SymbolTable.missing,
+                name: SymbolTable.missing, namespace: SymbolTable.missing, path: symbols.lookup(n.path))
+        }
+    }
+
+    /// Calls `body` with the subject keys of the requester: its user name, then each group, as
+    /// `(kind << 32 | id)`; names the policy never mentions are left out.
+    @inline(__always)
+    func withSubjectKeys<R>(_ request: AccessRequest, _ body: (UnsafeBufferPointer<UInt64>) -> R) -> R {
+        withUnsafeTemporaryAllocation(of: UInt64.self, capacity: request.groups.count + 1) { buffer in
+            var count = 0
+            let user = symbols.lookup(request.user)
+            if user != SymbolTable.missing {
+                buffer[count] = Self.subjectKey(Self.userKind, user)
+                count += 1
+            }
+            for group in request.groups {
+                let id = symbols.lookup(group)
+                if id != SymbolTable.missing {
+                    buffer[count] = Self.subjectKey(Self.groupKind, id)
+                    count += 1
+                }
+            }
+            return body(UnsafeBufferPointer(rebasing: buffer[0..<count]))
+        }
+    }
+
+    // MARK: - Rules
+
+    @inline(__always)
+    private func contains(_ span: Span, _ id: Int32, _ pool: UnsafeBufferPointer<Int32>) -> Bool {
+        var i = Int(span.start)
+        let end = i + Int(span.count)
+        while i < end {
+            if pool[i] == id { return true }
+            i += 1
+        }
+        return false
+    }
+
+    /// Kubernetes' `RuleAllows` on a compiled rule.
+    @inline(__always)
+    func ruleAllows(_ ruleID: Int32, _ request: ResolvedRequest, _ pool: UnsafeBufferPointer<Int32>) -> Bool {
+        let rule = rules[Int(ruleID)]
+        if !rule.flags.contains(.allVerbs) && !contains(rule.verbs, request.verb, pool) { return false }
+        if request.isResource {
+            if !rule.flags.contains(.allGroups) && !contains(rule.groups, request.group, pool) { return false }
+            if !rule.flags.contains(.allResources) && !contains(rule.resources, request.combined, pool) {
+                guard request.hasSubresource && contains(rule.starSubresources, request.subresource, pool) else {
+                    return false
+                }
+            }
+            return rule.names.count == 0 || contains(rule.names, request.name, pool)
+        }
+        if rule.flags.contains(.allURLs) || contains(rule.urls, request.path, pool) { return true }
+        return false
+    }
+
+    /// The first rule position of `role` that allows the request, or -1.
+    @inline(__always)
+    func roleAllows(
+        _ role: Int32, _ request: ResolvedRequest, _ path: String?, _ pool: UnsafeBufferPointer<Int32>
+    ) -> Int32 {
+        let span = roleRules[Int(role)]
+        if request.isResource && roleIsIndexed[Int(role)] {
+            var best = Int32.max
+            if request.combined != SymbolTable.missing {
+                let range = roleResourceIndex.range(UInt64(role) << 32 | UInt64(UInt32(bitPattern: request.combined)))
+                roleResourceIndex.values.withUnsafeBufferPointer { positions in
+                    for i in range where ruleAllows(pool[Int(span.start) + Int(positions[i])], request, pool) {
+                        best = positions[i]
+                        break
+                    }
+                }
+            }
+            let wildcards = roleWildcardRules[Int(role)]
+            for i in 0..<Int(wildcards.count) {
+                let position = pool[Int(wildcards.start) + i]
+                if position >= best { break }
+                if ruleAllows(pool[Int(span.start) + Int(position)], request, pool) {
+                    best = position
+                    break
+                }
+            }
+            return best == Int32.max ? -1 : best
+        }
+        for position in 0..<Int(span.count) {
+            let ruleID = pool[Int(span.start) + position]
+            if ruleAllows(ruleID, request, pool) { return Int32(position) }
+            if let path, nonResourcePrefixAllows(ruleID, request, path, pool) { return Int32(position) }
+        }
+        return -1
+    }
+
+    /// The `*`-suffixed non-resource URL entries of a rule (a raw byte prefix, as Kubernetes).
+    @inline(__always)
+    func nonResourcePrefixAllows(
+        _ ruleID: Int32, _ request: ResolvedRequest, _ path: String, _ pool: UnsafeBufferPointer<Int32>
+    ) -> Bool {
+        let rule = rules[Int(ruleID)]
+        guard rule.urlPrefixes.count > 0 else { return false }
+        if !rule.flags.contains(.allVerbs) && !contains(rule.verbs, request.verb, pool) { return false }
+        for i in 0..<Int(rule.urlPrefixes.count) {
+            let prefix = pool[Int(rule.urlPrefixes.start) + i]
+            let matched = symbols.withBytes(prefix) { prefixBytes in
+                path.utf8.starts(with: prefixBytes)
+            }
+            if matched { return true }
+        }
+        return false
+    }
+
+    // MARK: - Bindings
+
+    /// The first binding (in compiled order) that allows the request, with the rule position.
+    func matchBinding(
+        _ request: ResolvedRequest, _ keys: UnsafeBufferPointer<UInt64>, path: String?
+    ) -> (Int32, Int32)? {
+        pool.withUnsafeBufferPointer { pool in
+            bindingMatch(request, keys, path, pool)
+        }
+    }
+
+    private func bindingMatch(
+        _ request: ResolvedRequest, _ keys: UnsafeBufferPointer<UInt64>, _ path: String?,
+        _ pool: UnsafeBufferPointer<Int32>
+    ) -> (Int32, Int32)? {
+        if let found = scan(clusterSubjects, keys.lazy.map { $0 }, request, path, pool) { return found }
+        guard request.namespace != SymbolTable.missing, !namespaceSubjects.isEmpty else { return nil }
+        let namespace = UInt64(UInt32(bitPattern: request.namespace)) << 33
+        return scan(namespaceSubjects, keys.lazy.map { namespace | $0 }, request, path, pool)
+    }
+
+    @inline(__always)
+    private func scan<Keys: Sequence>(
+        _ index: KeyedLists, _ keys: Keys, _ request: ResolvedRequest, _ path: String?,
+        _ pool: UnsafeBufferPointer<Int32>
+    ) -> (Int32, Int32)? where Keys.Element == UInt64 {
+        var best: (Int32, Int32)? = nil
+        index.values.withUnsafeBufferPointer { values in
+            for key in keys {
+                for i in index.range(key) {
+                    let binding = values[i]
+                    if let best, binding >= best.0 { break }
+                    let role = bindingRoles[Int(binding)]
+                    if role < 0 { continue }
+                    let position = roleAllows(role, request, path, pool)
+                    if position >= 0 {
+                        best = (binding, position)
+                        break
+                    }
+                }
+            }
+        }
+        return best
+    }
+
+    func allowedByBinding(_ index: Int32, rulePosition: Int32, request: AccessRequest) -> AuthorizationResult {
+        let binding = bindings[Int(index)]
+        let subject = binding.subjects.first { Self.applies($0, to: request, bindingNamespace: binding.namespace) }
+        let subjectText = subject.map { Self.describe($0, bindingNamespace: binding.namespace) } ?? "unknown subject"
+        let bindingName =
+            binding.kind == .clusterRoleBinding ? goQuoted(binding.name) : goQuoted(binding.name + "/" + binding.namespace)
+        let reason =
+            "RBAC: allowed by \(binding.kind.rawValue) \(bindingName) of \(binding.roleRef.kind.rawValue) \(goQuoted(binding.roleRef.name)) to \(subjectText)"
+        let source = BindingReference(
+            bindingKind: binding.kind.rawValue, bindingName: binding.name, bindingNamespace: binding.namespace,
+            roleKind: binding.roleRef.kind.rawValue, roleName: binding.roleRef.name, ruleIndex: Int(rulePosition),
+            subjectKind: subject?.kind.rawValue ?? "", subjectName: subject?.name ?? "",
+            subjectNamespace: subject?.namespace ?? "")
+        return AuthorizationResult(decision: .allow, reason: reason, source: .binding(source))
+    }
+
+    /// Kubernetes' `appliesToUser`, byte-exact.
+    static func applies(_ subject: Subject, to request: AccessRequest, bindingNamespace: String) -> Bool {
+        switch subject.kind {
+        case .user: return subject.name.bytesEqual(request.user)
+        case .group: return request.groups.contains { $0.bytesEqual(subject.name) }
+        case .serviceAccount:
+            let namespace = subject.namespace.isEmpty ? bindingNamespace : subject.namespace
+            guard !namespace.isEmpty else { return false }
+            return ServiceAccountName.userName(namespace: namespace, name: subject.name).bytesEqual(request.user)
+        }
+    }
+
+    /// Kubernetes' `describeSubject`.
+    static func describe(_ subject: Subject, bindingNamespace: String) -> String {
+        switch subject.kind {
+        case .serviceAccount:
+            let namespace = subject.namespace.isEmpty ? bindingNamespace : subject.namespace
+            return "ServiceAccount " + goQuoted(subject.name + "/" + namespace)
+        default:
+            return subject.kind.rawValue + " " + goQuoted(subject.name)
+        }
+    }
+
+    static func describe(_ subject: SubjectPattern) -> String {
+        switch subject.kind {
+        case .serviceAccount: return "ServiceAccount " + goQuoted(subject.name + "/" + subject.namespace)
+        default: return subject.kind.rawValue + " " + goQuoted(subject.name)
+        }
+    }
+
+    // MARK: - Errors
+
+    /// Kubernetes reports bindings (that apply to the requester) whose role does not exist.
+    func missingRoleErrors(_ request: ResolvedRequest, _ keys: UnsafeBufferPointer<UInt64>) -> [String] {
+        var candidates = Set<Int32>()
+        clusterSubjects.values.withUnsafeBufferPointer { values in
+            for key in keys { for i in clusterSubjects.range(key) where bindingRoles[Int(values[i])] < 0 { candidates.insert(values[i]) } }
+        }
+        if request.namespace != SymbolTable.missing {
+            let namespace = UInt64(UInt32(bitPattern: request.namespace)) << 33
+            namespaceSubjects.values.withUnsafeBufferPointer { values in
+                for key in keys {
+                    for i in namespaceSubjects.range(namespace | key) where bindingRoles[Int(values[i])] < 0 {
+                        candidates.insert(values[i])
+                    }
+                }
+            }
+        }
+        return candidates.sorted().map { index in
+            let roleRef = bindings[Int(index)].roleRef
+            let resource = roleRef.kind == .clusterRole ? "clusterrole" : "role"
+            return "\(resource).rbac.authorization.k8s.io \(goQuoted(roleRef.name)) not found"
+        }
+    }
+
+    /// Kubernetes' aggregate error text: one message as is, several as `[a, b]`, duplicates once.
+    static func aggregate(_ messages: [String]) -> String {
+        var seen = Set<ByteString>()
+        let unique = messages.filter { seen.insert(ByteString($0)).inserted }
+        return unique.count == 1 ? unique[0] : "[" + unique.joined(separator: ", ") + "]"
+    }
+}

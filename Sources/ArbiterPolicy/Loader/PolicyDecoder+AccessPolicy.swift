@@ -1,0 +1,134 @@
+extension PolicyDecoder {
+    /// Decodes an `AccessPolicy`. Our own kind is decoded strictly: an unknown field is an error
+    /// (a misspelt `except` must not silently drop a break-glass exemption).
+    func decodeAccessPolicy(
+        _ fields: [(key: String?, keyNode: Int32, value: Int32)], at index: Int32
+    ) throws(PolicyError) -> AccessPolicy {
+        var name = ""
+        var spec: Int32? = nil
+        for field in fields {
+            switch field.key {
+            case "apiVersion", "kind": break
+            case "metadata":
+                for entry in try reader.mapping(field.value, "`metadata`") {
+                    switch entry.key {
+                    case "name": name = try reader.string(entry.value, "`metadata.name`") ?? ""
+                    case "namespace":
+                        if let namespace = try reader.string(entry.value, "`metadata.namespace`"), !namespace.isEmpty {
+                            throw PolicyError(
+                                .invalidValue, "AccessPolicy is cluster-scoped; use `spec.namespaces` instead of `metadata.namespace`",
+                                at: reader.location(entry.value))
+                        }
+                    default: break
+                    }
+                }
+            case "spec": spec = field.value
+            default: throw unknownField(field.keyNode, in: "AccessPolicy")
+            }
+        }
+        let at = reader.location(index)
+        guard !name.isEmpty else { throw PolicyError(.missingField, "AccessPolicy has no `metadata.name`", at: at) }
+        guard let spec else { throw PolicyError(.missingField, "AccessPolicy `\(name)` has no `spec`", at: at) }
+
+        var effect: AccessPolicy.Effect? = nil
+        var subjects: [SubjectPattern] = []
+        var except: [SubjectPattern] = []
+        var namespaces: [String]? = nil
+        var rules: [PolicyRule] = []
+        var rulesNode: Int32? = nil
+        for field in try reader.mapping(spec, "`spec`") {
+            switch field.key {
+            case "effect":
+                let text = try reader.string(field.value, "`spec.effect`") ?? ""
+                guard let parsed = AccessPolicy.Effect(rawValue: text) else {
+                    throw PolicyError(.invalidValue, "`spec.effect` must be `Allow` or `Deny`, not `\(text)`", at: reader.location(field.value))
+                }
+                effect = parsed
+            case "subjects":
+                subjects = try reader.list(field.value, "`spec.subjects`").map { (node) throws(PolicyError) in try decodeSubjectPattern(node) }
+            case "except":
+                except = try reader.list(field.value, "`spec.except`").map { (node) throws(PolicyError) in try decodeSubjectPattern(node) }
+            case "namespaces":
+                if !reader.isNull(field.value) {
+                    let list = try reader.stringList(field.value, "`spec.namespaces`")
+                    if list.isEmpty {
+                        throw PolicyError(
+                            .invalidValue, "`spec.namespaces` is empty and would match nothing; omit it to match everywhere",
+                            at: reader.location(field.value))
+                    }
+                    for pattern in list { try checkPattern(pattern, "`spec.namespaces`", at: field.value) }
+                    namespaces = list
+                }
+            case "rules":
+                rulesNode = field.value
+                rules = try reader.list(field.value, "`spec.rules`").map { (node) throws(PolicyError) in
+                    try decodeRule(node, allowNonResource: true)
+                }
+            default:
+                throw unknownField(field.keyNode, in: "`spec`")
+            }
+        }
+        guard let effect else { throw PolicyError(.missingField, "AccessPolicy `\(name)` has no `spec.effect`", at: at) }
+        if subjects.isEmpty {
+            throw PolicyError(.missingField, "AccessPolicy `\(name)` has no `spec.subjects`", at: at)
+        }
+        if rules.isEmpty {
+            throw PolicyError(.missingField, "AccessPolicy `\(name)` has no `spec.rules`", at: at)
+        }
+        if namespaces != nil, rules.contains(where: { !$0.nonResourceURLs.isEmpty }) {
+            throw PolicyError(
+                .invalidValue, "rules with `nonResourceURLs` never match when `spec.namespaces` is set",
+                at: rulesNode.map(reader.location) ?? at)
+        }
+        return AccessPolicy(
+            name: name, effect: effect, subjects: subjects, except: except, namespaces: namespaces, rules: rules,
+            location: at)
+    }
+
+    private func unknownField(_ keyNode: Int32, in what: String) -> PolicyError {
+        PolicyError(
+            .invalidValue, "unknown field `\(reader.tree.scalar(reader.tree[keyNode]))` in \(what)",
+            at: reader.location(keyNode))
+    }
+
+    private func checkPattern(_ pattern: String, _ what: String, at node: Int32) throws(PolicyError) {
+        if pattern.utf8.dropLast().contains(UInt8(ascii: "*")) {
+            throw PolicyError(
+                .invalidValue, "`\(pattern)` in \(what): `*` is only allowed at the end (a prefix pattern)",
+                at: reader.location(node))
+        }
+    }
+
+    private func decodeSubjectPattern(_ index: Int32) throws(PolicyError) -> SubjectPattern {
+        var kind = ""
+        var name = ""
+        var namespace = ""
+        for field in try reader.mapping(index, "a subject") {
+            switch field.key {
+            case "kind": kind = try reader.string(field.value, "`kind`") ?? ""
+            case "name": name = try reader.string(field.value, "`name`") ?? ""
+            case "namespace": namespace = try reader.string(field.value, "`namespace`") ?? ""
+            case "apiGroup": _ = try reader.string(field.value, "`apiGroup`")
+            default: throw unknownField(field.keyNode, in: "a subject")
+            }
+        }
+        let at = reader.location(index)
+        guard !name.isEmpty else { throw PolicyError(.missingField, "subject has no `name`", at: at) }
+        try checkPattern(name, "a subject name", at: index)
+        try checkPattern(namespace, "a subject namespace", at: index)
+        switch kind {
+        case "User", "Group":
+            if !namespace.isEmpty {
+                throw PolicyError(.invalidValue, "a \(kind) subject has no `namespace`", at: at)
+            }
+            return SubjectPattern(kind: kind == "User" ? .user : .group, name: name)
+        case "ServiceAccount":
+            guard !namespace.isEmpty else {
+                throw PolicyError(.missingField, "a ServiceAccount subject needs a `namespace` (`*` for any)", at: at)
+            }
+            return SubjectPattern(kind: .serviceAccount, name: name, namespace: namespace)
+        default:
+            throw PolicyError(.invalidValue, "subject kind `\(kind)` is not `User`, `Group` or `ServiceAccount`", at: at)
+        }
+    }
+}

@@ -1,0 +1,346 @@
+/// Turns the documents of one source into policy objects.
+///
+/// Recognises `rbac.authorization.k8s.io/v1` (and the identical `v1beta1`) Role, ClusterRole,
+/// RoleBinding and ClusterRoleBinding, `kind: List` and the typed lists (`ClusterRoleList`, ...),
+/// and Arbiter's `AccessPolicy`. Other kinds are skipped and counted. Objects are validated the
+/// way the Kubernetes API validates them, so a file an API server would refuse is refused here
+/// with its location. One bad object does not stop the others from being read: every error is
+/// collected.
+struct PolicyDecoder {
+    static let rbacGroup = "rbac.authorization.k8s.io"
+    static let arbiterAPIVersion = "arbiter.dev/v1alpha1"
+
+    let reader: NodeReader
+    var set = PolicySet()
+    var errors: [PolicyError] = []
+
+    init(tree: YAMLTree, file: String) {
+        self.reader = NodeReader(tree: tree, file: file)
+    }
+
+    mutating func decodeAll() {
+        for root in reader.tree.documents {
+            guard let root, !reader.isNull(root) else { continue }
+            do throws(PolicyError) {
+                try decodeObject(root, impliedKind: nil)
+            } catch {
+                errors.append(error)
+            }
+        }
+    }
+
+    // MARK: - Objects
+
+    private mutating func decodeObject(_ index: Int32, impliedKind: (apiVersion: String, kind: String)?) throws(PolicyError) {
+        let fields = try reader.mapping(index, "an object")
+        var apiVersion: String? = nil
+        var kind: String? = nil
+        for field in fields {
+            switch field.key {
+            case "apiVersion": apiVersion = try reader.string(field.value, "`apiVersion`")
+            case "kind": kind = try reader.string(field.value, "`kind`")
+            default: break
+            }
+        }
+        if apiVersion == nil && kind == nil, let impliedKind {
+            apiVersion = impliedKind.apiVersion
+            kind = impliedKind.kind
+        }
+        guard let apiVersion, !apiVersion.isEmpty else {
+            throw PolicyError(.missingField, "object has no `apiVersion`", at: reader.location(index))
+        }
+        guard let kind, !kind.isEmpty else {
+            throw PolicyError(.missingField, "object has no `kind`", at: reader.location(index))
+        }
+        let group = apiVersion.split(separator: "/", maxSplits: 1).first.map(String.init) ?? ""
+
+        if kind == "List" || (kind.hasSuffix("List") && (group == Self.rbacGroup || apiVersion == Self.arbiterAPIVersion)) {
+            let itemKind = kind == "List" ? nil : (apiVersion, String(kind.dropLast(4)))
+            for field in fields where field.key == "items" {
+                for item in try reader.list(field.value, "`items`") {
+                    do throws(PolicyError) {
+                        try decodeObject(item, impliedKind: itemKind)
+                    } catch {
+                        errors.append(error)
+                    }
+                }
+            }
+            return
+        }
+
+        if group == Self.rbacGroup {
+            let version = apiVersion.dropFirst(group.count + 1)
+            guard version == "v1" || version == "v1beta1" else {
+                throw PolicyError(
+                    .unknownAPIVersion,
+                    "unsupported apiVersion `\(apiVersion)`; write `rbac.authorization.k8s.io/v1`",
+                    at: reader.location(index))
+            }
+            switch kind {
+            case "Role": set.roles.append(try decodeRole(fields, kind: .role, at: index))
+            case "ClusterRole": set.roles.append(try decodeRole(fields, kind: .clusterRole, at: index))
+            case "RoleBinding": set.bindings.append(try decodeBinding(fields, kind: .roleBinding, at: index))
+            case "ClusterRoleBinding":
+                set.bindings.append(try decodeBinding(fields, kind: .clusterRoleBinding, at: index))
+            default: set.skipped["\(apiVersion)/\(kind)", default: 0] += 1
+            }
+            return
+        }
+        if apiVersion == Self.arbiterAPIVersion && kind == "AccessPolicy" {
+            set.accessPolicies.append(try decodeAccessPolicy(fields, at: index))
+            return
+        }
+        if group == "arbiter.dev" && kind == "AccessPolicy" {
+            throw PolicyError(
+                .unknownAPIVersion, "unsupported apiVersion `\(apiVersion)`; write `\(Self.arbiterAPIVersion)`",
+                at: reader.location(index))
+        }
+        set.skipped["\(apiVersion)/\(kind)", default: 0] += 1
+    }
+
+    // MARK: - Metadata
+
+    struct Metadata {
+        var name = ""
+        var namespace = ""
+        var labels: [String: String] = [:]
+    }
+
+    private func decodeMetadata(
+        _ fields: [(key: String?, keyNode: Int32, value: Int32)], kind: String, at index: Int32, namespaced: Bool?
+    ) throws(PolicyError) -> Metadata {
+        var metadata = Metadata()
+        for field in fields where field.key == "metadata" {
+            for entry in try reader.mapping(field.value, "`metadata`") {
+                switch entry.key {
+                case "name": metadata.name = try reader.string(entry.value, "`metadata.name`") ?? ""
+                case "namespace": metadata.namespace = try reader.string(entry.value, "`metadata.namespace`") ?? ""
+                case "labels": metadata.labels = try reader.stringMap(entry.value, "`metadata.labels`")
+                default: break
+                }
+            }
+        }
+        guard !metadata.name.isEmpty else {
+            throw PolicyError(.missingField, "\(kind) has no `metadata.name`", at: reader.location(index))
+        }
+        switch namespaced {
+        case true? where metadata.namespace.isEmpty:
+            throw PolicyError(
+                .missingField,
+                "\(kind) `\(metadata.name)` has no `metadata.namespace` (a \(kind) is namespaced)",
+                at: reader.location(index))
+        case false?:
+            metadata.namespace = ""  // cluster-scoped: the API server ignores a namespace
+        case nil where !metadata.namespace.isEmpty:
+            throw PolicyError(
+                .invalidValue, "\(kind) `\(metadata.name)` is cluster-scoped; remove `metadata.namespace`",
+                at: reader.location(index))
+        default:
+            break
+        }
+        return metadata
+    }
+
+    // MARK: - Roles
+
+    private func decodeRole(
+        _ fields: [(key: String?, keyNode: Int32, value: Int32)], kind: Role.Kind, at index: Int32
+    ) throws(PolicyError) -> Role {
+        let metadata = try decodeMetadata(fields, kind: kind.rawValue, at: index, namespaced: kind == .role)
+        var role = Role(
+            kind: kind, name: metadata.name, namespace: metadata.namespace, labels: metadata.labels, rules: [],
+            location: reader.location(index))
+        for field in fields {
+            switch field.key {
+            case "rules":
+                for ruleNode in try reader.list(field.value, "`rules`") {
+                    role.rules.append(try decodeRule(ruleNode, allowNonResource: kind == .clusterRole))
+                }
+            case "aggregationRule" where kind == .clusterRole:
+                if !reader.isNull(field.value) {
+                    role.aggregationRule = try decodeAggregationRule(field.value)
+                }
+            default:
+                break
+            }
+        }
+        return role
+    }
+
+    func decodeRule(_ index: Int32, allowNonResource: Bool) throws(PolicyError) -> PolicyRule {
+        var rule = PolicyRule(verbs: [])
+        for field in try reader.mapping(index, "a rule") {
+            switch field.key {
+            case "verbs": rule.verbs = try reader.stringList(field.value, "`verbs`")
+            case "apiGroups": rule.apiGroups = try reader.stringList(field.value, "`apiGroups`")
+            case "resources": rule.resources = try reader.stringList(field.value, "`resources`")
+            case "resourceNames": rule.resourceNames = try reader.stringList(field.value, "`resourceNames`")
+            case "nonResourceURLs": rule.nonResourceURLs = try reader.stringList(field.value, "`nonResourceURLs`")
+            default: break
+            }
+        }
+        let at = reader.location(index)
+        if rule.verbs.isEmpty {
+            throw PolicyError(.missingField, "rule has no `verbs`", at: at)
+        }
+        if !rule.nonResourceURLs.isEmpty {
+            if !allowNonResource {
+                throw PolicyError(.invalidValue, "namespaced rules cannot apply to `nonResourceURLs`", at: at)
+            }
+            if !rule.apiGroups.isEmpty || !rule.resources.isEmpty || !rule.resourceNames.isEmpty {
+                throw PolicyError(
+                    .invalidValue, "a rule cannot apply to both resources and `nonResourceURLs`; split it", at: at)
+            }
+            return rule
+        }
+        if rule.apiGroups.isEmpty {
+            throw PolicyError(.missingField, "rule has no `apiGroups` (the core group is written `\"\"`)", at: at)
+        }
+        if rule.resources.isEmpty {
+            throw PolicyError(.missingField, "rule has no `resources`", at: at)
+        }
+        return rule
+    }
+
+    private func decodeAggregationRule(_ index: Int32) throws(PolicyError) -> AggregationRule {
+        var selectors: [LabelSelector] = []
+        for field in try reader.mapping(index, "`aggregationRule`") where field.key == "clusterRoleSelectors" {
+            for selectorNode in try reader.list(field.value, "`clusterRoleSelectors`") {
+                selectors.append(try decodeLabelSelector(selectorNode))
+            }
+        }
+        return AggregationRule(clusterRoleSelectors: selectors)
+    }
+
+    private func decodeLabelSelector(_ index: Int32) throws(PolicyError) -> LabelSelector {
+        var selector = LabelSelector()
+        for field in try reader.mapping(index, "a label selector") {
+            switch field.key {
+            case "matchLabels":
+                selector.matchLabels = try reader.stringMap(field.value, "`matchLabels`")
+            case "matchExpressions":
+                for expression in try reader.list(field.value, "`matchExpressions`") {
+                    var key = ""
+                    var op: String? = nil
+                    var values: [String] = []
+                    for entry in try reader.mapping(expression, "a match expression") {
+                        switch entry.key {
+                        case "key": key = try reader.string(entry.value, "`key`") ?? ""
+                        case "operator": op = try reader.string(entry.value, "`operator`")
+                        case "values": values = try reader.stringList(entry.value, "`values`")
+                        default: break
+                        }
+                    }
+                    guard let op, let parsed = LabelSelector.Requirement.Operator(rawValue: op) else {
+                        throw PolicyError(
+                            .invalidValue,
+                            "match expression operator must be `In`, `NotIn`, `Exists` or `DoesNotExist`",
+                            at: reader.location(expression))
+                    }
+                    if key.isEmpty {
+                        throw PolicyError(.missingField, "match expression has no `key`", at: reader.location(expression))
+                    }
+                    selector.matchExpressions.append(.init(key: key, operator: parsed, values: values))
+                }
+            default:
+                break
+            }
+        }
+        return selector
+    }
+
+    // MARK: - Bindings
+
+    private func decodeBinding(
+        _ fields: [(key: String?, keyNode: Int32, value: Int32)], kind: Binding.Kind, at index: Int32
+    ) throws(PolicyError) -> Binding {
+        let metadata = try decodeMetadata(fields, kind: kind.rawValue, at: index, namespaced: kind == .roleBinding)
+        var subjects: [Subject] = []
+        var roleRef: RoleRef? = nil
+        for field in fields {
+            switch field.key {
+            case "subjects":
+                for subjectNode in try reader.list(field.value, "`subjects`") {
+                    subjects.append(try decodeSubject(subjectNode, clusterScoped: kind == .clusterRoleBinding))
+                }
+            case "roleRef":
+                roleRef = try decodeRoleRef(field.value, bindingKind: kind)
+            default:
+                break
+            }
+        }
+        guard let roleRef else {
+            throw PolicyError(
+                .missingField, "\(kind.rawValue) `\(metadata.name)` has no `roleRef`", at: reader.location(index))
+        }
+        return Binding(
+            kind: kind, name: metadata.name, namespace: metadata.namespace, subjects: subjects, roleRef: roleRef,
+            location: reader.location(index))
+    }
+
+    private func decodeRoleRef(_ index: Int32, bindingKind: Binding.Kind) throws(PolicyError) -> RoleRef {
+        var apiGroup = ""
+        var kind = ""
+        var name = ""
+        for field in try reader.mapping(index, "`roleRef`") {
+            switch field.key {
+            case "apiGroup": apiGroup = try reader.string(field.value, "`roleRef.apiGroup`") ?? ""
+            case "kind": kind = try reader.string(field.value, "`roleRef.kind`") ?? ""
+            case "name": name = try reader.string(field.value, "`roleRef.name`") ?? ""
+            default: break
+            }
+        }
+        let at = reader.location(index)
+        if !apiGroup.isEmpty && apiGroup != Self.rbacGroup {
+            throw PolicyError(.invalidValue, "`roleRef.apiGroup` must be `\(Self.rbacGroup)`", at: at)
+        }
+        guard !name.isEmpty else { throw PolicyError(.missingField, "`roleRef` has no `name`", at: at) }
+        switch (bindingKind, kind) {
+        case (_, "ClusterRole"):
+            return RoleRef(apiGroup: apiGroup, kind: .clusterRole, name: name)
+        case (.roleBinding, "Role"):
+            return RoleRef(apiGroup: apiGroup, kind: .role, name: name)
+        case (.clusterRoleBinding, _):
+            throw PolicyError(.invalidValue, "a ClusterRoleBinding's `roleRef.kind` must be `ClusterRole`", at: at)
+        default:
+            throw PolicyError(.invalidValue, "`roleRef.kind` must be `Role` or `ClusterRole`", at: at)
+        }
+    }
+
+    private func decodeSubject(_ index: Int32, clusterScoped: Bool) throws(PolicyError) -> Subject {
+        var kind = ""
+        var name = ""
+        var namespace = ""
+        var apiGroup = ""
+        for field in try reader.mapping(index, "a subject") {
+            switch field.key {
+            case "kind": kind = try reader.string(field.value, "`kind`") ?? ""
+            case "name": name = try reader.string(field.value, "`name`") ?? ""
+            case "namespace": namespace = try reader.string(field.value, "`namespace`") ?? ""
+            case "apiGroup": apiGroup = try reader.string(field.value, "`apiGroup`") ?? ""
+            default: break
+            }
+        }
+        let at = reader.location(index)
+        guard !name.isEmpty else { throw PolicyError(.missingField, "subject has no `name`", at: at) }
+        switch kind {
+        case "User", "Group":
+            if !apiGroup.isEmpty && apiGroup != Self.rbacGroup {
+                throw PolicyError(.invalidValue, "a \(kind) subject's `apiGroup` must be `\(Self.rbacGroup)`", at: at)
+            }
+            return Subject(kind: kind == "User" ? .user : .group, name: name)
+        case "ServiceAccount":
+            if !apiGroup.isEmpty {
+                throw PolicyError(.invalidValue, "a ServiceAccount subject's `apiGroup` must be empty", at: at)
+            }
+            if clusterScoped && namespace.isEmpty {
+                throw PolicyError(
+                    .missingField, "a ServiceAccount subject of a ClusterRoleBinding needs a `namespace`", at: at)
+            }
+            return Subject(kind: .serviceAccount, name: name, namespace: namespace)
+        default:
+            throw PolicyError(
+                .invalidValue, "subject kind `\(kind)` is not `User`, `Group` or `ServiceAccount`", at: at)
+        }
+    }
+}

@@ -1,0 +1,212 @@
+internal import CYaml
+
+/// Bounds on what one YAML or JSON source may cost to parse.
+public struct YAMLLimits: Sendable, Hashable {
+    /// Largest accepted source, in bytes.
+    public var maxBytes: Int
+    /// Most nodes that alias references may add when the tree is expanded ("billion laughs").
+    public var maxAliasExpansion: Int
+    /// Deepest nesting of collections.
+    public var maxDepth: Int
+
+    public init(maxBytes: Int = 128 << 20, maxAliasExpansion: Int = 100_000, maxDepth: Int = 64) {
+        self.maxBytes = maxBytes
+        self.maxAliasExpansion = maxAliasExpansion
+        self.maxDepth = maxDepth
+    }
+}
+
+/// Builds a ``YAMLTree`` from libyaml's event stream.
+///
+/// libyaml (bundled with Yams) does the scanning; this builder keeps nothing but the flat arrays
+/// of the tree, which is several times cheaper than composing `Yams.Node` values. It enforces the
+/// limits as it goes: source size, nesting depth, alias expansion, duplicate mapping keys and YAML
+/// merge keys (`<<`, which Kubernetes' decoder would expand and we refuse rather than ignore).
+struct YAMLTreeBuilder {
+    let file: String
+    let limits: YAMLLimits
+
+    private var tree = YAMLTree()
+    /// Expanded node count of every node (aliases count their target's full size).
+    private var sizes: [Int] = []
+    private var aliasExpansion = 0
+    private var anchors: [String: Int32] = [:]
+    /// Open collections: node index, where its children start in `pending`, its anchor.
+    private var stack: [(node: Int32, pendingStart: Int, anchor: String?)] = []
+    private var pending: [Int32] = []
+
+    init(file: String, limits: YAMLLimits) {
+        self.file = file
+        self.limits = limits
+    }
+
+    /// Parses `bytes` into a tree.
+    static func parse(_ bytes: [UInt8], file: String, limits: YAMLLimits = .init()) throws(PolicyError) -> YAMLTree {
+        if bytes.count > limits.maxBytes {
+            throw PolicyError(
+                .fileTooLarge, "file is \(bytes.count) bytes, over the limit of \(limits.maxBytes)",
+                at: SourceLocation(file: file, line: 1, column: 1))
+        }
+        var builder = YAMLTreeBuilder(file: file, limits: limits)
+        try builder.run(bytes)
+        return builder.tree
+    }
+
+    private func location(_ mark: yaml_mark_t) -> SourceLocation {
+        SourceLocation(file: file, line: Int(mark.line) + 1, column: Int(mark.column) + 1)
+    }
+
+    private mutating func run(_ bytes: [UInt8]) throws(PolicyError) {
+        var parser = yaml_parser_t()
+        guard yaml_parser_initialize(&parser) == 1 else {
+            throw PolicyError(.syntax, "cannot initialise the YAML parser")
+        }
+        defer { yaml_parser_delete(&parser) }
+        yaml_parser_set_encoding(&parser, YAML_UTF8_ENCODING)
+        var result: PolicyError? = nil
+        bytes.withUnsafeBufferPointer { buffer in
+            let base = buffer.baseAddress ?? UnsafePointer(bitPattern: 1)!
+            yaml_parser_set_input_string(&parser, base, buffer.count)
+            var event = yaml_event_t()
+            while true {
+                guard yaml_parser_parse(&parser, &event) == 1 else {
+                    result = syntaxError(parser)
+                    return
+                }
+                defer { yaml_event_delete(&event) }
+                if event.type == YAML_STREAM_END_EVENT { return }
+                do throws(PolicyError) {
+                    try handle(&event)
+                } catch {
+                    result = error
+                    return
+                }
+            }
+        }
+        if let result { throw result }
+    }
+
+    private func syntaxError(_ parser: yaml_parser_t) -> PolicyError {
+        let problem = parser.problem.map { String(cString: $0) } ?? "malformed YAML"
+        var message = problem
+        if let context = parser.context {
+            message = "\(String(cString: context)): \(problem)"
+        }
+        return PolicyError(.syntax, message, at: location(parser.problem_mark))
+    }
+
+    private static func string(_ pointer: UnsafeMutablePointer<yaml_char_t>?) -> String? {
+        guard let pointer else { return nil }
+        return String(cString: UnsafeRawPointer(pointer).assumingMemoryBound(to: CChar.self))
+    }
+
+    private mutating func handle(_ event: inout yaml_event_t) throws(PolicyError) {
+        let mark = event.start_mark
+        switch event.type {
+        case YAML_DOCUMENT_START_EVENT:
+            anchors.removeAll(keepingCapacity: true)
+            tree.documents.append(nil)
+            tree.documentLines.append(Int(mark.line) + 1)
+        case YAML_DOCUMENT_END_EVENT:
+            break
+        case YAML_SCALAR_EVENT:
+            let scalar = event.data.scalar
+            let value = String(
+                decoding: UnsafeBufferPointer(start: scalar.value, count: scalar.length), as: UTF8.self)
+            var plain = scalar.style == YAML_PLAIN_SCALAR_STYLE
+            if plain, let tag = Self.string(scalar.tag), tag == "tag:yaml.org,2002:str" {
+                plain = false
+            }
+            let index = Int32(tree.nodes.count)
+            tree.nodes.append(
+                .init(
+                    kind: .scalar, plain: plain, line: Int32(mark.line + 1), column: Int32(mark.column + 1),
+                    start: Int32(tree.scalars.count), count: 0))
+            tree.scalars.append(value)
+            sizes.append(1)
+            if let anchor = Self.string(scalar.anchor) { anchors[anchor] = index }
+            try attach(index, mark: mark)
+        case YAML_ALIAS_EVENT:
+            let name = Self.string(event.data.alias.anchor) ?? ""
+            guard let target = anchors[name] else {
+                throw PolicyError(.syntax, "unknown anchor `\(name)`", at: location(mark))
+            }
+            aliasExpansion += sizes[Int(target)]
+            if aliasExpansion > limits.maxAliasExpansion {
+                throw PolicyError(
+                    .aliasLimit,
+                    "alias expansion exceeds \(limits.maxAliasExpansion) nodes (a YAML alias bomb?)",
+                    at: location(mark))
+            }
+            try attach(target, mark: mark)
+        case YAML_SEQUENCE_START_EVENT, YAML_MAPPING_START_EVENT:
+            if stack.count >= limits.maxDepth {
+                throw PolicyError(
+                    .nestingLimit, "nesting deeper than \(limits.maxDepth) levels", at: location(mark))
+            }
+            let isMapping = event.type == YAML_MAPPING_START_EVENT
+            let anchor =
+                isMapping
+                ? Self.string(event.data.mapping_start.anchor) : Self.string(event.data.sequence_start.anchor)
+            let index = Int32(tree.nodes.count)
+            tree.nodes.append(
+                .init(
+                    kind: isMapping ? .mapping : .sequence, plain: false, line: Int32(mark.line + 1),
+                    column: Int32(mark.column + 1), start: 0, count: 0))
+            sizes.append(1)
+            stack.append((index, pending.count, anchor))
+        case YAML_SEQUENCE_END_EVENT, YAML_MAPPING_END_EVENT:
+            let frame = stack.removeLast()
+            let start = tree.children.count
+            var size = 1
+            for child in pending[frame.pendingStart...] { size += sizes[Int(child)] }
+            tree.children.append(contentsOf: pending[frame.pendingStart...])
+            pending.removeSubrange(frame.pendingStart...)
+            tree.nodes[Int(frame.node)].start = Int32(start)
+            tree.nodes[Int(frame.node)].count = Int32(tree.children.count - start)
+            sizes[Int(frame.node)] = size
+            if tree.nodes[Int(frame.node)].kind == .mapping {
+                try checkKeys(of: frame.node)
+            }
+            if let anchor = frame.anchor { anchors[anchor] = frame.node }
+            try attach(frame.node, mark: mark)
+        default:
+            break
+        }
+    }
+
+    /// Adds a finished node to its parent collection, or makes it the document's root.
+    private mutating func attach(_ node: Int32, mark: yaml_mark_t) throws(PolicyError) {
+        if stack.isEmpty {
+            tree.documents[tree.documents.count - 1] = node
+        } else {
+            pending.append(node)
+        }
+    }
+
+    /// Rejects duplicate keys and merge keys in a finished mapping.
+    private func checkKeys(of mapping: Int32) throws(PolicyError) {
+        let node = tree[mapping]
+        let entries = tree.childIndices(node)
+        var seen = Set<ByteString>()
+        seen.reserveCapacity(entries.count / 2)
+        var i = entries.startIndex
+        while i < entries.endIndex {
+            let key = tree[entries[i]]
+            if key.kind == .scalar {
+                let text = tree.scalar(key)
+                if key.plain && text == "<<" {
+                    throw PolicyError(
+                        .unsupportedYAML, "YAML merge keys (`<<`) are not supported; write the fields out",
+                        at: SourceLocation(file: file, line: Int(key.line), column: Int(key.column)))
+                }
+                if !seen.insert(ByteString(text)).inserted {
+                    throw PolicyError(
+                        .duplicateKey, "duplicate key `\(text)`",
+                        at: SourceLocation(file: file, line: Int(key.line), column: Int(key.column)))
+                }
+            }
+            i += 2
+        }
+    }
+}
