@@ -125,14 +125,15 @@ struct SubjectMatchingTests {
     @Test func allowRecordsWhatDecided() throws {
         let compiled = try compilePolicy(Self.yaml)
         let result = compiled.authorize(.path("get", "/metrics", user: "system:serviceaccount:monitoring:prometheus"))
-        guard case .binding(let source)? = result.source else {
+        guard case .binding(let match)? = result.source else {
             Issue.record("expected a binding source, got \(String(describing: result.source))")
             return
         }
-        #expect(source.bindingName == "monitoring")
-        #expect(source.roleName == "pod-reader")
-        #expect(source.ruleIndex == 1)
-        #expect(source.subjectKind == "ServiceAccount")
+        let binding = compiled.bindings[match.binding]
+        #expect(binding.name == "monitoring")
+        #expect(binding.roleRef.name == "pod-reader")
+        #expect(match.rule == 1)
+        #expect(binding.subjects[match.subject].kind == .serviceAccount)
     }
 
     @Test func reasonsQuoteLikeGo() {

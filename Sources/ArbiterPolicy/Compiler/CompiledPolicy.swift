@@ -15,36 +15,49 @@
 ///   pattern length).
 ///
 /// Results never depend on file or object order: ties are broken by the sorted order above.
-public final class CompiledPolicy: Sendable {
+///
+/// INVARIANT (frozen-tables): the index tables are ``FrozenArray``s written once by the compiler
+/// and freed in `deinit`; that is why the class is `@unchecked Sendable`: after `init` nothing is
+/// ever written, so any number of threads may read it at once.
+public final class CompiledPolicy: @unchecked Sendable {
     // MARK: Interned strings and rules
-    let symbols: SymbolTable
-    let pool: [Int32]
-    let rules: [CompiledRule]
+    let symbols: FrozenSymbolTable
+    let pool: FrozenArray<Int32>
+    let rules: FrozenArray<CompiledRule>
 
     // MARK: Roles
     /// Roles with their effective (aggregated) rules, in compiled order.
     public let roles: [Role]
     /// Per role: its rules, as a span of ``rules`` indices in `pool`.
-    let roleRules: [Span]
+    let roleRules: FrozenArray<Span>
     /// Roles over the indexing threshold: `(role << 32 | resource id)` → rule positions in the
     /// role (ascending).
     let roleResourceIndex: KeyedLists
     /// Per role: rule positions with resource wildcards (`*`, `*/sub`), and whether indexed.
-    let roleWildcardRules: [Span]
-    let roleIsIndexed: [Bool]
+    let roleWildcardRules: FrozenArray<Span>
+    let roleIsIndexed: FrozenArray<Bool>
 
     // MARK: Bindings
     /// Bindings in evaluation order.
     public let bindings: [Binding]
     /// Per binding: index into ``roles``, or -1 when the role does not exist.
-    let bindingRoles: [Int32]
+    let bindingRoles: FrozenArray<Int32>
     let clusterSubjects: KeyedLists
     let namespaceSubjects: KeyedLists
+    /// Per binding subject (flattened, `bindingReasonStart[b]` is binding b's first): the whole
+    /// allow reason, built once so that an allow costs no string formatting.
+    let bindingReasons: [String]
+    let bindingReasonStart: FrozenArray<Int32>
+    /// Per binding subject (same flattening): its subject key, or `UInt64.max` when it can
+    /// never match (a service account without a namespace).
+    let bindingSubjectKeys: FrozenArray<UInt64>
+    /// True when some binding names a role that does not exist (only then are errors searched).
+    let hasMissingRoles: Bool
 
     // MARK: AccessPolicies
     /// AccessPolicies sorted by name.
     public let accessPolicies: [AccessPolicy]
-    let policyRules: [Span]
+    let policyRules: FrozenArray<Span>
     let policyExactSubjects: KeyedLists
     let policyPrefixSubjects: KeyedLists
     /// Distinct prefix lengths of user-name patterns and of group patterns.
@@ -58,7 +71,7 @@ public final class CompiledPolicy: Sendable {
     public let skipped: [String: Int]
 
     init(
-        symbols: SymbolTable, pool: [Int32], rules: [CompiledRule], roles: [Role], roleRules: [Span],
+        symbols: FrozenSymbolTable, pool: [Int32], rules: [CompiledRule], roles: [Role], roleRules: [Span],
         roleResourceIndex: KeyedLists, roleWildcardRules: [Span], roleIsIndexed: [Bool], bindings: [Binding],
         bindingRoles: [Int32], clusterSubjects: KeyedLists, namespaceSubjects: KeyedLists,
         accessPolicies: [AccessPolicy], policyRules: [Span], policyExactSubjects: KeyedLists,
@@ -66,19 +79,38 @@ public final class CompiledPolicy: Sendable {
         skipped: [String: Int]
     ) {
         self.symbols = symbols
-        self.pool = pool
-        self.rules = rules
+        self.pool = FrozenArray(pool)
+        self.rules = FrozenArray(rules)
         self.roles = roles
-        self.roleRules = roleRules
+        self.roleRules = FrozenArray(roleRules)
         self.roleResourceIndex = roleResourceIndex
-        self.roleWildcardRules = roleWildcardRules
-        self.roleIsIndexed = roleIsIndexed
+        self.roleWildcardRules = FrozenArray(roleWildcardRules)
+        self.roleIsIndexed = FrozenArray(roleIsIndexed)
         self.bindings = bindings
-        self.bindingRoles = bindingRoles
+        self.bindingRoles = FrozenArray(bindingRoles)
         self.clusterSubjects = clusterSubjects
         self.namespaceSubjects = namespaceSubjects
+        var reasons: [String] = []
+        var starts: [Int32] = []
+        var keys: [UInt64] = []
+        for binding in bindings {
+            starts.append(Int32(reasons.count))
+            for subject in binding.subjects {
+                reasons.append(Self.allowReason(binding, subject))
+                if let (kind, name) = Self.indexName(subject, bindingNamespace: binding.namespace) {
+                    let id = symbols.lookup(name)
+                    keys.append(id == SymbolTable.missing ? UInt64.max : Self.subjectKey(kind, id))
+                } else {
+                    keys.append(UInt64.max)
+                }
+            }
+        }
+        self.bindingReasons = reasons
+        self.bindingReasonStart = FrozenArray(starts)
+        self.bindingSubjectKeys = FrozenArray(keys)
+        self.hasMissingRoles = bindingRoles.contains(-1)
         self.accessPolicies = accessPolicies
-        self.policyRules = policyRules
+        self.policyRules = FrozenArray(policyRules)
         self.policyExactSubjects = policyExactSubjects
         self.policyPrefixSubjects = policyPrefixSubjects
         self.userPrefixLengths = userPrefixLengths
@@ -86,6 +118,45 @@ public final class CompiledPolicy: Sendable {
         self.hasDenyPolicies = accessPolicies.contains { $0.effect == .deny }
         self.hasAllowPolicies = accessPolicies.contains { $0.effect == .allow }
         self.skipped = skipped
+    }
+
+    deinit {
+        symbols.free()
+        pool.free()
+        rules.free()
+        roleRules.free()
+        roleResourceIndex.free()
+        roleWildcardRules.free()
+        roleIsIndexed.free()
+        bindingRoles.free()
+        bindingReasonStart.free()
+        bindingSubjectKeys.free()
+        clusterSubjects.free()
+        namespaceSubjects.free()
+        policyRules.free()
+        policyExactSubjects.free()
+        policyPrefixSubjects.free()
+    }
+
+    /// The name a binding subject is indexed under: user names (service accounts by their user
+    /// name, namespace defaulted from a RoleBinding) or group names; `nil` if it never matches.
+    static func indexName(_ subject: Subject, bindingNamespace: String) -> (kind: UInt64, name: String)? {
+        switch subject.kind {
+        case .user: return (userKind, subject.name)
+        case .group: return (groupKind, subject.name)
+        case .serviceAccount:
+            let namespace = subject.namespace.isEmpty ? bindingNamespace : subject.namespace
+            if namespace.isEmpty { return nil }
+            return (userKind, ServiceAccountName.userName(namespace: namespace, name: subject.name))
+        }
+    }
+
+    /// Kubernetes' allow reason for a binding and the subject that matched.
+    static func allowReason(_ binding: Binding, _ subject: Subject) -> String {
+        let bindingName =
+            binding.kind == .clusterRoleBinding ? goQuoted(binding.name) : goQuoted(binding.name + "/" + binding.namespace)
+        return "RBAC: allowed by \(binding.kind.rawValue) \(bindingName) of \(binding.roleRef.kind.rawValue) "
+            + "\(goQuoted(binding.roleRef.name)) to \(describe(subject, bindingNamespace: binding.namespace))"
     }
 
     // MARK: - Keys

@@ -3,24 +3,30 @@
 /// Built once by the compiler (each list in ascending order), then read on every request with
 /// one probe of an open-addressing table: the subject and resource indexes of a compiled policy.
 struct KeyedLists: Sendable {
-    private var keys: [UInt64] = []
+    private let keys: FrozenArray<UInt64>
     /// Per slot: where its list starts in `values` and how long it is; `count == 0` is empty.
-    private var starts: [Int32] = []
-    private var counts: [Int32] = []
-    private(set) var values: [Int32] = []
-    private var mask = 0
+    private let starts: FrozenArray<Int32>
+    private let counts: FrozenArray<Int32>
+    let values: FrozenArray<Int32>
+    private let mask: Int
 
-    static let empty = KeyedLists(lists: [:])
+    var isEmpty: Bool { values.count == 0 }
 
-    var isEmpty: Bool { values.isEmpty }
+    func free() {
+        keys.free()
+        starts.free()
+        counts.free()
+        values.free()
+    }
 
     init(lists: [UInt64: [Int32]]) {
         var capacity = 8
         while capacity < lists.count * 2 { capacity *= 2 }
-        keys = Array(repeating: 0, count: capacity)
-        starts = Array(repeating: 0, count: capacity)
-        counts = Array(repeating: 0, count: capacity)
-        mask = capacity - 1
+        var keys = Array(repeating: UInt64(0), count: capacity)
+        var starts = Array(repeating: Int32(0), count: capacity)
+        var counts = Array(repeating: Int32(0), count: capacity)
+        var values: [Int32] = []
+        let mask = capacity - 1
         for key in lists.keys.sorted() {
             let list = lists[key]!
             guard !list.isEmpty else { continue }
@@ -31,6 +37,11 @@ struct KeyedLists: Sendable {
             counts[i] = Int32(list.count)
             values += list
         }
+        self.keys = FrozenArray(keys)
+        self.starts = FrozenArray(starts)
+        self.counts = FrozenArray(counts)
+        self.values = FrozenArray(values)
+        self.mask = mask
     }
 
     @inline(__always)

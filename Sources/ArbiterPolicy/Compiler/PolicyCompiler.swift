@@ -59,20 +59,9 @@ public enum PolicyCompiler {
             bindingRoles.append(roleIndex ?? -1)
             let namespaceID = binding.kind == .roleBinding ? state.symbols.intern(binding.namespace) : -1
             for subject in binding.subjects {
-                let kind: UInt64
-                let name: String
-                switch subject.kind {
-                case .user:
-                    kind = CompiledPolicy.userKind
-                    name = subject.name
-                case .group:
-                    kind = CompiledPolicy.groupKind
-                    name = subject.name
-                case .serviceAccount:
-                    let namespace = subject.namespace.isEmpty ? binding.namespace : subject.namespace
-                    if namespace.isEmpty { continue }  // never matches (Kubernetes' appliesToUser)
-                    kind = CompiledPolicy.userKind
-                    name = ServiceAccountName.userName(namespace: namespace, name: subject.name)
+                // A service account without any namespace never matches (Kubernetes' appliesToUser).
+                guard let (kind, name) = CompiledPolicy.indexName(subject, bindingNamespace: binding.namespace) else {
+                    continue
                 }
                 let id = state.symbols.intern(name)
                 if binding.kind == .clusterRoleBinding {
@@ -119,7 +108,7 @@ public enum PolicyCompiler {
         func shifted(_ spans: [Span]) -> [Span] { spans.map { Span(start: $0.start + offset, count: $0.count) } }
 
         return CompiledPolicy(
-            symbols: state.symbols, pool: pool, rules: state.rules, roles: roles, roleRules: shifted(roleRules),
+            symbols: state.symbols.frozen(), pool: pool, rules: state.rules, roles: roles, roleRules: shifted(roleRules),
             roleResourceIndex: KeyedLists(lists: resourceIndex), roleWildcardRules: shifted(roleWildcards),
             roleIsIndexed: roleIsIndexed, bindings: bindings, bindingRoles: bindingRoles,
             clusterSubjects: KeyedLists(lists: clusterLists), namespaceSubjects: KeyedLists(lists: namespaceLists),

@@ -18,11 +18,30 @@ struct SymbolTable: Sendable {
 
     // MARK: - Hashing
 
+    /// A fast non-cryptographic hash of a byte string, eight bytes at a time. Table contents
+    /// come from the operator's policy, not from requests, so collisions cannot be forced by a
+    /// client beyond probing a missing key.
     @inline(__always)
-    static func hash(_ bytes: UnsafeRawBufferPointer, seed: UInt64 = 0xcbf2_9ce4_8422_2325) -> UInt64 {
-        var h = seed
-        for byte in bytes {
-            h = (h ^ UInt64(byte)) &* 0x0000_0100_0000_01b3
+    static func hash(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325 ^ UInt64(bytes.count)
+        guard let base = bytes.baseAddress else { return h }
+        var i = 0
+        let count = bytes.count
+        while i + 8 <= count {
+            h = (h ^ base.loadUnaligned(fromByteOffset: i, as: UInt64.self)) &* 0x9e37_79b9_7f4a_7c15
+            h ^= h >> 31
+            i += 8
+        }
+        if i < count {
+            var tail: UInt64 = 0
+            var shift: UInt64 = 0
+            while i < count {
+                tail |= UInt64(base.load(fromByteOffset: i, as: UInt8.self)) << shift
+                shift += 8
+                i += 1
+            }
+            h = (h ^ tail) &* 0x9e37_79b9_7f4a_7c15
+            h ^= h >> 31
         }
         return h
     }
@@ -73,23 +92,30 @@ struct SymbolTable: Sendable {
         slots.withUnsafeBufferPointer { slots in
             storage.withUnsafeBytes { storage in
                 offsets.withUnsafeBufferPointer { offsets in
-                    let mask = slots.count - 1
-                    var i = Int(truncatingIfNeeded: Self.mix(hash)) & mask
-                    while true {
-                        let id = slots[i]
-                        if id < 0 { return Self.missing }
-                        let start = Int(offsets[Int(id)])
-                        let end = Int(offsets[Int(id) + 1])
-                        if end - start == bytes.count
-                            && (bytes.count == 0
-                                || memcmpEqual(storage.baseAddress! + start, bytes.baseAddress!, bytes.count))
-                        {
-                            return id
-                        }
-                        i = (i + 1) & mask
-                    }
+                    Self.find(bytes, hash: hash, slots: slots, storage: storage, offsets: offsets)
                 }
             }
+        }
+    }
+
+    @inline(__always)
+    static func find(
+        _ bytes: UnsafeRawBufferPointer, hash: UInt64, slots: UnsafeBufferPointer<Int32>,
+        storage: UnsafeRawBufferPointer, offsets: UnsafeBufferPointer<Int32>
+    ) -> Int32 {
+        let mask = slots.count - 1
+        var i = Int(truncatingIfNeeded: Self.mix(hash)) & mask
+        while true {
+            let id = slots[i]
+            if id < 0 { return Self.missing }
+            let start = Int(offsets[Int(id)])
+            let end = Int(offsets[Int(id) + 1])
+            if end - start == bytes.count
+                && (bytes.count == 0 || memcmpEqual(storage.baseAddress! + start, bytes.baseAddress!, bytes.count))
+            {
+                return id
+            }
+            i = (i + 1) & mask
         }
     }
 
@@ -99,7 +125,36 @@ struct SymbolTable: Sendable {
         find(bytes, hash: Self.hash(bytes))
     }
 
-    /// The id of a string, or ``missing``.
+    /// The read-only form used by a compiled policy.
+    func frozen() -> FrozenSymbolTable {
+        FrozenSymbolTable(storage: FrozenArray(storage), offsets: FrozenArray(offsets), slots: FrozenArray(slots))
+    }
+
+}
+
+/// A ``SymbolTable`` after compilation: the same lookups on frozen storage.
+struct FrozenSymbolTable: Sendable {
+    let storage: FrozenArray<UInt8>
+    let offsets: FrozenArray<Int32>
+    let slots: FrozenArray<Int32>
+
+    var count: Int { offsets.count - 1 }
+
+    func free() {
+        storage.free()
+        offsets.free()
+        slots.free()
+    }
+
+    /// The id of a byte string, or ``SymbolTable/missing``.
+    @inline(__always)
+    func lookup(_ bytes: UnsafeRawBufferPointer) -> Int32 {
+        SymbolTable.find(
+            bytes, hash: SymbolTable.hash(bytes), slots: slots.buffer, storage: UnsafeRawBufferPointer(storage.buffer),
+            offsets: offsets.buffer)
+    }
+
+    /// The id of a string, or ``SymbolTable/missing``.
     @inline(__always)
     func lookup(_ string: String) -> Int32 {
         if let id = string.utf8.withContiguousStorageIfAvailable({ lookup(UnsafeRawBufferPointer($0)) }) {
@@ -131,16 +186,14 @@ struct SymbolTable: Sendable {
 
     /// The bytes of a symbol.
     @inline(__always)
-    func withBytes<R>(_ id: Int32, _ body: (UnsafeRawBufferPointer) -> R) -> R {
-        storage.withUnsafeBytes { storage in
-            let start = Int(offsets[Int(id)])
-            let end = Int(offsets[Int(id) + 1])
-            return body(UnsafeRawBufferPointer(rebasing: storage[start..<end]))
-        }
+    func bytes(_ id: Int32) -> UnsafeRawBufferPointer {
+        let start = Int(offsets[Int(id)])
+        let end = Int(offsets[Int(id) + 1])
+        return UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(storage.buffer)[start..<end])
     }
 
     func string(_ id: Int32) -> String {
-        withBytes(id) { String(decoding: $0, as: UTF8.self) }
+        String(decoding: bytes(id), as: UTF8.self)
     }
 }
 

@@ -24,15 +24,16 @@ extension CompiledPolicy {
     /// answer and its reason never depend on file or object order.
     public func authorize(_ request: AccessRequest, defaultDecision: Decision = .noOpinion) -> AuthorizationResult {
         let resolved = resolve(request)
-        return withSubjectKeys(request) { keys in
+        let keys = subjectKeys(request)
+        return keys.withUnsafeBufferPointer { keys in
             if hasDenyPolicies, let (policy, position) = matchAccessPolicy(.deny, request, resolved, keys) {
                 let name = accessPolicies[policy].name
                 return AuthorizationResult(
                     decision: .deny, reason: "AccessPolicy: denied by AccessPolicy \(goQuoted(name)) rule \(position)",
-                    source: .accessPolicy(name: name, ruleIndex: position))
+                    source: .accessPolicy(index: policy, ruleIndex: position))
             }
             if let (binding, position) = matchBinding(resolved, keys, path: request.nonResourcePath) {
-                return allowedByBinding(binding, rulePosition: position, request: request)
+                return allowedByBinding(binding, rulePosition: position, keys: keys)
             }
             if hasAllowPolicies, let (policy, position) = matchAccessPolicy(.allow, request, resolved, keys) {
                 let accessPolicy = accessPolicies[policy]
@@ -41,9 +42,9 @@ extension CompiledPolicy {
                 return AuthorizationResult(
                     decision: .allow,
                     reason: "AccessPolicy: allowed by AccessPolicy \(goQuoted(accessPolicy.name)) rule \(position)\(to)",
-                    source: .accessPolicy(name: accessPolicy.name, ruleIndex: position))
+                    source: .accessPolicy(index: policy, ruleIndex: position))
             }
-            let errors = missingRoleErrors(resolved, keys)
+            let errors = hasMissingRoles ? missingRoleErrors(resolved, keys) : []
             let reason = errors.isEmpty ? "" : "RBAC: " + Self.aggregate(errors)
             if defaultDecision == .deny {
                 let denyReason = reason.isEmpty ? "no policy allows this request (default decision: Deny)" : reason
@@ -78,26 +79,19 @@ extension CompiledPolicy {
         }
     }
 
-    /// Calls `body` with the subject keys of the requester: its user name, then each group, as
-    /// `(kind << 32 | id)`; names the policy never mentions are left out.
+    /// The subject keys of the requester: its user name, then each group, as `(kind << 32 | id)`;
+    /// names the policy never mentions are left out (no binding can name them).
     @inline(__always)
-    func withSubjectKeys<R>(_ request: AccessRequest, _ body: (UnsafeBufferPointer<UInt64>) -> R) -> R {
-        withUnsafeTemporaryAllocation(of: UInt64.self, capacity: request.groups.count + 1) { buffer in
-            var count = 0
-            let user = symbols.lookup(request.user)
-            if user != SymbolTable.missing {
-                buffer[count] = Self.subjectKey(Self.userKind, user)
-                count += 1
-            }
-            for group in request.groups {
-                let id = symbols.lookup(group)
-                if id != SymbolTable.missing {
-                    buffer[count] = Self.subjectKey(Self.groupKind, id)
-                    count += 1
-                }
-            }
-            return body(UnsafeBufferPointer(rebasing: buffer[0..<count]))
+    func subjectKeys(_ request: AccessRequest) -> ContiguousArray<UInt64> {
+        var keys = ContiguousArray<UInt64>()
+        keys.reserveCapacity(request.groups.count + 1)
+        let user = symbols.lookup(request.user)
+        if user != SymbolTable.missing { keys.append(Self.subjectKey(Self.userKind, user)) }
+        for group in request.groups {
+            let id = symbols.lookup(group)
+            if id != SymbolTable.missing { keys.append(Self.subjectKey(Self.groupKind, id)) }
         }
+        return keys
     }
 
     // MARK: - Rules
@@ -177,10 +171,7 @@ extension CompiledPolicy {
         if !rule.flags.contains(.allVerbs) && !contains(rule.verbs, request.verb, pool) { return false }
         for i in 0..<Int(rule.urlPrefixes.count) {
             let prefix = pool[Int(rule.urlPrefixes.start) + i]
-            let matched = symbols.withBytes(prefix) { prefixBytes in
-                path.utf8.starts(with: prefixBytes)
-            }
-            if matched { return true }
+            if path.utf8.starts(with: symbols.bytes(prefix)) { return true }
         }
         return false
     }
@@ -200,21 +191,21 @@ extension CompiledPolicy {
         _ request: ResolvedRequest, _ keys: UnsafeBufferPointer<UInt64>, _ path: String?,
         _ pool: UnsafeBufferPointer<Int32>
     ) -> (Int32, Int32)? {
-        if let found = scan(clusterSubjects, keys.lazy.map { $0 }, request, path, pool) { return found }
+        if let found = scan(clusterSubjects, keys, 0, request, path, pool) { return found }
         guard request.namespace != SymbolTable.missing, !namespaceSubjects.isEmpty else { return nil }
         let namespace = UInt64(UInt32(bitPattern: request.namespace)) << 33
-        return scan(namespaceSubjects, keys.lazy.map { namespace | $0 }, request, path, pool)
+        return scan(namespaceSubjects, keys, namespace, request, path, pool)
     }
 
     @inline(__always)
-    private func scan<Keys: Sequence>(
-        _ index: KeyedLists, _ keys: Keys, _ request: ResolvedRequest, _ path: String?,
-        _ pool: UnsafeBufferPointer<Int32>
-    ) -> (Int32, Int32)? where Keys.Element == UInt64 {
+    private func scan(
+        _ index: KeyedLists, _ keys: UnsafeBufferPointer<UInt64>, _ scope: UInt64, _ request: ResolvedRequest,
+        _ path: String?, _ pool: UnsafeBufferPointer<Int32>
+    ) -> (Int32, Int32)? {
         var best: (Int32, Int32)? = nil
         index.values.withUnsafeBufferPointer { values in
             for key in keys {
-                for i in index.range(key) {
+                for i in index.range(scope | key) {
                     let binding = values[i]
                     if let best, binding >= best.0 { break }
                     let role = bindingRoles[Int(binding)]
@@ -230,20 +221,21 @@ extension CompiledPolicy {
         return best
     }
 
-    func allowedByBinding(_ index: Int32, rulePosition: Int32, request: AccessRequest) -> AuthorizationResult {
-        let binding = bindings[Int(index)]
-        let subject = binding.subjects.first { Self.applies($0, to: request, bindingNamespace: binding.namespace) }
-        let subjectText = subject.map { Self.describe($0, bindingNamespace: binding.namespace) } ?? "unknown subject"
-        let bindingName =
-            binding.kind == .clusterRoleBinding ? goQuoted(binding.name) : goQuoted(binding.name + "/" + binding.namespace)
-        let reason =
-            "RBAC: allowed by \(binding.kind.rawValue) \(bindingName) of \(binding.roleRef.kind.rawValue) \(goQuoted(binding.roleRef.name)) to \(subjectText)"
-        let source = BindingReference(
-            bindingKind: binding.kind.rawValue, bindingName: binding.name, bindingNamespace: binding.namespace,
-            roleKind: binding.roleRef.kind.rawValue, roleName: binding.roleRef.name, ruleIndex: Int(rulePosition),
-            subjectKind: subject?.kind.rawValue ?? "", subjectName: subject?.name ?? "",
-            subjectNamespace: subject?.namespace ?? "")
-        return AuthorizationResult(decision: .allow, reason: reason, source: .binding(source))
+    /// The allow result of a binding: Kubernetes reports the binding's first subject (in the
+    /// binding's order) that applies to the requester.
+    func allowedByBinding(
+        _ index: Int32, rulePosition: Int32, keys: UnsafeBufferPointer<UInt64>
+    ) -> AuthorizationResult {
+        let start = Int(bindingReasonStart[Int(index)])
+        let end = Int(index) + 1 < bindingReasonStart.count ? Int(bindingReasonStart[Int(index) + 1]) : bindingSubjectKeys.count
+        for position in start..<end where keys.contains(bindingSubjectKeys[position]) {
+            return AuthorizationResult(
+                decision: .allow, reason: bindingReasons[position],
+                source: .binding(BindingMatch(binding: Int(index), subject: position - start, rule: Int(rulePosition))))
+        }
+        // Unreachable: the binding was found through one of its subjects' keys. Fail closed.
+        return AuthorizationResult(
+            decision: .noOpinion, evaluationError: "internal error: a binding matched through no subject")
     }
 
     /// Kubernetes' `appliesToUser`, byte-exact.

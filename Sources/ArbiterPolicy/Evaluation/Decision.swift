@@ -35,45 +35,33 @@ public struct AuthorizationResult: Sendable, Hashable {
 }
 
 /// The binding, role and rule, or the AccessPolicy and rule, that decided a request.
+///
+/// Sources are indices into the ``CompiledPolicy`` that made the decision (so that recording
+/// them costs nothing on the request path); ``CompiledPolicy/describe(_:)`` and the policy's
+/// ``CompiledPolicy/bindings``, ``CompiledPolicy/roles`` and ``CompiledPolicy/accessPolicies``
+/// turn them into names.
 public enum DecisionSource: Sendable, Hashable {
     /// An RBAC binding allowed it.
-    case binding(BindingReference)
-    /// An `AccessPolicy` allowed or denied it.
-    case accessPolicy(name: String, ruleIndex: Int)
+    case binding(BindingMatch)
+    /// An `AccessPolicy` allowed or denied it: its index in ``CompiledPolicy/accessPolicies`` and
+    /// the position of the rule.
+    case accessPolicy(index: Int, ruleIndex: Int)
     /// No rule decided; the operator's default decision applied.
     case defaultDecision
 }
 
-/// Identifies the RBAC binding, role, subject and rule that allowed a request.
-public struct BindingReference: Sendable, Hashable {
-    /// `ClusterRoleBinding` or `RoleBinding`.
-    public var bindingKind: String
-    public var bindingName: String
-    /// Empty for a ClusterRoleBinding.
-    public var bindingNamespace: String
-    /// `ClusterRole` or `Role`.
-    public var roleKind: String
-    public var roleName: String
-    /// The index of the rule inside the role's (aggregated) rules.
-    public var ruleIndex: Int
-    /// The subject of the binding that matched the requester, as written in the binding.
-    public var subjectKind: String
-    public var subjectName: String
-    public var subjectNamespace: String
+/// The RBAC binding, its subject and the rule of its role that allowed a request.
+public struct BindingMatch: Sendable, Hashable {
+    /// Index in ``CompiledPolicy/bindings``.
+    public var binding: Int
+    /// Index in that binding's `subjects`: the first subject that applies to the requester.
+    public var subject: Int
+    /// Position of the rule in the role's effective (aggregated) rules.
+    public var rule: Int
 
-    public init(
-        bindingKind: String, bindingName: String, bindingNamespace: String, roleKind: String,
-        roleName: String, ruleIndex: Int, subjectKind: String, subjectName: String,
-        subjectNamespace: String
-    ) {
-        self.bindingKind = bindingKind
-        self.bindingName = bindingName
-        self.bindingNamespace = bindingNamespace
-        self.roleKind = roleKind
-        self.roleName = roleName
-        self.ruleIndex = ruleIndex
-        self.subjectKind = subjectKind
-        self.subjectName = subjectName
-        self.subjectNamespace = subjectNamespace
+    public init(binding: Int, subject: Int, rule: Int) {
+        self.binding = binding
+        self.subject = subject
+        self.rule = rule
     }
 }

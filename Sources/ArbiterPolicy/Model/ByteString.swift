@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+    public import Glibc
+#elseif canImport(Darwin)
+    public import Darwin
+#endif
+
 /// A string compared and hashed by its UTF-8 bytes, the way Kubernetes compares names.
 ///
 /// Swift's `String ==` and `String.hashValue` use canonical equivalence (`"K"` equals the Kelvin
@@ -28,7 +34,14 @@ extension String {
     /// Byte-exact equality (UTF-8), unlike `==`.
     @inlinable
     public func bytesEqual(_ other: String) -> Bool {
-        self.utf8.elementsEqual(other.utf8)
+        if let result = self.utf8.withContiguousStorageIfAvailable({ a in
+            other.utf8.withContiguousStorageIfAvailable { b in
+                a.count == b.count && (a.count == 0 || memcmp(a.baseAddress!, b.baseAddress!, a.count) == 0)
+            }
+        }), let result {
+            return result
+        }
+        return self.utf8.elementsEqual(other.utf8)
     }
 
     /// Byte-exact prefix test (UTF-8), unlike `hasPrefix`.

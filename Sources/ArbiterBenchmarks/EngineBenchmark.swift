@@ -1,0 +1,122 @@
+import ArbiterPolicy
+import Foundation
+
+/// In-process engine benchmarks on a generated workload directory (`rbacgen.py`):
+/// load + compile time and peak memory, decisions per second, per-decision p50/p99.
+enum EngineBenchmark {
+    static func now() -> UInt64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+    }
+
+    static func maxRSSMiB() -> Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return Double(usage.ru_maxrss) / 1024
+    }
+
+    static func loadRequests(_ path: String) -> [AccessRequest] {
+        let text = try! String(contentsOfFile: path, encoding: .utf8)
+        return text.split(separator: "\n").map { line in
+            let object = try! JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
+            let spec = object["spec"] as! [String: Any]
+            // Native Swift strings, as the wire codec produces (Foundation's are bridged).
+            func native(_ s: String) -> String { String(decoding: Array(s.utf8), as: UTF8.self) }
+            let user = native(spec["user"] as? String ?? "")
+            let groups = (spec["groups"] as? [String] ?? []).map(native)
+            if let r = spec["resourceAttributes"] as? [String: Any] {
+                func s(_ k: String) -> String { native(r[k] as? String ?? "") }
+                return AccessRequest(
+                    user: user, groups: groups,
+                    attributes: .resource(
+                        ResourceAttributes(
+                            namespace: s("namespace"), verb: s("verb"), group: s("group"), version: s("version"),
+                            resource: s("resource"), subresource: s("subresource"), name: s("name"))))
+            }
+            let n = spec["nonResourceAttributes"] as! [String: Any]
+            return AccessRequest(
+                user: user, groups: groups,
+                attributes: .nonResource(
+                    NonResourceAttributes(path: native(n["path"] as? String ?? ""), verb: native(n["verb"] as? String ?? ""))))
+        }
+    }
+
+    static func run(directory: String, seconds: Double) {
+        let rssBefore = maxRSSMiB()
+        let t0 = now()
+        let loaded = PolicySourceReader.load(paths: [directory + "/rbac.yaml"])
+        let t1 = now()
+        let policy = PolicyCompiler.compile(loaded.set)
+        let t2 = now()
+        if !loaded.errors.isEmpty { print("errors: \(loaded.errors.prefix(3))") }
+        print(String(format: "load %.3f s, compile %.3f s, total %.3f s, peak RSS %.0f MiB (%.0f before)",
+                     Double(t1 - t0) / 1e9, Double(t2 - t1) / 1e9, Double(t2 - t0) / 1e9, maxRSSMiB(), rssBefore))
+        print("policy: \(policy.summary)")
+
+        let requests = loadRequests(directory + "/requests.jsonl")
+        let expected = try! String(contentsOfFile: directory + "/expected.txt", encoding: .utf8).split(separator: "\n")
+        var agree = 0
+        for (request, want) in zip(requests, expected) where (policy.authorize(request).decision == .allow) == (want == "allow") {
+            agree += 1
+        }
+        print("agreement with expected.txt: \(agree)/\(requests.count)")
+
+        // Throughput: whole passes over the 10,000 requests.
+        var allowed = 0
+        var passes = 0
+        let start = now()
+        let deadline = start + UInt64(seconds * 1e9)
+        requests.withUnsafeBufferPointer { requests in
+            while now() < deadline && passes < 100_000 {
+                for i in requests.indices where policy.authorize(requests[i]).decision == .allow { allowed += 1 }
+                passes += 1
+            }
+        }
+        let elapsed = Double(now() - start) / 1e9
+        let decisions = Double(passes * requests.count)
+        print(String(format: "throughput: %.0f decisions/s (%.1f ns/decision, %d passes, %d allows)",
+                     decisions / elapsed, elapsed / decisions * 1e9, passes, allowed))
+
+        // Latency: each decision timed alone (clock overhead subtracted).
+        var overhead = UInt64.max
+        for _ in 0..<1000 { let a = now(); let b = now(); overhead = min(overhead, b - a) }
+        var samples: [UInt64] = []
+        samples.reserveCapacity(requests.count * 5)
+        for _ in 0..<5 {
+            for i in requests.indices {
+                let a = now()
+                let result = policy.authorize(requests[i])
+                let b = now()
+                if result.decision == .allow { allowed += 1 }
+                samples.append(b - a - min(overhead, b - a))
+            }
+        }
+        samples.sort()
+        func pct(_ p: Double) -> Double { Double(samples[Int(Double(samples.count - 1) * p)]) }
+        print(String(format: "per decision: p50 %.0f ns, p90 %.0f ns, p99 %.0f ns (clock overhead %d ns)",
+                     pct(0.5), pct(0.9), pct(0.99), overhead))
+    }
+}
+
+extension EngineBenchmark {
+    /// A fixed amount of work for instruction counting under callgrind: load, then `passes`
+    /// passes over the requests.
+    static func count(directory: String, passes: Int) {
+        let loaded = PolicySourceReader.load(paths: [directory + "/rbac.yaml"])
+        let policy = PolicyCompiler.compile(loaded.set)
+        let requests = loadRequests(directory + "/requests.jsonl")
+        var allowed = 0
+        requests.withUnsafeBufferPointer { requests in
+            for _ in 0..<passes {
+                for i in requests.indices where decide(policy, requests[i]) { allowed += 1 }
+            }
+        }
+        print("decisions: \(passes * requests.count), allowed: \(allowed)")
+    }
+
+    @inline(never)
+    static func decide(_ policy: CompiledPolicy, _ request: AccessRequest) -> Bool {
+        policy.authorize(request).decision == .allow
+    }
+}
