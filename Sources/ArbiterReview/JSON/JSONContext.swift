@@ -1,33 +1,21 @@
 /// Where in the document the reader is, for error messages only.
 ///
-/// Known objects name themselves with a static path (`spec.resourceAttributes`); inside a skipped
-/// value the context is that path plus the unknown key that holds it (`metadata.labels`). Nothing
-/// is formatted unless an error is thrown.
+/// Known objects and fields name themselves with a static dotted path (`spec.resourceAttributes`);
+/// inside a skipped value the context is that path plus the unknown key that holds it
+/// (`metadata.labels`). Nothing is formatted unless an error is thrown, and the context is small
+/// enough to pass in registers on the hot path.
 struct JSONContext {
     /// The dotted path of the known object or field; empty for the top-level object.
     var path: StaticString
-    /// Up to two more path components below ``path`` (for objects read under several paths,
-    /// such as the two selectors).
-    var components: (StaticString?, StaticString?) = (nil, nil)
     /// The unknown key (raw, as sent) under ``path`` that holds a skipped value: offsets of its
-    /// first and one-past-last content byte.
-    var memberKey: (start: Int, end: Int)? = nil
+    /// first and one-past-last content byte, or -1.
+    var memberStart: Int32 = -1
+    var memberEnd: Int32 = -1
     /// The reader is at an element of the array at ``path``.
     var isElement = false
 
     init(_ path: StaticString) {
         self.path = path
-    }
-
-    /// The context of the known field `name` below this one.
-    func child(_ name: StaticString) -> JSONContext {
-        var context = self
-        if context.components.0 == nil {
-            context.components.0 = name
-        } else {
-            context.components.1 = name
-        }
-        return context
     }
 
     /// The top-level object.
@@ -36,9 +24,11 @@ struct JSONContext {
     /// The context of the value of unknown `key` inside this one (kept as is when already inside
     /// a skipped value).
     func member(_ key: JSONKey) -> JSONContext {
-        guard memberKey == nil else { return self }
+        guard memberStart < 0 else { return self }
         var context = self
-        context.memberKey = (key.offset + 1, key.rawEnd - 1)
+        // Bodies are far below 2 GiB (ReviewDecodingLimits); clamp anyway.
+        context.memberStart = Int32(clamping: key.offset + 1)
+        context.memberEnd = Int32(clamping: key.rawEnd - 1)
         return context
     }
 
@@ -52,11 +42,8 @@ struct JSONContext {
     /// The path for a message, with backticks: `` `spec.user` ``, or `nil` at the top level.
     func name(_ reader: JSONReader) -> String? {
         var name = path.utf8CodeUnitCount == 0 ? "" : path.description
-        for component in [components.0, components.1] {
-            if let component { name += ".\(component)" }
-        }
-        if let memberKey {
-            let raw = reader.quotedRaw(from: memberKey.start, to: memberKey.end)
+        if memberStart >= 0 {
+            let raw = reader.quotedRaw(from: Int(memberStart), to: Int(memberEnd))
             name += (name.isEmpty ? "" : ".") + raw.dropFirst().dropLast()
         }
         return name.isEmpty ? nil : "`\(name)`"

@@ -246,6 +246,7 @@ struct JSONReader {
     mutating func readStringArray(_ context: JSONContext) throws(ReviewDecodingError) -> [String]? {
         guard try beginArray(context) else { return nil }
         var result: [String] = []
+        result.reserveCapacity(4)
         var isFirst = true
         while try nextElement(&isFirst, context) {
             guard try peekByte(context) == UInt8(ascii: "\"") else {
@@ -337,13 +338,4 @@ struct JSONReader {
     private func invalidNumber(_ start: Int) -> ReviewDecodingError {
         error(.invalidNumber, at: start, "invalid number at byte \(start)", offsetInMessage: false)
     }
-}
-
-/// Compares `count` bytes at `pointer` with a literal.
-@inline(__always)
-func bytesEqual(_ pointer: UnsafePointer<UInt8>, _ count: Int, _ literal: StaticString) -> Bool {
-    guard count == literal.utf8CodeUnitCount else { return false }
-    let other = literal.utf8Start
-    for offset in 0..<count where pointer[offset] != other[offset] { return false }
-    return true
 }

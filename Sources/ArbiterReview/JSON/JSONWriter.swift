@@ -58,7 +58,7 @@ struct JSONWriter: ~Copyable {
     mutating func append(_ text: StaticString) {
         let length = text.utf8CodeUnitCount
         reserve(length)
-        (buffer + count).update(from: text.utf8Start, count: length)
+        copyBytes(buffer + count, text.utf8Start, length)
         count += length
     }
 
@@ -83,27 +83,27 @@ struct JSONWriter: ~Copyable {
         append("]")
     }
 
-    /// Appends `"key":` followed by the string, when `value` is not empty (Go's `omitempty`).
+    /// Appends `key` (`"name":`) and the string, when `value` is not empty (Go's `omitempty`).
     mutating func appendField(_ key: StaticString, _ value: String, comma: inout Bool) {
         guard !value.isEmpty else { return }
         appendKey(key, comma: &comma)
         appendString(value)
     }
 
-    /// Appends `"key":` followed by the array, when `values` is not empty (Go's `omitempty`).
+    /// Appends `key` (`"name":`) and the array, when `values` is not empty (Go's `omitempty`).
     mutating func appendField(_ key: StaticString, _ values: [String], comma: inout Bool) {
         guard !values.isEmpty else { return }
         appendKey(key, comma: &comma)
         appendStringArray(values)
     }
 
-    /// Appends a comma unless this is the first member, then `key` (a plain name) as `"key":`.
+    /// Appends a comma unless this is the first member, then `key`, which is written with its
+    /// quotes and colon (`"name":`).
+    @inline(__always)
     mutating func appendKey(_ key: StaticString, comma: inout Bool) {
         if comma { append(",") }
         comma = true
-        append("\"")
         append(key)
-        append("\":")
     }
 
     /// Appends a quoted string from UTF-8 bytes, escaping what RFC 8259 requires.
@@ -115,13 +115,26 @@ struct JSONWriter: ~Copyable {
         output[written] = UInt8(ascii: "\"")
         written += 1
         var runStart = 0
-        for position in 0..<bytes.count {
+        var position = 0
+        let source = bytes.baseAddress
+        while position < bytes.count {
+            // Eight bytes at a time while none needs escaping.
+            if position + 8 <= bytes.count,
+                !JSONWriter.needsEscape(UnsafeRawPointer(source! + position).loadUnaligned(as: UInt64.self))
+            {
+                position += 8
+                continue
+            }
             let byte = bytes[position]
-            guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else { continue }
+            guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else {
+                position += 1
+                continue
+            }
             let run = position - runStart
-            (output + written).update(from: bytes.baseAddress! + runStart, count: run)
+            copyBytes(output + written, source! + runStart, run)
             written += run
             runStart = position + 1
+            position += 1
             output[written] = UInt8(ascii: "\\")
             switch byte {
             case UInt8(ascii: "\""), UInt8(ascii: "\\"):
@@ -154,10 +167,41 @@ struct JSONWriter: ~Copyable {
         }
         let run = bytes.count - runStart
         if run > 0 {
-            (output + written).update(from: bytes.baseAddress! + runStart, count: run)
+            copyBytes(output + written, source! + runStart, run)
             written += run
         }
         output[written] = UInt8(ascii: "\"")
         count = written + 1
+    }
+
+    /// Whether any of the eight bytes is `"`, `\` or below 0x20 (SWAR: a byte-wise "has zero"
+    /// test; bytes of 0x80 and above never match and borrows only follow a real match).
+    @inline(__always)
+    static func needsEscape(_ word: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let high: UInt64 = 0x8080_8080_8080_8080
+        let quote = word ^ (ones &* 0x22)
+        let backslash = word ^ (ones &* 0x5C)
+        let control = (word &- ones &* 0x20) & ~word
+        return (control | ((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash)) & high != 0
+    }
+}
+
+/// Copies `count` bytes; short copies (keys, punctuation, small strings) avoid a `memmove` call.
+@inline(__always)
+func copyBytes(_ destination: UnsafeMutablePointer<UInt8>, _ source: UnsafePointer<UInt8>, _ count: Int) {
+    guard count <= 32 else {
+        destination.update(from: source, count: count)
+        return
+    }
+    var offset = 0
+    while offset + 8 <= count {
+        UnsafeMutableRawPointer(destination + offset).storeBytes(
+            of: UnsafeRawPointer(source + offset).loadUnaligned(as: UInt64.self), as: UInt64.self)
+        offset += 8
+    }
+    while offset < count {
+        destination[offset] = source[offset]
+        offset += 1
     }
 }

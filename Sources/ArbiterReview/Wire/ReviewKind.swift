@@ -15,7 +15,7 @@ public enum ReviewKind: String, Sendable, Hashable, CaseIterable {
 
     /// The kind whose name is exactly `bytes`, compared byte by byte.
     init?(exactly name: String) {
-        guard let kind = Self.allCases.first(where: { $0.rawValue.utf8.elementsEqual(name.utf8) }) else {
+        guard let kind = Self.allCases.first(where: { utf8Equal($0.rawValue, name) }) else {
             return nil
         }
         self = kind
@@ -33,9 +33,9 @@ public enum ReviewAPIVersion: String, Sendable, Hashable, CaseIterable {
     /// The version whose name is exactly `bytes`, compared byte by byte (never with Swift's
     /// canonical-equivalence `==`).
     public init?(exactly name: String) {
-        if name.utf8.elementsEqual(Self.v1.rawValue.utf8) {
+        if utf8Equal(name, Self.v1.rawValue) {
             self = .v1
-        } else if name.utf8.elementsEqual(Self.v1beta1.rawValue.utf8) {
+        } else if utf8Equal(name, Self.v1beta1.rawValue) {
             self = .v1beta1
         } else {
             return nil

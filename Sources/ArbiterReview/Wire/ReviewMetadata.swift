@@ -16,9 +16,8 @@ public struct ReviewMetadata: Sendable {
 }
 
 extension ReviewMetadata {
-    /// Reads `metadata`; `null` gives empty metadata.
-    init(reading reader: inout JSONReader) throws(ReviewDecodingError) {
-        self.init()
+    /// Reads `metadata` into `self`, which is empty; `null` leaves it empty.
+    mutating func read(from reader: inout JSONReader) throws(ReviewDecodingError) {
         let context = JSONContext("metadata")
         guard try reader.beginObject(context) else { return }
         var state = JSONObjectState()

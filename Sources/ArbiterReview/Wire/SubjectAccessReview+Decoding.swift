@@ -24,10 +24,9 @@ extension SubjectAccessReview {
         _ bytes: [UInt8], expecting kind: ReviewKind = .subjectAccessReview,
         limits: ReviewDecodingLimits = .default
     ) throws(ReviewDecodingError) -> SubjectAccessReview {
-        let result = bytes.withUnsafeBytes { buffer in
-            Result { () throws(ReviewDecodingError) in try decode(buffer, expecting: kind, limits: limits) }
-        }
-        return try result.get()
+        let review = try SubjectAccessReview(json: bytes, limits: limits)
+        try review.validate(expecting: kind)
+        return review
     }
 
     /// Parses a review body without validating it (any `apiVersion`, `kind`, attributes).
@@ -37,6 +36,12 @@ extension SubjectAccessReview {
     /// is read from `spec.group` when `apiVersion` is `authorization.k8s.io/v1beta1` and from
     /// `spec.groups` otherwise; the other key is an unknown field, as in Go.
     public init(json bytes: UnsafeRawBufferPointer, limits: ReviewDecodingLimits = .default) throws(ReviewDecodingError) {
+        self.init(apiVersion: "", kind: "")
+        try read(bytes, limits: limits)
+    }
+
+    /// Checks the body-level limits, then reads the body into `self` (which starts empty).
+    private mutating func read(_ bytes: UnsafeRawBufferPointer, limits: ReviewDecodingLimits) throws(ReviewDecodingError) {
         guard bytes.count <= limits.maxBodyBytes else {
             throw ReviewDecodingError(
                 .bodyTooLarge, offset: limits.maxBodyBytes,
@@ -47,60 +52,65 @@ extension SubjectAccessReview {
         }
         var reader = JSONReader(base.assumingMemoryBound(to: UInt8.self), count: bytes.count, limits: limits)
         defer { reader.releaseScratch() }
-        self = try Self.read(from: &reader)
+        try read(from: &reader)
     }
 
     /// Parses a review body held in an array; see ``init(json:limits:)-(UnsafeRawBufferPointer,_)``.
     public init(json bytes: [UInt8], limits: ReviewDecodingLimits = .default) throws(ReviewDecodingError) {
-        let result = bytes.withUnsafeBytes { buffer in
-            Result { () throws(ReviewDecodingError) in try SubjectAccessReview(json: buffer, limits: limits) }
+        self.init(apiVersion: "", kind: "")
+        // `withUnsafeBytes` rethrows untyped errors: carry the typed one out by hand.
+        var failure: ReviewDecodingError? = nil
+        bytes.withUnsafeBytes { buffer in
+            do throws(ReviewDecodingError) {
+                try self.read(buffer, limits: limits)
+            } catch {
+                failure = error
+            }
         }
-        self = try result.get()
+        if let failure { throw failure }
     }
 
     /// Reads the top-level object and checks that nothing follows it.
-    static func read(from reader: inout JSONReader) throws(ReviewDecodingError) -> SubjectAccessReview {
+    mutating func read(from reader: inout JSONReader) throws(ReviewDecodingError) {
         let context = JSONContext.root
         guard try reader.peekByte(context) == UInt8(ascii: "{") else {
             throw reader.typeMismatch(expected: "an object", context)
         }
         _ = try reader.beginObject(context)
-        var review = SubjectAccessReview(apiVersion: "", kind: "")
         var state = JSONObjectState()
         var deferredGroups = DeferredGroups()
         while let key = try reader.nextKey(&state, context) {
             if key.matches("apiVersion") {
                 try reader.markKnown(0, key, &state, context)
-                review.apiVersion = try reader.readString(JSONContext("apiVersion")) ?? ""
+                self.apiVersion = try reader.readString(JSONContext("apiVersion")) ?? ""
             } else if key.matches("kind") {
                 try reader.markKnown(1, key, &state, context)
-                review.kind = try reader.readString(JSONContext("kind")) ?? ""
+                self.kind = try reader.readString(JSONContext("kind")) ?? ""
             } else if key.matches("metadata") {
                 try reader.markKnown(2, key, &state, context)
-                review.metadata = try ReviewMetadata(reading: &reader)
+                try metadata.read(from: &reader)
             } else if key.matches("spec") {
                 try reader.markKnown(3, key, &state, context)
                 // kube-apiserver writes apiVersion first, so the groups key is known by now;
                 // otherwise both candidates are validated now and the right one read at the end.
                 let groupsKey: GroupsKey =
-                    state.knownFields & 1 == 0 ? .undecided : review.version == .v1beta1 ? .group : .groups
-                review.spec = try Spec.read(from: &reader, groupsKey: groupsKey, deferred: &deferredGroups) ?? Spec()
+                    state.knownFields & 1 == 0 ? .undecided : self.version == .v1beta1 ? .group : .groups
+                try spec.read(from: &reader, groupsKey: groupsKey, deferred: &deferredGroups)
             } else if key.matches("status") {
                 try reader.markKnown(4, key, &state, context)
-                review.status = try Status.read(from: &reader) ?? Status()
+                try status.read(from: &reader)
             } else {
                 try reader.skipMember(key, &state, context)
             }
         }
         try reader.finish()
-        let deferred = review.version == .v1beta1 ? deferredGroups.group : deferredGroups.groups
+        let deferred = self.version == .v1beta1 ? deferredGroups.group : deferredGroups.groups
         if let deferred {
             reader.index = deferred.offset
             reader.depth = deferred.depth
-            let context = review.version == .v1beta1 ? JSONContext("spec.group") : JSONContext("spec.groups")
-            review.spec.groups = try reader.readStringArray(context) ?? []
+            let context = self.version == .v1beta1 ? JSONContext("spec.group") : JSONContext("spec.groups")
+            self.spec.groups = try reader.readStringArray(context) ?? []
         }
-        return review
     }
 }
 

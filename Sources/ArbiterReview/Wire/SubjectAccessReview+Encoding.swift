@@ -47,21 +47,21 @@ extension SubjectAccessReview.Spec {
         writer.append("{")
         var comma = false
         if let resourceAttributes {
-            writer.appendKey("resourceAttributes", comma: &comma)
+            writer.appendKey("\"resourceAttributes\":", comma: &comma)
             resourceAttributes.write(to: &writer)
         }
         if let nonResourceAttributes {
-            writer.appendKey("nonResourceAttributes", comma: &comma)
+            writer.appendKey("\"nonResourceAttributes\":", comma: &comma)
             writer.append("{")
             var innerComma = false
-            writer.appendField("path", nonResourceAttributes.path, comma: &innerComma)
-            writer.appendField("verb", nonResourceAttributes.verb, comma: &innerComma)
+            writer.appendField("\"path\":", nonResourceAttributes.path, comma: &innerComma)
+            writer.appendField("\"verb\":", nonResourceAttributes.verb, comma: &innerComma)
             writer.append("}")
         }
-        writer.appendField("user", user, comma: &comma)
-        writer.appendField(groupsKey == .group ? "group" : "groups", groups, comma: &comma)
+        writer.appendField("\"user\":", user, comma: &comma)
+        writer.appendField(groupsKey == .group ? "\"group\":" : "\"groups\":", groups, comma: &comma)
         if !extra.isEmpty {
-            writer.appendKey("extra", comma: &comma)
+            writer.appendKey("\"extra\":", comma: &comma)
             writer.append("{")
             let sorted = extra.count < 2 ? extra : extra.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
             for (position, entry) in sorted.enumerated() {
@@ -72,7 +72,7 @@ extension SubjectAccessReview.Spec {
             }
             writer.append("}")
         }
-        writer.appendField("uid", uid, comma: &comma)
+        writer.appendField("\"uid\":", uid, comma: &comma)
         writer.append("}")
     }
 }
@@ -82,19 +82,19 @@ extension SubjectAccessReview.ResourceAttributes {
     func write(to writer: inout JSONWriter) {
         writer.append("{")
         var comma = false
-        writer.appendField("namespace", namespace, comma: &comma)
-        writer.appendField("verb", verb, comma: &comma)
-        writer.appendField("group", group, comma: &comma)
-        writer.appendField("version", version, comma: &comma)
-        writer.appendField("resource", resource, comma: &comma)
-        writer.appendField("subresource", subresource, comma: &comma)
-        writer.appendField("name", name, comma: &comma)
+        writer.appendField("\"namespace\":", namespace, comma: &comma)
+        writer.appendField("\"verb\":", verb, comma: &comma)
+        writer.appendField("\"group\":", group, comma: &comma)
+        writer.appendField("\"version\":", version, comma: &comma)
+        writer.appendField("\"resource\":", resource, comma: &comma)
+        writer.appendField("\"subresource\":", subresource, comma: &comma)
+        writer.appendField("\"name\":", name, comma: &comma)
         if let fieldSelector {
-            writer.appendKey("fieldSelector", comma: &comma)
+            writer.appendKey("\"fieldSelector\":", comma: &comma)
             fieldSelector.write(to: &writer)
         }
         if let labelSelector {
-            writer.appendKey("labelSelector", comma: &comma)
+            writer.appendKey("\"labelSelector\":", comma: &comma)
             labelSelector.write(to: &writer)
         }
         writer.append("}")
@@ -110,8 +110,8 @@ extension SubjectAccessReview.Status {
         writer.append(isAllowed ? "{\"allowed\":true" : "{\"allowed\":false")
         if isDenied { writer.append(",\"denied\":true") }
         var comma = true
-        writer.appendField("reason", reason, comma: &comma)
-        writer.appendField("evaluationError", evaluationError, comma: &comma)
+        writer.appendField("\"reason\":", reason, comma: &comma)
+        writer.appendField("\"evaluationError\":", evaluationError, comma: &comma)
         writer.append("}")
     }
 }

@@ -1,41 +1,40 @@
 // MARK: - Decoding `spec` and `status`
 
 extension SubjectAccessReview.Spec {
-    /// Reads `spec`, or returns `nil` for `null`.
-    static func read(
+    /// Reads `spec` into `self`, which is empty; `null` leaves it empty.
+    mutating func read(
         from reader: inout JSONReader, groupsKey: GroupsKey, deferred: inout DeferredGroups
-    ) throws(ReviewDecodingError) -> Self? {
+    ) throws(ReviewDecodingError) {
         let context = JSONContext("spec")
-        guard try reader.beginObject(context) else { return nil }
-        var spec = Self()
+        guard try reader.beginObject(context) else { return }
         var state = JSONObjectState()
         while let key = try reader.nextKey(&state, context) {
             if key.matches("user") {
                 try reader.markKnown(0, key, &state, context)
-                spec.user = try reader.readString(JSONContext("spec.user")) ?? ""
+                user = try reader.readString(JSONContext("spec.user")) ?? ""
             } else if key.matches("groups") {
                 try reader.markKnown(1, key, &state, context)
-                try readGroups(&spec, from: &reader, key, active: groupsKey == .groups, deferTo: &deferred.groups, groupsKey)
+                try Self.readGroups(&self, from: &reader, key, active: groupsKey == .groups, deferTo: &deferred.groups, groupsKey)
             } else if key.matches("group") {
                 try reader.markKnown(2, key, &state, context)
-                try readGroups(&spec, from: &reader, key, active: groupsKey == .group, deferTo: &deferred.group, groupsKey)
+                try Self.readGroups(&self, from: &reader, key, active: groupsKey == .group, deferTo: &deferred.group, groupsKey)
             } else if key.matches("resourceAttributes") {
                 try reader.markKnown(3, key, &state, context)
-                spec.resourceAttributes = try SubjectAccessReview.ResourceAttributes.read(from: &reader)
+                var attributes = SubjectAccessReview.ResourceAttributes()
+                if try attributes.read(from: &reader) { resourceAttributes = attributes }
             } else if key.matches("nonResourceAttributes") {
                 try reader.markKnown(4, key, &state, context)
-                spec.nonResourceAttributes = try SubjectAccessReview.NonResourceAttributes.read(from: &reader)
+                nonResourceAttributes = try SubjectAccessReview.NonResourceAttributes.read(from: &reader)
             } else if key.matches("extra") {
                 try reader.markKnown(5, key, &state, context)
-                spec.extra = try readExtra(from: &reader)
+                extra = try Self.readExtra(from: &reader)
             } else if key.matches("uid") {
                 try reader.markKnown(6, key, &state, context)
-                spec.uid = try reader.readString(JSONContext("spec.uid")) ?? ""
+                uid = try reader.readString(JSONContext("spec.uid")) ?? ""
             } else {
                 try reader.skipMember(key, &state, context)
             }
         }
-        return spec
     }
 
     /// Reads the group list under `key` when it is the active key, skips it as an unknown field
@@ -71,45 +70,44 @@ extension SubjectAccessReview.Spec {
 }
 
 extension SubjectAccessReview.ResourceAttributes {
-    /// Reads `spec.resourceAttributes`, or returns `nil` for `null`.
-    static func read(from reader: inout JSONReader) throws(ReviewDecodingError) -> Self? {
+    /// Reads `spec.resourceAttributes` into `self`, which is empty; returns `false` for `null`.
+    mutating func read(from reader: inout JSONReader) throws(ReviewDecodingError) -> Bool {
         let context = JSONContext("spec.resourceAttributes")
-        guard try reader.beginObject(context) else { return nil }
-        var attributes = Self()
+        guard try reader.beginObject(context) else { return false }
         var state = JSONObjectState()
         while let key = try reader.nextKey(&state, context) {
             if key.matches("namespace") {
                 try reader.markKnown(0, key, &state, context)
-                attributes.namespace = try reader.readString(context.child("namespace")) ?? ""
+                namespace = try reader.readString(JSONContext("spec.resourceAttributes.namespace")) ?? ""
             } else if key.matches("verb") {
                 try reader.markKnown(1, key, &state, context)
-                attributes.verb = try reader.readString(context.child("verb")) ?? ""
+                verb = try reader.readString(JSONContext("spec.resourceAttributes.verb")) ?? ""
             } else if key.matches("group") {
                 try reader.markKnown(2, key, &state, context)
-                attributes.group = try reader.readString(context.child("group")) ?? ""
+                group = try reader.readString(JSONContext("spec.resourceAttributes.group")) ?? ""
             } else if key.matches("version") {
                 try reader.markKnown(3, key, &state, context)
-                attributes.version = try reader.readString(context.child("version")) ?? ""
+                version = try reader.readString(JSONContext("spec.resourceAttributes.version")) ?? ""
             } else if key.matches("resource") {
                 try reader.markKnown(4, key, &state, context)
-                attributes.resource = try reader.readString(context.child("resource")) ?? ""
+                resource = try reader.readString(JSONContext("spec.resourceAttributes.resource")) ?? ""
             } else if key.matches("subresource") {
                 try reader.markKnown(5, key, &state, context)
-                attributes.subresource = try reader.readString(context.child("subresource")) ?? ""
+                subresource = try reader.readString(JSONContext("spec.resourceAttributes.subresource")) ?? ""
             } else if key.matches("name") {
                 try reader.markKnown(6, key, &state, context)
-                attributes.name = try reader.readString(context.child("name")) ?? ""
+                name = try reader.readString(JSONContext("spec.resourceAttributes.name")) ?? ""
             } else if key.matches("fieldSelector") {
                 try reader.markKnown(7, key, &state, context)
-                attributes.fieldSelector = try ReviewSelector.read(from: &reader, context.child("fieldSelector"))
+                fieldSelector = try ReviewSelector.read(from: &reader, isLabelSelector: false)
             } else if key.matches("labelSelector") {
                 try reader.markKnown(8, key, &state, context)
-                attributes.labelSelector = try ReviewSelector.read(from: &reader, context.child("labelSelector"))
+                labelSelector = try ReviewSelector.read(from: &reader, isLabelSelector: true)
             } else {
                 try reader.skipMember(key, &state, context)
             }
         }
-        return attributes
+        return true
     }
 }
 
@@ -123,10 +121,10 @@ extension SubjectAccessReview.NonResourceAttributes {
         while let key = try reader.nextKey(&state, context) {
             if key.matches("path") {
                 try reader.markKnown(0, key, &state, context)
-                attributes.path = try reader.readString(context.child("path")) ?? ""
+                attributes.path = try reader.readString(JSONContext("spec.nonResourceAttributes.path")) ?? ""
             } else if key.matches("verb") {
                 try reader.markKnown(1, key, &state, context)
-                attributes.verb = try reader.readString(context.child("verb")) ?? ""
+                attributes.verb = try reader.readString(JSONContext("spec.resourceAttributes.verb")) ?? ""
             } else {
                 try reader.skipMember(key, &state, context)
             }
@@ -136,29 +134,27 @@ extension SubjectAccessReview.NonResourceAttributes {
 }
 
 extension SubjectAccessReview.Status {
-    /// Reads `status`, or returns `nil` for `null`.
-    static func read(from reader: inout JSONReader) throws(ReviewDecodingError) -> Self? {
+    /// Reads `status` into `self`, which is empty; `null` leaves it empty.
+    mutating func read(from reader: inout JSONReader) throws(ReviewDecodingError) {
         let context = JSONContext("status")
-        guard try reader.beginObject(context) else { return nil }
-        var status = Self()
+        guard try reader.beginObject(context) else { return }
         var state = JSONObjectState()
         while let key = try reader.nextKey(&state, context) {
             if key.matches("allowed") {
                 try reader.markKnown(0, key, &state, context)
-                status.allowed = try reader.readBool(context.child("allowed")) ?? false
+                allowed = try reader.readBool(JSONContext("status.allowed")) ?? false
             } else if key.matches("denied") {
                 try reader.markKnown(1, key, &state, context)
-                status.denied = try reader.readBool(context.child("denied")) ?? false
+                denied = try reader.readBool(JSONContext("status.denied")) ?? false
             } else if key.matches("reason") {
                 try reader.markKnown(2, key, &state, context)
-                status.reason = try reader.readString(context.child("reason")) ?? ""
+                reason = try reader.readString(JSONContext("status.reason")) ?? ""
             } else if key.matches("evaluationError") {
                 try reader.markKnown(3, key, &state, context)
-                status.evaluationError = try reader.readString(context.child("evaluationError")) ?? ""
+                evaluationError = try reader.readString(JSONContext("status.evaluationError")) ?? ""
             } else {
                 try reader.skipMember(key, &state, context)
             }
         }
-        return status
     }
 }

@@ -22,7 +22,7 @@ extension SubjectAccessReview {
                     ? "missing apiVersion (expected `authorization.k8s.io/v1` or `authorization.k8s.io/v1beta1`)"
                     : "unsupported apiVersion \(quotedValue(apiVersion)) (expected `authorization.k8s.io/v1` or `authorization.k8s.io/v1beta1`)")
         }
-        guard expected != .selfSubjectRulesReview, kind.utf8.elementsEqual(expected.rawValue.utf8) else {
+        guard expected != .selfSubjectRulesReview, utf8Equal(kind, expected.rawValue) else {
             throw ReviewDecodingError(
                 .unexpectedKind,
                 message: kind.isEmpty
@@ -47,7 +47,7 @@ extension SubjectAccessReview {
                 throw ReviewDecodingError(
                     .namespaceMismatch, message: "a LocalSubjectAccessReview cannot have nonResourceAttributes")
             }
-            guard attributes.namespace.utf8.elementsEqual(metadata.namespace.utf8) else {
+            guard utf8Equal(attributes.namespace, metadata.namespace) else {
                 throw ReviewDecodingError(
                     .namespaceMismatch,
                     message: "spec.resourceAttributes.namespace \(quotedValue(attributes.namespace)) does not match metadata.namespace \(quotedValue(metadata.namespace))")
