@@ -1,0 +1,74 @@
+import ArbiterPolicy
+import ArbiterReview
+import ArgumentParser
+
+/// `arbiter check`: evaluate SubjectAccessReviews offline, exactly as the server would.
+struct CheckCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check",
+        abstract: "Evaluate SubjectAccessReviews (one JSON document, or JSON Lines) against a policy.",
+        discussion: """
+            Prints each answer as one JSON line, in the request's apiVersion. For a single review the \
+            exit code is 0 allowed, 2 denied, 3 no opinion; for several, 0 unless an input line is bad. \
+            Errors name the policy file:line:column or the input line.
+            """)
+
+    @OptionGroup var policy: PolicyOptions
+
+    @Option(name: [.short, .long], help: ArgumentHelp("Read reviews from this file instead of standard input.", valueName: "file"))
+    var input: String?
+
+    func run() throws {
+        let compiled = try policy.load()
+        let bytes = try readInputOrFail()
+        let reviews = try Self.parseReviews(bytes)
+        var lastDecision = Decision.noOpinion
+        for (line, review) in reviews {
+            switch review {
+            case .success(let review):
+                let result = compiled.authorize(review.accessRequest(), defaultDecision: policy.defaultDecision.decision)
+                lastDecision = result.decision
+                Console.out(bytes: review.encodeResponse(result: result))
+            case .failure(let error):
+                Console.error("input line \(line): \(error)")
+                throw ExitCode(1)
+            }
+        }
+        if reviews.count == 1 { throw lastDecision.exitCode }
+    }
+
+    private func readInputOrFail() throws -> [UInt8] {
+        do {
+            return try Console.readInput(input)
+        } catch {
+            Console.error("\(error)")
+            throw ExitCode(1)
+        }
+    }
+
+    /// One review (pretty or compact, possibly over many lines), or JSON Lines: one review per
+    /// non-empty line. A document whose first line is a complete review is read as JSON Lines.
+    static func parseReviews(_ bytes: [UInt8]) throws -> [(line: Int, review: Result<SubjectAccessReview, ReviewDecodingError>)] {
+        var lines: [(number: Int, bytes: ArraySlice<UInt8>)] = []
+        var start = 0
+        var number = 1
+        for (i, byte) in bytes.enumerated() where byte == UInt8(ascii: "\n") {
+            lines.append((number, bytes[start..<i]))
+            start = i + 1
+            number += 1
+        }
+        if start < bytes.count { lines.append((number, bytes[start...])) }
+        let nonEmpty = lines.filter { !$0.bytes.allSatisfy(Self.isSpace) }
+        guard let first = nonEmpty.first else { throw CLIError("the input holds no review") }
+        if nonEmpty.count > 1, (try? SubjectAccessReview.decode(Array(first.bytes))) != nil {
+            return nonEmpty.map { line in
+                (line.number, Result { () throws(ReviewDecodingError) in try SubjectAccessReview.decode(Array(line.bytes)) })
+            }
+        }
+        return [(first.number, Result { () throws(ReviewDecodingError) in try SubjectAccessReview.decode(bytes) })]
+    }
+
+    static func isSpace(_ byte: UInt8) -> Bool {
+        byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D
+    }
+}

@@ -1,0 +1,142 @@
+import ArbiterPolicy
+import ArbiterReview
+import ArgumentParser
+
+/// `arbiter explain`: why a request is allowed, denied or left without opinion.
+struct ExplainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "explain",
+        abstract: "Explain a decision: what decided it, or which bindings and rules came closest.",
+        discussion: """
+            Takes either can-i arguments (VERB RESOURCE --as USER ...) or `--input FILE` with one \
+            SubjectAccessReview (`-` for standard input). Exit code as for can-i.
+            """)
+
+    @Argument(help: "The verb, as for can-i.")
+    var verb: String?
+
+    @Argument(help: "The resource or URL, as for can-i.")
+    var target: String?
+
+    @Option(name: [.short, .customLong("namespace")], help: "The namespace.")
+    var namespace: String = ""
+
+    @Option(help: "A subresource.")
+    var subresource: String = ""
+
+    @Option(name: .customLong("as"), help: "The user to ask about.")
+    var user: String?
+
+    @Option(name: .customLong("as-group"), help: "A group of the user. Repeat for several.")
+    var groups: [String] = []
+
+    @Option(name: [.short, .long], help: ArgumentHelp("A file with one SubjectAccessReview (`-`: standard input).", valueName: "file"))
+    var input: String?
+
+    @OptionGroup var policy: PolicyOptions
+
+    func validate() throws {
+        if input == nil && (verb == nil || target == nil || user == nil) {
+            throw ValidationError("give VERB RESOURCE --as USER, or --input FILE")
+        }
+        if input != nil && (verb != nil || target != nil) {
+            throw ValidationError("give either VERB RESOURCE or --input, not both")
+        }
+    }
+
+    func run() throws {
+        let compiled = try policy.load()
+        let request: AccessRequest
+        if let input {
+            let bytes = try Console.readInput(input == "-" ? nil : input)
+            do {
+                request = try SubjectAccessReview.decode(bytes).accessRequest()
+            } catch {
+                Console.error("\(input == "-" ? "standard input" : input): \(error)")
+                throw ExitCode(1)
+            }
+        } else {
+            do {
+                request = try KubectlArguments.request(
+                    verb: verb!, target: target!, namespace: namespace, subresource: subresource, user: user!,
+                    groups: groups)
+            } catch {
+                throw ValidationError(error.description)
+            }
+        }
+        let explanation = compiled.explain(request, defaultDecision: policy.defaultDecision.decision)
+        for line in ExplanationPrinter.lines(explanation, policy: compiled) { Console.out(line) }
+        throw explanation.result.decision.exitCode
+    }
+}
+
+/// Renders an ``Explanation`` as text for a terminal.
+enum ExplanationPrinter {
+    static func lines(_ explanation: Explanation, policy: CompiledPolicy) -> [String] {
+        var out: [String] = []
+        let request = explanation.request
+        let who = "user `\(request.user)`" + (request.groups.isEmpty ? "" : " in groups [\(request.groups.joined(separator: ", "))]")
+        switch request.attributes {
+        case .resource(let r):
+            let resource = r.subresource.isEmpty ? r.resource : r.resource + "/" + r.subresource
+            let group = r.group.isEmpty ? "core" : r.group
+            let name = r.name.isEmpty ? "" : " named `\(r.name)`"
+            let scope = r.namespace.isEmpty ? "cluster-wide" : "in namespace `\(r.namespace)`"
+            out.append("request: \(who) wants to `\(r.verb)` \(resource) (group \(group))\(name) \(scope)")
+        case .nonResource(let n):
+            out.append("request: \(who) wants to `\(n.verb)` the URL `\(n.path)`")
+        }
+        let result = explanation.result
+        let decision = ["allow": "ALLOWED", "deny": "DENIED", "noOpinion": "NO OPINION"][result.decision.rawValue] ?? ""
+        out.append("decision: \(decision)" + (result.reason.isEmpty ? "" : " — \(result.reason)"))
+        if let error = result.evaluationError { out.append("evaluation error: \(error)") }
+        if let source = result.source {
+            out.append("decided by: \(policy.describe(source))")
+            if case .binding(let match) = source {
+                let binding = policy.bindings[match.binding]
+                if let rules = policy.rules(ofRole: binding.roleRef.kind, namespace: binding.namespace, name: binding.roleRef.name),
+                    match.rule < rules.count
+                {
+                    out.append("  rule \(match.rule): \(rules[match.rule])")
+                }
+            }
+            if result.decision != .noOpinion, case .accessPolicy(let index, let rule) = source {
+                out.append("  rule \(rule): \(policy.accessPolicies[index].rules[rule])")
+            }
+            if result.decision == .allow { return out }
+        }
+        if explanation.candidates.isEmpty && explanation.accessPolicies.isEmpty {
+            out.append("no binding or AccessPolicy names this user or any of its groups")
+            return out
+        }
+        if !explanation.candidates.isEmpty {
+            out.append("bindings that name this subject:")
+            for candidate in explanation.candidates {
+                let binding = candidate.binding
+                let scope = binding.kind == .roleBinding ? " in `\(binding.namespace)`" : ""
+                let location = binding.location.map { " (\($0))" } ?? ""
+                out.append("  \(binding.kind.rawValue) `\(binding.name)`\(scope)\(location) → \(binding.roleRef.kind.rawValue) `\(binding.roleRef.name)` via \(candidate.subject.kind.rawValue) `\(candidate.subject.name)`")
+                if let problem = candidate.scopeProblem { out.append("    does not apply: \(problem)") }
+                for rule in candidate.nearestRules {
+                    out.append("    rule \(rule.index): \(rule.rule)")
+                    for difference in rule.differences { out.append("      - \(difference)") }
+                    if rule.differences.isEmpty { out.append("      - matches") }
+                }
+            }
+        }
+        if !explanation.accessPolicies.isEmpty {
+            out.append("AccessPolicies that name this subject:")
+            for candidate in explanation.accessPolicies {
+                let location = candidate.policy.location.map { " (\($0))" } ?? ""
+                out.append("  AccessPolicy `\(candidate.policy.name)` (\(candidate.policy.effect.rawValue))\(location)")
+                if let problem = candidate.scopeProblem { out.append("    does not apply: \(problem)") }
+                for rule in candidate.nearestRules {
+                    out.append("    rule \(rule.index): \(rule.rule)")
+                    for difference in rule.differences { out.append("      - \(difference)") }
+                    if rule.differences.isEmpty { out.append("      - matches") }
+                }
+            }
+        }
+        return out
+    }
+}
