@@ -12,7 +12,7 @@ struct ArbiterCommand: ParsableCommand {
             """,
         version: ArbiterVersion.current,
         subcommands: [
-            CheckCommand.self, CanICommand.self, ExplainCommand.self, ValidateCommand.self,
+            CheckCommand.self, CanICommand.self, ExplainCommand.self, ValidateCommand.self, TestCommand.self,
         ]
     )
 }

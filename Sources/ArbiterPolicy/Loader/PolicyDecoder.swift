@@ -86,6 +86,9 @@ struct PolicyDecoder {
             }
             return
         }
+        if apiVersion == Self.arbiterAPIVersion && kind == "PolicyTest" {
+            return  // policy tests live next to policies; `arbiter test` reads them
+        }
         if apiVersion == Self.arbiterAPIVersion && kind == "AccessPolicy" {
             set.accessPolicies.append(try decodeAccessPolicy(fields, at: index))
             return
