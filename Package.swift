@@ -68,7 +68,7 @@ let package = Package(
         .testTarget(name: "ArbiterPosixTests", dependencies: ["ArbiterPosix"]),
         .testTarget(name: "ArbiterHTTPTests", dependencies: ["ArbiterHTTP", "ArbiterPosix"]),
         .testTarget(name: "ArbiterWebhookTests", dependencies: ["ArbiterWebhook", "ArbiterTestSupport"]),
-        .testTarget(name: "ArbiterCLITests", dependencies: ["ArbiterTestSupport"]),
+        .testTarget(name: "ArbiterCLITests", dependencies: ["ArbiterTestSupport", "arbiter"]),
     ]
 )
 

@@ -1,0 +1,190 @@
+import ArbiterTestSupport
+import Foundation
+import Testing
+
+/// The `arbiter` binary, run as a user runs it: output and exit codes.
+@Suite(.serialized)
+struct CLITests {
+    static let bootstrapDirectory = sharedDirectory() + "/fixtures/kubernetes-bootstrap/"
+    static let bootstrap = [
+        "cluster-roles.yaml", "cluster-role-bindings.yaml", "namespace-roles.yaml", "namespace-role-bindings.yaml",
+        "controller-roles.yaml", "controller-role-bindings.yaml",
+    ].flatMap { ["-p", bootstrapDirectory + $0] }
+
+    static let denyPolicy = """
+        apiVersion: arbiter.dev/v1alpha1
+        kind: AccessPolicy
+        metadata: {name: no-secrets}
+        spec:
+          effect: Deny
+          subjects: [{kind: Group, name: system:authenticated}]
+          rules: [{apiGroups: [""], resources: [secrets], verbs: ["*"]}]
+        """
+
+    static func review(
+        user: String, groups: [String], verb: String, resource: String, namespace: String = "",
+        apiVersion: String = "authorization.k8s.io/v1"
+    ) -> String {
+        let key = apiVersion.hasSuffix("v1beta1") ? "group" : "groups"
+        let list = groups.map { "\"\($0)\"" }.joined(separator: ",")
+        return """
+            {"apiVersion":"\(apiVersion)","kind":"SubjectAccessReview","metadata":{"creationTimestamp":null},\
+            "spec":{"resourceAttributes":{"namespace":"\(namespace)","verb":"\(verb)","resource":"\(resource)"},\
+            "user":"\(user)","\(key)":[\(list)]},"status":{"allowed":false}}
+            """
+    }
+
+    @Test func validateSummarisesTheBootstrapPolicy() throws {
+        let result = try runArbiter(["validate"] + Self.bootstrap)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("6 file(s): 69 ClusterRoles, 7 Roles, 37 ClusterRoleBindings, 7 RoleBindings"))
+        #expect(result.stdout.contains("ok: 0 errors"))
+    }
+
+    @Test func validateNamesFileLineAndColumn() throws {
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = directory.appendingPathComponent("bad.yaml")
+        try """
+            apiVersion: rbac.authorization.k8s.io/v1
+            kind: ClusterRole
+            metadata: {name: r}
+            rules:
+            - apiGroups: [""]
+              resources: [pods]
+              verbs: [get, yes]
+            """.write(to: file, atomically: true, encoding: .utf8)
+        let result = try runArbiter(["validate", file.path])
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("\(file.path):7:"), "\(result.stderr)")
+        #expect(result.stderr.contains("a boolean `yes`"))
+    }
+
+    @Test func checkAnswersOneReviewWithExitCodes() throws {
+        let allowed = try runArbiter(
+            ["check"] + Self.bootstrap,
+            input: Self.review(user: "system:kube-scheduler", groups: [], verb: "list", resource: "nodes"))
+        #expect(allowed.status == 0, "\(allowed.stderr)")
+        #expect(allowed.stdout.contains(#""status":{"allowed":true,"reason":"RBAC: allowed by ClusterRoleBinding \"system:kube-scheduler\""#))
+
+        let noOpinion = try runArbiter(
+            ["check"] + Self.bootstrap, input: Self.review(user: "jane", groups: [], verb: "list", resource: "pods"))
+        #expect(noOpinion.status == 3)
+        #expect(noOpinion.stdout.contains(#""status":{"allowed":false}"#))
+
+        let deny = try runArbiter(
+            ["check"] + Self.bootstrap + ["--default-decision", "Deny"],
+            input: Self.review(user: "jane", groups: [], verb: "list", resource: "pods"))
+        #expect(deny.status == 2)
+        #expect(deny.stdout.contains(#""denied":true"#))
+        #expect(!deny.stdout.contains(#""allowed":true"#))
+    }
+
+    @Test func checkReadsJSONLinesAndAnswersInTheRequestVersion() throws {
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let policy = directory.appendingPathComponent("deny.yaml")
+        try Self.denyPolicy.write(to: policy, atomically: true, encoding: .utf8)
+        let lines = [
+            Self.review(user: "system:kube-scheduler", groups: ["system:authenticated"], verb: "list", resource: "nodes"),
+            Self.review(
+                user: "jane", groups: ["system:authenticated"], verb: "get", resource: "secrets", namespace: "a",
+                apiVersion: "authorization.k8s.io/v1beta1"),
+            Self.review(user: "jane", groups: [], verb: "get", resource: "pods", namespace: "a"),
+        ].joined(separator: "\n")
+        let result = try runArbiter(["check", "-p", policy.path] + Self.bootstrap, input: lines)
+        #expect(result.status == 0, "\(result.stderr)")
+        let outputs = result.stdout.split(separator: "\n")
+        #expect(outputs.count == 3)
+        #expect(outputs[0].contains(#""allowed":true"#))
+        #expect(outputs[1].contains(#""apiVersion":"authorization.k8s.io/v1beta1""#))
+        #expect(outputs[1].contains(#""group":["system:authenticated"]"#))
+        #expect(outputs[1].contains(#""denied":true"#))
+        #expect(outputs[1].contains(#"AccessPolicy: denied by AccessPolicy \"no-secrets\" rule 0"#))
+        #expect(outputs[2].contains(#""status":{"allowed":false}"#))
+    }
+
+    @Test func checkReportsTheBadInputLine() throws {
+        let good = Self.review(user: "a", groups: [], verb: "get", resource: "pods")
+        let result = try runArbiter(["check"] + Self.bootstrap, input: good + "\n{\"apiVersion\": 1}\n" + good)
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("input line 2"), "\(result.stderr)")
+    }
+
+    @Test func checkReadsAPrettyPrintedReview() throws {
+        let pretty = """
+            {
+              "apiVersion": "authorization.k8s.io/v1",
+              "kind": "SubjectAccessReview",
+              "spec": {
+                "nonResourceAttributes": {"path": "/healthz", "verb": "get"},
+                "user": "system:anonymous",
+                "groups": ["system:unauthenticated"]
+              }
+            }
+            """
+        let result = try runArbiter(["check"] + Self.bootstrap, input: pretty)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.split(separator: "\n").count == 1)
+    }
+
+    @Test func canIPrintsYesOrNoWithTheReason() throws {
+        let yes = try runArbiter(
+            ["can-i", "create", "pods", "--subresource", "binding", "-n", "default", "--as", "system:kube-scheduler"]
+                + Self.bootstrap)
+        #expect(yes.status == 0)
+        #expect(
+            yes.stdout
+                == "yes - RBAC: allowed by ClusterRoleBinding \"system:kube-scheduler\" of ClusterRole \"system:kube-scheduler\" to User \"system:kube-scheduler\"\n"
+        )
+        let no = try runArbiter(["can-i", "list", "secrets", "-A", "--as", "jane"] + Self.bootstrap)
+        #expect(no.status == 3)
+        #expect(no.stdout == "no\n")
+        let url = try runArbiter(
+            ["can-i", "get", "/version", "--as", "system:anonymous", "--as-group", "system:unauthenticated"] + Self.bootstrap)
+        #expect(url.status == 0)
+        let grouped = try runArbiter(["can-i", "watch", "endpointslices.discovery.k8s.io", "--as", "system:kube-proxy"] + Self.bootstrap)
+        #expect(grouped.status == 0, "\(grouped.stdout)")
+    }
+
+    @Test func canIRejectsBadArguments() throws {
+        let result = try runArbiter(["can-i", "get", "pods/a/b", "--as", "jane"] + Self.bootstrap)
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("RESOURCE/NAME"))
+    }
+
+    @Test func explainShowsTheNearestRule() throws {
+        let result = try runArbiter(
+            ["explain", "get", "pods", "--subresource", "log", "-n", "kube-system", "--as", "system:kube-scheduler"]
+                + Self.bootstrap)
+        #expect(result.status == 3)
+        #expect(result.stdout.contains("decision: NO OPINION"))
+        #expect(result.stdout.contains("`pods` does not cover its subresource `log`"))
+        #expect(result.stdout.contains("cluster-role-bindings.yaml:"))
+    }
+
+    @Test func policyTestsReportEachCaseAndTheTotal() throws {
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try Self.denyPolicy.write(to: directory.appendingPathComponent("deny.yaml"), atomically: true, encoding: .utf8)
+        try """
+            apiVersion: arbiter.dev/v1alpha1
+            kind: PolicyTest
+            metadata: {name: deny}
+            policies: [deny.yaml]
+            cases:
+            - name: secrets are denied
+              request: {user: jane, groups: [system:authenticated], resourceAttributes: {verb: get, resource: secrets, namespace: a}}
+              expect: Deny
+              reason: 'AccessPolicy: denied by AccessPolicy "no-secrets" rule 0'
+            - name: a deliberately wrong expectation
+              request: {user: jane, groups: [system:authenticated], resourceAttributes: {verb: get, resource: pods, namespace: a}}
+              expect: Allow
+            """.write(to: directory.appendingPathComponent("deny.test.yaml"), atomically: true, encoding: .utf8)
+        let result = try runArbiter(["test", directory.path])
+        #expect(result.status == 1)
+        #expect(result.stdout.contains("PASS "))
+        #expect(result.stdout.contains("a deliberately wrong expectation: expected Allow, got NoOpinion"))
+        #expect(result.stdout.hasSuffix("1 passed, 1 failed\n"))
+    }
+}
