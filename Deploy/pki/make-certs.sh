@@ -89,7 +89,7 @@ for v in "$apiserver_cn" "$kubelet_client_org"; do
 done
 [[ "$days" =~ ^[0-9]+$ && "$ca_days" =~ ^[0-9]+$ ]] || die "--days and --ca-days take a number"
 if [ -n "$ca_cert_in" ] || [ -n "$ca_key_in" ]; then
-    [ -n "$ca_cert_in" ] && [ -n "$ca_key_in" ] || die "--ca-cert and --ca-key go together"
+    if [ -z "$ca_cert_in" ] || [ -z "$ca_key_in" ]; then die "--ca-cert and --ca-key go together"; fi
     [ -r "$ca_cert_in" ] || die "cannot read $ca_cert_in"
     [ -r "$ca_key_in" ] || die "cannot read $ca_key_in"
 fi
