@@ -206,7 +206,11 @@ done
 shopt -u nullglob
 
 if [ "$activate" = 1 ]; then
-    run systemctl daemon-reload
+    if [ -d /run/systemd/system ]; then
+        run systemctl daemon-reload
+    else
+        echo "install.sh: systemd is not running here (container or chroot?): skipping daemon-reload"
+    fi
 fi
 
 cat <<EOF
