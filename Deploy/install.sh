@@ -14,7 +14,7 @@
 #   /etc/arbiter/pki/                           with --pki DIR: arbiter.crt, arbiter.key,
 #                                               client-ca.crt from a make-certs.sh output dir
 #   /etc/systemd/system/arbiter.service, arbiter.socket, arbiter-activated.service
-#   /etc/sysusers.d/arbiter.conf, /etc/tmpfiles.d/arbiter.conf
+#   /etc/sysusers.d/arbiter.conf, /etc/tmpfiles.d/arbiter.conf, /etc/logrotate.d/arbiter
 #   PREFIX/share/doc/arbiter/                   docs/deploy.md, Deploy/README.md
 #   PREFIX/share/arbiter/                       Policies/examples, Deploy/kubernetes,
 #                                               Deploy/examples (reference copies, not active)
@@ -186,10 +186,11 @@ if [ -n "$pki" ]; then
     put "$pki/arbiter.key" "$etc/pki/arbiter.key" 0600
 fi
 
-# 6. Units.
+# 6. Units, and rotation of the decision log.
 for u in "$here"/systemd/*.service "$here"/systemd/*.socket; do
     put_unit "$u"
 done
+put "$here/logrotate/arbiter" /etc/logrotate.d/arbiter 0644
 
 # 7. Reference material (not active).
 [ -f "$repo/docs/deploy.md" ] && put "$repo/docs/deploy.md" "$docdir/deploy.md" 0644
