@@ -33,14 +33,7 @@ struct SymbolTable: Sendable {
             i += 8
         }
         if i < count {
-            var tail: UInt64 = 0
-            var shift: UInt64 = 0
-            while i < count {
-                tail |= UInt64(base.load(fromByteOffset: i, as: UInt8.self)) << shift
-                shift += 8
-                i += 1
-            }
-            h = (h ^ tail) &* 0x9e37_79b9_7f4a_7c15
+            h = (h ^ loadTail(base + i, count - i)) &* 0x9e37_79b9_7f4a_7c15
             h ^= h >> 31
         }
         return h
@@ -127,16 +120,44 @@ struct SymbolTable: Sendable {
 
     /// The read-only form used by a compiled policy.
     func frozen() -> FrozenSymbolTable {
-        FrozenSymbolTable(storage: FrozenArray(storage), offsets: FrozenArray(offsets), slots: FrozenArray(slots))
+        FrozenSymbolTable(storage: storage, offsets: offsets, hashes: hashes)
     }
 
 }
 
-/// A ``SymbolTable`` after compilation: the same lookups on frozen storage.
+/// A ``SymbolTable`` after compilation: the same lookups on frozen storage, with each slot
+/// carrying the symbol's hash, offset and length so that a lookup touches one slot and, on a
+/// hit, the symbol's bytes: two cache lines, not four.
 struct FrozenSymbolTable: Sendable {
+    struct Slot: BitwiseCopyable {
+        var id: Int32
+        var hash: UInt32
+        var offset: Int32
+        var length: Int32
+    }
+
     let storage: FrozenArray<UInt8>
     let offsets: FrozenArray<Int32>
-    let slots: FrozenArray<Int32>
+    let slots: FrozenArray<Slot>
+    private let mask: Int
+
+    init(storage: [UInt8], offsets: [Int32], hashes: [UInt64]) {
+        var capacity = 16
+        while capacity < hashes.count * 2 { capacity *= 2 }
+        var slots = Array(repeating: Slot(id: -1, hash: 0, offset: 0, length: 0), count: capacity)
+        let mask = capacity - 1
+        for (id, hash) in hashes.enumerated() {
+            var i = Int(truncatingIfNeeded: SymbolTable.mix(hash)) & mask
+            while slots[i].id >= 0 { i = (i + 1) & mask }
+            slots[i] = Slot(
+                id: Int32(id), hash: UInt32(truncatingIfNeeded: hash), offset: offsets[id],
+                length: offsets[id + 1] - offsets[id])
+        }
+        self.storage = FrozenArray(storage)
+        self.offsets = FrozenArray(offsets)
+        self.slots = FrozenArray(slots)
+        self.mask = mask
+    }
 
     var count: Int { offsets.count - 1 }
 
@@ -149,9 +170,21 @@ struct FrozenSymbolTable: Sendable {
     /// The id of a byte string, or ``SymbolTable/missing``.
     @inline(__always)
     func lookup(_ bytes: UnsafeRawBufferPointer) -> Int32 {
-        SymbolTable.find(
-            bytes, hash: SymbolTable.hash(bytes), slots: slots.buffer, storage: UnsafeRawBufferPointer(storage.buffer),
-            offsets: offsets.buffer)
+        let hash = SymbolTable.hash(bytes)
+        let short = UInt32(truncatingIfNeeded: hash)
+        let slots = self.slots.buffer
+        let base = UnsafeRawPointer(storage.buffer.baseAddress!)
+        var i = Int(truncatingIfNeeded: SymbolTable.mix(hash)) & mask
+        while true {
+            let slot = slots[i]
+            if slot.id < 0 { return SymbolTable.missing }
+            if slot.hash == short && Int(slot.length) == bytes.count
+                && (bytes.count == 0 || memcmpEqual(base + Int(slot.offset), bytes.baseAddress!, bytes.count))
+            {
+                return slot.id
+            }
+            i = (i + 1) & mask
+        }
     }
 
     /// The id of a string, or ``SymbolTable/missing``.
@@ -197,6 +230,25 @@ struct FrozenSymbolTable: Sendable {
     }
 }
 
+/// The last 1 to 7 bytes at `pointer` as one word, with at most three loads.
+@inline(__always)
+func loadTail(_ pointer: UnsafeRawPointer, _ count: Int) -> UInt64 {
+    var word: UInt64 = 0
+    var offset = 0
+    if count & 4 != 0 {
+        word = UInt64(pointer.loadUnaligned(as: UInt32.self))
+        offset = 4
+    }
+    if count & 2 != 0 {
+        word |= UInt64(pointer.loadUnaligned(fromByteOffset: offset, as: UInt16.self)) << UInt64(offset * 8)
+        offset += 2
+    }
+    if count & 1 != 0 {
+        word |= UInt64(pointer.load(fromByteOffset: offset, as: UInt8.self)) << UInt64(offset * 8)
+    }
+    return word
+}
+
 @inline(__always)
 func memcmpEqual(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, _ count: Int) -> Bool {
     var i = 0
@@ -206,9 +258,5 @@ func memcmpEqual(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, _ count: Int) -> 
         }
         i += 8
     }
-    while i < count {
-        if a.load(fromByteOffset: i, as: UInt8.self) != b.load(fromByteOffset: i, as: UInt8.self) { return false }
-        i += 1
-    }
-    return true
+    return i == count || loadTail(a + i, count - i) == loadTail(b + i, count - i)
 }

@@ -23,9 +23,21 @@ extension CompiledPolicy {
     /// deny). Ties are broken by the compiled order (bindings by kind, namespace and name), so the
     /// answer and its reason never depend on file or object order.
     public func authorize(_ request: AccessRequest, defaultDecision: Decision = .noOpinion) -> AuthorizationResult {
+        withUnsafeTemporaryAllocation(of: UInt64.self, capacity: request.groups.count + 1) { buffer in
+            let count = fillSubjectKeys(request, buffer)
+            return decide(request, UnsafeBufferPointer(rebasing: buffer[0..<count]), defaultDecision)
+        }
+    }
+
+    private func decide(
+        _ request: AccessRequest, _ keys: UnsafeBufferPointer<UInt64>, _ defaultDecision: Decision
+    ) -> AuthorizationResult {
+        // Nobody the policy names, and no subject patterns: nothing can match.
+        if keys.isEmpty && policyPrefixSubjects.isEmpty {
+            return noMatch(defaultDecision, errors: [])
+        }
         let resolved = resolve(request)
-        let keys = subjectKeys(request)
-        return keys.withUnsafeBufferPointer { keys in
+        do {
             if hasDenyPolicies, let (policy, position) = matchAccessPolicy(.deny, request, resolved, keys) {
                 let name = accessPolicies[policy].name
                 return AuthorizationResult(
@@ -44,17 +56,22 @@ extension CompiledPolicy {
                     reason: "AccessPolicy: allowed by AccessPolicy \(goQuoted(accessPolicy.name)) rule \(position)\(to)",
                     source: .accessPolicy(index: policy, ruleIndex: position))
             }
-            let errors = hasMissingRoles ? missingRoleErrors(resolved, keys) : []
-            let reason = errors.isEmpty ? "" : "RBAC: " + Self.aggregate(errors)
-            if defaultDecision == .deny {
-                let denyReason = reason.isEmpty ? "no policy allows this request (default decision: Deny)" : reason
-                return AuthorizationResult(
-                    decision: .deny, reason: denyReason, evaluationError: errors.isEmpty ? nil : Self.aggregate(errors),
-                    source: .defaultDecision)
-            }
-            return AuthorizationResult(
-                decision: .noOpinion, reason: reason, evaluationError: errors.isEmpty ? nil : Self.aggregate(errors))
+            return noMatch(defaultDecision, errors: hasMissingRoles ? missingRoleErrors(resolved, keys) : [])
         }
+    }
+
+    /// Nothing allowed or denied: no opinion (or the configured default), with Kubernetes'
+    /// aggregated errors for bindings to missing roles as the reason.
+    private func noMatch(_ defaultDecision: Decision, errors: [String]) -> AuthorizationResult {
+        let reason = errors.isEmpty ? "" : "RBAC: " + Self.aggregate(errors)
+        if defaultDecision == .deny {
+            let denyReason = reason.isEmpty ? "no policy allows this request (default decision: Deny)" : reason
+            return AuthorizationResult(
+                decision: .deny, reason: denyReason, evaluationError: errors.isEmpty ? nil : Self.aggregate(errors),
+                source: .defaultDecision)
+        }
+        return AuthorizationResult(
+            decision: .noOpinion, reason: reason, evaluationError: errors.isEmpty ? nil : Self.aggregate(errors))
     }
 
     // MARK: - Resolution
@@ -79,19 +96,25 @@ extension CompiledPolicy {
         }
     }
 
-    /// The subject keys of the requester: its user name, then each group, as `(kind << 32 | id)`;
-    /// names the policy never mentions are left out (no binding can name them).
+    /// Writes the subject keys of the requester into `buffer`: its user name, then each group, as
+    /// `(kind << 32 | id)`; names the policy never mentions are left out (no binding can name
+    /// them). Returns how many were written.
     @inline(__always)
-    func subjectKeys(_ request: AccessRequest) -> ContiguousArray<UInt64> {
-        var keys = ContiguousArray<UInt64>()
-        keys.reserveCapacity(request.groups.count + 1)
+    func fillSubjectKeys(_ request: AccessRequest, _ buffer: UnsafeMutableBufferPointer<UInt64>) -> Int {
+        var count = 0
         let user = symbols.lookup(request.user)
-        if user != SymbolTable.missing { keys.append(Self.subjectKey(Self.userKind, user)) }
+        if user != SymbolTable.missing {
+            buffer[count] = Self.subjectKey(Self.userKind, user)
+            count += 1
+        }
         for group in request.groups {
             let id = symbols.lookup(group)
-            if id != SymbolTable.missing { keys.append(Self.subjectKey(Self.groupKind, id)) }
+            if id != SymbolTable.missing {
+                buffer[count] = Self.subjectKey(Self.groupKind, id)
+                count += 1
+            }
         }
-        return keys
+        return count
     }
 
     // MARK: - Rules
