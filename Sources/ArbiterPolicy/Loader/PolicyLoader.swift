@@ -8,15 +8,38 @@ public enum PolicyLoader {
     public struct Result: Sendable {
         public var set: PolicySet
         public var errors: [PolicyError]
+        /// A content hash of every source read (16 hex digits), so that replicas serving the
+        /// same policy report the same revision whatever the paths they read it from.
+        public var revision: String
 
-        public init(set: PolicySet = PolicySet(), errors: [PolicyError] = []) {
+        public init(set: PolicySet = PolicySet(), errors: [PolicyError] = [], revision: String = "") {
             self.set = set
             self.errors = errors
+            self.revision = revision
         }
+    }
+
+    /// 16 lower-case hex digits.
+    static func hex(_ value: UInt64) -> String {
+        let text = String(value, radix: 16)
+        return String(repeating: "0", count: 16 - text.count) + text
+    }
+
+    /// FNV-1a over the bytes: a revision, not a security property.
+    static func contentHash(_ bytes: [UInt8]) -> String {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in bytes { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
+        return hex(hash)
     }
 
     /// Loads one source.
     public static func load(_ bytes: [UInt8], file: String, limits: YAMLLimits = .init()) -> Result {
+        var result = decode(bytes, file: file, limits: limits)
+        result.revision = contentHash(bytes)
+        return result
+    }
+
+    private static func decode(_ bytes: [UInt8], file: String, limits: YAMLLimits) -> Result {
         let tree: YAMLTree
         do {
             tree = try YAMLTreeBuilder.parse(bytes, file: file, limits: limits)
@@ -40,10 +63,13 @@ public enum PolicyLoader {
     /// duplicate objects (same kind, namespace and name), reported at the second occurrence.
     public static func combine(_ results: [Result]) -> Result {
         var combined = Result()
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         for result in results {
             combined.set.merge(result.set)
             combined.errors += result.errors
+            for byte in result.revision.utf8 { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
         }
+        combined.revision = results.count == 1 ? results[0].revision : Self.hex(hash)
         combined.errors += duplicateErrors(in: combined.set)
         return combined
     }

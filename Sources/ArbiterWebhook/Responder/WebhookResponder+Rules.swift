@@ -1,0 +1,45 @@
+import ArbiterHTTP
+import ArbiterPolicy
+import ArbiterReview
+
+extension WebhookResponder {
+    /// SelfSubjectRulesReview: every rule that applies to the caller in `spec.namespace`, from
+    /// RBAC and `Allow` AccessPolicies. `Deny` AccessPolicies that apply are reported in
+    /// `evaluationError` and make the list `incomplete` (it overstates what is allowed), which
+    /// `kubectl auth can-i --list` prints as a warning.
+    func rulesReview(_ request: HTTPRequest, urlVersion: ReviewAPIVersion) -> HTTPResponse {
+        if let rejection = checkPost(request) { return rejection }
+        guard let caller = identity(request) else {
+            return KubernetesStatus.response(401, "a verified client certificate is required")
+        }
+        var review: SelfSubjectRulesReview
+        do {
+            review = try SelfSubjectRulesReview(json: request.body, limits: options.limits)
+            try review.validate()
+        } catch {
+            return KubernetesStatus.response(error.code == .bodyTooLarge ? 413 : 400, "invalid SelfSubjectRulesReview: \(error.description)")
+        }
+        if review.version != urlVersion {
+            return KubernetesStatus.response(
+                400, "the API version in the data (`\(review.apiVersion)`) does not match the expected API version (`\(urlVersion.rawValue)`)")
+        }
+        guard let snapshot = store.current else {
+            return KubernetesStatus.response(503, "no policy is loaded yet")
+        }
+        let rules = snapshot.policy.rules(
+            forUser: caller.user, groups: caller.groups + ["system:authenticated"], namespace: review.spec.namespace)
+        var problems = rules.errors
+        for deny in rules.denies {
+            problems.append("AccessPolicy \(deny.policy) denies \(deny.rule)")
+        }
+        review.status = SelfSubjectRulesReview.Status(
+            resourceRules: rules.resourceRules.map {
+                .init(verbs: $0.verbs, apiGroups: $0.apiGroups, resources: $0.resources, resourceNames: $0.resourceNames)
+            },
+            nonResourceRules: rules.nonResourceRules.map { .init(verbs: $0.verbs, nonResourceURLs: $0.nonResourceURLs) },
+            incomplete: !rules.denies.isEmpty, evaluationError: problems.joined(separator: "; "))
+        return HTTPResponse(
+            status: 200, headers: [("content-type", "application/json"), ("arbiter-policy-revision", snapshot.revision)],
+            body: review.jsonBytes())
+    }
+}

@@ -1,0 +1,168 @@
+public import ArbiterHTTP
+public import ArbiterPolicy
+public import ArbiterReview
+
+/// The webhook's HTTP face: routes requests, checks callers, decodes reviews, asks the policy
+/// and writes the answer.
+///
+/// Endpoints (paths compared as exact bytes, no normalisation; the query is ignored, so
+/// client-go's `?timeout=` is harmless):
+///
+/// | path | method | who may call | answer |
+/// | --- | --- | --- | --- |
+/// | ``Options/authorizePath`` (`/authorize`) | POST | ``Options/callers`` | SubjectAccessReview v1 or v1beta1, answered in its version |
+/// | `/apis/authorization.k8s.io/{v1,v1beta1}/subjectaccessreviews` | POST | callers | same |
+/// | `.../namespaces/{ns}/localsubjectaccessreviews` | POST | callers | LocalSubjectAccessReview |
+/// | `.../selfsubjectaccessreviews` | POST | any verified client | about the caller's certificate identity |
+/// | `.../selfsubjectrulesreviews` | POST | any verified client | the caller's rules in a namespace |
+/// | `/api`, `/apis`, `/apis/authorization.k8s.io[/v1]`, `/version` | GET | any | discovery for kubectl |
+/// | `/healthz`, `/livez`, `/readyz` | GET | any | health; ready only with a policy loaded |
+/// | `/metrics` | GET | callers and ``Options/metricsReaders`` | Prometheus text |
+///
+/// Decisions are 200s. Everything else is a Kubernetes `Status`: 400 malformed review, 401 no
+/// client certificate, 403 caller not allowed, 404, 405, 413, 415 (protobuf or form bodies), 503
+/// when no policy is loaded. No path can produce `allowed: true` except a policy allow.
+public final class WebhookResponder: Responder {
+    public struct Options: Sendable {
+        public var authorizePath: String
+        /// Who may ask about other subjects (SubjectAccessReview, LocalSubjectAccessReview).
+        public var callers: CallerPolicy
+        /// Who may read `/metrics`, besides ``callers``.
+        public var metricsReaders: CallerPolicy
+        public var defaultDecision: Decision
+        public var limits: ReviewDecodingLimits
+
+        public init(
+            authorizePath: String = "/authorize", callers: CallerPolicy, metricsReaders: CallerPolicy = CallerPolicy(),
+            defaultDecision: Decision = .noOpinion, limits: ReviewDecodingLimits = .default
+        ) {
+            self.authorizePath = authorizePath
+            self.callers = callers
+            self.metricsReaders = metricsReaders
+            self.defaultDecision = defaultDecision
+            self.limits = limits
+        }
+    }
+
+    let store: PolicyStore
+    let shadowStore: PolicyStore?
+    let options: Options
+    let observer: (any WebhookObserver)?
+    /// Extra readiness checks (TLS material loaded, loops alive): name and state.
+    let readinessChecks: @Sendable () -> [(name: String, ok: Bool)]
+    /// Renders `/metrics`.
+    let metricsText: @Sendable () -> String
+
+    public init(
+        store: PolicyStore, shadowStore: PolicyStore? = nil, options: Options, observer: (any WebhookObserver)? = nil,
+        readinessChecks: @escaping @Sendable () -> [(name: String, ok: Bool)] = { [] },
+        metricsText: @escaping @Sendable () -> String = { "" }
+    ) {
+        self.store = store
+        self.shadowStore = shadowStore
+        self.options = options
+        self.observer = observer
+        self.readinessChecks = readinessChecks
+        self.metricsText = metricsText
+    }
+
+    public func respond(to request: HTTPRequest) -> HTTPResponse {
+        let start = ContinuousClock.now
+        let (route, response) = dispatch(request, start: start)
+        if let observer {
+            observer.requestFinished(route: route, status: response.status, nanoseconds: Self.nanoseconds(since: start))
+        }
+        return response
+    }
+
+    static func nanoseconds(since start: ContinuousClock.Instant) -> UInt64 {
+        let elapsed = ContinuousClock.now - start
+        let (seconds, attoseconds) = elapsed.components
+        return UInt64(max(0, seconds)) &* 1_000_000_000 &+ UInt64(max(0, attoseconds / 1_000_000_000))
+    }
+
+    // MARK: - Routing
+
+    static let apiPrefix = "/apis/authorization.k8s.io/"
+
+    func dispatch(_ request: HTTPRequest, start: ContinuousClock.Instant) -> (WebhookRoute, HTTPResponse) {
+        let path = request.path
+        if path.bytesEqual(options.authorizePath) {
+            return (.authorize, review(request, kind: .subjectAccessReview, route: .authorize, urlVersion: nil, namespace: nil, start: start))
+        }
+        if path.utf8.starts(with: Self.apiPrefix.utf8) {
+            let rest = path.utf8.dropFirst(Self.apiPrefix.utf8.count).split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false)
+                .map { String(decoding: $0, as: UTF8.self) }
+            return api(request, rest, start: start)
+        }
+        switch path {
+        case "/api", "/api/", "/api/v1", "/apis", "/apis/", "/version", "/version/":
+            return (.discovery, discovery(request, path: path))
+        case "/healthz", "/livez", "/readyz":
+            return (.health, health(request, path: path))
+        case "/metrics":
+            return (.metrics, metrics(request))
+        default:
+            if path.hasPrefix("/healthz/") || path.hasPrefix("/livez/") || path.hasPrefix("/readyz/") {
+                return (.health, health(request, path: "/" + path.split(separator: "/")[0]))
+            }
+            return (.other, KubernetesStatus.response(404, "the server could not find the requested resource `\(path)`"))
+        }
+    }
+
+    private func api(_ request: HTTPRequest, _ parts: [String], start: ContinuousClock.Instant) -> (WebhookRoute, HTTPResponse) {
+        guard let version = parts.first, version == "v1" || version == "v1beta1" else {
+            if parts.isEmpty || parts == [""] { return (.discovery, discovery(request, path: "/apis/authorization.k8s.io")) }
+            return (.other, KubernetesStatus.response(404, "the server could not find the requested resource"))
+        }
+        let urlVersion = version == "v1" ? ReviewAPIVersion.v1 : .v1beta1
+        switch Array(parts.dropFirst()) {
+        case [], [""]:
+            return (.discovery, discovery(request, path: "/apis/authorization.k8s.io/" + version))
+        case ["subjectaccessreviews"]:
+            return (.subjectAccessReviews, review(request, kind: .subjectAccessReview, route: .subjectAccessReviews, urlVersion: urlVersion, namespace: nil, start: start))
+        case ["selfsubjectaccessreviews"]:
+            return (.selfSubjectAccessReviews, review(request, kind: .selfSubjectAccessReview, route: .selfSubjectAccessReviews, urlVersion: urlVersion, namespace: nil, start: start))
+        case ["selfsubjectrulesreviews"]:
+            return (.selfSubjectRulesReviews, rulesReview(request, urlVersion: urlVersion))
+        case let parts where parts.count == 3 && parts[0] == "namespaces" && parts[2] == "localsubjectaccessreviews" && !parts[1].isEmpty:
+            return (.localSubjectAccessReviews, review(request, kind: .localSubjectAccessReview, route: .localSubjectAccessReviews, urlVersion: urlVersion, namespace: parts[1], start: start))
+        default:
+            return (.other, KubernetesStatus.response(404, "the server could not find the requested resource"))
+        }
+    }
+
+    // MARK: - Shared checks
+
+    /// The caller's certificate identity as Kubernetes' x509 authenticator reads it.
+    func identity(_ request: HTTPRequest) -> (user: String, groups: [String])? {
+        guard let peer = request.peer else { return nil }
+        return (peer.commonName, peer.organizations)
+    }
+
+    /// 405 unless POST; 415 unless JSON.
+    func checkPost(_ request: HTTPRequest) -> HTTPResponse? {
+        guard request.method == "POST" else {
+            return KubernetesStatus.response(405, "method `\(request.method)` is not allowed here; use POST", extraHeaders: [("allow", "POST")])
+        }
+        let contentType = request.header("content-type") ?? ""
+        let mediaType = contentType.split(separator: ";", maxSplits: 1).first.map { $0.trimmingSpaces.lowercased() } ?? ""
+        if mediaType == "application/json" { return nil }
+        if mediaType == "application/vnd.kubernetes.protobuf" {
+            return KubernetesStatus.response(
+                415,
+                "Arbiter reads JSON only: configure the client with contentType application/json (for a kubelet: KubeletConfiguration contentType: application/json)")
+        }
+        return KubernetesStatus.response(
+            415, "unsupported content type `\(contentType)`; send `Content-Type: application/json`")
+    }
+}
+
+extension Substring {
+    var trimmingSpaces: Substring {
+        var result = self
+        while result.first == " " || result.first == "\t" { result = result.dropFirst() }
+        while result.last == " " || result.last == "\t" { result = result.dropLast() }
+        return result
+    }
+}

@@ -1,0 +1,249 @@
+import ArbiterHTTP
+import ArbiterPolicy
+import ArbiterReview
+import ArbiterTestSupport
+import ArbiterWebhook
+import Foundation
+import Testing
+
+/// The responder without sockets: routes, caller checks, status codes, wire format.
+struct WebhookResponderTests {
+    static let policy = """
+        apiVersion: rbac.authorization.k8s.io/v1
+        kind: ClusterRole
+        metadata: {name: reader}
+        rules:
+        - {apiGroups: [""], resources: [pods], verbs: [get, list]}
+        - {nonResourceURLs: [/healthz], verbs: [get]}
+        ---
+        apiVersion: rbac.authorization.k8s.io/v1
+        kind: ClusterRoleBinding
+        metadata: {name: devs-read}
+        roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: reader}
+        subjects: [{kind: Group, apiGroup: rbac.authorization.k8s.io, name: dev}]
+        ---
+        apiVersion: rbac.authorization.k8s.io/v1
+        kind: RoleBinding
+        metadata: {name: jane-read, namespace: team-a}
+        roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: reader}
+        subjects: [{kind: User, apiGroup: rbac.authorization.k8s.io, name: jane}]
+        ---
+        apiVersion: arbiter.dev/v1alpha1
+        kind: AccessPolicy
+        metadata: {name: no-pods-for-contractors}
+        spec:
+          effect: Deny
+          subjects: [{kind: Group, name: contractors}]
+          rules: [{apiGroups: [""], resources: [pods], verbs: ["*"]}]
+        """
+
+    static func responder(defaultDecision: Decision = .noOpinion, loaded: Bool = true) throws -> WebhookResponder {
+        let store = PolicyStore()
+        if loaded {
+            let directory = try makeTemporaryDirectory()
+            let file = directory.appendingPathComponent("policy.yaml")
+            try policy.write(to: file, atomically: true, encoding: .utf8)
+            try store.reload(paths: [file.path])
+        }
+        return WebhookResponder(
+            store: store,
+            options: .init(
+                callers: CallerPolicy(users: ["kube-apiserver"], groups: ["authz-callers"]),
+                metricsReaders: CallerPolicy(users: ["prometheus"]), defaultDecision: defaultDecision),
+            metricsText: { "arbiter_up 1\n" })
+    }
+
+    static let apiserver = PeerIdentity(commonName: "kube-apiserver")
+
+    static func post(
+        _ path: String, _ body: String, peer: PeerIdentity? = apiserver, contentType: String = "application/json"
+    ) -> HTTPRequest {
+        HTTPRequest(
+            method: "POST", path: path, headers: [("content-type", contentType)], body: Array(body.utf8), peer: peer,
+            protocolVersion: .http2)
+    }
+
+    static func sar(_ version: String = "v1", user: String = "bob", groups: [String] = ["dev"], verb: String = "get", resource: String = "pods", namespace: String = "team-a") -> String {
+        let key = version == "v1beta1" ? "group" : "groups"
+        let list = groups.map { "\"\($0)\"" }.joined(separator: ",")
+        return #"{"apiVersion":"authorization.k8s.io/\#(version)","kind":"SubjectAccessReview","metadata":{"creationTimestamp":null},"spec":{"resourceAttributes":{"namespace":"\#(namespace)","verb":"\#(verb)","resource":"\#(resource)"},"user":"\#(user)","\#(key)":[\#(list)]},"status":{"allowed":false}}"#
+    }
+
+    static func json(_ response: HTTPResponse) throws -> [String: Any] {
+        try #require(JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any])
+    }
+
+    static func status(_ response: HTTPResponse) throws -> [String: Any] {
+        try #require(try json(response)["status"] as? [String: Any])
+    }
+
+    @Test(arguments: ["v1", "v1beta1"])
+    func authorizeAnswersInTheRequestVersion(_ version: String) throws {
+        let response = try Self.responder().respond(to: Self.post("/authorize", Self.sar(version)))
+        #expect(response.status == 200)
+        let object = try Self.json(response)
+        #expect(object["apiVersion"] as? String == "authorization.k8s.io/\(version)")
+        #expect(object["kind"] as? String == "SubjectAccessReview")
+        let status = try Self.status(response)
+        #expect(status["allowed"] as? Bool == true)
+        #expect(status["denied"] == nil)
+        #expect(status["reason"] as? String == #"RBAC: allowed by ClusterRoleBinding "devs-read" of ClusterRole "reader" to Group "dev""#)
+        #expect(response.headers.contains { $0.name == "arbiter-policy-revision" && $0.value.count == 16 })
+    }
+
+    @Test(arguments: ["v1", "v1beta1"])
+    func denyByGroupFiresForBothVersions(_ version: String) throws {
+        let response = try Self.responder().respond(
+            to: Self.post("/authorize", Self.sar(version, user: "carl", groups: ["dev", "contractors"])))
+        let status = try Self.status(response)
+        #expect(status["allowed"] as? Bool == false)
+        #expect(status["denied"] as? Bool == true)
+        #expect(status["reason"] as? String == #"AccessPolicy: denied by AccessPolicy "no-pods-for-contractors" rule 0"#)
+    }
+
+    @Test func noOpinionCarriesNeitherAllowedNorDenied() throws {
+        let response = try Self.responder().respond(to: Self.post("/authorize", Self.sar(user: "zed", groups: [])))
+        let status = try Self.status(response)
+        #expect(status["allowed"] as? Bool == false)
+        #expect(status["denied"] == nil)
+    }
+
+    @Test func restPathIgnoresQueryAndChecksTheVersion() throws {
+        let responder = try Self.responder()
+        var request = Self.post("/apis/authorization.k8s.io/v1/subjectaccessreviews", Self.sar())
+        request.query = "timeout=10s"
+        #expect(responder.respond(to: request).status == 200)
+        let mismatch = responder.respond(to: Self.post("/apis/authorization.k8s.io/v1/subjectaccessreviews", Self.sar("v1beta1")))
+        #expect(mismatch.status == 400)
+        let beta = responder.respond(to: Self.post("/apis/authorization.k8s.io/v1beta1/subjectaccessreviews", Self.sar("v1beta1")))
+        #expect(beta.status == 200)
+    }
+
+    @Test func callersAreCheckedBeforeAnythingIsEvaluated() throws {
+        let responder = try Self.responder()
+        let stranger = responder.respond(to: Self.post("/authorize", Self.sar(), peer: PeerIdentity(commonName: "mallory")))
+        #expect(stranger.status == 403)
+        #expect(try Self.json(stranger)["kind"] as? String == "Status")
+        #expect(!String(decoding: stranger.body, as: UTF8.self).contains("allowed"))
+        let byGroup = responder.respond(
+            to: Self.post("/authorize", Self.sar(), peer: PeerIdentity(commonName: "x", organizations: ["authz-callers"])))
+        #expect(byGroup.status == 200)
+        let anonymous = responder.respond(to: Self.post("/authorize", Self.sar(), peer: nil))
+        #expect(anonymous.status == 401)
+    }
+
+    @Test func selfReviewsUseTheCertificateIdentity() throws {
+        let responder = try Self.responder()
+        let body = #"{"apiVersion":"authorization.k8s.io/v1","kind":"SelfSubjectAccessReview","spec":{"resourceAttributes":{"namespace":"team-a","verb":"list","resource":"pods"},"user":"someone-else"}}"#
+        let jane = responder.respond(
+            to: Self.post("/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", body, peer: PeerIdentity(commonName: "jane")))
+        #expect(jane.status == 200)
+        #expect(try Self.status(jane)["allowed"] as? Bool == true)
+        let bob = responder.respond(
+            to: Self.post("/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", body, peer: PeerIdentity(commonName: "bob")))
+        #expect(try Self.status(bob)["allowed"] as? Bool == false)
+    }
+
+    @Test func localReviewsFollowKubernetesNamespaceRules() throws {
+        let responder = try Self.responder()
+        func local(_ metadataNamespace: String?, _ specNamespace: String, url: String = "team-a") -> Int {
+            let metadata = metadataNamespace.map { #"{"namespace":"\#($0)"}"# } ?? "{}"
+            let body = #"{"apiVersion":"authorization.k8s.io/v1","kind":"LocalSubjectAccessReview","metadata":\#(metadata),"spec":{"resourceAttributes":{"namespace":"\#(specNamespace)","verb":"get","resource":"pods"},"user":"jane"}}"#
+            return responder.respond(to: Self.post("/apis/authorization.k8s.io/v1/namespaces/\(url)/localsubjectaccessreviews", body)).status
+        }
+        #expect(local(nil, "team-a") == 200)
+        #expect(local("team-a", "team-a") == 200)
+        #expect(local("team-b", "team-b") == 400)
+        #expect(local(nil, "team-b") == 400)
+    }
+
+    @Test func rulesReviewListsTheCallersRulesAndReportsDenies() throws {
+        let responder = try Self.responder()
+        let body = #"{"apiVersion":"authorization.k8s.io/v1","kind":"SelfSubjectRulesReview","spec":{"namespace":"team-a"}}"#
+        let response = responder.respond(
+            to: Self.post(
+                "/apis/authorization.k8s.io/v1/selfsubjectrulesreviews", body,
+                peer: PeerIdentity(commonName: "carl", organizations: ["dev", "contractors"])))
+        #expect(response.status == 200)
+        let status = try Self.status(response)
+        let resourceRules = try #require(status["resourceRules"] as? [[String: Any]])
+        #expect(resourceRules.contains { ($0["resources"] as? [String]) == ["pods"] })
+        let nonResource = try #require(status["nonResourceRules"] as? [[String: Any]])
+        #expect(nonResource.contains { ($0["nonResourceURLs"] as? [String]) == ["/healthz"] })
+        #expect(status["incomplete"] as? Bool == true)
+        #expect((status["evaluationError"] as? String)?.contains("no-pods-for-contractors") == true)
+    }
+
+    @Test(arguments: [
+        ("GET", "/authorize", "application/json", 405),
+        ("POST", "/authorize", "application/vnd.kubernetes.protobuf", 415),
+        ("POST", "/authorize", "application/x-www-form-urlencoded", 415),
+        ("POST", "/nope", "application/json", 404),
+        ("POST", "/apis/authorization.k8s.io/v2/subjectaccessreviews", "application/json", 404),
+    ])
+    func wrongRequestsGetStatusCodesAndNeverAllowed(_ method: String, _ path: String, _ contentType: String, _ code: Int) throws {
+        let request = HTTPRequest(
+            method: method, path: path, headers: [("content-type", contentType)], body: Array(Self.sar().utf8),
+            peer: Self.apiserver)
+        let response = try Self.responder().respond(to: request)
+        #expect(response.status == code)
+        let text = String(decoding: response.body, as: UTF8.self)
+        #expect(!text.contains(#""allowed":true"#))
+        #expect(try Self.json(response)["kind"] as? String == "Status")
+    }
+
+    @Test(arguments: [
+        "not json",
+        #"{"apiVersion":"authorization.k8s.io/v1","kind":"SubjectAccessReview","spec":{"user":"a","user":"b","resourceAttributes":{"verb":"get"}}}"#,
+        #"{"apiVersion":"authorization.k8s.io/v2","kind":"SubjectAccessReview","spec":{"user":"a","resourceAttributes":{"verb":"get"}}}"#,
+        #"{"apiVersion":"authorization.k8s.io/v1","kind":"Pod","spec":{"user":"a","resourceAttributes":{"verb":"get"}}}"#,
+        #"{"apiVersion":"authorization.k8s.io/v1","kind":"SubjectAccessReview","spec":{"user":"a"}}"#,
+        #"{"apiVersion":"authorization.k8s.io/v1","kind":"SubjectAccessReview","spec":{"user":"a","resourceAttributes":{},"nonResourceAttributes":{}}}"#,
+        String(repeating: "[", count: 100) + String(repeating: "]", count: 100),
+    ])
+    func malformedReviewsAre400(_ body: String) throws {
+        let response = try Self.responder().respond(to: Self.post("/authorize", body))
+        #expect(response.status == 400)
+        #expect(!String(decoding: response.body, as: UTF8.self).contains(#""allowed":true"#))
+    }
+
+    @Test func withoutAPolicyNothingIsDecidedAndNotReady() throws {
+        let responder = try Self.responder(loaded: false)
+        #expect(responder.respond(to: Self.post("/authorize", Self.sar())).status == 503)
+        let ready = responder.respond(to: HTTPRequest(method: "GET", path: "/readyz", peer: Self.apiserver))
+        #expect(ready.status == 503)
+        let live = responder.respond(to: HTTPRequest(method: "GET", path: "/livez", peer: Self.apiserver))
+        #expect(live.status == 200)
+    }
+
+    @Test func readyzVerboseNamesThePolicyRevision() throws {
+        let responder = try Self.responder()
+        let response = responder.respond(to: HTTPRequest(method: "GET", path: "/readyz", query: "verbose", peer: Self.apiserver))
+        #expect(response.status == 200)
+        let text = String(decoding: response.body, as: UTF8.self)
+        #expect(text.contains("[+]policy ok (revision "))
+    }
+
+    @Test func metricsNeedAnAllowedReader() throws {
+        let responder = try Self.responder()
+        #expect(responder.respond(to: HTTPRequest(method: "GET", path: "/metrics", peer: PeerIdentity(commonName: "prometheus"))).status == 200)
+        #expect(responder.respond(to: HTTPRequest(method: "GET", path: "/metrics", peer: PeerIdentity(commonName: "jane"))).status == 403)
+    }
+
+    @Test func discoveryListsTheAuthorizationResources() throws {
+        let response = try Self.responder().respond(
+            to: HTTPRequest(method: "GET", path: "/apis/authorization.k8s.io/v1", peer: Self.apiserver))
+        #expect(response.status == 200)
+        let resources = try #require(try Self.json(response)["resources"] as? [[String: Any]])
+        #expect(resources.map { $0["name"] as? String } == [
+            "localsubjectaccessreviews", "selfsubjectaccessreviews", "selfsubjectrulesreviews", "subjectaccessreviews",
+        ])
+    }
+
+    @Test func defaultDenyIsAnExplicitDeny() throws {
+        let response = try Self.responder(defaultDecision: .deny).respond(to: Self.post("/authorize", Self.sar(user: "zed", groups: [])))
+        let status = try Self.status(response)
+        #expect(status["denied"] as? Bool == true)
+        #expect(status["allowed"] as? Bool == false)
+    }
+}
