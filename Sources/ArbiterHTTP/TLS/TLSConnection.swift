@@ -27,6 +27,7 @@ final class TLSConnection {
     }
 
     private var ssl: OpaquePointer?
+    var sslForInspection: OpaquePointer? { self.ssl }
     /// The context this session was created from; kept alive with it.
     let context: TLSContext
 
@@ -146,3 +147,11 @@ final class TLSConnection {
 
 @available(*, unavailable)
 extension TLSConnection: Sendable {}
+
+extension TLSConnection {
+    /// True when OpenSSL holds input that epoll will not report (a decrypted or partial record).
+    var hasBufferedInput: Bool {
+        guard let ssl = self.sslForInspection else { return false }
+        return SSL_has_pending(ssl) == 1
+    }
+}
