@@ -1,7 +1,8 @@
 /// A strict, incremental HTTP/1.1 request parser (RFC 9112) with no I/O.
 ///
 /// The caller keeps the unconsumed input and calls ``parse(_:)`` with it until the event is
-/// ``Event/needMore``; each call reports how many bytes it consumed. The event sequence per request
+/// ``Event/needMore``; each call reports how many bytes it consumed (possibly some even with
+/// `needMore`, e.g. a complete chunk-size line), and the caller drops them before the next call. The event sequence per request
 /// is `head`, zero or more `body` ranges (indices into the input passed to that call), then `end`.
 /// A `failure` is final: the parser stays failed and the connection must close after the error
 /// response, because the framing of anything after it cannot be trusted.
