@@ -85,7 +85,7 @@ final class TLSTestClient {
     func read(until predicate: ([UInt8]) -> Bool) -> [UInt8] {
         var result: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 16384)
-        while !predicate(result) && result.count < (1 << 20) {
+        while !predicate(result) && result.count < (16 << 20) {
             ERR_clear_error()
             let count = buffer.withUnsafeMutableBytes { SSL_read(self.ssl, $0.baseAddress, Int32($0.count)) }
             if count <= 0 { break }
