@@ -25,7 +25,7 @@ public final class EventLoopGroup: Sendable {
         self.threads.withLock { $0 = threads }
         // Wait until every loop owns its thread, so `inEventLoop` is meaningful from now on.
         for loop in loops {
-            let ready = Semaphore()
+            let ready = BlockingSemaphore()
             loop.execute { ready.signal() }
             ready.wait()
         }
@@ -62,7 +62,7 @@ public final class EventLoopGroup: Sendable {
 
 /// A counting semaphore over a mutex and a condition variable, for the few places that block a
 /// non-loop thread (start-up and shutdown handshakes).
-public final class Semaphore: @unchecked Sendable {
+public final class BlockingSemaphore: @unchecked Sendable {
     // `@unchecked`: the pthread objects are only used through the pthread API, which is thread-safe.
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
     private let condition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)

@@ -108,7 +108,7 @@ public final class HTTPServer: Sendable {
                 let loops = group.loops.map { LoopBound(ServerLoop(loop: $0, context: self.context), loop: $0) }
                 let failure = Mutex<SystemError?>(nil)
                 for (index, bound) in loops.enumerated() {
-                    let done = Semaphore()
+                    let done = BlockingSemaphore()
                     let listeners = perLoopListeners[index]
                     let shared = sharedListeners
                     bound.loop.execute {
@@ -168,7 +168,7 @@ public final class HTTPServer: Sendable {
 
     /// Runs `body` on every loop with its ``ServerLoop`` and waits for all of them.
     private static func onEveryLoop(_ loops: [LoopBound<ServerLoop>], _ body: @escaping @Sendable (ServerLoop) -> Void) {
-        let done = Semaphore()
+        let done = BlockingSemaphore()
         for bound in loops {
             bound.loop.execute {
                 body(bound.value)
