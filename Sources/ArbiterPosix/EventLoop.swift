@@ -49,7 +49,7 @@ public final class EventLoop: @unchecked Sendable {
     }
 
     /// Cross-thread work; the only mutable state shared between threads.
-    private let tasks = Mutex(Tasks())
+    private let tasks = LockedValue(Tasks())
 
     // loop thread only
     private var handlers: [UInt64: any EventHandler] = [:]
@@ -58,7 +58,7 @@ public final class EventLoop: @unchecked Sendable {
     // loop thread only
     private var timers = TimerHeap()
     // Set once by `run()` before any event is handled; read by `inEventLoop` from any thread.
-    private let thread = Atomic<UInt>(0)
+    private let thread = Atomic<UInt>(0)  // Atomic: only a store-once word, no data behind it
 
     /// Creates a loop; call ``run()`` on the thread that will own it.
     public init(index: Int = 0) throws(SystemError) {

@@ -1,5 +1,4 @@
 import Glibc
-import Synchronization
 
 /// A fixed set of ``EventLoop``s, each running on its own pthread.
 ///
@@ -8,7 +7,7 @@ import Synchronization
 public final class EventLoopGroup: Sendable {
     /// The loops, in thread order.
     public let loops: [EventLoop]
-    private let threads = Mutex<[pthread_t]>([])
+    private let threads = LockedValue<[pthread_t]>([])
 
     /// Creates `count` loops (default: the number of online cores) and starts their threads.
     public init(count: Int? = nil) throws(SystemError) {

@@ -46,7 +46,7 @@ import Testing
         let group = try EventLoopGroup(count: 1)
         defer { group.shutdown() }
         let loop = group.loops[0]
-        let fired = Mutex<[Int]>([])
+        let fired = LockedValue<[Int]>([])
         let done = BlockingSemaphore()
         loop.execute {
             let start = ContinuousClock.now

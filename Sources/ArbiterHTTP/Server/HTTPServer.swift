@@ -34,7 +34,7 @@ public final class HTTPServer: Sendable {
     /// Counters and gauges, readable from any thread.
     public let metrics: HTTPServerMetrics
     private let context: ServerContext
-    private let state = Mutex<State>(.idle)
+    private let state = LockedValue<State>(.idle)
 
     /// Validates the configuration and builds the first TLS context; binds nothing yet.
     ///
@@ -106,7 +106,7 @@ public final class HTTPServer: Sendable {
                     }
                 }
                 let loops = group.loops.map { LoopBound(ServerLoop(loop: $0, context: self.context), loop: $0) }
-                let failure = Mutex<SystemError?>(nil)
+                let failure = LockedValue<SystemError?>(nil)
                 for (index, bound) in loops.enumerated() {
                     let done = BlockingSemaphore()
                     let listeners = perLoopListeners[index]
@@ -123,12 +123,14 @@ public final class HTTPServer: Sendable {
                     done.wait()
                 }
                 if let error = failure.withLock({ $0 }) {
-                    Self.stop(loops: loops, group: group, sharedListeners: sharedListeners)
+                    // Deregister everything; the descriptors are closed once, by the catch below.
+                    Self.onEveryLoop(loops) { $0.beginGracefulShutdown(closeListeners: false) }
                     throw error
                 }
                 state = .running(Running(group: group, loops: loops, sharedListeners: sharedListeners, addresses: addresses))
             } catch {
                 for fd in perLoopListeners.joined() { Posix.close(fd) }
+                for fd in sharedListeners { Posix.close(fd) }
                 group.shutdown()
                 throw error
             }

@@ -1,4 +1,4 @@
-import Synchronization
+import ArbiterPosix
 
 /// What every loop of one ``HTTPServer`` shares: configuration, responder, metrics and the current
 /// TLS context.
@@ -8,13 +8,13 @@ final class ServerContext: Sendable {
     let configuration: HTTPServer.Configuration
     let responder: any Responder
     let metrics: HTTPServerMetrics
-    private let currentTLSContext: Mutex<TLSContext>
+    private let currentTLSContext: LockedValue<TLSContext>
 
     init(configuration: HTTPServer.Configuration, responder: any Responder, metrics: HTTPServerMetrics, tls: TLSContext) {
         self.configuration = configuration
         self.responder = responder
         self.metrics = metrics
-        self.currentTLSContext = Mutex(tls)
+        self.currentTLSContext = LockedValue(tls)
     }
 
     /// The context new connections use.

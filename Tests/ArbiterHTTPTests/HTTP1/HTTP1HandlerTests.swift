@@ -1,10 +1,11 @@
 import ArbiterHTTP
+import ArbiterPosix
 import Synchronization
 import Testing
 
 /// A responder that records the requests it saw and answers with the path.
 final class RecordingResponder: Responder {
-    let seen = Mutex<[HTTPRequest]>([])
+    let seen = LockedValue<[HTTPRequest]>([])
 
     func respond(to request: HTTPRequest) -> HTTPResponse {
         self.seen.withLock { $0.append(request) }
@@ -59,7 +60,7 @@ struct HandlerDriver {
 
     @Test func pausesParsingWhileOutputIsQueuedAndResumesWhenDrained() {
         let responder = RecordingResponder()
-        var driver = HandlerDriver(responder: responder, configuration: HTTP1Configuration(maxQueuedOutputBytes: 200))
+        let driver = HandlerDriver(responder: responder, configuration: HTTP1Configuration(maxQueuedOutputBytes: 200))
         let requests = (1...10).map { "GET /r\($0) HTTP/1.1\r\nhost: a\r\n\r\n" }.joined()
         Array(requests.utf8).withUnsafeBytes { driver.handler.receive($0, now: driver.now) }
         #expect(responder.paths.count < 10)
@@ -198,7 +199,7 @@ struct HandlerDriver {
     }
 
     @Test func headRequestGetsLengthWithoutBody() {
-        var driver = HandlerDriver(responder: RecordingResponder())
+        let driver = HandlerDriver(responder: RecordingResponder())
         let bytes = Array("HEAD /a HTTP/1.1\r\nhost: a\r\n\r\n".utf8)
         bytes.withUnsafeBytes { driver.handler.receive($0, now: driver.now) }
         let text = String(decoding: driver.drain(), as: UTF8.self)

@@ -1,4 +1,5 @@
 import ArbiterHTTP
+import ArbiterPosix
 import Foundation
 import Synchronization
 import Testing
@@ -115,7 +116,7 @@ import Testing
     }
 
     @Test func alpnH2SelectsTheConfiguredHTTP2Handler() throws {
-        let seenPeers = Mutex<[String]>([])
+        let seenPeers = LockedValue<[String]>([])
         let server = try TestServer(threads: 1) { configuration in
             configuration.http2HandlerFactory = { _, peer in
                 seenPeers.withLock { $0.append(peer?.commonName ?? "-") }

@@ -1,10 +1,10 @@
 import Foundation
-import Synchronization
+import ArbiterPosix
 
 /// The test PKI, generated once per test process with the `openssl` CLI into a temporary directory
 /// (by `Benchmarks/make-test-pki.sh`, which the benchmark script uses too).
 enum TestPKI {
-    private static let generated = Mutex<String?>(nil)
+    private static let generated = LockedValue<String?>(nil)
 
     /// The directory holding `ca.crt`, `server.crt`, `client.crt`, ... (see the script's header).
     static var directory: String {
