@@ -19,7 +19,14 @@ public final class EventLoopGroup: Sendable {
         self.loops = loops
         var threads: [pthread_t] = []
         for loop in loops {
-            threads.append(try Self.startThread(running: loop))
+            do {
+                threads.append(try Self.startThread(running: loop))
+            } catch {
+                // Stop and join what already runs, so a failed start leaves no thread behind.
+                for started in loops.prefix(threads.count) { started.stop() }
+                for thread in threads { pthread_join(thread, nil) }
+                throw error
+            }
         }
         self.threads.withLock { $0 = threads }
         // Wait until every loop owns its thread, so `inEventLoop` is meaningful from now on.
