@@ -28,6 +28,11 @@ static inline long COpenSSL_SSL_CTX_set_session_cache_mode(SSL_CTX *ctx, long mo
     return SSL_CTX_set_session_cache_mode(ctx, mode);
 }
 
+// SSL_CTX_set_read_ahead is a macro over SSL_CTX_ctrl.
+static inline void COpenSSL_SSL_CTX_set_read_ahead(SSL_CTX *ctx, int yes) {
+    SSL_CTX_set_read_ahead(ctx, yes);
+}
+
 // SSL_CTX_set1_groups_list is a macro over SSL_CTX_ctrl.
 static inline int COpenSSL_SSL_CTX_set1_groups_list(SSL_CTX *ctx, const char *list) {
     return (int)SSL_CTX_set1_groups_list(ctx, list);

@@ -152,6 +152,10 @@ final class Connection: EventHandler {
             case .bytes(let count):
                 handler.receive(UnsafeRawBufferPointer(rebasing: self.serverLoop.readBuffer[..<count]), now: .now)
                 self.pullOutput(from: handler)
+                // A short read with nothing left inside OpenSSL drained the socket as far as we
+                // know; epoll is level-triggered and reports anything that arrives later, so skip
+                // the read that would only return EAGAIN.
+                if count < self.serverLoop.readBuffer.count && !tls.hasBufferedInput { break readLoop }
             case .wantRead:
                 self.tlsWantsWrite = false
                 break readLoop
