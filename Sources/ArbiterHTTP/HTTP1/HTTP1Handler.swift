@@ -206,11 +206,11 @@ public final class HTTP1Handler: HTTPProtocolHandler {
         let response = self.responder.respond(to: request)
         self.metrics?.recordRequest()
         let close = !head.keepAlive || self.closeAfterCurrent
-        var bytes: [UInt8] = []
+        let before = self.output.count
         HTTP1ResponseWriter.write(
             response, close: close, omitBody: head.method == "HEAD", http10KeepAlive: !head.isHTTP11 && !close,
-            into: &bytes)
-        self.enqueue(bytes)
+            into: &self.output)
+        self.queuedTotal += self.output.count - before
         if self.metrics != nil { self.inFlightEnds.append(self.queuedTotal) }
         if close { self.finished = true }
     }

@@ -87,9 +87,11 @@ enum HTTP1HeadValidator {
         guard value.allSatisfy(ASCII.isFieldValueByte) else {
             return .failure(.init(.badRequest, "invalid byte in header field value"))
         }
-        return .success(HTTPField(
-            name: String(decoding: name.map(ASCII.lowercased), as: UTF8.self),
-            value: String(decoding: value, as: UTF8.self)))
+        // Most clients send lower-case names already; lower-case only when needed.
+        let lowerName =
+            name.contains(where: { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") })
+            ? String(decoding: name.map(ASCII.lowercased), as: UTF8.self) : String(decoding: name, as: UTF8.self)
+        return .success(HTTPField(name: lowerName, value: String(decoding: value, as: UTF8.self)))
     }
 
     // MARK: - Semantics

@@ -16,10 +16,12 @@ enum HTTP1ResponseWriter {
         _ response: HTTPResponse, close: Bool, omitBody: Bool, http10KeepAlive: Bool = false, into output: inout [UInt8]
     ) {
         let status = (100...999).contains(response.status) ? response.status : 500
-        output.append(contentsOf: "HTTP/1.1 \(status) \(Self.reasonPhrase(status))\r\n".utf8)
-        for field in response.headers where Self.isSafe(field) {
-            let lowered = field.name.lowercased()
-            if lowered == "content-length" || lowered == "connection" || lowered == "transfer-encoding" { continue }
+        output.append(contentsOf: "HTTP/1.1 ".utf8)
+        Self.appendDecimal(status, to: &output)
+        output.append(ASCII.space)
+        output.append(contentsOf: Self.reasonPhrase(status).utf8)
+        output.append(contentsOf: "\r\n".utf8)
+        for field in response.headers where Self.isSafe(field) && !Self.isFramingField(field.name) {
             output.append(contentsOf: field.name.utf8)
             output.append(contentsOf: ": ".utf8)
             output.append(contentsOf: field.value.utf8)
@@ -27,7 +29,9 @@ enum HTTP1ResponseWriter {
         }
         let bodyAllowed = status != 204 && status != 304
         if bodyAllowed {
-            output.append(contentsOf: "content-length: \(response.body.count)\r\n".utf8)
+            output.append(contentsOf: "content-length: ".utf8)
+            Self.appendDecimal(response.body.count, to: &output)
+            output.append(contentsOf: "\r\n".utf8)
         }
         if close {
             output.append(contentsOf: "connection: close\r\n".utf8)
@@ -37,6 +41,27 @@ enum HTTP1ResponseWriter {
         output.append(contentsOf: "\r\n".utf8)
         if bodyAllowed && !omitBody {
             output.append(contentsOf: response.body)
+        }
+    }
+
+    /// Appends a non-negative integer in decimal without going through `String`.
+    private static func appendDecimal(_ value: Int, to output: inout [UInt8]) {
+        let value = max(0, value)
+        var divisor = 1
+        while divisor <= value / 10 { divisor *= 10 }
+        while divisor > 0 {
+            output.append(UInt8(ascii: "0") + UInt8(value / divisor % 10))
+            divisor /= 10
+        }
+    }
+
+    /// `content-length`, `connection` and `transfer-encoding`, in any case: owned by the transport.
+    private static func isFramingField(_ name: String) -> Bool {
+        var name = name
+        return name.withUTF8 { bytes in
+            let raw = UnsafeRawBufferPointer(bytes)
+            return ASCII.equalsLowercased(raw, "content-length") || ASCII.equalsLowercased(raw, "connection")
+                || ASCII.equalsLowercased(raw, "transfer-encoding")
         }
     }
 
