@@ -207,3 +207,49 @@ struct HandlerDriver {
         #expect(text.contains("content-length: 5\r\n"))
     }
 }
+
+@Suite struct HTTP1HandlerRobustnessTests {
+    /// A small deterministic PRNG (SplitMix64), so failures reproduce.
+    struct SplitMix: RandomNumberGenerator {
+        var state: UInt64
+        mutating func next() -> UInt64 {
+            self.state &+= 0x9E37_79B9_7F4A_7C15
+            var z = self.state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+    }
+
+    static let fragments: [String] = [
+        "GET / HTTP/1.1\r\n", "POST /a HTTP/1.1\r\n", "host: a\r\n", "content-length: 3\r\n", "content-length: 999999\r\n",
+        "transfer-encoding: chunked\r\n", "expect: 100-continue\r\n", "connection: close\r\n", "\r\n", "abc",
+        "3\r\nabc\r\n", "0\r\n\r\n", "ffffffffffffffff\r\n", "\n", "\r", "\u{0}", " ", ":", "x: y\r\n", "HTTP/1.0",
+    ]
+
+    @Test func randomInputNeverCrashesAndStaysBounded() {
+        var random = SplitMix(state: 0xA5B1_7E12)
+        let configuration = HTTP1Configuration(maxHeaderBytes: 1024, maxHeaderCount: 8, maxURIBytes: 128, maxBodyBytes: 256)
+        for _ in 0..<2000 {
+            var driver = HandlerDriver(responder: RecordingResponder(), configuration: configuration)
+            var totalOutput = 0
+            for _ in 0..<Int.random(in: 1...12, using: &random) {
+                var piece: [UInt8]
+                if Bool.random(using: &random) {
+                    piece = Array(Self.fragments.randomElement(using: &random)!.utf8)
+                } else {
+                    piece = (0..<Int.random(in: 0...40, using: &random)).map { _ in UInt8.random(in: 0...255, using: &random) }
+                }
+                piece.withUnsafeBytes { driver.handler.receive($0, now: driver.now) }
+                totalOutput += driver.drain().count
+                if Bool.random(using: &random) {
+                    driver.now = driver.now + .seconds(Int.random(in: 0...20, using: &random))
+                    driver.handler.deadlineReached(now: driver.now)
+                    totalOutput += driver.drain().count
+                }
+            }
+            #expect(totalOutput < 64 * 1024)
+            #expect(!driver.handler.hasPendingOutput)
+        }
+    }
+}

@@ -130,3 +130,24 @@ import Testing
         #expect(text.contains("GET /s"))
     }
 }
+
+@Suite struct SlowReaderTests {
+    @Test func aClientThatStopsReadingIsClosedAtTheWriteTimeout() throws {
+        struct Big: Responder {
+            func respond(to request: HTTPRequest) -> HTTPResponse {
+                HTTPResponse(status: 200, body: [UInt8](repeating: 0x61, count: 1 << 20))
+            }
+        }
+        let server = try TestServer(threads: 1, responder: Big()) {
+            $0.writeTimeout = .milliseconds(300)
+            $0.maxOutputBufferBytes = 64 * 1024
+        }
+        let client = try server.client()
+        // Ask for far more than the socket buffers can hold, then never read.
+        client.send((0..<64).map { "GET /\($0) HTTP/1.1\r\nhost: a\r\n\r\n" }.joined())
+        #expect(TestServer.eventually(seconds: 10) { server.metrics.errors(.timeout) >= 1 })
+        #expect(TestServer.eventually { server.metrics.connectionsOpen.load(ordering: .relaxed) == 0 })
+        // The in-flight gauge is released for answers that were never written.
+        #expect(server.metrics.requestsInFlight.load(ordering: .relaxed) == 0)
+    }
+}
