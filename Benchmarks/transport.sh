@@ -120,7 +120,8 @@ run_h2load() {
     echo "${ROWS[-1]}" >&2
 }
 
-echo "== running (${DURATION}s each)" >&2
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
+echo "== running (${DURATION}s each, load average before: $LOAD_BEFORE)" >&2
 for target in "arbiter $PORT_A $ARBITER_PID" "nginx $PORT_N $NGINX_PIDS"; do
     set -- $target
     server=$1 port=$2; shift 2; pids="$*"
@@ -137,6 +138,7 @@ done
     echo
     echo "Machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), $(free -g | awk '/Mem:/ {print $2}') GB,"
     echo "$(. /etc/os-release; echo "$PRETTY_NAME"), kernel $(uname -r), $(openssl version), $(nginx -v 2>&1 | cut -d/ -f2)."
+    echo "Load average before the runs: $LOAD_BEFORE (other work on the machine inflates every number alike)."
     echo "Client and servers share the cores, so compare CPU per request and numbers from the same run."
     echo
     echo "Both servers: TLS 1.3, ECDSA P-256 server and client certificates, client certificate required, no"

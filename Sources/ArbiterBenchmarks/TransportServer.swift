@@ -37,6 +37,9 @@ enum TransportServer {
             listenAddresses: [address],
             tls: TLSConfiguration(certificateChainPath: cert, privateKeyPath: key, clientCAPath: ca),
             threads: options["--threads"].flatMap { Int($0) })
+        // Integration point: once ArbiterHTTP has its HTTP/2 handler, set
+        // `configuration.http2HandlerFactory` here so ALPN offers h2 and the h2load rows of
+        // Benchmarks/transport.sh run (they are skipped while the server offers only http/1.1).
         do {
             let server = try HTTPServer(configuration: configuration, responder: FixedResponder())
             try server.start()
