@@ -76,6 +76,21 @@ public final class HTTPServer: Sendable {
     /// The context new connections use.
     public var currentTLSContext: TLSContext { self.context.tlsContext }
 
+    /// Rebuilds the TLS context from `configuration` (certificate, key and client CA files are read
+    /// again) and uses it for new connections.
+    ///
+    /// On failure nothing changes: the previous context keeps serving, ``HTTPServerMetrics/tlsReloadFailures``
+    /// is incremented, and the error (naming the file) is thrown for the caller to log.
+    public func reloadTLS(_ configuration: TLSConfiguration) throws(TLSError) {
+        do {
+            self.replaceTLSContext(try self.makeTLSContext(configuration))
+            self.metrics.tlsReloads.add(1, ordering: .relaxed)
+        } catch {
+            self.metrics.tlsReloadFailures.add(1, ordering: .relaxed)
+            throw error
+        }
+    }
+
     // MARK: - Lifecycle
 
     /// Starts the loop threads and begins accepting.

@@ -33,6 +33,10 @@ public final class HTTPServerMetrics: Sendable {
     public let shed = Atomic<Int>(0)
     /// Counter: completed TLS handshakes.
     public let handshakesSucceeded = Atomic<Int>(0)
+    /// Counter: successful ``HTTPServer/reloadTLS(_:)`` calls.
+    public let tlsReloads = Atomic<Int>(0)
+    /// Counter: failed ``HTTPServer/reloadTLS(_:)`` calls (the previous context kept serving).
+    public let tlsReloadFailures = Atomic<Int>(0)
     /// Counter: connections served over HTTP/2 (ALPN `h2`).
     public let http2Connections = Atomic<Int>(0)
     // One atomic per case: `Atomic` is not copyable, so it cannot live in an array.

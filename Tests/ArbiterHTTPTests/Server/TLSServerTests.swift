@@ -103,6 +103,26 @@ import Testing
         #expect(established.readResponses(1).first?.bodyText.contains("GET /after") == true)
     }
 
+    @Test func failedReloadKeepsTheOldContextServingAndIsCounted() throws {
+        let server = try TestServer(threads: 1)
+        let before = server.server.currentTLSContext
+        let corrupt = NSTemporaryDirectory() + "arbiter-corrupt-\(getpid()).pem"
+        try Data("-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n".utf8).write(to: URL(fileURLWithPath: corrupt))
+        defer { try? FileManager.default.removeItem(atPath: corrupt) }
+        var broken = try TestServer.tlsConfiguration()
+        broken.certificateChainPath = corrupt
+        #expect(throws: TLSError(.certificateChain, "")) { try server.server.reloadTLS(broken) }
+        #expect(server.server.currentTLSContext === before)
+        #expect(server.metrics.tlsReloadFailures.load(ordering: .relaxed) == 1)
+        let client = try server.client()
+        client.send("GET / HTTP/1.1\r\nhost: a\r\n\r\n")
+        #expect(client.readResponses(1).first?.status == 200)
+
+        try server.server.reloadTLS(try TestServer.tlsConfiguration())
+        #expect(server.server.currentTLSContext !== before)
+        #expect(server.metrics.tlsReloads.load(ordering: .relaxed) == 1)
+    }
+
     @Test func corruptTLSMaterialIsRejectedWithAClearError() throws {
         var configuration = try TestServer.tlsConfiguration()
         configuration.privateKeyPath = try TestPKI.path("client.key")
