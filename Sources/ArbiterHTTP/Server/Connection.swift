@@ -187,8 +187,14 @@ final class Connection: EventHandler {
         }
     }
 
+    /// True when the connection's own buffer is full: stop reading until TLS takes some of it.
+    ///
+    /// Only our buffer counts. Output is pulled from the handler until this buffer is full, so a
+    /// handler with output left over always means a full buffer here; a handler that reports pending
+    /// output but produces none (HTTP/2 blocked on the peer's flow-control window) must not stop us
+    /// reading, or the WINDOW_UPDATE that unblocks it would never be read.
     private func isOutputOverCap(_ handler: any HTTPProtocolHandler) -> Bool {
-        self.output.count - self.outputStart >= self.configuration.maxOutputBufferBytes || handler.hasPendingOutput
+        self.output.count - self.outputStart >= self.configuration.maxOutputBufferBytes
     }
 
     private func pullOutput(from handler: any HTTPProtocolHandler) {
@@ -245,7 +251,9 @@ final class Connection: EventHandler {
         if !self.peerClosed && !handler.isFinished && !self.isOutputOverCap(handler) {
             interest |= EventLoop.Interest.readable
         }
-        if outputPending || self.tlsWantsWrite {
+        // Writable interest only for bytes we hold (or TLS needs): the socket is almost always
+        // writable, so asking for it on behalf of a handler that cannot produce yet would spin.
+        if self.hasPendingOutput || self.tlsWantsWrite {
             interest |= EventLoop.Interest.writable
         }
         self.setInterest(interest)

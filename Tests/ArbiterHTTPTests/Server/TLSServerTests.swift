@@ -194,3 +194,49 @@ final class StubHandler: HTTPProtocolHandler {
     func deadlineReached(now: ContinuousClock.Instant) {}
     func beginGracefulShutdown() { self.done = true }
 }
+
+/// Reports pending output it cannot produce until it reads `GO` (like HTTP/2 blocked on the peer's
+/// flow-control window), then answers `DONE` and finishes.
+final class BlockedUntilGoHandler: HTTPProtocolHandler {
+    private var received: [UInt8] = []
+    private var pending: [UInt8] = []
+    private var blocked = false
+    private var done = false
+
+    func receive(_ bytes: UnsafeRawBufferPointer, now: ContinuousClock.Instant) {
+        self.received.append(contentsOf: bytes)
+        let text = String(decoding: self.received, as: UTF8.self)
+        if text.contains("GO") {
+            self.blocked = false
+            self.pending = Array("DONE".utf8)
+            self.done = true
+        } else if text.contains("WAIT") {
+            self.blocked = true
+        }
+    }
+
+    func produceOutput(into output: inout [UInt8], limit: Int) {
+        output.append(contentsOf: self.pending)
+        self.pending = []
+    }
+
+    var hasPendingOutput: Bool { self.blocked || !self.pending.isEmpty }
+    var isFinished: Bool { self.done }
+    var nextDeadline: ContinuousClock.Instant? { nil }
+    func deadlineReached(now: ContinuousClock.Instant) {}
+    func beginGracefulShutdown() { self.done = true }
+}
+
+@Suite struct ConnectionFlowControlTests {
+    @Test func keepsReadingWhileAHandlerIsBlockedWithoutOutput() throws {
+        let server = try TestServer(threads: 1) { configuration in
+            configuration.http2HandlerFactory = { _, _ in BlockedUntilGoHandler() }
+        }
+        let client = try server.client(alpn: ["h2"])
+        #expect(client.negotiatedProtocol == "h2")
+        client.send("WAIT")
+        usleep(100_000)
+        client.send("GO")
+        #expect(client.readUntilClose() == Array("DONE".utf8))
+    }
+}
