@@ -4,7 +4,9 @@
 //   codec [ITERATIONS]           SubjectAccessReview decode (+ validate + AccessRequest) and response encode.
 //   engine DIR [SECONDS]         load + compile a generated workload (rbacgen.py), decisions/s, p50/p99.
 //   engine-count DIR PASSES      a fixed amount of evaluation work, for instruction counts under callgrind.
+//   transport-server ARGS...     a TLS server answering a fixed small JSON body (see Benchmarks/transport.sh).
 import ArbiterReview
+import Glibc
 
 let arguments = CommandLine.arguments.dropFirst()
 switch arguments.first {
@@ -34,6 +36,8 @@ case "engine" where arguments.count >= 2:
 case "engine-count" where arguments.count >= 3:
     let rest = Array(arguments.dropFirst())
     EngineBenchmark.count(directory: rest[0], passes: Int(rest[1]) ?? 1)
+case "transport-server":
+    exit(TransportServer.run(Array(arguments.dropFirst())))
 default:
-    print("usage: ArbiterBenchmarks codec [ITERATIONS] | engine DIR [SECONDS] | engine-count DIR PASSES")
+    print("usage: ArbiterBenchmarks codec [ITERATIONS] | engine DIR [SECONDS] | engine-count DIR PASSES | transport-server ...")
 }

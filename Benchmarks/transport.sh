@@ -1,0 +1,152 @@
+#!/bin/bash
+# Transport benchmark: Arbiter's HTTPS server vs nginx, same machine, same certificates, same bytes.
+#
+#   Benchmarks/transport.sh [DURATION_SECONDS]        (default 10 s per run)
+#   THREADS=1 (server loop threads and nginx workers), PORT_ARBITER=18443, PORT_NGINX=18444
+#
+# Both servers answer every request with the same fixed JSON over mutual TLS (ECDSA P-256, TLS 1.3).
+# wrk and h2load present the client certificate through ../shared/bench/clientcert_shim.c. Rows:
+#   h1-keepalive   wrk -t2 -c16, POST sar-request.json, keep-alive
+#   h1-new-conn    wrk -t2 -c16 with WRK_CONN_CLOSE=1: a full TCP + mTLS handshake per request
+#   h2 -c1 -m16 / -c16 -m10   h2load, only when the server offers h2 (ALPN) — skipped otherwise
+# For each: req/s, p50/p99 latency and server CPU per request (utime+stime of the server process
+# from /proc/PID/stat, before/after). Results go to stdout and docs/benchmarks-transport.md.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+DURATION=${1:-10}
+THREADS=${THREADS:-1}
+PORT_A=${PORT_ARBITER:-18443}
+PORT_N=${PORT_NGINX:-18444}
+SHARED=${SHARED_BENCH:-$ROOT/../shared/bench}
+WORK=$(mktemp -d /tmp/arbiter-bench.XXXXXX)
+PIDS=()
+cleanup() { for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$WORK"; }
+trap cleanup EXIT
+
+echo "== building (release)" >&2
+swift build -c release --product ArbiterBenchmarks >&2
+BIN=$(swift build -c release --show-bin-path)/ArbiterBenchmarks
+
+echo "== certificates, shim, nginx config in $WORK" >&2
+"$ROOT/Benchmarks/make-test-pki.sh" "$WORK/pki" >&2
+gcc -O2 -shared -fPIC -o "$WORK/clientcert_shim.so" "$SHARED/clientcert_shim.c" -ldl -lssl
+SHIM=(env SHIM_CERT="$WORK/pki/client.crt" SHIM_KEY="$WORK/pki/client.key" LD_PRELOAD="$WORK/clientcert_shim.so")
+BODY='{"apiVersion":"authorization.k8s.io/v1","kind":"SubjectAccessReview","status":{"allowed":true,"reason":"benchmark"}}'
+mkdir -p "$WORK/nginx/logs"
+cat > "$WORK/nginx/nginx.conf" <<CONF
+worker_processes $THREADS;
+master_process on;
+daemon off;
+pid $WORK/nginx/nginx.pid;
+error_log $WORK/nginx/logs/error.log warn;
+events { worker_connections 4096; }
+http {
+    access_log off;
+    keepalive_requests 1000000;
+    server {
+        listen 127.0.0.1:$PORT_N ssl http2;
+        ssl_certificate $WORK/pki/server.crt;
+        ssl_certificate_key $WORK/pki/server.key;
+        ssl_client_certificate $WORK/pki/ca.crt;
+        ssl_verify_client on;
+        ssl_protocols TLSv1.2 TLSv1.3;
+        ssl_session_tickets off;
+        ssl_session_cache off;
+        location / {
+            default_type application/json;
+            return 200 '$BODY';
+        }
+    }
+}
+CONF
+
+echo "== starting servers" >&2
+"$BIN" transport-server --cert "$WORK/pki/server.crt" --key "$WORK/pki/server.key" --ca "$WORK/pki/ca.crt" \
+    --listen "127.0.0.1:$PORT_A" --threads "$THREADS" 2>"$WORK/arbiter.log" &
+PIDS+=($!)
+ARBITER_PID=$!
+nginx -c "$WORK/nginx/nginx.conf" -p "$WORK/nginx" -e "$WORK/nginx/logs/error.log" &
+PIDS+=($!)
+sleep 1
+NGINX_PIDS="$(pgrep -P "$(cat "$WORK/nginx/nginx.pid")" | tr '\n' ' ') $(cat "$WORK/nginx/nginx.pid")"
+
+# Sum of utime+stime (clock ticks) over the given PIDs.
+cpu_ticks() { local total=0; for p in $1; do set -- $(cut -d' ' -f14,15 "/proc/$p/stat"); total=$((total + $1 + $2)); done; echo $total; }
+TICK=$(getconf CLK_TCK)
+ROWS=()
+
+# run NAME PORT PIDS WRK-ARGS...: runs wrk and appends a result row.
+run_wrk() {
+    local name=$1 server=$2 port=$3 pids=$4; shift 4
+    local before after out
+    before=$(cpu_ticks "$pids")
+    out=$(cd "$SHARED" && "$@" -t2 -c16 -d"${DURATION}s" --latency -s sar-post.lua "https://127.0.0.1:$port" 2>&1)
+    after=$(cpu_ticks "$pids")
+    local requests rps p50 p99
+    requests=$(echo "$out" | awk '/requests in/ {print $1}')
+    rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
+    p50=$(echo "$out" | awk '$1 == "50%" {print $2}')
+    p99=$(echo "$out" | awk '$1 == "99%" {print $2}')
+    local errors
+    errors=$(echo "$out" | grep -E "Non-2xx|Socket errors" | tr '\n' ' ' || true)
+    local cpu_us
+    cpu_us=$(awk -v t=$((after - before)) -v hz="$TICK" -v n="${requests:-0}" 'BEGIN { if (n > 0) printf "%.1f", t * 1e6 / hz / n; else print "n/a" }')
+    ROWS+=("| $name | $server | ${rps:-n/a} | ${p50:-n/a} | ${p99:-n/a} | $cpu_us | ${errors:-} |")
+    echo "${ROWS[-1]}" >&2
+}
+
+run_h2load() {
+    local name=$1 server=$2 port=$3 pids=$4 clients=$5 streams=$6
+    if ! echo | timeout 5 openssl s_client -connect "127.0.0.1:$port" -alpn h2 -cert "$WORK/pki/client.crt" \
+        -key "$WORK/pki/client.key" 2>/dev/null | grep -q "ALPN protocol: h2"; then
+        ROWS+=("| $name | $server | skipped: server does not offer h2 | | | | |")
+        return
+    fi
+    local before after out
+    before=$(cpu_ticks "$pids")
+    out=$("${SHIM[@]}" h2load -t1 -c"$clients" -m"$streams" -D "$DURATION" -d "$SHARED/sar-request.json" \
+        -H 'content-type: application/json' "https://127.0.0.1:$port/authorize" 2>&1)
+    after=$(cpu_ticks "$pids")
+    local requests rps
+    requests=$(echo "$out" | awk '/^requests:/ {print $8}')
+    rps=$(echo "$out" | awk '/^finished in/ {print $4}')
+    local p50 p99
+    p50=$(echo "$out" | awk '/^time for request:/ {print $5 " (mean)"}')
+    p99="n/a"
+    local cpu_us
+    cpu_us=$(awk -v t=$((after - before)) -v hz="$TICK" -v n="${requests:-0}" 'BEGIN { if (n > 0) printf "%.1f", t * 1e6 / hz / n; else print "n/a" }')
+    ROWS+=("| $name | $server | ${rps:-n/a} | ${p50:-n/a} | $p99 | $cpu_us | |")
+    echo "${ROWS[-1]}" >&2
+}
+
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
+echo "== running (${DURATION}s each, load average before: $LOAD_BEFORE)" >&2
+for target in "arbiter $PORT_A $ARBITER_PID" "nginx $PORT_N $NGINX_PIDS"; do
+    set -- $target
+    server=$1 port=$2; shift 2; pids="$*"
+    run_wrk "h1 keep-alive (wrk -t2 -c16)" "$server" "$port" "$pids" "${SHIM[@]}" wrk
+    run_wrk "h1 new connection per request (WRK_CONN_CLOSE=1)" "$server" "$port" "$pids" env WRK_CONN_CLOSE=1 "${SHIM[@]}" wrk
+    run_h2load "h2 (h2load -c1 -m16)" "$server" "$port" "$pids" 1 16
+    run_h2load "h2 (h2load -c16 -m10)" "$server" "$port" "$pids" 16 10
+done
+
+{
+    echo "# Transport benchmark: Arbiter vs nginx (mTLS, loopback)"
+    echo
+    echo "Generated by \`Benchmarks/transport.sh $DURATION\` on $(date -u +%Y-%m-%dT%H:%MZ) (THREADS=$THREADS)."
+    echo
+    echo "Machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), $(free -g | awk '/Mem:/ {print $2}') GB,"
+    echo "$(. /etc/os-release; echo "$PRETTY_NAME"), kernel $(uname -r), $(openssl version), $(nginx -v 2>&1 | cut -d/ -f2)."
+    echo "Load average before the runs: $LOAD_BEFORE (other work on the machine inflates every number alike)."
+    echo "Client and servers share the cores, so compare CPU per request and numbers from the same run."
+    echo
+    echo "Both servers: TLS 1.3, ECDSA P-256 server and client certificates, client certificate required, no"
+    echo "session resumption; the same ${#BODY}-byte JSON body. wrk posts \`sar-request.json\` with \`sar-post.lua\`."
+    echo "CPU/request = (utime + stime of the server process(es) during the run) / requests completed."
+    echo
+    echo "| workload | server | req/s | p50 | p99 | server CPU µs/request | errors |"
+    echo "| --- | --- | --- | --- | --- | --- | --- |"
+    printf '%s\n' "${ROWS[@]}"
+} > docs/benchmarks-transport.md
+cat docs/benchmarks-transport.md

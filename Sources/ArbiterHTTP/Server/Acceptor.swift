@@ -1,0 +1,89 @@
+import ArbiterPosix
+import Glibc
+import Synchronization
+
+/// Accepts connections from one listening socket on one loop.
+///
+/// Limits are applied at accept: up to ``HTTPServer/Configuration/maxConnections`` connections are
+/// served; the next ``HTTPServer/Configuration/overloadConnectionAllowance`` are served a fast 503
+/// (they still complete a handshake, so the client learns why); beyond that the socket is closed at
+/// once. When the process or system runs out of descriptors (`EMFILE`/`ENFILE`) the listener is
+/// taken out of epoll for ``HTTPServer/Configuration/acceptBackoff`` instead of spinning on a
+/// level-triggered readable socket that cannot be accepted.
+final class Acceptor: EventHandler {
+    let fd: Int32
+    private let exclusive: Bool
+    private unowned let serverLoop: ServerLoop
+    private var registration: EventLoop.Registration?
+    private var stopped = false
+    /// Bound on accepts per readiness event, so one busy listener cannot starve connections.
+    private static let acceptsPerEvent = 64
+
+    init(fd: Int32, exclusive: Bool, serverLoop: ServerLoop) {
+        self.fd = fd
+        self.exclusive = exclusive
+        self.serverLoop = serverLoop
+    }
+
+    func start() throws(SystemError) {
+        let interest = EventLoop.Interest.readable | (self.exclusive ? EventLoop.Interest.exclusive : 0)
+        self.registration = try self.serverLoop.loop.register(fd: self.fd, interest: interest, handler: self)
+    }
+
+    /// Stops accepting; `closing` also closes the descriptor (when this loop owns it).
+    func stop(closing: Bool) {
+        self.stopped = true
+        if let registration = self.registration {
+            self.serverLoop.loop.deregister(registration)
+            self.registration = nil
+        }
+        if closing { Posix.close(self.fd) }
+    }
+
+    func handleEvents(_ events: UInt32) {
+        let context = self.serverLoop.context
+        let configuration = context.configuration
+        let metrics = context.metrics
+        for _ in 0..<Self.acceptsPerEvent {
+            let result: IOResult<Int32>
+            do {
+                result = try ListeningSocket.accept(self.fd)
+            } catch {
+                switch error.errno {
+                case EMFILE, ENFILE, ENOBUFS, ENOMEM:
+                    metrics.recordError(.acceptResources)
+                    self.pause(for: configuration.acceptBackoff)
+                    return
+                default:
+                    // ECONNABORTED, EPROTO, EPERM (firewall), ...: that connection is gone; go on.
+                    continue
+                }
+            }
+            guard case .processed(let fd) = result else { return }
+            metrics.connectionsAccepted.add(1, ordering: .relaxed)
+            let open = metrics.connectionsOpen.add(1, ordering: .relaxed).newValue
+            if open > configuration.maxConnections + configuration.overloadConnectionAllowance {
+                metrics.connectionsOpen.subtract(1, ordering: .relaxed)
+                metrics.connectionsRejected.add(1, ordering: .relaxed)
+                Posix.close(fd)
+                continue
+            }
+            self.serverLoop.adopt(fd: fd, shedding: open > configuration.maxConnections)
+        }
+    }
+
+    private func pause(for backoff: Duration) {
+        if let registration = self.registration {
+            self.serverLoop.loop.deregister(registration)
+            self.registration = nil
+        }
+        self.serverLoop.loop.scheduleTimer(at: .now + backoff) { [weak self] in
+            guard let self, !self.stopped else { return }
+            // If re-registering fails the listener stays paused; retry after another backoff.
+            do { try self.start() } catch { self.pause(for: backoff) }
+        }
+    }
+}
+
+@available(*, unavailable)
+extension Acceptor: Sendable {}

@@ -1,0 +1,140 @@
+import ArbiterPosix
+import Glibc
+import Synchronization
+
+extension Connection {
+    // MARK: - Timers
+
+    /// The earliest instant something must happen on this connection, or `nil`.
+    private var desiredDeadline: ContinuousClock.Instant? {
+        switch self.state {
+        case .handshaking(let deadline):
+            return deadline
+        case .active(let handler):
+            let write: ContinuousClock.Instant? =
+                self.hasPendingOutput ? self.lastWriteProgress + self.configuration.writeTimeout : nil
+            switch (handler.nextDeadline, write) {
+            case (let a?, let b?): return min(a, b)
+            case (let a?, nil): return a
+            case (nil, let b?): return b
+            case (nil, nil): return nil
+            }
+        case .lingering(let deadline, _):
+            return deadline
+        case .closed:
+            return nil
+        }
+    }
+
+    /// Makes sure a loop timer fires no later than ``desiredDeadline``.
+    ///
+    /// Deadlines move often (every request), so a timer is only replaced when the new deadline is
+    /// earlier; a timer that fires early just re-arms for the later deadline.
+    func rearmTimer() {
+        guard let desired = self.desiredDeadline else { return }
+        if let armed = self.armedDeadline, armed <= desired { return }
+        if let timer = self.timer { self.serverLoop.loop.cancelTimer(timer) }
+        self.armedDeadline = desired
+        self.timer = self.serverLoop.loop.scheduleTimer(at: desired) { [weak self] in
+            guard let self else { return }
+            self.timer = nil
+            self.armedDeadline = nil
+            self.timerFired(now: .now)
+            self.rearmTimer()
+        }
+    }
+
+    private func timerFired(now: ContinuousClock.Instant) {
+        switch self.state {
+        case .handshaking(let deadline):
+            if now >= deadline {
+                self.metrics.recordHandshakeFailure(.timeout)
+                self.close()
+            }
+        case .active(let handler):
+            if self.hasPendingOutput && now >= self.lastWriteProgress + self.configuration.writeTimeout {
+                self.metrics.recordError(.timeout)
+                self.close()
+                return
+            }
+            if let deadline = handler.nextDeadline, deadline <= now {
+                handler.deadlineReached(now: now)
+                self.serve()
+            }
+        case .lingering(let deadline, _):
+            if now >= deadline { self.close() }
+        case .closed:
+            return
+        }
+    }
+
+    // MARK: - Closing
+
+    /// Half-closes and waits for the peer's FIN (pitfall 2).
+    func startLingering(sendCloseNotify: Bool) {
+        if sendCloseNotify { self.tls?.sendCloseNotify() }
+        Posix.shutdown(self.fd, Int32(SHUT_WR))
+        self.state = .lingering(deadline: .now + self.configuration.lingerTimeout, drained: 0)
+        self.setInterest(EventLoop.Interest.readable)
+        self.drainWhileLingering()
+    }
+
+    /// Reads and discards what the peer still sends; closes on its FIN, an error, or too many bytes.
+    func drainWhileLingering() {
+        guard case .lingering(let deadline, var drained) = self.state else { return }
+        let buffer = self.serverLoop.readBuffer
+        while true {
+            let result: IOResult<Int>
+            do {
+                result = try Posix.read(self.fd, buffer)
+            } catch {
+                self.close()
+                return
+            }
+            switch result {
+            case .wouldBlock:
+                self.state = .lingering(deadline: deadline, drained: drained)
+                return
+            case .processed(0):
+                self.close()
+                return
+            case .processed(let count):
+                drained += count
+                if drained > Self.maxDrainBytes {
+                    self.close()
+                    return
+                }
+            }
+        }
+    }
+
+    /// Releases everything: epoll registration, timer, TLS session, descriptor. Idempotent.
+    func close() {
+        if case .closed = self.state { return }
+        self.state = .closed
+        if let timer = self.timer {
+            self.serverLoop.loop.cancelTimer(timer)
+            self.timer = nil
+        }
+        if let registration = self.registration {
+            self.serverLoop.loop.deregister(registration)
+            self.registration = nil
+        }
+        self.tls?.free()
+        Posix.close(self.fd)
+        self.metrics.connectionsOpen.subtract(1, ordering: .relaxed)
+        self.serverLoop.connectionClosed(self)
+    }
+}
+
+/// The handler of a connection that must not be served (an `h2` connection while shedding load):
+/// it wants nothing, so the connection closes right after the handshake.
+final class ClosedHandler: HTTPProtocolHandler {
+    func receive(_ bytes: UnsafeRawBufferPointer, now: ContinuousClock.Instant) {}
+    func produceOutput(into output: inout [UInt8], limit: Int) {}
+    var hasPendingOutput: Bool { false }
+    var isFinished: Bool { true }
+    var nextDeadline: ContinuousClock.Instant? { nil }
+    func deadlineReached(now: ContinuousClock.Instant) {}
+    func beginGracefulShutdown() {}
+}

@@ -1,0 +1,296 @@
+import ArbiterPosix
+import Glibc
+import Synchronization
+
+/// One accepted TCP connection: TLS handshake, then an ``HTTPProtocolHandler`` chosen by ALPN.
+///
+/// The I/O loop is tiny-nghttpd's. On readable: `SSL_read` until WANT_READ (bytes buffered inside
+/// OpenSSL do not wake epoll), feeding the handler. Then pull the handler's output, `SSL_write` it,
+/// and recompute the epoll interest: readable while the output buffer is under its cap, writable
+/// only while output is pending. Wanting nothing means close.
+///
+/// Closing follows TLS pitfall 2: after the last byte (or a failed handshake's alert) we send
+/// close_notify, `shutdown(SHUT_WR)`, drain what the peer still sends, and close on its FIN or after
+/// ``HTTPServer/Configuration/lingerTimeout``. Closing with unread bytes would send an RST that can
+/// overtake the alert or the last response.
+///
+/// Loop-confined: every method runs on the loop thread of its ``ServerLoop``.
+final class Connection: EventHandler {
+    enum State {
+        case handshaking(deadline: ContinuousClock.Instant)
+        case active(any HTTPProtocolHandler)
+        case lingering(deadline: ContinuousClock.Instant, drained: Int)
+        case closed
+    }
+
+    let fd: Int32
+    unowned let serverLoop: ServerLoop
+    let tls: TLSConnection?
+    private let shedding: Bool
+    var state: State
+    var registration: EventLoop.Registration?
+    private var interest: UInt32 = 0
+
+    /// Plaintext waiting for `SSL_write`, from `outputStart`.
+    private var output: [UInt8] = []
+    private var outputStart = 0
+    /// The last `SSL_read`/`SSL_write` needs the socket writable (TLS renegotiation-free key updates).
+    private var tlsWantsWrite = false
+    /// The peer closed its side (EOF or close_notify).
+    private var peerClosed = false
+    /// The last time output moved, while some was pending.
+    var lastWriteProgress: ContinuousClock.Instant = .now
+
+    var armedDeadline: ContinuousClock.Instant?
+    var timer: EventLoop.TimerID?
+    private var resumeScheduled = false
+
+    /// The most lingering-drain bytes read before giving up on a clean close.
+    static let maxDrainBytes = 256 * 1024
+    /// Reads per readiness event before yielding to other connections.
+    private static let readsPerEvent = 32
+
+    init(fd: Int32, serverLoop: ServerLoop, tlsContext: TLSContext, shedding: Bool) {
+        self.fd = fd
+        self.serverLoop = serverLoop
+        self.shedding = shedding
+        self.tls = try? TLSConnection(context: tlsContext, fd: fd)
+        self.state = .handshaking(deadline: .now + serverLoop.context.configuration.handshakeTimeout)
+    }
+
+    deinit {
+        assert({ if case .closed = self.state { true } else { false } }(), "leak of an open Connection")
+    }
+
+    var metrics: HTTPServerMetrics { self.serverLoop.context.metrics }
+    var configuration: HTTPServer.Configuration { self.serverLoop.context.configuration }
+
+    /// Registers with the loop and starts the handshake.
+    func start() {
+        guard self.tls != nil else {
+            self.metrics.recordError(.tls)
+            self.close()
+            return
+        }
+        do {
+            self.registration = try self.serverLoop.loop.register(fd: self.fd, interest: EventLoop.Interest.readable, handler: self)
+            self.interest = EventLoop.Interest.readable
+        } catch {
+            self.metrics.recordError(.socket)
+            self.close()
+            return
+        }
+        self.rearmTimer()
+    }
+
+    // MARK: - Events
+
+    func handleEvents(_ events: UInt32) {
+        switch self.state {
+        case .handshaking:
+            self.continueHandshake()
+        case .active:
+            self.serve()
+        case .lingering:
+            self.drainWhileLingering()
+        case .closed:
+            return
+        }
+        self.rearmTimer()
+    }
+
+    private func continueHandshake() {
+        guard let tls = self.tls else { return }
+        switch tls.handshake() {
+        case .wantRead:
+            self.setInterest(EventLoop.Interest.readable)
+        case .wantWrite:
+            self.setInterest(EventLoop.Interest.readable | EventLoop.Interest.writable)
+        case .failed(let reason, _):
+            self.metrics.recordHandshakeFailure(reason)
+            // OpenSSL has already written the alert; no close_notify after a failed handshake.
+            self.startLingering(sendCloseNotify: false)
+        case .complete:
+            self.metrics.handshakesSucceeded.add(1, ordering: .relaxed)
+            let handler = self.makeHandler(tls: tls)
+            self.state = .active(handler)
+            if self.serverLoop.isDraining { handler.beginGracefulShutdown() }
+            self.serve()
+        }
+    }
+
+    private func makeHandler(tls: TLSConnection) -> any HTTPProtocolHandler {
+        let context = self.serverLoop.context
+        let peer = tls.peerIdentity()
+        if tls.negotiatedProtocol == "h2", let factory = context.configuration.http2HandlerFactory, !self.shedding {
+            self.metrics.http2Connections.add(1, ordering: .relaxed)
+            return factory(context.responder, peer)
+        }
+        // An h2 client over the connection limit is also served HTTP/1.1-framed 503s only if it
+        // negotiated http/1.1; an h2 connection that is shedding gets a closed connection instead.
+        if tls.negotiatedProtocol == "h2" {
+            return ClosedHandler()
+        }
+        return HTTP1Handler(
+            responder: context.responder, peer: peer, configuration: context.configuration.http1,
+            metrics: self.metrics, maxRequestsInFlight: context.configuration.maxRequestsInFlight,
+            shedAllRequests: self.shedding)
+    }
+
+    // MARK: - Serving
+
+    /// Reads what is available, feeds the handler, writes what it produced, and updates interest.
+    func serve() {
+        guard case .active(let handler) = self.state, let tls = self.tls else { return }
+        var reads = 0
+        // Read while there is room for the answers and the handler still wants input.
+        readLoop: while reads < Self.readsPerEvent && !self.peerClosed && !handler.isFinished
+            && !self.isOutputOverCap(handler)
+        {
+            reads += 1
+            switch tls.read(into: self.serverLoop.readBuffer) {
+            case .bytes(let count):
+                handler.receive(UnsafeRawBufferPointer(rebasing: self.serverLoop.readBuffer[..<count]), now: .now)
+                self.pullOutput(from: handler)
+                // A short read with nothing left inside OpenSSL drained the socket as far as we
+                // know; epoll is level-triggered and reports anything that arrives later, so skip
+                // the read that would only return EAGAIN.
+                if count < self.serverLoop.readBuffer.count && !tls.hasBufferedInput { break readLoop }
+            case .wantRead:
+                self.tlsWantsWrite = false
+                break readLoop
+            case .wantWrite:
+                self.tlsWantsWrite = true
+                break readLoop
+            case .closed:
+                self.peerClosed = true
+            case .failed:
+                self.metrics.recordError(.tls)
+                self.close()
+                return
+            }
+        }
+        guard self.flush(handler: handler, tls: tls) else { return }
+        self.finishOrUpdateInterest(handler: handler)
+        // OpenSSL may hold decrypted bytes that will never wake epoll (pitfall 4): when we can read
+        // again, come back on the next loop iteration rather than wait for an event.
+        if case .active = self.state, self.interest & EventLoop.Interest.readable != 0, tls.hasBufferedInput,
+            !self.resumeScheduled
+        {
+            self.resumeScheduled = true
+            self.serverLoop.loop.scheduleTimer(at: .now) { [weak self] in
+                guard let self else { return }
+                self.resumeScheduled = false
+                self.serve()
+                self.rearmTimer()
+            }
+        }
+    }
+
+    /// True when the connection's own buffer is full: stop reading until TLS takes some of it.
+    ///
+    /// Only our buffer counts. Output is pulled from the handler until this buffer is full, so a
+    /// handler with output left over always means a full buffer here; a handler that reports pending
+    /// output but produces none (HTTP/2 blocked on the peer's flow-control window) must not stop us
+    /// reading, or the WINDOW_UPDATE that unblocks it would never be read.
+    private func isOutputOverCap(_ handler: any HTTPProtocolHandler) -> Bool {
+        self.output.count - self.outputStart >= self.configuration.maxOutputBufferBytes
+    }
+
+    private func pullOutput(from handler: any HTTPProtocolHandler) {
+        let room = self.configuration.maxOutputBufferBytes - (self.output.count - self.outputStart)
+        if room > 0 && handler.hasPendingOutput {
+            if self.outputStart == self.output.count {
+                self.output.removeAll(keepingCapacity: true)
+                self.outputStart = 0
+                self.lastWriteProgress = .now
+            }
+            handler.produceOutput(into: &self.output, limit: room)
+        }
+    }
+
+    /// Writes pending output; returns false if the connection was closed.
+    private func flush(handler: any HTTPProtocolHandler, tls: TLSConnection) -> Bool {
+        while true {
+            self.pullOutput(from: handler)
+            guard self.outputStart < self.output.count else { return true }
+            let result = self.output.withUnsafeBytes { bytes in
+                tls.write(UnsafeRawBufferPointer(rebasing: bytes[self.outputStart...]))
+            }
+            switch result {
+            case .bytes(let count):
+                self.outputStart += count
+                self.lastWriteProgress = .now
+                self.tlsWantsWrite = false
+                if self.outputStart == self.output.count {
+                    self.output.removeAll(keepingCapacity: self.output.capacity <= 64 * 1024)
+                    self.outputStart = 0
+                }
+            case .wantWrite:
+                self.tlsWantsWrite = true
+                return true
+            case .wantRead:
+                return true
+            case .closed, .failed:
+                self.metrics.recordError(.socket)
+                self.close()
+                return false
+            }
+        }
+    }
+
+    var hasPendingOutput: Bool { self.outputStart < self.output.count }
+
+    private func finishOrUpdateInterest(handler: any HTTPProtocolHandler) {
+        let outputPending = self.hasPendingOutput || handler.hasPendingOutput
+        if !outputPending && (handler.isFinished || self.peerClosed) {
+            self.startLingering(sendCloseNotify: true)
+            return
+        }
+        var interest: UInt32 = 0
+        if !self.peerClosed && !handler.isFinished && !self.isOutputOverCap(handler) {
+            interest |= EventLoop.Interest.readable
+        }
+        // Writable interest only for bytes we hold (or TLS needs): the socket is almost always
+        // writable, so asking for it on behalf of a handler that cannot produce yet would spin.
+        if self.hasPendingOutput || self.tlsWantsWrite {
+            interest |= EventLoop.Interest.writable
+        }
+        self.setInterest(interest)
+    }
+
+    func setInterest(_ interest: UInt32) {
+        guard interest != self.interest, let registration = self.registration else { return }
+        do {
+            try self.serverLoop.loop.modify(registration, interest: interest)
+            self.interest = interest
+        } catch {
+            self.metrics.recordError(.socket)
+            self.close()
+        }
+    }
+
+    // MARK: - Shutdown
+
+    /// Graceful drain: the handler finishes what is in flight, then the connection closes.
+    func beginGracefulShutdown() {
+        switch self.state {
+        case .handshaking:
+            self.close()
+        case .active(let handler):
+            handler.beginGracefulShutdown()
+            self.serve()
+            self.rearmTimer()
+        case .lingering, .closed:
+            return
+        }
+    }
+
+    /// Closes now, whatever is pending.
+    func forceClose() {
+        self.close()
+    }
+}
+
+@available(*, unavailable)
+extension Connection: Sendable {}

@@ -1,0 +1,64 @@
+public import ArbiterPosix
+
+extension HTTPServer {
+    /// Everything an ``HTTPServer`` is started with.
+    public struct Configuration: Sendable {
+        /// Builds the HTTP/2 handler of a connection that negotiated ALPN `h2`.
+        public typealias HTTP2HandlerFactory = @Sendable (any Responder, PeerIdentity?) -> any HTTPProtocolHandler
+
+        /// Addresses to bind (each loop binds its own `SO_REUSEPORT` socket per address). Ignored
+        /// when systemd passes listening sockets and ``useSystemdSocketActivation`` is true.
+        public var listenAddresses: [SocketAddress]
+        /// Take listening sockets from systemd (`LISTEN_FDS`) when present.
+        public var useSystemdSocketActivation: Bool
+        /// Loop threads; `nil` means one per online core.
+        public var threads: Int?
+        public var tls: TLSConfiguration
+        public var http1: HTTP1Configuration
+        /// `nil` ⇒ ALPN offers only `http/1.1`.
+        public var http2HandlerFactory: HTTP2HandlerFactory?
+
+        /// Connections served normally; above this, requests get a fast 503 and the connection closes.
+        public var maxConnections: Int
+        /// Connections above ``maxConnections`` that still complete a handshake to receive their 503;
+        /// beyond that, new connections are closed at accept.
+        public var overloadConnectionAllowance: Int
+        /// Requests answered but not yet handed to TLS, server-wide; above this, requests get 503.
+        public var maxRequestsInFlight: Int
+        /// Time from accept to a completed TLS handshake.
+        public var handshakeTimeout: Duration
+        /// Time without any write progress while output is pending (slow or stalled readers).
+        public var writeTimeout: Duration
+        /// Time to wait for the peer's FIN after our close (TLS 1.3 alert delivery, pitfall 2).
+        public var lingerTimeout: Duration
+        /// Plaintext bytes a connection buffers for TLS before it stops reading.
+        public var maxOutputBufferBytes: Int
+        /// How long accepting pauses after `EMFILE`/`ENFILE`.
+        public var acceptBackoff: Duration
+
+        public init(
+            listenAddresses: [SocketAddress], tls: TLSConfiguration, threads: Int? = nil,
+            useSystemdSocketActivation: Bool = true, http1: HTTP1Configuration = HTTP1Configuration(),
+            http2HandlerFactory: HTTP2HandlerFactory? = nil, maxConnections: Int = 4096,
+            overloadConnectionAllowance: Int = 256, maxRequestsInFlight: Int = 4096,
+            handshakeTimeout: Duration = .seconds(10), writeTimeout: Duration = .seconds(30),
+            lingerTimeout: Duration = .seconds(2), maxOutputBufferBytes: Int = 256 * 1024,
+            acceptBackoff: Duration = .milliseconds(100)
+        ) {
+            self.listenAddresses = listenAddresses
+            self.tls = tls
+            self.threads = threads
+            self.useSystemdSocketActivation = useSystemdSocketActivation
+            self.http1 = http1
+            self.http2HandlerFactory = http2HandlerFactory
+            self.maxConnections = maxConnections
+            self.overloadConnectionAllowance = overloadConnectionAllowance
+            self.maxRequestsInFlight = maxRequestsInFlight
+            self.handshakeTimeout = handshakeTimeout
+            self.writeTimeout = writeTimeout
+            self.lingerTimeout = lingerTimeout
+            self.maxOutputBufferBytes = maxOutputBufferBytes
+            self.acceptBackoff = acceptBackoff
+        }
+    }
+}

@@ -1,0 +1,25 @@
+import ArbiterPosix
+
+/// What every loop of one ``HTTPServer`` shares: configuration, responder, metrics and the current
+/// TLS context.
+///
+/// `Sendable`: immutable apart from ``tlsContext``, which is swapped under a mutex.
+final class ServerContext: Sendable {
+    let configuration: HTTPServer.Configuration
+    let responder: any Responder
+    let metrics: HTTPServerMetrics
+    private let currentTLSContext: LockedValue<TLSContext>
+
+    init(configuration: HTTPServer.Configuration, responder: any Responder, metrics: HTTPServerMetrics, tls: TLSContext) {
+        self.configuration = configuration
+        self.responder = responder
+        self.metrics = metrics
+        self.currentTLSContext = LockedValue(tls)
+    }
+
+    /// The context new connections use.
+    var tlsContext: TLSContext {
+        get { self.currentTLSContext.withLock { $0 } }
+        set { self.currentTLSContext.withLock { $0 = newValue } }
+    }
+}

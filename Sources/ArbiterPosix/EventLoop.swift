@@ -1,0 +1,216 @@
+import CArbiterLinux
+import Glibc
+import Synchronization
+
+/// One thread's epoll loop: readiness events, timers and a task queue.
+///
+/// The model (NIO's `SelectableEventLoop`): a loop runs on exactly one thread, and everything
+/// registered with it — sockets, timers, the objects that own them — is used only on that thread.
+/// Nothing ever moves to another loop. The only ways in from other threads are ``execute(_:)``,
+/// which queues a `@Sendable` closure and wakes the loop through an eventfd, and ``stop()``.
+///
+/// Timers live in a heap and bound the `epoll_wait` timeout, so a loop with nothing to do sleeps.
+///
+/// `@unchecked Sendable`: every stored property is either immutable, protected by ``tasks``, or
+/// marked "loop thread only" and touched only from the loop thread (checked by preconditions on the
+/// registration and timer APIs).
+public final class EventLoop: @unchecked Sendable {
+    /// Readiness bits for ``register(fd:interest:handler:)``.
+    public enum Interest {
+        public static let readable = CArbiterLinux_EPOLLIN
+        public static let writable = CArbiterLinux_EPOLLOUT
+        public static let error = CArbiterLinux_EPOLLERR
+        public static let hangup = CArbiterLinux_EPOLLHUP
+        public static let readHangup = CArbiterLinux_EPOLLRDHUP
+        public static let exclusive = CArbiterLinux_EPOLLEXCLUSIVE
+    }
+
+    /// An opaque handle to a registration, needed to modify or remove it.
+    public struct Registration: Hashable, Sendable {
+        fileprivate var token: UInt64
+        public let fd: Int32
+    }
+
+    /// An opaque handle to a scheduled timer.
+    public struct TimerID: Hashable, Sendable {
+        fileprivate var id: UInt64
+    }
+
+    /// A stable index of this loop in its group (for logs and metrics).
+    public let index: Int
+
+    private let epollFD: Int32
+    private let wakeFD: Int32
+    private static let wakeToken: UInt64 = 0
+
+    private struct Tasks {
+        var queue: [@Sendable () -> Void] = []
+        var stopRequested = false
+    }
+
+    /// Cross-thread work; the only mutable state shared between threads.
+    private let tasks = LockedValue(Tasks())
+
+    // loop thread only
+    private var handlers: [UInt64: any EventHandler] = [:]
+    // loop thread only
+    private var nextToken: UInt64 = 1
+    // loop thread only
+    private var timers = TimerHeap()
+    // Set once by `run()` before any event is handled; read by `inEventLoop` from any thread.
+    private let thread = Atomic<UInt>(0)  // Atomic: only a store-once word, no data behind it
+
+    /// Creates a loop; call ``run()`` on the thread that will own it.
+    public init(index: Int = 0) throws(SystemError) {
+        self.index = index
+        self.epollFD = try Posix.epollCreate()
+        do {
+            self.wakeFD = try Posix.eventFD()
+            try Posix.epollControl(
+                self.epollFD, operation: CArbiterLinux_EPOLL_CTL_ADD, fd: self.wakeFD,
+                events: Interest.readable, token: Self.wakeToken)
+        } catch {
+            Posix.close(self.epollFD)
+            throw error
+        }
+    }
+
+    deinit {
+        Posix.close(self.wakeFD)
+        Posix.close(self.epollFD)
+    }
+
+    /// True when called on this loop's thread.
+    public var inEventLoop: Bool {
+        let owner = self.thread.load(ordering: .acquiring)
+        return owner != 0 && owner == UInt(pthread_self())
+    }
+
+    // MARK: - Cross-thread entry points
+
+    /// Runs `task` on the loop thread, soon. Safe from any thread.
+    public func execute(_ task: @escaping @Sendable () -> Void) {
+        let wasEmpty = self.tasks.withLock { tasks in
+            tasks.queue.append(task)
+            return tasks.queue.count == 1
+        }
+        if wasEmpty { self.wake() }
+    }
+
+    /// Asks ``run()`` to return after the current iteration. Safe from any thread.
+    public func stop() {
+        self.tasks.withLock { $0.stopRequested = true }
+        self.wake()
+    }
+
+    private func wake() {
+        var one: UInt64 = 1
+        // EAGAIN means the counter is already non-zero: the loop is awake anyway.
+        _ = try? withUnsafeBytes(of: &one) { bytes throws(SystemError) in try Posix.write(self.wakeFD, bytes) }
+    }
+
+    // MARK: - Registrations (loop thread only)
+
+    /// Registers `fd` for `interest` (``Interest`` bits) and returns the handle to change it.
+    public func register(fd: Int32, interest: UInt32, handler: any EventHandler) throws(SystemError) -> Registration {
+        precondition(self.inEventLoop, "EventLoop.register called off its loop thread")
+        let token = self.nextToken
+        self.nextToken &+= 1
+        try Posix.epollControl(self.epollFD, operation: CArbiterLinux_EPOLL_CTL_ADD, fd: fd, events: interest, token: token)
+        self.handlers[token] = handler
+        return Registration(token: token, fd: fd)
+    }
+
+    /// Changes the interest of a registration.
+    public func modify(_ registration: Registration, interest: UInt32) throws(SystemError) {
+        precondition(self.inEventLoop, "EventLoop.modify called off its loop thread")
+        try Posix.epollControl(
+            self.epollFD, operation: CArbiterLinux_EPOLL_CTL_MOD, fd: registration.fd, events: interest,
+            token: registration.token)
+    }
+
+    /// Removes a registration; call before closing the descriptor. Pending events for it are dropped.
+    public func deregister(_ registration: Registration) {
+        precondition(self.inEventLoop, "EventLoop.deregister called off its loop thread")
+        self.handlers[registration.token] = nil
+        _ = try? Posix.epollControl(
+            self.epollFD, operation: CArbiterLinux_EPOLL_CTL_DEL, fd: registration.fd, events: 0, token: 0)
+    }
+
+    // MARK: - Timers (loop thread only)
+
+    /// Calls `callback` on the loop thread at or after `deadline`.
+    @discardableResult
+    public func scheduleTimer(at deadline: ContinuousClock.Instant, _ callback: @escaping () -> Void) -> TimerID {
+        precondition(self.inEventLoop, "EventLoop.scheduleTimer called off its loop thread")
+        return TimerID(id: self.timers.schedule(at: deadline, callback))
+    }
+
+    /// Cancels a timer that has not fired yet.
+    public func cancelTimer(_ timer: TimerID) {
+        precondition(self.inEventLoop, "EventLoop.cancelTimer called off its loop thread")
+        self.timers.cancel(timer.id)
+    }
+
+    // MARK: - Running
+
+    /// Runs the loop on the calling thread until ``stop()``; the thread then owns the loop.
+    ///
+    /// On return every timer has been dropped; registered handlers are left as they are (their
+    /// owners close them during shutdown, through ``execute(_:)``, before stopping the loop).
+    public func run() {
+        self.thread.store(UInt(pthread_self()), ordering: .releasing)
+        let capacity = 256
+        var tokens = [UInt64](repeating: 0, count: capacity)
+        var events = [UInt32](repeating: 0, count: capacity)
+        while true {
+            let (queued, stop) = self.tasks.withLock { tasks in
+                let queued = tasks.queue
+                tasks.queue.removeAll(keepingCapacity: true)
+                return (queued, tasks.stopRequested)
+            }
+            for task in queued { task() }
+            if stop && queued.isEmpty { break }
+
+            let timeout = queued.isEmpty ? self.epollTimeout() : 0
+            let count = tokens.withUnsafeMutableBufferPointer { tokenBuffer in
+                events.withUnsafeMutableBufferPointer { eventBuffer in
+                    CArbiterLinux_epoll_wait(
+                        self.epollFD, tokenBuffer.baseAddress, eventBuffer.baseAddress, Int32(capacity), timeout)
+                }
+            }
+            if count < 0 {
+                precondition(errno == EINTR, "epoll_wait failed: errno \(errno)")
+                continue
+            }
+            for i in 0..<Int(count) {
+                if tokens[i] == Self.wakeToken {
+                    var value: UInt64 = 0
+                    _ = try? withUnsafeMutableBytes(of: &value) { bytes throws(SystemError) in
+                        try Posix.read(self.wakeFD, bytes)
+                    }
+                    continue
+                }
+                // A handler closed earlier in this batch has been removed: its events are dropped.
+                self.handlers[tokens[i]]?.handleEvents(events[i])
+            }
+            self.runDueTimers()
+        }
+        self.timers.removeAll()
+    }
+
+    private func runDueTimers() {
+        let now = ContinuousClock.now
+        for callback in self.timers.popDue(now: now) { callback() }
+    }
+
+    /// Milliseconds until the next timer, rounded up; -1 without timers.
+    private func epollTimeout() -> Int32 {
+        guard let deadline = self.timers.nextDeadline() else { return -1 }
+        let remaining = ContinuousClock.now.duration(to: deadline)
+        if remaining <= .zero { return 0 }
+        let (seconds, attoseconds) = remaining.components
+        let milliseconds = seconds * 1000 + (attoseconds + 999_999_999_999_999) / 1_000_000_000_000_000
+        return Int32(clamping: milliseconds)
+    }
+}

@@ -1,0 +1,120 @@
+import ArbiterHTTP
+import ArbiterPosix
+import Foundation
+import Synchronization
+import Testing
+
+@Suite struct ServerLifecycleTests {
+    @Test func gracefulShutdownFinishesTheRequestInFlightThenCloses() throws {
+        let server = try TestServer(threads: 2)
+        let busy = try server.client()
+        busy.send("POST /slow HTTP/1.1\r\nhost: a\r\ncontent-length: 4\r\n\r\nab")
+        let idle = try server.client()
+        idle.send("GET /first HTTP/1.1\r\nhost: a\r\n\r\n")
+        #expect(idle.readResponses(1).first?.status == 200)
+        // Make sure the partial request has reached the server before draining starts.
+        #expect(TestServer.eventually { server.metrics.handshakesSucceeded.load(ordering: .relaxed) == 2 })
+
+        let finished = BlockingSemaphore()
+        let serverRef = server.server
+        DispatchQueue.global().async {
+            serverRef.shutdown(deadline: .seconds(5))
+            finished.signal()
+        }
+        // The idle connection is closed at once, without a response.
+        #expect(idle.readUntilClose().isEmpty)
+        // New connections are refused once the listeners are closed.
+        #expect(TestServer.eventually { (try? TLSTestClient(port: server.port, handshake: false)) == nil })
+        busy.send("cd")
+        let responses = ParsedResponse.parseAll(busy.readUntilClose())
+        #expect(responses.map(\.status) == [200])
+        #expect(responses.first?.header("connection") == "close")
+        #expect(responses.first?.bodyText.hasSuffix("body=abcd") == true)
+        #expect(finished.wait(seconds: 10))
+        #expect(server.metrics.connectionsOpen.load(ordering: .relaxed) == 0)
+    }
+
+    @Test func shutdownDeadlineClosesConnectionsThatDoNotFinish() throws {
+        let server = try TestServer(threads: 1)
+        let stuck = try server.client()
+        stuck.send("POST /never HTTP/1.1\r\nhost: a\r\ncontent-length: 100\r\n\r\nab")
+        #expect(TestServer.eventually { server.metrics.handshakesSucceeded.load(ordering: .relaxed) == 1 })
+        server.server.shutdown(deadline: .milliseconds(300))
+        #expect(server.metrics.connectionsOpen.load(ordering: .relaxed) == 0)
+        #expect(stuck.readUntilClose().isEmpty)
+    }
+
+    @Test func connectionsOverTheLimitGetAFast503WithoutRetryAfter() throws {
+        let server = try TestServer(threads: 1) {
+            $0.maxConnections = 1
+            $0.overloadConnectionAllowance = 1
+        }
+        let first = try server.client()
+        first.send("GET /1 HTTP/1.1\r\nhost: a\r\n\r\n")
+        #expect(first.readResponses(1).first?.status == 200)
+
+        let second = try server.client()
+        second.send("GET /2 HTTP/1.1\r\nhost: a\r\n\r\n")
+        let shed = ParsedResponse.parseAll(second.readUntilClose())
+        #expect(shed.map(\.status) == [503])
+        #expect(shed.first?.header("retry-after") == nil)
+        #expect(server.metrics.shed.load(ordering: .relaxed) == 1)
+
+        // Over limit + allowance: closed at accept (the second connection may still be lingering).
+        let third = try server.client()
+        let fourth = try server.client()
+        third.send("GET /3 HTTP/1.1\r\nhost: a\r\n\r\n")
+        fourth.send("GET /4 HTTP/1.1\r\nhost: a\r\n\r\n")
+        let answered = ParsedResponse.parseAll(third.readUntilClose()) + ParsedResponse.parseAll(fourth.readUntilClose())
+        #expect(answered.allSatisfy { $0.status == 503 })
+        #expect(server.metrics.connectionsRejected.load(ordering: .relaxed) >= 1)
+
+        // The first connection is still served normally.
+        first.send("GET /again HTTP/1.1\r\nhost: a\r\n\r\n")
+        #expect(first.readResponses(1).first?.status == 200)
+    }
+
+    @Test func servesIPv6Loopback() throws {
+        var configuration = HTTPServer.Configuration(
+            listenAddresses: [SocketAddress(host: "::1", port: 0)], tls: try TestServer.tlsConfiguration(), threads: 1,
+            useSystemdSocketActivation: false)
+        configuration.handshakeTimeout = .seconds(2)
+        let server = try HTTPServer(configuration: configuration, responder: EchoResponder())
+        try server.start()
+        defer { server.shutdown(deadline: .seconds(1)) }
+        let port = server.listeningAddresses[0].port
+        let output = try ProcessRunner.run(
+            "/usr/bin/curl",
+            [
+                "-sS", "--http1.1", "--max-time", "10", "--cacert", try TestPKI.path("ca.crt"),
+                "--cert", try TestPKI.path("client.crt"), "--key", try TestPKI.path("client.key"),
+                "-o", "/dev/null", "-w", "%{http_code}", "https://[::1]:\(port)/",
+            ])
+        #expect(String(decoding: output.stdout, as: UTF8.self) == "200", "\(output.stderr)")
+    }
+
+    @Test func manyConcurrentClientsOnSeveralLoopsAreAllAnswered() throws {
+        let server = try TestServer(threads: 2)
+        let port = server.port
+        let successes = Atomic<Int>(0)
+        let done = BlockingSemaphore()
+        let clients = 8
+        for index in 0..<clients {
+            DispatchQueue.global().async {
+                defer { done.signal() }
+                guard let client = try? TLSTestClient(
+                    port: port, certificate: try? TestPKI.path("client.crt"), key: try? TestPKI.path("client.key"))
+                else { return }
+                for request in 0..<20 {
+                    client.send("GET /\(index)/\(request) HTTP/1.1\r\nhost: a\r\n\r\n")
+                    if client.readResponses(1).first?.bodyText.contains("GET /\(index)/\(request) ") == true {
+                        successes.add(1, ordering: .relaxed)
+                    }
+                }
+            }
+        }
+        for _ in 0..<clients { #expect(done.wait(seconds: 30)) }
+        #expect(successes.load(ordering: .relaxed) == clients * 20)
+        #expect(server.metrics.requests.load(ordering: .relaxed) == clients * 20)
+    }
+}
