@@ -1,0 +1,161 @@
+import CNGHTTP2
+
+// MARK: - Frame type and flag constants
+
+let frameDATA = UInt8(NGHTTP2_DATA.rawValue)
+let frameHEADERS = UInt8(NGHTTP2_HEADERS.rawValue)
+let framePRIORITY = UInt8(NGHTTP2_PRIORITY.rawValue)
+let frameRST = UInt8(NGHTTP2_RST_STREAM.rawValue)
+let frameSETTINGS = UInt8(NGHTTP2_SETTINGS.rawValue)
+let framePING = UInt8(NGHTTP2_PING.rawValue)
+let frameGOAWAY = UInt8(NGHTTP2_GOAWAY.rawValue)
+let flagEndStream = UInt8(NGHTTP2_FLAG_END_STREAM.rawValue)
+let flagACK = UInt8(NGHTTP2_FLAG_ACK.rawValue)
+
+// MARK: - Receiving requests (called from libnghttp2 callbacks)
+
+extension HTTP2Session {
+    /// A HEADERS frame starts: a new request stream, or trailers of an existing one.
+    func beginHeaders(_ frame: UnsafePointer<nghttp2_frame>) -> Int32 {
+        let streamID = frame.pointee.hd.stream_id
+        guard frame.pointee.hd.type == frameHEADERS else { return 0 }
+        if frame.pointee.headers.cat == NGHTTP2_HCAT_REQUEST {
+            // libnghttp2 already refused streams over MAX_CONCURRENT_STREAMS, so this table holds
+            // at most that many entries.
+            streams[streamID] = HTTP2Stream(openedAt: lastNow)
+            metrics.streamOpened()
+        } else if let index = streams.index(forKey: streamID) {
+            streams.values[index].receivingTrailers = true
+        }
+        return 0
+    }
+
+    /// One decoded header field. The byte count is ours: libnghttp2 1.52 does not enforce the
+    /// MAX_HEADER_LIST_SIZE it advertises.
+    func header(_ frame: UnsafePointer<nghttp2_frame>, name: UnsafeBufferPointer<UInt8>,
+                value: UnsafeBufferPointer<UInt8>) -> Int32 {
+        guard let index = streams.index(forKey: frame.pointee.hd.stream_id) else { return 0 }
+        guard streams.values[index].state == .receiving, !streams.values[index].headerListExceeded else {
+            return 0
+        }
+        streams.values[index].headerListBytes += name.count + value.count + 32
+        if streams.values[index].headerListBytes > configuration.maxHeaderListSize {
+            // Keep decoding (HPACK state must stay in sync) but stop keeping fields; 431 follows
+            // at the end of the block.
+            streams.values[index].headerListExceeded = true
+            streams.values[index].headers = []
+            metrics.headerListViolation()
+            return 0
+        }
+        if streams.values[index].receivingTrailers { return 0 }
+        if name.first == UInt8(ascii: ":") {
+            let text = String(decoding: value, as: UTF8.self)
+            if name.elementsEqual(":method".utf8) {
+                streams.values[index].method = text
+            } else if name.elementsEqual(":path".utf8) {
+                streams.values[index].path = text
+            } else if name.elementsEqual(":authority".utf8) {
+                streams.values[index].authority = text
+            }
+            // :scheme (and :protocol) are validated by libnghttp2 and not needed above.
+        } else {
+            streams.values[index].headers.append(
+                (String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self)))
+        }
+        return 0
+    }
+
+    /// A whole frame arrived (after its header block or its DATA payload was delivered).
+    func frameReceived(_ frame: UnsafePointer<nghttp2_frame>) -> Int32 {
+        let hd = frame.pointee.hd
+        let endStream = hd.flags & flagEndStream != 0
+        switch hd.type {
+        case frameHEADERS:
+            guard let stream = streams[hd.stream_id], stream.state == .receiving else { return 0 }
+            if stream.headerListExceeded {
+                reject(hd.stream_id, status: 431)
+            } else if endStream {
+                completeRequest(hd.stream_id)
+            }
+        case frameDATA:
+            if endStream {
+                completeRequest(hd.stream_id)
+            } else if hd.length == 0 {
+                return countControlFrame()  // empty DATA frames cost work and carry nothing
+            }
+        case frameRST:
+            metrics.streamResetByPeer()
+            if peerResets.record(now: lastNow) {
+                pendingTermination = (.peerResetFlood, NGHTTP2_ENHANCE_YOUR_CALM.rawValue)
+                return NGHTTP2_ERR_CALLBACK_FAILURE.rawValue
+            }
+        case framePING, frameSETTINGS:
+            if hd.flags & flagACK == 0 { return countControlFrame() }
+        case framePRIORITY:
+            return countControlFrame()
+        default:
+            break
+        }
+        return 0
+    }
+
+    /// A piece of a DATA frame's payload for `streamID`.
+    func dataChunkReceived(streamID: Int32, _ data: UnsafeBufferPointer<UInt8>) -> Int32 {
+        guard let index = streams.index(forKey: streamID), streams.values[index].state == .receiving else {
+            return 0  // dropped; libnghttp2 still credits the flow-control windows
+        }
+        if streams.values[index].body.count + data.count > configuration.maxRequestBodyBytes {
+            metrics.bodyLimitViolation()
+            reject(streamID, status: 413)
+        } else if bufferedBodyBytes + data.count > configuration.maxBufferedBodyBytes {
+            resetStream(streamID, errorCode: NGHTTP2_REFUSED_STREAM.rawValue)
+        } else {
+            streams.values[index].body.append(contentsOf: data)
+            bufferedBodyBytes += data.count
+        }
+        return 0
+    }
+
+    /// libnghttp2 forgot the stream (answered, reset, or refused).
+    func streamClosed(_ streamID: Int32) {
+        guard let stream = streams.removeValue(forKey: streamID) else { return }
+        bufferedBodyBytes -= stream.body.count
+        if stream.responseUnsent { unsentResponses -= 1 }
+        if streams.isEmpty { idleSince = lastNow }
+    }
+
+    /// A frame left libnghttp2; counts what we send and limits server-forced resets.
+    func frameSent(_ frame: UnsafePointer<nghttp2_frame>) -> Int32 {
+        switch frame.pointee.hd.type {
+        case frameRST:
+            metrics.streamResetByUs()
+            if frame.pointee.rst_stream.error_code == NGHTTP2_REFUSED_STREAM.rawValue {
+                metrics.streamRefused()
+            }
+            if serverResets.record(now: lastNow) {
+                pendingTermination = (.serverResetFlood, NGHTTP2_ENHANCE_YOUR_CALM.rawValue)
+                return NGHTTP2_ERR_CALLBACK_FAILURE.rawValue
+            }
+        case frameGOAWAY:
+            let code = frame.pointee.goaway.error_code
+            let reason: HTTP2GoAwayReason
+            switch code {
+            case NGHTTP2_NO_ERROR.rawValue: reason = .gracefulShutdown
+            case NGHTTP2_ENHANCE_YOUR_CALM.rawValue: reason = .flood
+            case NGHTTP2_INTERNAL_ERROR.rawValue: reason = .internalError
+            default: reason = .protocolError
+            }
+            metrics.goawaySent(reason)
+        default:
+            break
+        }
+        return 0
+    }
+
+    /// Counts a PING/SETTINGS/PRIORITY/empty-DATA frame against ``HTTP2Configuration/controlFrameLimit``.
+    private func countControlFrame() -> Int32 {
+        guard controlFrames.record(now: lastNow) else { return 0 }
+        pendingTermination = (.flood, NGHTTP2_ENHANCE_YOUR_CALM.rawValue)
+        return NGHTTP2_ERR_CALLBACK_FAILURE.rawValue
+    }
+}
