@@ -39,7 +39,8 @@ extension HTTP2Session {
             return nil
         }
         let settings: [(NGHTTP2SettingsID, Int)] = [
-            (NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, config.maxConcurrentStreams),
+            // Rewritten to config.maxConcurrentStreams on the wire (HTTP2Session+StreamLimit.swift).
+            (NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, libraryStreamLimit),
             (NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, config.initialWindowSize),
             (NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, config.maxHeaderListSize),
             (NGHTTP2_SETTINGS_NO_RFC7540_PRIORITIES, 1),

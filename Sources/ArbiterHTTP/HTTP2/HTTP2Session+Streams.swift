@@ -20,8 +20,15 @@ extension HTTP2Session {
         let streamID = frame.pointee.hd.stream_id
         guard frame.pointee.hd.type == frameHEADERS else { return 0 }
         if frame.pointee.headers.cat == NGHTTP2_HCAT_REQUEST {
-            // libnghttp2 already refused streams over MAX_CONCURRENT_STREAMS, so this table holds
-            // at most that many entries.
+            // INVARIANT (stream-table-bound): `streams` never holds more than
+            // maxConcurrentStreams entries; a stream that would pass it is refused, not stored.
+            if isAtStreamLimit {
+                if let session {
+                    _ = nghttp2_submit_rst_stream(
+                        session, UInt8(NGHTTP2_FLAG_NONE.rawValue), streamID, NGHTTP2_REFUSED_STREAM.rawValue)
+                }
+                return 0
+            }
             streams[streamID] = HTTP2Stream(openedAt: lastNow)
             metrics.streamOpened()
         } else if let index = streams.index(forKey: streamID) {

@@ -50,6 +50,8 @@ public final class HTTP2Session: HTTPProtocolHandler {
     /// `mem_send` returned nothing although libnghttp2 wanted to write (flow-control blocked);
     /// cleared by any event that may unblock it.
     var sendBlocked = false
+    /// Set once the first `mem_send` chunk (our SETTINGS) went through the stream-limit rewrite.
+    var initialSettingsRewritten = false
     /// Set once the linger timeout dropped unread output.
     var outputAbandoned = false
 
@@ -157,15 +159,15 @@ public final class HTTP2Session: HTTPProtocolHandler {
                 break
             }
             let bytes = UnsafeBufferPointer(start: chunk, count: length)
-            let room = limit - produced
-            if length <= room {
-                output.append(contentsOf: bytes)
-                produced += length
+            if !initialSettingsRewritten {
+                // The first chunk carries our SETTINGS: advertise the real stream limit (see
+                // ``rewriteMaxConcurrentStreams(in:to:)``).
+                initialSettingsRewritten = true
+                var patched = Array(bytes)
+                Self.rewriteMaxConcurrentStreams(in: &patched, to: configuration.maxConcurrentStreams)
+                patched.withUnsafeBufferPointer { produced += emit($0, into: &output, room: limit - produced) }
             } else {
-                // mem_send's buffer is only valid until the next call: keep the rest ourselves.
-                output.append(contentsOf: bytes[..<room])
-                carry.append(contentsOf: bytes[room...])
-                produced += room
+                produced += emit(bytes, into: &output, room: limit - produced)
             }
         }
         if produced > 0 { writeProgressPending = true }
@@ -242,6 +244,18 @@ public final class HTTP2Session: HTTPProtocolHandler {
     }
 
     // MARK: - Helpers
+
+    /// Appends up to `room` bytes of a `mem_send` chunk to `output` and keeps the rest in ``carry``
+    /// (the chunk is only valid until the next `mem_send`). Returns the bytes appended.
+    private func emit(_ bytes: UnsafeBufferPointer<UInt8>, into output: inout [UInt8], room: Int) -> Int {
+        if bytes.count <= room {
+            output.append(contentsOf: bytes)
+            return bytes.count
+        }
+        output.append(contentsOf: bytes[..<room])
+        carry.append(contentsOf: bytes[room...])
+        return room
+    }
 
     /// Hands out up to `limit` bytes of ``carry``.
     private func drainCarry(into output: inout [UInt8], limit: Int) -> Int {
