@@ -14,8 +14,11 @@ import CNGHTTP2
 
 extension HTTP2Session {
     /// True while a response waits to be written (or bytes we already took are not handed out).
+    ///
+    /// Frames libnghttp2 has queued count too: a peer that stops reading at the TCP level stops the
+    /// connection from taking output at all, and that must also run into the write timeout.
     var awaitingWrite: Bool {
-        unsentResponses > 0 || carryOffset < carry.count
+        unsentResponses > 0 || carryOffset < carry.count || hasPendingOutput
     }
 
     public var nextDeadline: ContinuousClock.Instant? {
@@ -32,7 +35,7 @@ extension HTTP2Session {
         if awaitingWrite { consider(lastWriteProgress + configuration.writeTimeout) }
         if let started = shutdownStartedAt { consider(started + configuration.gracefulShutdownTimeout) }
         // Bounded by MAX_CONCURRENT_STREAMS.
-        for stream in streams.values where stream.state == .receiving {
+        for stream in streams.values where stream.isAwaitingRequest {
             consider(stream.openedAt + configuration.requestReceiveTimeout)
         }
         return earliest
@@ -57,7 +60,7 @@ extension HTTP2Session {
             terminate(reason: .idleTimeout, errorCode: NGHTTP2_NO_ERROR.rawValue)
         } else {
             let expired = streams.filter {
-                $0.value.state == .receiving && now >= $0.value.openedAt + configuration.requestReceiveTimeout
+                $0.value.isAwaitingRequest && now >= $0.value.openedAt + configuration.requestReceiveTimeout
             }
             for streamID in expired.keys {
                 metrics.requestReceiveTimeout()

@@ -50,7 +50,7 @@ extension HTTP2Session {
         streams.values[index].body = []
         streams.values[index].headers = []
         submitResponse(streamID, HTTPResponse(status: status), headOnly: false)
-        streams.values[index].state = .discarding
+        streams.values[index].state = .answeredEarly
     }
 
     /// Sends RST_STREAM and drops what the stream holds.
@@ -63,7 +63,7 @@ extension HTTP2Session {
                 streams.values[index].responseUnsent = false
                 unsentResponses -= 1
             }
-            streams.values[index].state = .discarding
+            streams.values[index].state = .reset
         }
         guard let session else { return }
         _ = nghttp2_submit_rst_stream(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), streamID, errorCode)

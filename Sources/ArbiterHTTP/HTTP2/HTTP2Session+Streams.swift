@@ -143,6 +143,8 @@ extension HTTP2Session {
                 pendingTermination = (.serverResetFlood, NGHTTP2_ENHANCE_YOUR_CALM.rawValue)
                 return NGHTTP2_ERR_CALLBACK_FAILURE.rawValue
             }
+        case frameHEADERS, frameDATA:
+            finishEarlyAnswer(frame)
         case frameGOAWAY:
             let code = frame.pointee.goaway.error_code
             let reason: HTTP2GoAwayReason
@@ -157,6 +159,19 @@ extension HTTP2Session {
             break
         }
         return 0
+    }
+
+    /// After the last frame of an early answer (431/413), tells the peer to stop sending the
+    /// request with RST_STREAM NO_ERROR (RFC 9113 §8.1); libnghttp2 1.52 leaves the stream open.
+    private func finishEarlyAnswer(_ frame: UnsafePointer<nghttp2_frame>) {
+        let streamID = frame.pointee.hd.stream_id
+        guard frame.pointee.hd.flags & flagEndStream != 0, let session,
+            let index = streams.index(forKey: streamID), streams.values[index].state == .answeredEarly
+        else { return }
+        streams.values[index].state = .reset
+        if nghttp2_session_get_stream_remote_close(session, streamID) == 0 {
+            _ = nghttp2_submit_rst_stream(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), streamID, NGHTTP2_NO_ERROR.rawValue)
+        }
     }
 
     /// Counts a PING/SETTINGS/PRIORITY/empty-DATA frame against ``HTTP2Configuration/controlFrameLimit``.

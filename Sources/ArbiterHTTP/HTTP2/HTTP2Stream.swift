@@ -2,16 +2,19 @@
 /// libnghttp2 closes it.
 ///
 /// A stream first receives (headers, then body). It then either answers (the responder's response
-/// is written through the data provider) or is rejected (431/413, or reset), after which any more
-/// DATA is dropped.
+/// is written through the data provider), answers early (431/413, then RST_STREAM NO_ERROR once
+/// that response is out), or is reset; in the last two states any more DATA is dropped.
 struct HTTP2Stream {
     enum State {
         /// Headers or body still arriving.
         case receiving
         /// A response was submitted; its body is read by the data provider.
         case responding
-        /// Answered early (431, 413) or reset by us: further input is dropped.
-        case discarding
+        /// Answered early (431, 413) before the request ended: further input is dropped, and the
+        /// stream is reset with NO_ERROR once the response is sent (RFC 9113 §8.1).
+        case answeredEarly
+        /// RST_STREAM submitted by us: waiting for libnghttp2 to close the stream.
+        case reset
     }
 
     var state: State = .receiving
@@ -36,6 +39,12 @@ struct HTTP2Stream {
     var responseOffset = 0
     /// True while the data provider has not yet reached the end of ``responseBody``.
     var responseUnsent = false
+
+    /// True while the peer still owes (or may still send) request bytes we wait for or drop:
+    /// such a stream is subject to the request receive timeout.
+    var isAwaitingRequest: Bool {
+        state == .receiving || state == .answeredEarly
+    }
 
     init(openedAt: ContinuousClock.Instant) {
         self.openedAt = openedAt
