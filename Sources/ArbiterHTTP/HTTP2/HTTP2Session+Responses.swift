@@ -5,17 +5,16 @@ import CNGHTTP2
 extension HTTP2Session {
     /// The request on `streamID` is complete (END_STREAM): build it, ask the responder, answer.
     func completeRequest(_ streamID: Int32) {
-        guard let index = streams.index(forKey: streamID), streams.values[index].state == .receiving else {
+        guard let stream = streams[streamID], stream.state == .receiving else {
             return
         }
-        if streams.values[index].headerListExceeded {
+        if stream.headerListExceeded {
             reject(streamID, status: 431)
             return
         }
-        let body = streams.values[index].body
-        streams.values[index].body = []
+        let body = stream.body
+        stream.body = []
         bufferedBodyBytes -= body.count
-        let stream = streams.values[index]
         // libnghttp2's HTTP messaging checks already reset requests without these; this is the
         // second line of defence.
         guard let method = stream.method, let target = stream.path, !target.isEmpty else {
@@ -45,25 +44,25 @@ extension HTTP2Session {
 
     /// Answers early with an empty response (431, 413) and drops the rest of the request.
     func reject(_ streamID: Int32, status: Int) {
-        guard let index = streams.index(forKey: streamID) else { return }
-        bufferedBodyBytes -= streams.values[index].body.count
-        streams.values[index].body = []
-        streams.values[index].headers = []
+        guard let stream = streams[streamID] else { return }
+        bufferedBodyBytes -= stream.body.count
+        stream.body = []
+        stream.headers = []
         submitResponse(streamID, HTTPResponse(status: status), headOnly: false)
-        streams.values[index].state = .answeredEarly
+        stream.state = .answeredEarly
     }
 
     /// Sends RST_STREAM and drops what the stream holds.
     func resetStream(_ streamID: Int32, errorCode: UInt32) {
-        if let index = streams.index(forKey: streamID) {
-            bufferedBodyBytes -= streams.values[index].body.count
-            streams.values[index].body = []
-            streams.values[index].headers = []
-            if streams.values[index].responseUnsent {
-                streams.values[index].responseUnsent = false
+        if let stream = streams[streamID] {
+            bufferedBodyBytes -= stream.body.count
+            stream.body = []
+            stream.headers = []
+            if stream.responseUnsent {
+                stream.responseUnsent = false
                 unsentResponses -= 1
             }
-            streams.values[index].state = .reset
+            stream.state = .reset
         }
         guard let session else { return }
         _ = nghttp2_submit_rst_stream(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), streamID, errorCode)
@@ -71,27 +70,29 @@ extension HTTP2Session {
 
     /// Submits `:status`, the responder's headers (sanitised), `content-length`, and the body.
     func submitResponse(_ streamID: Int32, _ response: HTTPResponse, headOnly: Bool) {
-        guard let session, let index = streams.index(forKey: streamID) else { return }
+        guard let session, let stream = streams[streamID] else { return }
         // A responder bug must not become a protocol error: anything but a final status is a 500.
         let status = (200...599).contains(response.status) ? response.status : 500
-        var fields: [(name: [UInt8], value: [UInt8])] = [(Array(":status".utf8), Array(String(status).utf8))]
+        let fields = nameValues
+        fields.removeAll()
+        fields.append(name: ":status", value: String(status))
         for field in response.headers where Self.isSendableHeader(name: field.name, value: field.value) {
-            fields.append((Array(field.name.utf8), Array(field.value.utf8)))
+            fields.append(name: field.name, value: field.value)
         }
-        fields.append((Array("content-length".utf8), Array(String(response.body.count).utf8)))
+        fields.append(name: "content-length", value: String(response.body.count))
 
         let hasBody = !headOnly && !response.body.isEmpty
         if hasBody {
-            streams.values[index].responseBody = response.body
-            streams.values[index].responseOffset = 0
-            streams.values[index].responseUnsent = true
+            stream.responseBody = response.body
+            stream.responseOffset = 0
+            stream.responseUnsent = true
             unsentResponses += 1
         }
-        streams.values[index].state = .responding
+        stream.state = .responding
 
         var provider = nghttp2_data_provider()
         provider.read_callback = arbiterHTTP2ReadResponseBody
-        let rv = Self.withNameValues(fields) { nva, count in
+        let rv = fields.withNameValues { nva, count in
             if hasBody {
                 nghttp2_submit_response(session, streamID, nva, count, &provider)
             } else {
@@ -108,20 +109,20 @@ extension HTTP2Session {
     func readResponseBody(
         streamID: Int32, into buffer: UnsafeMutableBufferPointer<UInt8>, flags: UnsafeMutablePointer<UInt32>
     ) -> Int {
-        guard let index = streams.index(forKey: streamID), streams.values[index].responseUnsent else {
+        guard let stream = streams[streamID], stream.responseUnsent else {
             return Int(NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE.rawValue)
         }
-        let offset = streams.values[index].responseOffset
-        let count = min(buffer.count, streams.values[index].responseBody.count - offset)
-        streams.values[index].responseBody.withUnsafeBufferPointer { body in
+        let offset = stream.responseOffset
+        let count = min(buffer.count, stream.responseBody.count - offset)
+        stream.responseBody.withUnsafeBufferPointer { body in
             _ = buffer.initialize(from: body[offset..<(offset + count)])
         }
-        streams.values[index].responseOffset += count
-        if streams.values[index].responseOffset == streams.values[index].responseBody.count {
+        stream.responseOffset += count
+        if stream.responseOffset == stream.responseBody.count {
             flags.pointee |= NGHTTP2_DATA_FLAG_EOF.rawValue
-            streams.values[index].responseBody = []
-            streams.values[index].responseOffset = 0
-            streams.values[index].responseUnsent = false
+            stream.responseBody = []
+            stream.responseOffset = 0
+            stream.responseUnsent = false
             unsentResponses -= 1
         }
         return count
@@ -148,33 +149,49 @@ extension HTTP2Session {
         }
         return !value.utf8.contains { $0 == 0 || $0 == 0x0A || $0 == 0x0D }
     }
+}
 
-    /// Calls `body` with an `nghttp2_nv` array pointing into one flat copy of `fields`.
-    /// libnghttp2 copies names and values during submit, so the storage may go afterwards.
-    static func withNameValues(
-        _ fields: [(name: [UInt8], value: [UInt8])],
-        _ body: (UnsafePointer<nghttp2_nv>, Int) -> Int32
-    ) -> Int32 {
-        var storage: [UInt8] = []
-        storage.reserveCapacity(fields.reduce(0) { $0 + $1.name.count + $1.value.count })
-        var ranges: [(name: Range<Int>, value: Range<Int>)] = []
-        ranges.reserveCapacity(fields.count)
-        for field in fields {
-            let nameStart = storage.count
-            storage.append(contentsOf: field.name)
-            let valueStart = storage.count
-            storage.append(contentsOf: field.value)
-            ranges.append((nameStart..<valueStart, valueStart..<storage.count))
-        }
-        return storage.withUnsafeMutableBufferPointer { bytes in
-            let base = bytes.baseAddress!
-            let nva = ranges.map { range in
-                nghttp2_nv(
-                    name: base + range.name.lowerBound, value: base + range.value.lowerBound,
-                    namelen: range.name.count, valuelen: range.value.count,
-                    flags: UInt8(NGHTTP2_NV_FLAG_NONE.rawValue))
+/// Reused buffers for the `nghttp2_nv` array of one response: names and values are copied into one
+/// flat byte buffer (libnghttp2 copies them again during submit, so it may be reused right after).
+///
+/// A class so that its separate buffers can be used together without exclusivity conflicts.
+final class HTTP2NameValueBuffer {
+    private var bytes: [UInt8] = []
+    private var spans: [(name: Int, nameCount: Int, value: Int, valueCount: Int)] = []
+    private var nameValues: [nghttp2_nv] = []
+
+    init() {
+        bytes.reserveCapacity(256)
+        spans.reserveCapacity(8)
+        nameValues.reserveCapacity(8)
+    }
+
+    func removeAll() {
+        bytes.removeAll(keepingCapacity: true)
+        spans.removeAll(keepingCapacity: true)
+    }
+
+    func append(name: String, value: String) {
+        let nameStart = bytes.count
+        bytes.append(contentsOf: name.utf8)
+        let valueStart = bytes.count
+        bytes.append(contentsOf: value.utf8)
+        spans.append((nameStart, valueStart - nameStart, valueStart, bytes.count - valueStart))
+    }
+
+    /// Calls `body` with the `nghttp2_nv` array, valid only during the call.
+    func withNameValues(_ body: (UnsafePointer<nghttp2_nv>, Int) -> Int32) -> Int32 {
+        nameValues.removeAll(keepingCapacity: true)
+        if bytes.isEmpty { bytes.append(0) }  // a base address even for empty fields
+        return bytes.withUnsafeMutableBufferPointer { buffer in
+            let base = buffer.baseAddress!
+            for span in spans {
+                nameValues.append(
+                    nghttp2_nv(
+                        name: base + span.name, value: base + span.value, namelen: span.nameCount,
+                        valuelen: span.valueCount, flags: UInt8(NGHTTP2_NV_FLAG_NONE.rawValue)))
             }
-            return nva.withUnsafeBufferPointer { body($0.baseAddress!, $0.count) }
+            return nameValues.withUnsafeBufferPointer { body($0.baseAddress!, $0.count) }
         }
     }
 }

@@ -31,8 +31,8 @@ extension HTTP2Session {
             }
             streams[streamID] = HTTP2Stream(openedAt: lastNow)
             metrics.streamOpened()
-        } else if let index = streams.index(forKey: streamID) {
-            streams.values[index].receivingTrailers = true
+        } else if let stream = streams[streamID] {
+            stream.receivingTrailers = true
         }
         return 0
     }
@@ -41,35 +41,40 @@ extension HTTP2Session {
     /// MAX_HEADER_LIST_SIZE it advertises.
     func header(_ frame: UnsafePointer<nghttp2_frame>, name: UnsafeBufferPointer<UInt8>,
                 value: UnsafeBufferPointer<UInt8>) -> Int32 {
-        guard let index = streams.index(forKey: frame.pointee.hd.stream_id) else { return 0 }
-        guard streams.values[index].state == .receiving, !streams.values[index].headerListExceeded else {
+        guard let stream = streams[frame.pointee.hd.stream_id] else { return 0 }
+        guard stream.state == .receiving, !stream.headerListExceeded else {
             return 0
         }
-        streams.values[index].headerListBytes += name.count + value.count + 32
-        if streams.values[index].headerListBytes > configuration.maxHeaderListSize {
+        stream.headerListBytes += name.count + value.count + 32
+        if stream.headerListBytes > configuration.maxHeaderListSize {
             // Keep decoding (HPACK state must stay in sync) but stop keeping fields; 431 follows
             // at the end of the block.
-            streams.values[index].headerListExceeded = true
-            streams.values[index].headers = []
+            stream.headerListExceeded = true
+            stream.headers = []
             metrics.headerListViolation()
             return 0
         }
-        if streams.values[index].receivingTrailers { return 0 }
+        if stream.receivingTrailers { return 0 }
         if name.first == UInt8(ascii: ":") {
             let text = String(decoding: value, as: UTF8.self)
-            if name.elementsEqual(":method".utf8) {
-                streams.values[index].method = text
-            } else if name.elementsEqual(":path".utf8) {
-                streams.values[index].path = text
-            } else if name.elementsEqual(":authority".utf8) {
-                streams.values[index].authority = text
+            if Self.bytes(name, equal: ":method") {
+                stream.method = text
+            } else if Self.bytes(name, equal: ":path") {
+                stream.path = text
+            } else if Self.bytes(name, equal: ":authority") {
+                stream.authority = text
             }
             // :scheme (and :protocol) are validated by libnghttp2 and not needed above.
         } else {
-            streams.values[index].headers.append(
+            stream.headers.append(
                 (String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self)))
         }
         return 0
+    }
+
+    /// Byte equality of a header name with a literal (no `String` on the hot path).
+    static func bytes(_ bytes: UnsafeBufferPointer<UInt8>, equal literal: StaticString) -> Bool {
+        literal.withUTF8Buffer { bytes.count == $0.count && bytes.elementsEqual($0) }
     }
 
     /// A whole frame arrived (after its header block or its DATA payload was delivered).
@@ -108,16 +113,16 @@ extension HTTP2Session {
 
     /// A piece of a DATA frame's payload for `streamID`.
     func dataChunkReceived(streamID: Int32, _ data: UnsafeBufferPointer<UInt8>) -> Int32 {
-        guard let index = streams.index(forKey: streamID), streams.values[index].state == .receiving else {
+        guard let stream = streams[streamID], stream.state == .receiving else {
             return 0  // dropped; libnghttp2 still credits the flow-control windows
         }
-        if streams.values[index].body.count + data.count > configuration.maxRequestBodyBytes {
+        if stream.body.count + data.count > configuration.maxRequestBodyBytes {
             metrics.bodyLimitViolation()
             reject(streamID, status: 413)
         } else if bufferedBodyBytes + data.count > configuration.maxBufferedBodyBytes {
             resetStream(streamID, errorCode: NGHTTP2_REFUSED_STREAM.rawValue)
         } else {
-            streams.values[index].body.append(contentsOf: data)
+            stream.body.append(contentsOf: data)
             bufferedBodyBytes += data.count
         }
         return 0
@@ -166,9 +171,9 @@ extension HTTP2Session {
     private func finishEarlyAnswer(_ frame: UnsafePointer<nghttp2_frame>) {
         let streamID = frame.pointee.hd.stream_id
         guard frame.pointee.hd.flags & flagEndStream != 0, let session,
-            let index = streams.index(forKey: streamID), streams.values[index].state == .answeredEarly
+            let stream = streams[streamID], stream.state == .answeredEarly
         else { return }
-        streams.values[index].state = .reset
+        stream.state = .reset
         if nghttp2_session_get_stream_remote_close(session, streamID) == 0 {
             _ = nghttp2_submit_rst_stream(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), streamID, NGHTTP2_NO_ERROR.rawValue)
         }

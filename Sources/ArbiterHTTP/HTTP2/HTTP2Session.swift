@@ -42,6 +42,9 @@ public final class HTTP2Session: HTTPProtocolHandler {
     /// Streams whose response body the data provider has not finished reading.
     var unsentResponses = 0
 
+    /// Scratch space for response header fields, reused across responses.
+    let nameValues = HTTP2NameValueBuffer()
+
     // MARK: - Output
 
     /// Bytes already taken from libnghttp2 (or our final GOAWAY) but not yet handed out.

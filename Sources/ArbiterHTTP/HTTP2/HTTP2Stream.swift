@@ -1,10 +1,13 @@
 /// What an ``HTTP2Session`` keeps about one request stream, from its first HEADERS frame until
 /// libnghttp2 closes it.
 ///
+/// A reference type, so the session's callbacks update it in place through the stream table
+/// (a struct in a dictionary would be copied on every read).
+///
 /// A stream first receives (headers, then body). It then either answers (the responder's response
 /// is written through the data provider), answers early (431/413, then RST_STREAM NO_ERROR once
 /// that response is out), or is reset; in the last two states any more DATA is dropped.
-struct HTTP2Stream {
+final class HTTP2Stream {
     enum State {
         /// Headers or body still arriving.
         case receiving
@@ -48,5 +51,6 @@ struct HTTP2Stream {
 
     init(openedAt: ContinuousClock.Instant) {
         self.openedAt = openedAt
+        headers.reserveCapacity(8)
     }
 }
