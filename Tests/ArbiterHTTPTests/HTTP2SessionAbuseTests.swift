@@ -197,3 +197,35 @@ struct SplitMix64 {
         return z ^ (z >> 31)
     }
 }
+
+/// Random but well-framed input: frame headers of every type with random flags, small stream IDs
+/// and short random payloads, so the fuzzing reaches past the frame parser into stream states.
+@Suite struct HTTP2SessionRandomFrameTests {
+    @Test(arguments: 0..<4)
+    func randomFrameSequencesStayBounded(seed: UInt64) {
+        var generator = SplitMix64(seed: 0x5EED_0000 + seed)
+        for _ in 0..<150 {
+            let client = HTTP2TestClient()
+            client.handshake()
+            for _ in 0..<Int(generator.next() % 40) {
+                let type = UInt8(generator.next() % 10)
+                let flags = UInt8(truncatingIfNeeded: generator.next())
+                let streamID = UInt32(generator.next() % 8)
+                var payload: [UInt8]
+                if type == 1, generator.next() % 2 == 0 {
+                    payload = HTTP2TestClient.requestBlock(method: generator.next() % 2 == 0 ? "GET" : "POST")
+                } else {
+                    payload = (0..<Int(generator.next() % 24)).map { _ in UInt8(truncatingIfNeeded: generator.next()) }
+                }
+                client.send(HTTP2FrameBuilder.frame(
+                    HTTP2FrameBuilder.FrameType(rawValue: type)!, flags: flags, streamID: streamID, payload: payload))
+                client.pump()
+                if client.session.isFinished { break }
+            }
+            client.advance(by: .seconds(3600))
+            #expect(client.session.isFinished)
+            #expect(client.session.bufferedBodyBytes >= 0)
+            #expect(client.session.unsentResponses >= 0)
+        }
+    }
+}

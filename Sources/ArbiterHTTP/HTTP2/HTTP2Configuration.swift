@@ -36,7 +36,8 @@ public struct HTTP2Configuration: Sendable {
     /// RST_STREAM frames the session may send per window before it gives up on the peer
     /// (server-forced resets, "MadeYouReset", CVE-2025-8671): GOAWAY ENHANCE_YOUR_CALM.
     public var serverResetLimit = HTTP2RateLimit(count: 100, interval: .seconds(10))
-    /// PING, SETTINGS and PRIORITY frames and empty DATA frames the peer may send per window.
+    /// PING (with or without ACK), SETTINGS (without ACK), PRIORITY and empty non-final DATA frames
+    /// the peer may send per window. A client-go keep-alive PING every 15–30 s is far below it.
     public var controlFrameLimit = HTTP2RateLimit(count: 1000, interval: .seconds(10))
     /// A connection with no open stream for this long gets GOAWAY and is closed. PINGs do not
     /// reset it (as in Go's server): they are answered, and the connection ends when idle.

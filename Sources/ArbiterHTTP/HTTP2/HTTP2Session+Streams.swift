@@ -101,7 +101,10 @@ extension HTTP2Session {
                 pendingTermination = (.peerResetFlood, NGHTTP2_ENHANCE_YOUR_CALM.rawValue)
                 return NGHTTP2_ERR_CALLBACK_FAILURE.rawValue
             }
-        case framePING, frameSETTINGS:
+        case framePING:
+            // Acknowledgements count too: the session never sends PING, so any ACK is unsolicited.
+            return countControlFrame()
+        case frameSETTINGS:
             if hd.flags & flagACK == 0 { return countControlFrame() }
         case framePRIORITY:
             return countControlFrame()
