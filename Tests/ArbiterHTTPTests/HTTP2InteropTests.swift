@@ -10,7 +10,7 @@ import Testing
 @Suite(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/h2load")))
 struct HTTP2InteropTests {
     @Test func h2loadMultiplexedRequestsAllSucceed() throws {
-        let responder = RecordingResponder(responseBody: Array("{\"allowed\":true}".utf8))
+        let responder = HTTP2RecordingResponder(responseBody: Array("{\"allowed\":true}".utf8))
         let result = try Self.serve(
             responder: responder,
             client: ["/usr/bin/h2load", "-n", "2000", "-c", "1", "-m", "16", "-d", "/etc/hostname"])
@@ -20,7 +20,7 @@ struct HTTP2InteropTests {
     }
 
     @Test func nghttpGetsResponseBody() throws {
-        let responder = RecordingResponder(responseBody: Array("ok".utf8))
+        let responder = HTTP2RecordingResponder(responseBody: Array("ok".utf8))
         let result = try Self.serve(responder: responder, client: ["/usr/bin/nghttp", "-n", "-s"], path: "/healthz?x=1")
         #expect(result.status == 0, "\(result.output)")
         #expect(responder.recorded.first?.query == "x=1")
@@ -35,7 +35,7 @@ struct HTTP2InteropTests {
 
     /// Listens on 127.0.0.1, runs `client` against it, and pumps one accepted connection through a
     /// fresh session until the client exits (bounded by a 20 s budget).
-    static func serve(responder: RecordingResponder, client: [String], path: String = "/authorize") throws -> Result {
+    static func serve(responder: HTTP2RecordingResponder, client: [String], path: String = "/authorize") throws -> Result {
         let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         try #require(listener >= 0)
         defer { close(listener) }

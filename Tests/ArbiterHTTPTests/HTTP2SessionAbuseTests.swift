@@ -18,7 +18,7 @@ import Testing
         client.send(bytes)
         client.pump()
         #expect(client.session.isFinished)
-        #expect(client.goAways.last?.errorCode == H2Error.enhanceYourCalm)
+        #expect(client.goAways.last?.errorCode == HTTP2ErrorCode.enhanceYourCalm)
         #expect(client.responder.recorded.isEmpty)
         #expect(client.metrics.floodCloses == 1)
     }
@@ -33,12 +33,12 @@ import Testing
         for index in 0..<200 {
             let streamID = UInt32(2 * index + 1)
             bytes += Frames.headers(streamID: streamID, block: block, endStream: false)
-            bytes += Frames.rstStream(streamID: streamID, errorCode: H2Error.cancel)
+            bytes += Frames.rstStream(streamID: streamID, errorCode: HTTP2ErrorCode.cancel)
         }
         client.send(bytes)
         client.pump()
         #expect(client.session.isFinished)
-        #expect(client.goAways.last?.errorCode == H2Error.enhanceYourCalm)
+        #expect(client.goAways.last?.errorCode == HTTP2ErrorCode.enhanceYourCalm)
         #expect(client.metrics.streamsResetByPeer == 51)
         #expect(client.metrics.goawaysSent(.peerResetFlood) == 1)
         #expect(client.session.streams.isEmpty)
@@ -52,7 +52,7 @@ import Testing
             let streamID = UInt32(2 * index + 1)
             client.send(
                 Frames.headers(streamID: streamID, block: block, endStream: false)
-                    + Frames.rstStream(streamID: streamID, errorCode: H2Error.cancel))
+                    + Frames.rstStream(streamID: streamID, errorCode: HTTP2ErrorCode.cancel))
             client.pump()
         }
         #expect(!client.session.isFinished)
@@ -82,7 +82,7 @@ import Testing
         client.send(bytes)
         client.pump()
         #expect(client.session.isFinished)
-        #expect(client.goAways.last?.errorCode == H2Error.enhanceYourCalm)
+        #expect(client.goAways.last?.errorCode == HTTP2ErrorCode.enhanceYourCalm)
         #expect(client.metrics.goawaysSent(.serverResetFlood) == 1)
         #expect(client.metrics.streamsResetByUs == 21)
         #expect(client.responder.recorded.isEmpty)
@@ -93,13 +93,13 @@ import Testing
         client.handshake()
         var bytes: [UInt8] = []
         for _ in 0..<5000 {
-            bytes += Frames.settings([(H2Setting.initialWindowSize, 65_535)])
+            bytes += Frames.settings([(HTTP2SettingID.initialWindowSize, 65_535)])
         }
         client.send(bytes)
         client.pump()
         #expect(client.session.isFinished)
         #expect(client.metrics.floodCloses == 1)
-        #expect(client.goAways.last?.errorCode == H2Error.enhanceYourCalm)
+        #expect(client.goAways.last?.errorCode == HTTP2ErrorCode.enhanceYourCalm)
         #expect(client.frames.filter { $0.kind == .settings && $0.isAck }.count <= 1001)
     }
 
@@ -129,7 +129,7 @@ import Testing
             client.pump()
         }
         #expect(client.session.isFinished)
-        #expect(client.goAways.last?.errorCode == H2Error.enhanceYourCalm)
+        #expect(client.goAways.last?.errorCode == HTTP2ErrorCode.enhanceYourCalm)
         // The limit counts the handshake's SETTINGS too.
         #expect(client.frames.filter { $0.kind == .ping && $0.isAck }.count == 999)
     }
@@ -144,7 +144,7 @@ import Testing
         client.send(bytes)
         client.pump()
         #expect(client.session.isFinished)
-        #expect(client.goAways.last?.errorCode == H2Error.enhanceYourCalm)
+        #expect(client.goAways.last?.errorCode == HTTP2ErrorCode.enhanceYourCalm)
     }
 
     @Test func hpackBombIsBoundedByTheHeaderListCap() {
@@ -172,7 +172,7 @@ import Testing
 
     @Test func arbitraryBytesAfterPrefaceNeverCrash() {
         // A deterministic byte soup: the session must end or keep going, bounded, without trapping.
-        var generator = SplitMix64(seed: 0xA5B1)
+        var generator = HTTP2SplitMix64(seed: 0xA5B1)
         for _ in 0..<200 {
             let client = HTTP2TestClient()
             client.handshake()
@@ -186,7 +186,7 @@ import Testing
 }
 
 /// A small deterministic generator for reproducible input.
-struct SplitMix64 {
+struct HTTP2SplitMix64 {
     var state: UInt64
     init(seed: UInt64) { state = seed }
     mutating func next() -> UInt64 {
@@ -203,7 +203,7 @@ struct SplitMix64 {
 @Suite struct HTTP2SessionRandomFrameTests {
     @Test(arguments: 0..<4)
     func randomFrameSequencesStayBounded(seed: UInt64) {
-        var generator = SplitMix64(seed: 0x5EED_0000 + seed)
+        var generator = HTTP2SplitMix64(seed: 0x5EED_0000 + seed)
         for _ in 0..<150 {
             let client = HTTP2TestClient()
             client.handshake()

@@ -5,7 +5,7 @@ import Testing
 /// Keeps the benchmark loop working (it is timed only in release builds, by the benchmarks target).
 @Suite struct HTTP2SessionBenchmarkTests {
     @Test func benchmarkLoopAnswersEveryRequest() {
-        let responder = RecordingResponder(responseBody: [UInt8](repeating: 0x7b, count: 300))
+        let responder = HTTP2RecordingResponder(responseBody: [UInt8](repeating: 0x7b, count: 300))
         let nanoseconds = HTTP2SessionBenchmark.run(
             requests: 20_000, requestBody: [UInt8](repeating: 0x20, count: 600), responder: responder)
         #expect(nanoseconds > 0)

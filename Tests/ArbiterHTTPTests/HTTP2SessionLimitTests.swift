@@ -17,7 +17,7 @@ import Testing
         }
         client.send(bytes)
         client.pump()
-        #expect(client.response(201)?.resetCode == H2Error.refusedStream)
+        #expect(client.response(201)?.resetCode == HTTP2ErrorCode.refusedStream)
         #expect(client.metrics.streamsRefused == 1)
         #expect(client.metrics.streamsOpened == 100)
         #expect(!client.session.isFinished)
@@ -90,7 +90,7 @@ import Testing
         #expect(client.response(1)?.status == 413)
         #expect(client.metrics.bodyLimitViolations == 1)
         // The early answer is followed by RST_STREAM NO_ERROR, so the stream does not linger.
-        #expect(client.response(1)?.resetCode == H2Error.noError)
+        #expect(client.response(1)?.resetCode == HTTP2ErrorCode.noError)
         #expect(client.session.streams.isEmpty)
         // The rest of the body is dropped, not answered twice.
         client.send(Frames.data(streamID: 1, [1, 2, 3], endStream: true))
@@ -115,7 +115,7 @@ import Testing
         }
         client.send(bytes)
         client.pump()
-        #expect(client.response(5)?.resetCode == H2Error.refusedStream)
+        #expect(client.response(5)?.resetCode == HTTP2ErrorCode.refusedStream)
         #expect(client.session.bufferedBodyBytes == 8000)
         client.send(Frames.data(streamID: 1, [], endStream: true) + Frames.data(streamID: 3, [], endStream: true))
         client.pump()

@@ -19,9 +19,9 @@ import Testing
                 advertised[id] = settings!.word(at: offset + 2)
             }
         }
-        #expect(advertised[H2Setting.maxConcurrentStreams] == 100)
-        #expect(advertised[H2Setting.maxHeaderListSize] == UInt32(16_384))
-        #expect(advertised[H2Setting.initialWindowSize] == UInt32(262_144))
+        #expect(advertised[HTTP2SettingID.maxConcurrentStreams] == 100)
+        #expect(advertised[HTTP2SettingID.maxHeaderListSize] == UInt32(16_384))
+        #expect(advertised[HTTP2SettingID.initialWindowSize] == UInt32(262_144))
         #expect(frames.contains { $0.kind == .settings && $0.isAck })
     }
 
@@ -87,8 +87,8 @@ import Testing
 
     @Test func largeResponseRespectsOutputLimit() throws {
         let body = (0..<200_000).map { UInt8(truncatingIfNeeded: $0) }
-        let client = HTTP2TestClient(responder: RecordingResponder(responseBody: body))
-        client.handshake(settings: [(H2Setting.initialWindowSize, 1 << 20)])
+        let client = HTTP2TestClient(responder: HTTP2RecordingResponder(responseBody: body))
+        client.handshake(settings: [(HTTP2SettingID.initialWindowSize, 1 << 20)])
         client.send(Frames.windowUpdate(streamID: 0, increment: 1 << 20))
         client.outputLimit = 1000
         client.send(client.request(streamID: 1))
@@ -116,7 +116,7 @@ import Testing
         let block = Frames.headerBlock([(":method", "GET"), (":scheme", "https"), (":authority", "a")])
         client.send(Frames.headers(streamID: 1, block: block, endStream: true))
         client.pump()
-        #expect(client.response(1)?.resetCode == H2Error.protocolError)
+        #expect(client.response(1)?.resetCode == HTTP2ErrorCode.protocolError)
         #expect(client.responder.recorded.isEmpty)
         client.send(client.request(streamID: 3))
         client.pump()

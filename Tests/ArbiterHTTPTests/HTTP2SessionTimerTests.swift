@@ -18,7 +18,7 @@ import Testing
         client.advance(by: .seconds(2))
         #expect(client.session.isFinished)
         #expect(client.goAways.count == 1)
-        #expect(client.goAways.last?.errorCode == H2Error.noError)
+        #expect(client.goAways.last?.errorCode == HTTP2ErrorCode.noError)
         #expect(client.goAways.last?.lastStreamID == 1)
         #expect(client.metrics.goawaysSent(.idleTimeout) == 1)
         #expect(!client.session.hasPendingOutput)
@@ -44,7 +44,7 @@ import Testing
 
     @Test func zeroWindowReaderGetsGoAway() {
         let client = HTTP2TestClient()
-        client.handshake(settings: [(H2Setting.initialWindowSize, 0)])
+        client.handshake(settings: [(HTTP2SettingID.initialWindowSize, 0)])
         client.send(client.request(streamID: 1))
         client.pump()
         let response = client.response(1)
@@ -61,8 +61,8 @@ import Testing
     }
 
     @Test func slowButProgressingReaderIsNotTimedOut() {
-        let client = HTTP2TestClient(responder: RecordingResponder(responseBody: [UInt8](repeating: 9, count: 10_000)))
-        client.handshake(settings: [(H2Setting.initialWindowSize, 1000)])
+        let client = HTTP2TestClient(responder: HTTP2RecordingResponder(responseBody: [UInt8](repeating: 9, count: 10_000)))
+        client.handshake(settings: [(HTTP2SettingID.initialWindowSize, 1000)])
         client.send(client.request(streamID: 1))
         client.pump()
         for _ in 0..<9 {
@@ -84,7 +84,7 @@ import Testing
         client.session.beginGracefulShutdown()
         client.pump()
         #expect(client.goAways.count == 1)
-        #expect(client.goAways.first?.errorCode == H2Error.noError)
+        #expect(client.goAways.first?.errorCode == HTTP2ErrorCode.noError)
         #expect(client.goAways.first?.lastStreamID == 1)
         #expect(!client.session.isFinished)
         // A stream opened after the GOAWAY is ignored; the in-flight one completes.
@@ -130,7 +130,7 @@ import Testing
         client.send(Frames.headers(streamID: 1, block: HTTP2TestClient.requestBlock(method: "POST"), endStream: false))
         client.pump()
         client.advance(by: .seconds(31))
-        #expect(client.response(1)?.resetCode == H2Error.cancel)
+        #expect(client.response(1)?.resetCode == HTTP2ErrorCode.cancel)
         #expect(client.metrics.requestReceiveTimeouts == 1)
         #expect(!client.session.isFinished)
         #expect(client.session.streams.isEmpty)
@@ -145,7 +145,7 @@ import Testing
         // A second session whose final output is never read.
         var configuration = HTTP2Configuration()
         configuration.idleTimeout = .seconds(1)
-        let session = HTTP2Session(responder: RecordingResponder(), peer: nil, configuration: configuration, now: client.now)
+        let session = HTTP2Session(responder: HTTP2RecordingResponder(), peer: nil, configuration: configuration, now: client.now)
         let preface = Frames.clientPreface + Frames.settings()
         preface.withUnsafeBytes { session.receive($0, now: client.now) }
         session.deadlineReached(now: client.now + .seconds(1))

@@ -35,7 +35,7 @@ struct HTTP2ReceivedResponse {
 
 /// Decodes the server's HPACK blocks with libnghttp2's inflater (the server uses the dynamic table
 /// and Huffman codes, which a hand-written decoder would have to repeat).
-final class HPACKDecoder {
+final class HTTP2HPACKDecoder {
     private var inflater: OpaquePointer?
 
     init() { nghttp2_hd_inflate_new(&inflater) }
@@ -72,7 +72,7 @@ final class HPACKDecoder {
 }
 
 /// Answers every request with 200 and a body describing it; remembers the requests.
-final class RecordingResponder: Responder {
+final class HTTP2RecordingResponder: Responder {
     let requests = Mutex<[HTTPRequest]>([])
     let responseBody: [UInt8]?
 
@@ -91,10 +91,10 @@ final class RecordingResponder: Responder {
 final class HTTP2TestClient {
     typealias Frames = HTTP2FrameBuilder
     let session: HTTP2Session
-    let responder: RecordingResponder
+    let responder: HTTP2RecordingResponder
     let metrics = HTTP2Metrics()
     var now: ContinuousClock.Instant
-    private let decoder = HPACKDecoder()
+    private let decoder = HTTP2HPACKDecoder()
     private var unparsed: [UInt8] = []
     private(set) var frames: [HTTP2ReceivedFrame] = []
     private(set) var responses: [UInt32: HTTP2ReceivedResponse] = [:]
@@ -103,7 +103,7 @@ final class HTTP2TestClient {
     var outputLimit = 16 * 1024
 
     /// - Parameter custom: A responder to use instead of ``responder`` (which then records nothing).
-    init(configuration: HTTP2Configuration = .init(), responder: RecordingResponder = RecordingResponder(),
+    init(configuration: HTTP2Configuration = .init(), responder: HTTP2RecordingResponder = HTTP2RecordingResponder(),
          custom: (any Responder)? = nil,
          peer: PeerIdentity? = PeerIdentity(commonName: "system:kube-apiserver")) {
         self.responder = responder
@@ -218,7 +218,7 @@ final class HTTP2TestClient {
 }
 
 /// HTTP/2 error codes (RFC 9113 §7).
-enum H2Error {
+enum HTTP2ErrorCode {
     static let noError: UInt32 = 0x0
     static let protocolError: UInt32 = 0x1
     static let cancel: UInt32 = 0x8
@@ -227,7 +227,7 @@ enum H2Error {
 }
 
 /// SETTINGS identifiers (RFC 9113 §6.5.2).
-enum H2Setting {
+enum HTTP2SettingID {
     static let initialWindowSize: UInt16 = 0x4
     static let maxConcurrentStreams: UInt16 = 0x3
     static let maxHeaderListSize: UInt16 = 0x6

@@ -38,7 +38,7 @@ extension HTTP2Session {
                 bytes[offset + 5] & 0x7f == 0 && bytes[(offset + 6)..<(offset + 9)].allSatisfy { $0 == 0 }
             let payloadStart = offset + 9
             guard payloadStart + length <= bytes.count else { return }
-            if type == frameSETTINGS, flags & flagACK == 0, isStreamZero, length % 6 == 0 {
+            if type == HTTP2FrameCode.settings, flags & HTTP2FrameCode.ack == 0, isStreamZero, length % 6 == 0 {
                 for entry in stride(from: payloadStart, to: payloadStart + length, by: 6)
                 where bytes[entry] == 0 && bytes[entry + 1] == 0x3 {
                     bytes[entry + 2] = UInt8(truncatingIfNeeded: value >> 24)

@@ -2,15 +2,18 @@ import CNGHTTP2
 
 // MARK: - Frame type and flag constants
 
-let frameDATA = UInt8(NGHTTP2_DATA.rawValue)
-let frameHEADERS = UInt8(NGHTTP2_HEADERS.rawValue)
-let framePRIORITY = UInt8(NGHTTP2_PRIORITY.rawValue)
-let frameRST = UInt8(NGHTTP2_RST_STREAM.rawValue)
-let frameSETTINGS = UInt8(NGHTTP2_SETTINGS.rawValue)
-let framePING = UInt8(NGHTTP2_PING.rawValue)
-let frameGOAWAY = UInt8(NGHTTP2_GOAWAY.rawValue)
-let flagEndStream = UInt8(NGHTTP2_FLAG_END_STREAM.rawValue)
-let flagACK = UInt8(NGHTTP2_FLAG_ACK.rawValue)
+/// libnghttp2's frame types and flags as the `UInt8`s found in `nghttp2_frame_hd`.
+enum HTTP2FrameCode {
+    static let data = UInt8(NGHTTP2_DATA.rawValue)
+    static let headers = UInt8(NGHTTP2_HEADERS.rawValue)
+    static let priority = UInt8(NGHTTP2_PRIORITY.rawValue)
+    static let rstStream = UInt8(NGHTTP2_RST_STREAM.rawValue)
+    static let settings = UInt8(NGHTTP2_SETTINGS.rawValue)
+    static let ping = UInt8(NGHTTP2_PING.rawValue)
+    static let goAway = UInt8(NGHTTP2_GOAWAY.rawValue)
+    static let endStream = UInt8(NGHTTP2_FLAG_END_STREAM.rawValue)
+    static let ack = UInt8(NGHTTP2_FLAG_ACK.rawValue)
+}
 
 // MARK: - Receiving requests (called from libnghttp2 callbacks)
 
@@ -18,7 +21,7 @@ extension HTTP2Session {
     /// A HEADERS frame starts: a new request stream, or trailers of an existing one.
     func beginHeaders(_ frame: UnsafePointer<nghttp2_frame>) -> Int32 {
         let streamID = frame.pointee.hd.stream_id
-        guard frame.pointee.hd.type == frameHEADERS else { return 0 }
+        guard frame.pointee.hd.type == HTTP2FrameCode.headers else { return 0 }
         if frame.pointee.headers.cat == NGHTTP2_HCAT_REQUEST {
             // INVARIANT (stream-table-bound): `streams` never holds more than
             // maxConcurrentStreams entries; a stream that would pass it is refused, not stored.
@@ -80,33 +83,33 @@ extension HTTP2Session {
     /// A whole frame arrived (after its header block or its DATA payload was delivered).
     func frameReceived(_ frame: UnsafePointer<nghttp2_frame>) -> Int32 {
         let hd = frame.pointee.hd
-        let endStream = hd.flags & flagEndStream != 0
+        let endStream = hd.flags & HTTP2FrameCode.endStream != 0
         switch hd.type {
-        case frameHEADERS:
+        case HTTP2FrameCode.headers:
             guard let stream = streams[hd.stream_id], stream.state == .receiving else { return 0 }
             if stream.headerListExceeded {
                 reject(hd.stream_id, status: 431)
             } else if endStream {
                 completeRequest(hd.stream_id)
             }
-        case frameDATA:
+        case HTTP2FrameCode.data:
             if endStream {
                 completeRequest(hd.stream_id)
             } else if hd.length == 0 {
                 return countControlFrame()  // empty DATA frames cost work and carry nothing
             }
-        case frameRST:
+        case HTTP2FrameCode.rstStream:
             metrics.streamResetByPeer()
             if peerResets.record(now: lastNow) {
                 pendingTermination = (.peerResetFlood, NGHTTP2_ENHANCE_YOUR_CALM.rawValue)
                 return NGHTTP2_ERR_CALLBACK_FAILURE.rawValue
             }
-        case framePING:
+        case HTTP2FrameCode.ping:
             // Acknowledgements count too: the session never sends PING, so any ACK is unsolicited.
             return countControlFrame()
-        case frameSETTINGS:
-            if hd.flags & flagACK == 0 { return countControlFrame() }
-        case framePRIORITY:
+        case HTTP2FrameCode.settings:
+            if hd.flags & HTTP2FrameCode.ack == 0 { return countControlFrame() }
+        case HTTP2FrameCode.priority:
             return countControlFrame()
         default:
             break
@@ -142,7 +145,7 @@ extension HTTP2Session {
     /// A frame left libnghttp2; counts what we send and limits server-forced resets.
     func frameSent(_ frame: UnsafePointer<nghttp2_frame>) -> Int32 {
         switch frame.pointee.hd.type {
-        case frameRST:
+        case HTTP2FrameCode.rstStream:
             metrics.streamResetByUs()
             if frame.pointee.rst_stream.error_code == NGHTTP2_REFUSED_STREAM.rawValue {
                 metrics.streamRefused()
@@ -151,9 +154,9 @@ extension HTTP2Session {
                 pendingTermination = (.serverResetFlood, NGHTTP2_ENHANCE_YOUR_CALM.rawValue)
                 return NGHTTP2_ERR_CALLBACK_FAILURE.rawValue
             }
-        case frameHEADERS, frameDATA:
+        case HTTP2FrameCode.headers, HTTP2FrameCode.data:
             finishEarlyAnswer(frame)
-        case frameGOAWAY:
+        case HTTP2FrameCode.goAway:
             let code = frame.pointee.goaway.error_code
             let reason: HTTP2GoAwayReason
             switch code {
@@ -173,7 +176,7 @@ extension HTTP2Session {
     /// request with RST_STREAM NO_ERROR (RFC 9113 §8.1); libnghttp2 1.52 leaves the stream open.
     private func finishEarlyAnswer(_ frame: UnsafePointer<nghttp2_frame>) {
         let streamID = frame.pointee.hd.stream_id
-        guard frame.pointee.hd.flags & flagEndStream != 0, let session,
+        guard frame.pointee.hd.flags & HTTP2FrameCode.endStream != 0, let session,
             let stream = streams[streamID], stream.state == .answeredEarly
         else { return }
         stream.state = .reset
