@@ -6,9 +6,10 @@ import Testing
 @Suite struct HTTP2SessionBenchmarkTests {
     @Test func benchmarkLoopAnswersEveryRequest() {
         let responder = HTTP2RecordingResponder(responseBody: [UInt8](repeating: 0x7b, count: 300))
-        let nanoseconds = HTTP2SessionBenchmark.run(
+        let result = HTTP2SessionBenchmark.run(
             requests: 20_000, requestBody: [UInt8](repeating: 0x20, count: 600), responder: responder)
-        #expect(nanoseconds > 0)
+        #expect(result.wallNanosecondsPerRequest > 0)
+        #expect(result.requests == 20_000)
         #expect(responder.recorded.count == 20_000 + 16)  // plus the warm-up batch
     }
 }
