@@ -22,6 +22,24 @@ import CNGHTTP2
 /// GOAWAY frame of its own after whatever frame was already partly handed out, so the peer always
 /// sees whole frames. ``isFinished`` is then true; the output still has to be flushed.
 ///
+/// ## Driving the session
+///
+/// Beyond ``HTTPProtocolHandler``'s contract, a connection should know that:
+///
+/// - The server's SETTINGS are queued by `init`: call ``produceOutput(into:limit:)`` right away,
+///   before the client's preface arrives.
+/// - ``nextDeadline`` changes after *every* entry point, including ``produceOutput(into:limit:)``
+///   (a stream that finishes writing starts the idle timer); re-read it after each event.
+/// - ``hasPendingOutput`` is false while output is blocked by the peer's flow-control window, so
+///   EPOLLOUT need not stay armed; the write timer covers a window that never reopens.
+/// - ``beginGracefulShutdown()`` and ``produceOutput(into:limit:)`` have no `now`: they use the
+///   latest instant given to ``receive(_:now:)`` or ``deadlineReached(now:)``.
+/// - Once ``isFinished`` is true, unread output is dropped at the linger deadline, after which
+///   ``hasPendingOutput`` is false and the connection can close. Output the connection already
+///   took but cannot write is its own to time out.
+/// - ``close()`` frees libnghttp2 early (for example when the socket fails); `deinit` does it
+///   otherwise.
+///
 /// The session is confined to its connection's loop thread. libnghttp2 calls back into it only
 /// from inside `mem_recv`/`mem_send`, through global C functions that get the session back from an
 /// unretained `user_data` pointer: the `nghttp2_session` never outlives this object.
