@@ -152,3 +152,24 @@ import Testing
         #expect(client.responder.recorded.first?.body.count == 600 * 1024)
     }
 }
+
+/// Early error answers count as server-forced errors.
+@Suite struct HTTP2SessionForcedErrorTests {
+    @Test func repeatedHeaderListViolationsEndTheConnection() {
+        var configuration = HTTP2Configuration()
+        configuration.maxHeaderListSize = 512
+        configuration.serverResetLimit = HTTP2RateLimit(count: 10, interval: .seconds(10))
+        let client = HTTP2TestClient(configuration: configuration)
+        client.handshake()
+        var bytes: [UInt8] = []
+        for index in 0..<30 {
+            bytes += client.request(streamID: UInt32(2 * index + 1), extra: [("x-big", String(repeating: "h", count: 600))])
+        }
+        client.send(bytes)
+        client.pump()
+        #expect(client.session.isFinished)
+        #expect(client.goAways.last?.errorCode == HTTP2ErrorCode.enhanceYourCalm)
+        #expect(client.metrics.headerListViolations == 11)
+        #expect(client.metrics.goawaysSent(.serverResetFlood) == 1)
+    }
+}

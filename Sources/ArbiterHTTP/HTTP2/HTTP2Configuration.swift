@@ -33,8 +33,9 @@ public struct HTTP2Configuration: Sendable {
     public var maxSettingsEntries: Int = 32
     /// RST_STREAM frames the peer may send per window (rapid reset, CVE-2023-44487).
     public var peerResetLimit = HTTP2RateLimit(count: 500, interval: .seconds(10))
-    /// RST_STREAM frames the session may send per window before it gives up on the peer
-    /// (server-forced resets, "MadeYouReset", CVE-2025-8671): GOAWAY ENHANCE_YOUR_CALM.
+    /// Stream errors the peer may provoke per window — RST_STREAM frames we send (other than
+    /// NO_ERROR) plus early 431/413 answers — before the session gives up on it (server-forced
+    /// resets, "MadeYouReset", CVE-2025-8671): GOAWAY ENHANCE_YOUR_CALM.
     public var serverResetLimit = HTTP2RateLimit(count: 100, interval: .seconds(10))
     /// PING (with or without ACK), SETTINGS (without ACK), PRIORITY and empty non-final DATA frames
     /// the peer may send per window. A client-go keep-alive PING every 15–30 s is far below it.

@@ -45,6 +45,7 @@ extension HTTP2Session {
     /// Answers early with an empty response (431, 413) and drops the rest of the request.
     func reject(_ streamID: Int32, status: Int) {
         guard let stream = streams[streamID] else { return }
+        noteServerForcedError()
         bufferedBodyBytes -= stream.body.count
         stream.body = []
         stream.headers = []

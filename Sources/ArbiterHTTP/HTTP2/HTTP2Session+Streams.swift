@@ -114,7 +114,7 @@ extension HTTP2Session {
         default:
             break
         }
-        return 0
+        return callbackResult
     }
 
     /// A piece of a DATA frame's payload for `streamID`.
@@ -131,7 +131,7 @@ extension HTTP2Session {
             stream.body.append(contentsOf: data)
             bufferedBodyBytes += data.count
         }
-        return 0
+        return callbackResult
     }
 
     /// libnghttp2 forgot the stream (answered, reset, or refused).
@@ -147,12 +147,13 @@ extension HTTP2Session {
         switch frame.pointee.hd.type {
         case HTTP2FrameCode.rstStream:
             metrics.streamResetByUs()
-            if frame.pointee.rst_stream.error_code == NGHTTP2_REFUSED_STREAM.rawValue {
+            let code = frame.pointee.rst_stream.error_code
+            if code == NGHTTP2_REFUSED_STREAM.rawValue {
                 metrics.streamRefused()
             }
-            if serverResets.record(now: lastNow) {
-                pendingTermination = (.serverResetFlood, NGHTTP2_ENHANCE_YOUR_CALM.rawValue)
-                return NGHTTP2_ERR_CALLBACK_FAILURE.rawValue
+            // NO_ERROR resets only follow early answers, which were counted when answered.
+            if code != NGHTTP2_NO_ERROR.rawValue {
+                noteServerForcedError()
             }
         case HTTP2FrameCode.headers, HTTP2FrameCode.data:
             finishEarlyAnswer(frame)
@@ -169,7 +170,22 @@ extension HTTP2Session {
         default:
             break
         }
-        return 0
+        return callbackResult
+    }
+
+    /// Counts one stream error the peer made us produce (a reset, a 431 or 413) against
+    /// ``HTTP2Configuration/serverResetLimit``: "MadeYouReset" (CVE-2025-8671) provokes them with
+    /// frames that are each harmless. Over the limit the connection ends with ENHANCE_YOUR_CALM.
+    func noteServerForcedError() {
+        if serverResets.record(now: lastNow), pendingTermination == nil {
+            pendingTermination = (.serverResetFlood, NGHTTP2_ENHANCE_YOUR_CALM.rawValue)
+        }
+    }
+
+    /// What a callback returns: failure once a limit asked to end the connection, which makes
+    /// `mem_recv`/`mem_send` return at once (``handleFatalError(_:)`` then ends it).
+    var callbackResult: Int32 {
+        pendingTermination == nil ? 0 : NGHTTP2_ERR_CALLBACK_FAILURE.rawValue
     }
 
     /// After the last frame of an early answer (431/413), tells the peer to stop sending the

@@ -292,8 +292,13 @@ public final class HTTP2Session: HTTPProtocolHandler {
         return taken
     }
 
-    /// Bookkeeping after every entry point: remember when the session became finished.
+    /// Bookkeeping after every entry point: act on a pending termination, remember when the
+    /// session became finished.
     func afterEvent() {
+        if pendingTermination != nil, !terminated {
+            // A limit tripped outside a libnghttp2 callback (none does today; kept for safety).
+            handleFatalError(NGHTTP2_ERR_CALLBACK_FAILURE.rawValue)
+        }
         if finishedAt == nil, isFinished {
             finishedAt = lastNow
         }
