@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import ArbiterHTTP
@@ -200,11 +201,14 @@ struct HTTP2SplitMix64 {
 
 /// Random but well-framed input: frame headers of every type with random flags, small stream IDs
 /// and short random payloads, so the fuzzing reaches past the frame parser into stream states.
+/// `ARBITER_HTTP2_FUZZ_CONNECTIONS` raises the connections per seed for a longer (ASan) soak.
 @Suite struct HTTP2SessionRandomFrameTests {
+    static let connections = ProcessInfo.processInfo.environment["ARBITER_HTTP2_FUZZ_CONNECTIONS"].flatMap(Int.init) ?? 150
+
     @Test(arguments: 0..<4)
     func randomFrameSequencesStayBounded(seed: UInt64) {
         var generator = HTTP2SplitMix64(seed: 0x5EED_0000 + seed)
-        for _ in 0..<150 {
+        for _ in 0..<Self.connections {
             let client = HTTP2TestClient()
             client.handshake()
             for _ in 0..<Int(generator.next() % 40) {
