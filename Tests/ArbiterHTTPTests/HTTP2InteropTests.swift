@@ -4,8 +4,9 @@ import Testing
 
 @testable import ArbiterHTTP
 
-/// The session against real clients (nghttp2's `h2load` and `nghttp`, cleartext h2 with prior
-/// knowledge) over a loopback TCP connection pumped by the test thread. Skipped when the tools are
+/// The session against real clients: nghttp2's `h2load` and `nghttp`.
+///
+/// Cleartext h2 with prior knowledge, over a loopback TCP connection pumped by the test thread. Skipped when the tools are
 /// missing.
 @Suite(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/h2load")))
 struct HTTP2InteropTests {
@@ -13,7 +14,8 @@ struct HTTP2InteropTests {
         let responder = HTTP2RecordingResponder(responseBody: Array("{\"allowed\":true}".utf8))
         let result = try Self.serve(
             responder: responder,
-            client: ["/usr/bin/h2load", "-n", "2000", "-c", "1", "-m", "16", "-d", "/etc/hostname"])
+            client: ["/usr/bin/h2load", "-n", "2000", "-c", "1", "-m", "16", "-d", "/etc/hostname"]
+        )
         #expect(result.output.contains("2000 succeeded"), "\(result.output)")
         #expect(responder.recorded.count == 2000)
         #expect(responder.recorded.allSatisfy { $0.method == "POST" && $0.path == "/authorize" })
@@ -21,7 +23,11 @@ struct HTTP2InteropTests {
 
     @Test func nghttpGetsResponseBody() throws {
         let responder = HTTP2RecordingResponder(responseBody: Array("ok".utf8))
-        let result = try Self.serve(responder: responder, client: ["/usr/bin/nghttp", "-n", "-s"], path: "/healthz?x=1")
+        let result = try Self.serve(
+            responder: responder,
+            client: ["/usr/bin/nghttp", "-n", "-s"],
+            path: "/healthz?x=1"
+        )
         #expect(result.status == 0, "\(result.output)")
         #expect(responder.recorded.first?.query == "x=1")
     }
@@ -35,7 +41,11 @@ struct HTTP2InteropTests {
 
     /// Listens on 127.0.0.1, runs `client` against it, and pumps one accepted connection through a
     /// fresh session until the client exits (bounded by a 20 s budget).
-    static func serve(responder: HTTP2RecordingResponder, client: [String], path: String = "/authorize") throws -> Result {
+    static func serve(
+        responder: HTTP2RecordingResponder,
+        client: [String],
+        path: String = "/authorize"
+    ) throws -> Result {
         let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         try #require(listener >= 0)
         defer { close(listener) }

@@ -53,7 +53,8 @@ import Testing
             let streamID = UInt32(2 * index + 1)
             client.send(
                 Frames.headers(streamID: streamID, block: block, endStream: false)
-                    + Frames.rstStream(streamID: streamID, errorCode: HTTP2ErrorCode.cancel))
+                    + Frames.rstStream(streamID: streamID, errorCode: HTTP2ErrorCode.cancel)
+            )
             client.pump()
         }
         #expect(!client.session.isFinished)
@@ -158,7 +159,9 @@ import Testing
         HTTP2FrameBuilder.appendString("x-bomb", to: &block)
         HTTP2FrameBuilder.appendString(String(repeating: "b", count: 4000), to: &block)
         block += [UInt8](repeating: 0x80 | 62, count: 8000)  // indexed: dynamic entry 62
-        let pieces = stride(from: 0, to: block.count, by: 16_000).map { Array(block[$0..<min($0 + 16_000, block.count)]) }
+        let pieces = stride(from: 0, to: block.count, by: 16_000).map {
+            Array(block[$0..<min($0 + 16_000, block.count)])
+        }
         var bytes = Frames.headers(streamID: 1, block: pieces[0], endStream: true, endHeaders: pieces.count == 1)
         for (index, piece) in pieces.enumerated().dropFirst() {
             bytes += Frames.continuation(streamID: 1, block: piece, endHeaders: index == pieces.count - 1)
@@ -199,11 +202,13 @@ struct HTTP2SplitMix64 {
     }
 }
 
-/// Random but well-framed input: frame headers of every type with random flags, small stream IDs
-/// and short random payloads, so the fuzzing reaches past the frame parser into stream states.
+/// Random but well-framed input.
+///
+/// Frame headers of every type with random flags, small stream IDs and short random payloads, so the fuzzing reaches past the frame parser into stream states.
 /// `ARBITER_HTTP2_FUZZ_CONNECTIONS` raises the connections per seed for a longer (ASan) soak.
 @Suite struct HTTP2SessionRandomFrameTests {
-    static let connections = ProcessInfo.processInfo.environment["ARBITER_HTTP2_FUZZ_CONNECTIONS"].flatMap(Int.init) ?? 150
+    static let connections =
+        ProcessInfo.processInfo.environment["ARBITER_HTTP2_FUZZ_CONNECTIONS"].flatMap(Int.init) ?? 150
 
     @Test(arguments: 0..<4)
     func randomFrameSequencesStayBounded(seed: UInt64) {
@@ -221,8 +226,14 @@ struct HTTP2SplitMix64 {
                 } else {
                     payload = (0..<Int(generator.next() % 24)).map { _ in UInt8(truncatingIfNeeded: generator.next()) }
                 }
-                client.send(HTTP2FrameBuilder.frame(
-                    HTTP2FrameBuilder.FrameType(rawValue: type)!, flags: flags, streamID: streamID, payload: payload))
+                client.send(
+                    HTTP2FrameBuilder.frame(
+                        HTTP2FrameBuilder.FrameType(rawValue: type)!,
+                        flags: flags,
+                        streamID: streamID,
+                        payload: payload
+                    )
+                )
                 client.pump()
                 if client.session.isFinished { break }
             }

@@ -2,7 +2,9 @@ import Testing
 
 @testable import ArbiterHTTP
 
-/// Per-stream limits: concurrency, header list, body, buffered bytes. Each answers or refuses one
+/// Per-stream limits: concurrency, header list, body, buffered bytes.
+///
+/// Each answers or refuses one
 /// stream and leaves the connection serving.
 @Suite struct HTTP2SessionLimitTests {
     typealias Frames = HTTP2FrameBuilder
@@ -64,7 +66,9 @@ import Testing
         configuration.maxHeaderListSize = 8192
         let client = HTTP2TestClient(configuration: configuration)
         client.handshake()
-        let block = HTTP2TestClient.requestBlock(extra: (0..<6).map { ("x-\($0)", String(repeating: "v", count: 3000)) })
+        let block = HTTP2TestClient.requestBlock(
+            extra: (0..<6).map { ("x-\($0)", String(repeating: "v", count: 3000)) }
+        )
         let pieces = stride(from: 0, to: block.count, by: 4000).map { Array(block[$0..<min($0 + 4000, block.count)]) }
         var bytes = Frames.headers(streamID: 1, block: pieces[0], endStream: true, endHeaders: false)
         for (index, piece) in pieces.enumerated().dropFirst() {
@@ -85,7 +89,8 @@ import Testing
         client.send(
             Frames.headers(streamID: 1, block: block, endStream: false)
                 + Frames.data(streamID: 1, [UInt8](repeating: 1, count: 800), endStream: false)
-                + Frames.data(streamID: 1, [UInt8](repeating: 1, count: 800), endStream: false))
+                + Frames.data(streamID: 1, [UInt8](repeating: 1, count: 800), endStream: false)
+        )
         client.pump()
         #expect(client.response(1)?.status == 413)
         #expect(client.metrics.bodyLimitViolations == 1)
@@ -134,7 +139,9 @@ import Testing
         var sent = 0
         // What the client may still send on the connection: the default window plus the update
         // the server sent with its SETTINGS.
-        var credit = 65_535 + client.frames.filter { $0.kind == .windowUpdate && $0.streamID == 0 }
+        var credit =
+            65_535
+            + client.frames.filter { $0.kind == .windowUpdate && $0.streamID == 0 }
             .reduce(0) { $0 + Int($1.word(at: 0)) }
         var streamCredit = 262_144
         for _ in 0..<100 {
@@ -145,7 +152,11 @@ import Testing
             streamCredit -= size
             client.send(Frames.data(streamID: 1, [UInt8](repeating: 2, count: size), endStream: sent == 600 * 1024))
             for frame in client.pump() where frame.kind == .windowUpdate {
-                if frame.streamID == 0 { credit += Int(frame.word(at: 0)) } else { streamCredit += Int(frame.word(at: 0)) }
+                if frame.streamID == 0 {
+                    credit += Int(frame.word(at: 0))
+                } else {
+                    streamCredit += Int(frame.word(at: 0))
+                }
             }
         }
         #expect(sent == 600 * 1024)
@@ -163,7 +174,10 @@ import Testing
         client.handshake()
         var bytes: [UInt8] = []
         for index in 0..<30 {
-            bytes += client.request(streamID: UInt32(2 * index + 1), extra: [("x-big", String(repeating: "h", count: 600))])
+            bytes += client.request(
+                streamID: UInt32(2 * index + 1),
+                extra: [("x-big", String(repeating: "h", count: 600))]
+            )
         }
         client.send(bytes)
         client.pump()

@@ -55,7 +55,8 @@ import Testing
         let block = HTTP2TestClient.requestBlock(method: "POST", extra: [("content-type", "application/json")])
         client.send(
             Frames.headers(streamID: 1, block: block, endStream: false)
-                + Frames.data(streamID: 1, Array("{\"kind\":".utf8), endStream: false))
+                + Frames.data(streamID: 1, Array("{\"kind\":".utf8), endStream: false)
+        )
         #expect(client.responder.recorded.isEmpty)
         client.send(Frames.data(streamID: 1, Array("\"SubjectAccessReview\"}".utf8), endStream: true))
         client.pump()
@@ -129,9 +130,12 @@ import Testing
             func respond(to request: HTTPRequest) -> HTTPResponse {
                 HTTPResponse(
                     status: 42,
-                    headers: [("Upper", "x"), ("connection", "close"), ("x-ok", "1"), ("x-bad", "a\r\nb"),
-                              ("content-length", "999")],
-                    body: Array("oops".utf8))
+                    headers: [
+                        ("Upper", "x"), ("connection", "close"), ("x-ok", "1"), ("x-bad", "a\r\nb"),
+                        ("content-length", "999"),
+                    ],
+                    body: Array("oops".utf8)
+                )
             }
         }
         let client = HTTP2TestClient(custom: BadResponder())

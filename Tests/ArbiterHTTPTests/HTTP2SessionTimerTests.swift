@@ -33,7 +33,9 @@ import Testing
             client.send(Frames.ping(0xC0FFEE + UInt64(index)))
             let acks = client.pump().filter { $0.kind == .ping && $0.isAck }
             #expect(acks.count == 1)
-            #expect(acks.first.map { UInt64($0.word(at: 0)) << 32 | UInt64($0.word(at: 4)) } == 0xC0FFEE + UInt64(index))
+            #expect(
+                acks.first.map { UInt64($0.word(at: 0)) << 32 | UInt64($0.word(at: 4)) } == 0xC0FFEE + UInt64(index)
+            )
             #expect(!client.session.isFinished)
         }
         client.send(client.request(streamID: 1))
@@ -61,7 +63,9 @@ import Testing
     }
 
     @Test func slowButProgressingReaderIsNotTimedOut() {
-        let client = HTTP2TestClient(responder: HTTP2RecordingResponder(responseBody: [UInt8](repeating: 9, count: 10_000)))
+        let client = HTTP2TestClient(
+            responder: HTTP2RecordingResponder(responseBody: [UInt8](repeating: 9, count: 10_000))
+        )
         client.handshake(settings: [(HTTP2SettingID.initialWindowSize, 1000)])
         client.send(client.request(streamID: 1))
         client.pump()
@@ -145,7 +149,12 @@ import Testing
         // A second session whose final output is never read.
         var configuration = HTTP2Configuration()
         configuration.idleTimeout = .seconds(1)
-        let session = HTTP2Session(responder: HTTP2RecordingResponder(), peer: nil, configuration: configuration, now: client.now)
+        let session = HTTP2Session(
+            responder: HTTP2RecordingResponder(),
+            peer: nil,
+            configuration: configuration,
+            now: client.now
+        )
         let preface = Frames.clientPreface + Frames.settings()
         preface.withUnsafeBytes { session.receive($0, now: client.now) }
         session.deadlineReached(now: client.now + .seconds(1))

@@ -54,10 +54,12 @@ final class HTTP2HPACKDecoder {
                 input += used
                 remaining -= used
                 if flags & Int32(NGHTTP2_HD_INFLATE_EMIT.rawValue) != 0 {
-                    fields.append((
-                        String(decoding: UnsafeBufferPointer(start: nv.name, count: nv.namelen), as: UTF8.self),
-                        String(decoding: UnsafeBufferPointer(start: nv.value, count: nv.valuelen), as: UTF8.self)
-                    ))
+                    fields.append(
+                        (
+                            String(decoding: UnsafeBufferPointer(start: nv.name, count: nv.namelen), as: UTF8.self),
+                            String(decoding: UnsafeBufferPointer(start: nv.value, count: nv.valuelen), as: UTF8.self)
+                        )
+                    )
                 }
                 if flags & Int32(NGHTTP2_HD_INFLATE_FINAL.rawValue) != 0 {
                     nghttp2_hd_inflate_end_headers(inflater)
@@ -103,13 +105,21 @@ final class HTTP2TestClient {
     var outputLimit = 16 * 1024
 
     /// - Parameter custom: A responder to use instead of ``responder`` (which then records nothing).
-    init(configuration: HTTP2Configuration = .init(), responder: HTTP2RecordingResponder = HTTP2RecordingResponder(),
-         custom: (any Responder)? = nil,
-         peer: PeerIdentity? = PeerIdentity(commonName: "system:kube-apiserver")) {
+    init(
+        configuration: HTTP2Configuration = .init(),
+        responder: HTTP2RecordingResponder = HTTP2RecordingResponder(),
+        custom: (any Responder)? = nil,
+        peer: PeerIdentity? = PeerIdentity(commonName: "system:kube-apiserver")
+    ) {
         self.responder = responder
         self.now = ContinuousClock.now
         self.session = HTTP2Session(
-            responder: custom ?? responder, peer: peer, configuration: configuration, metrics: metrics, now: now)
+            responder: custom ?? responder,
+            peer: peer,
+            configuration: configuration,
+            metrics: metrics,
+            now: now
+        )
     }
 
     // MARK: - Input
@@ -127,15 +137,21 @@ final class HTTP2TestClient {
     }
 
     static func requestBlock(
-        method: String = "GET", path: String = "/authorize", extra: [(name: String, value: String)] = []
+        method: String = "GET",
+        path: String = "/authorize",
+        extra: [(name: String, value: String)] = []
     ) -> [UInt8] {
         Frames.headerBlock(
-            [(":method", method), (":scheme", "https"), (":path", path), (":authority", "arbiter.local")] + extra)
+            [(":method", method), (":scheme", "https"), (":path", path), (":authority", "arbiter.local")] + extra
+        )
     }
 
     /// One request: HEADERS (+ DATA when `body` is given), optionally left open.
     func request(
-        streamID: UInt32, method: String = "GET", path: String = "/authorize", body: [UInt8]? = nil,
+        streamID: UInt32,
+        method: String = "GET",
+        path: String = "/authorize",
+        body: [UInt8]? = nil,
         extra: [(name: String, value: String)] = []
     ) -> [UInt8] {
         let block = Self.requestBlock(method: method, path: path, extra: extra)
@@ -168,7 +184,11 @@ final class HTTP2TestClient {
             guard unparsed.count >= 9 + length else { return }
             let streamID = unparsed[5..<9].reduce(UInt32(0)) { $0 << 8 | UInt32($1) } & 0x7fff_ffff
             let frame = HTTP2ReceivedFrame(
-                type: unparsed[3], flags: unparsed[4], streamID: streamID, payload: Array(unparsed[9..<(9 + length)]))
+                type: unparsed[3],
+                flags: unparsed[4],
+                streamID: streamID,
+                payload: Array(unparsed[9..<(9 + length)])
+            )
             unparsed.removeFirst(9 + length)
             frames.append(frame)
             record(frame)

@@ -17,10 +17,12 @@ public struct HTTP2Configuration: Sendable {
     /// The connection-level receive window (raised with WINDOW_UPDATE on stream 0 at start).
     public var connectionWindowSize: Int = 1024 * 1024
     /// SETTINGS_MAX_HEADER_LIST_SIZE, counted as RFC 9113 does (name + value + 32 per field).
+    ///
     /// A larger header list is answered with 431 and counted as a violation.
     public var maxHeaderListSize: Int = 16 * 1024
-    /// How many CONTINUATION frames may follow one HEADERS frame; more is a flood and ends the
-    /// connection. With the default 16 KiB frame size this bounds a header block to ≈144 KiB.
+    /// How many CONTINUATION frames may follow one HEADERS frame.
+    ///
+    /// More is a flood and ends the connection. With the default 16 KiB frame size this bounds a header block to ≈144 KiB.
     public var maxContinuations: Int = 8
     /// Largest accepted request body; a larger one is answered with 413.
     public var maxRequestBodyBytes: Int = 1024 * 1024
@@ -37,11 +39,14 @@ public struct HTTP2Configuration: Sendable {
     /// NO_ERROR) plus early 431/413 answers — before the session gives up on it (server-forced
     /// resets, "MadeYouReset", CVE-2025-8671): GOAWAY ENHANCE_YOUR_CALM.
     public var serverResetLimit = HTTP2RateLimit(count: 100, interval: .seconds(10))
-    /// PING (with or without ACK), SETTINGS (without ACK), PRIORITY and empty non-final DATA frames
-    /// the peer may send per window. A client-go keep-alive PING every 15–30 s is far below it.
+    /// Control frames the peer may send per window.
+    ///
+    /// Counted: PING (with or without ACK), SETTINGS (without ACK), PRIORITY and empty non-final
+    /// DATA frames. A client-go keep-alive PING every 15–30 s is far below it.
     public var controlFrameLimit = HTTP2RateLimit(count: 1000, interval: .seconds(10))
-    /// A connection with no open stream for this long gets GOAWAY and is closed. PINGs do not
-    /// reset it (as in Go's server): they are answered, and the connection ends when idle.
+    /// A connection with no open stream for this long gets GOAWAY and is closed.
+    ///
+    /// PINGs do not reset it (as in Go's server): they are answered, and the connection ends when idle.
     public var idleTimeout: Duration = .seconds(120)
     /// Output waiting (a response not yet fully written) without progress for this long, for
     /// example because the peer's window stays at zero: GOAWAY, then close.

@@ -8,8 +8,16 @@ enum HTTP2FrameBuilder {
     static let clientPreface: [UInt8] = Array("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".utf8)
 
     enum FrameType: UInt8 {
-        case data = 0, headers = 1, priority = 2, rstStream = 3, settings = 4, pushPromise = 5
-        case ping = 6, goAway = 7, windowUpdate = 8, continuation = 9
+        case data = 0
+        case headers = 1
+        case priority = 2
+        case rstStream = 3
+        case settings = 4
+        case pushPromise = 5
+        case ping = 6
+        case goAway = 7
+        case windowUpdate = 8
+        case continuation = 9
     }
 
     static let endStream: UInt8 = 0x1
@@ -52,7 +60,12 @@ enum HTTP2FrameBuilder {
         return block
     }
 
-    static func headers(streamID: UInt32, block: [UInt8], endStream isEnd: Bool, endHeaders isEndHeaders: Bool = true)
+    static func headers(
+        streamID: UInt32,
+        block: [UInt8],
+        endStream isEnd: Bool,
+        endHeaders isEndHeaders: Bool = true
+    )
         -> [UInt8]
     {
         let flags = (isEnd ? endStream : 0) | (isEndHeaders ? endHeaders : 0)

@@ -29,7 +29,10 @@ extension HTTP2Session {
         // Our own peer-reset limit is the one that is configured; keep libnghttp2's (Debian's
         // backport of the 1.57 rapid-reset limiter) at least as generous so ours decides.
         nghttp2_option_set_stream_reset_rate_limit(
-            option, UInt64(max(1000, config.peerResetLimit.count)), 33)
+            option,
+            UInt64(max(1000, config.peerResetLimit.count)),
+            33
+        )
         // No RFC 7540 priority tree: closed streams are not retained.
         nghttp2_option_set_no_closed_streams(option, 1)
 
@@ -47,13 +50,18 @@ extension HTTP2Session {
         ]
         var entries = settings.map { id, value in
             nghttp2_settings_entry(
-                settings_id: Int32(id.rawValue), value: UInt32(clamping: min(max(0, value), Int(Int32.max))))
+                settings_id: Int32(id.rawValue),
+                value: UInt32(clamping: min(max(0, value), Int(Int32.max)))
+            )
         }
         var rv = nghttp2_submit_settings(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), &entries, entries.count)
         if rv == 0, config.connectionWindowSize > 65_535 {
             rv = nghttp2_session_set_local_window_size(
-                session, UInt8(NGHTTP2_FLAG_NONE.rawValue), 0,
-                Int32(clamping: min(config.connectionWindowSize, Int(Int32.max))))
+                session,
+                UInt8(NGHTTP2_FLAG_NONE.rawValue),
+                0,
+                Int32(clamping: min(config.connectionWindowSize, Int(Int32.max)))
+            )
         }
         guard rv == 0 else {
             nghttp2_session_del(session)
@@ -74,41 +82,61 @@ private func owner(_ userData: UnsafeMutableRawPointer?) -> HTTP2Session? {
 private let callbackFailure = NGHTTP2_ERR_CALLBACK_FAILURE.rawValue
 
 func arbiterHTTP2OnBeginHeaders(
-    _ session: OpaquePointer?, _ frame: UnsafePointer<nghttp2_frame>?, _ userData: UnsafeMutableRawPointer?
+    _ session: OpaquePointer?,
+    _ frame: UnsafePointer<nghttp2_frame>?,
+    _ userData: UnsafeMutableRawPointer?
 ) -> Int32 {
     guard let frame, let owner = owner(userData) else { return callbackFailure }
     return owner.beginHeaders(frame)
 }
 
 func arbiterHTTP2OnHeader(
-    _ session: OpaquePointer?, _ frame: UnsafePointer<nghttp2_frame>?,
-    _ name: UnsafePointer<UInt8>?, _ nameLength: Int, _ value: UnsafePointer<UInt8>?, _ valueLength: Int,
-    _ flags: UInt8, _ userData: UnsafeMutableRawPointer?
+    _ session: OpaquePointer?,
+    _ frame: UnsafePointer<nghttp2_frame>?,
+    _ name: UnsafePointer<UInt8>?,
+    _ nameLength: Int,
+    _ value: UnsafePointer<UInt8>?,
+    _ valueLength: Int,
+    _ flags: UInt8,
+    _ userData: UnsafeMutableRawPointer?
 ) -> Int32 {
     guard let frame, let owner = owner(userData) else { return callbackFailure }
     return owner.header(
         frame,
         name: UnsafeBufferPointer(start: name, count: name == nil ? 0 : nameLength),
-        value: UnsafeBufferPointer(start: value, count: value == nil ? 0 : valueLength))
+        value: UnsafeBufferPointer(start: value, count: value == nil ? 0 : valueLength)
+    )
 }
 
 func arbiterHTTP2OnFrameRecv(
-    _ session: OpaquePointer?, _ frame: UnsafePointer<nghttp2_frame>?, _ userData: UnsafeMutableRawPointer?
+    _ session: OpaquePointer?,
+    _ frame: UnsafePointer<nghttp2_frame>?,
+    _ userData: UnsafeMutableRawPointer?
 ) -> Int32 {
     guard let frame, let owner = owner(userData) else { return callbackFailure }
     return owner.frameReceived(frame)
 }
 
 func arbiterHTTP2OnDataChunkRecv(
-    _ session: OpaquePointer?, _ flags: UInt8, _ streamID: Int32, _ data: UnsafePointer<UInt8>?, _ length: Int,
+    _ session: OpaquePointer?,
+    _ flags: UInt8,
+    _ streamID: Int32,
+    _ data: UnsafePointer<UInt8>?,
+    _ length: Int,
     _ userData: UnsafeMutableRawPointer?
 ) -> Int32 {
     guard let owner = owner(userData) else { return callbackFailure }
-    return owner.dataChunkReceived(streamID: streamID, UnsafeBufferPointer(start: data, count: data == nil ? 0 : length))
+    return owner.dataChunkReceived(
+        streamID: streamID,
+        UnsafeBufferPointer(start: data, count: data == nil ? 0 : length)
+    )
 }
 
 func arbiterHTTP2OnStreamClose(
-    _ session: OpaquePointer?, _ streamID: Int32, _ errorCode: UInt32, _ userData: UnsafeMutableRawPointer?
+    _ session: OpaquePointer?,
+    _ streamID: Int32,
+    _ errorCode: UInt32,
+    _ userData: UnsafeMutableRawPointer?
 ) -> Int32 {
     guard let owner = owner(userData) else { return callbackFailure }
     owner.streamClosed(streamID)
@@ -116,19 +144,29 @@ func arbiterHTTP2OnStreamClose(
 }
 
 func arbiterHTTP2OnFrameSend(
-    _ session: OpaquePointer?, _ frame: UnsafePointer<nghttp2_frame>?, _ userData: UnsafeMutableRawPointer?
+    _ session: OpaquePointer?,
+    _ frame: UnsafePointer<nghttp2_frame>?,
+    _ userData: UnsafeMutableRawPointer?
 ) -> Int32 {
     guard let frame, let owner = owner(userData) else { return callbackFailure }
     return owner.frameSent(frame)
 }
 
 func arbiterHTTP2ReadResponseBody(
-    _ session: OpaquePointer?, _ streamID: Int32, _ buffer: UnsafeMutablePointer<UInt8>?, _ length: Int,
-    _ dataFlags: UnsafeMutablePointer<UInt32>?, _ source: UnsafeMutablePointer<nghttp2_data_source>?,
+    _ session: OpaquePointer?,
+    _ streamID: Int32,
+    _ buffer: UnsafeMutablePointer<UInt8>?,
+    _ length: Int,
+    _ dataFlags: UnsafeMutablePointer<UInt32>?,
+    _ source: UnsafeMutablePointer<nghttp2_data_source>?,
     _ userData: UnsafeMutableRawPointer?
 ) -> Int {
     guard let buffer, let dataFlags, let owner = owner(userData) else {
         return Int(NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE.rawValue)
     }
-    return owner.readResponseBody(streamID: streamID, into: UnsafeMutableBufferPointer(start: buffer, count: length), flags: dataFlags)
+    return owner.readResponseBody(
+        streamID: streamID,
+        into: UnsafeMutableBufferPointer(start: buffer, count: length),
+        flags: dataFlags
+    )
 }

@@ -35,8 +35,14 @@ extension HTTP2Session {
             query = ""
         }
         let request = HTTPRequest(
-            method: method, path: path, query: query, headers: headers, body: body, peer: peer,
-            protocolVersion: .http2)
+            method: method,
+            path: path,
+            query: query,
+            headers: headers,
+            body: body,
+            peer: peer,
+            protocolVersion: .http2
+        )
         let response = responder.respond(to: request)
         metrics.requestCompleted()
         submitResponse(streamID, response, headOnly: method == "HEAD")
@@ -108,7 +114,9 @@ extension HTTP2Session {
 
     /// The data provider: copies the next piece of the response body into libnghttp2's buffer.
     func readResponseBody(
-        streamID: Int32, into buffer: UnsafeMutableBufferPointer<UInt8>, flags: UnsafeMutablePointer<UInt32>
+        streamID: Int32,
+        into buffer: UnsafeMutableBufferPointer<UInt8>,
+        flags: UnsafeMutablePointer<UInt32>
     ) -> Int {
         guard let stream = streams[streamID], stream.responseUnsent else {
             return Int(NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE.rawValue)
@@ -189,8 +197,13 @@ final class HTTP2NameValueBuffer {
             for span in spans {
                 nameValues.append(
                     nghttp2_nv(
-                        name: base + span.name, value: base + span.value, namelen: span.nameCount,
-                        valuelen: span.valueCount, flags: UInt8(NGHTTP2_NV_FLAG_NONE.rawValue)))
+                        name: base + span.name,
+                        value: base + span.value,
+                        namelen: span.nameCount,
+                        valuelen: span.valueCount,
+                        flags: UInt8(NGHTTP2_NV_FLAG_NONE.rawValue)
+                    )
+                )
             }
             return nameValues.withUnsafeBufferPointer { body($0.baseAddress!, $0.count) }
         }

@@ -24,8 +24,9 @@ extension HTTP2Session {
         streams.count >= max(1, configuration.maxConcurrentStreams)
     }
 
-    /// Rewrites SETTINGS_MAX_CONCURRENT_STREAMS in every non-ACK SETTINGS frame on stream 0 found
-    /// in `bytes`, which starts at a frame boundary. Walks frame headers with bounds checks and
+    /// Rewrites SETTINGS_MAX_CONCURRENT_STREAMS in the non-ACK SETTINGS frames of `bytes`.
+    ///
+    /// `bytes` starts at a frame boundary; only frames on stream 0 are touched. Walks frame headers with bounds checks and
     /// leaves anything it does not recognise untouched.
     static func rewriteMaxConcurrentStreams(in bytes: inout [UInt8], to limit: Int) {
         let value = UInt32(clamping: max(1, limit))

@@ -28,7 +28,11 @@ extension HTTP2Session {
             if isAtStreamLimit {
                 if let session {
                     _ = nghttp2_submit_rst_stream(
-                        session, UInt8(NGHTTP2_FLAG_NONE.rawValue), streamID, NGHTTP2_REFUSED_STREAM.rawValue)
+                        session,
+                        UInt8(NGHTTP2_FLAG_NONE.rawValue),
+                        streamID,
+                        NGHTTP2_REFUSED_STREAM.rawValue
+                    )
                 }
                 return 0
             }
@@ -40,10 +44,15 @@ extension HTTP2Session {
         return 0
     }
 
-    /// One decoded header field. The byte count is ours: libnghttp2 1.52 does not enforce the
+    /// One decoded header field.
+    ///
+    /// The byte count is ours: libnghttp2 1.52 does not enforce the
     /// MAX_HEADER_LIST_SIZE it advertises.
-    func header(_ frame: UnsafePointer<nghttp2_frame>, name: UnsafeBufferPointer<UInt8>,
-                value: UnsafeBufferPointer<UInt8>) -> Int32 {
+    func header(
+        _ frame: UnsafePointer<nghttp2_frame>,
+        name: UnsafeBufferPointer<UInt8>,
+        value: UnsafeBufferPointer<UInt8>
+    ) -> Int32 {
         guard let stream = streams[frame.pointee.hd.stream_id] else { return 0 }
         guard stream.state == .receiving, !stream.headerListExceeded else {
             return 0
@@ -70,7 +79,8 @@ extension HTTP2Session {
             // :scheme (and :protocol) are validated by libnghttp2 and not needed above.
         } else {
             stream.headers.append(
-                (String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self)))
+                (String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self))
+            )
         }
         return 0
     }
@@ -173,8 +183,9 @@ extension HTTP2Session {
         return callbackResult
     }
 
-    /// Counts one stream error the peer made us produce (a reset, a 431 or 413) against
-    /// ``HTTP2Configuration/serverResetLimit``: "MadeYouReset" (CVE-2025-8671) provokes them with
+    /// Counts one stream error the peer made us produce (a reset, a 431 or 413).
+    ///
+    /// The limit is ``HTTP2Configuration/serverResetLimit``: "MadeYouReset" (CVE-2025-8671) provokes them with
     /// frames that are each harmless. Over the limit the connection ends with ENHANCE_YOUR_CALM.
     func noteServerForcedError() {
         if serverResets.record(now: lastNow), pendingTermination == nil {
@@ -197,7 +208,12 @@ extension HTTP2Session {
         else { return }
         stream.state = .reset
         if nghttp2_session_get_stream_remote_close(session, streamID) == 0 {
-            _ = nghttp2_submit_rst_stream(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), streamID, NGHTTP2_NO_ERROR.rawValue)
+            _ = nghttp2_submit_rst_stream(
+                session,
+                UInt8(NGHTTP2_FLAG_NONE.rawValue),
+                streamID,
+                NGHTTP2_NO_ERROR.rawValue
+            )
         }
     }
 

@@ -109,8 +109,11 @@ public final class HTTP2Session: HTTPProtocolHandler {
     ///   - metrics: Counters to update; pass the server's shared instance.
     ///   - now: The current instant, the start of the idle timer.
     public init(
-        responder: any Responder, peer: PeerIdentity?, configuration: HTTP2Configuration = .init(),
-        metrics: HTTP2Metrics = HTTP2Metrics(), now: ContinuousClock.Instant
+        responder: any Responder,
+        peer: PeerIdentity?,
+        configuration: HTTP2Configuration = .init(),
+        metrics: HTTP2Metrics = HTTP2Metrics(),
+        now: ContinuousClock.Instant
     ) {
         self.responder = responder
         self.peer = peer
@@ -132,7 +135,9 @@ public final class HTTP2Session: HTTPProtocolHandler {
         close()
     }
 
-    /// Frees the libnghttp2 session; the handler is finished afterwards. Idempotent.
+    /// Frees the libnghttp2 session; the handler is finished afterwards.
+    ///
+    /// Idempotent.
     public func close() {
         if let session {
             self.session = nil
@@ -153,7 +158,10 @@ public final class HTTP2Session: HTTPProtocolHandler {
         // mem_recv normally consumes everything; the loop only guards against a short count.
         while offset < bytes.count, !terminated {
             let consumed = nghttp2_session_mem_recv(
-                session, base.advanced(by: offset).assumingMemoryBound(to: UInt8.self), bytes.count - offset)
+                session,
+                base.advanced(by: offset).assumingMemoryBound(to: UInt8.self),
+                bytes.count - offset
+            )
             if consumed < 0 {
                 handleFatalError(Int32(truncatingIfNeeded: consumed))
                 break
@@ -215,7 +223,13 @@ public final class HTTP2Session: HTTPProtocolHandler {
         // ignored by libnghttp2 and the client retries them on a new connection.
         let lastStreamID = nghttp2_session_get_last_proc_stream_id(session)
         let rv = nghttp2_submit_goaway(
-            session, UInt8(NGHTTP2_FLAG_NONE.rawValue), lastStreamID, NGHTTP2_NO_ERROR.rawValue, nil, 0)
+            session,
+            UInt8(NGHTTP2_FLAG_NONE.rawValue),
+            lastStreamID,
+            NGHTTP2_NO_ERROR.rawValue,
+            nil,
+            0
+        )
         if rv != 0 {
             terminate(reason: .gracefulShutdown, errorCode: NGHTTP2_NO_ERROR.rawValue)
         }
@@ -234,7 +248,9 @@ public final class HTTP2Session: HTTPProtocolHandler {
         close()
         finishedAt = finishedAt ?? lastNow
         if sendGoAway {
-            carry.append(contentsOf: HTTP2FrameBuilder.goAway(lastStreamID: UInt32(max(0, lastStreamID)), errorCode: errorCode))
+            carry.append(
+                contentsOf: HTTP2FrameBuilder.goAway(lastStreamID: UInt32(max(0, lastStreamID)), errorCode: errorCode)
+            )
             metrics.goawaySent(reason)
         }
     }
@@ -266,8 +282,9 @@ public final class HTTP2Session: HTTPProtocolHandler {
 
     // MARK: - Helpers
 
-    /// Appends up to `room` bytes of a `mem_send` chunk to `output` and keeps the rest in ``carry``
-    /// (the chunk is only valid until the next `mem_send`). Returns the bytes appended.
+    /// Appends up to `room` bytes of a `mem_send` chunk to `output`; returns how many.
+    ///
+    /// The rest goes to ``carry``: the chunk is only valid until the next `mem_send`.
     private func emit(_ bytes: UnsafeBufferPointer<UInt8>, into output: inout [UInt8], room: Int) -> Int {
         if bytes.count <= room {
             output.append(contentsOf: bytes)

@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A timing loop for ``HTTP2Session`` alone: no sockets, no TLS, a synthetic client.
@@ -12,7 +12,7 @@ import Glibc
 ///
 /// Both wall time and the thread's CPU time are measured around the session's work only (building
 /// the client's frames is not timed); on a shared machine the CPU time is the steadier figure.
-public enum HTTP2SessionBenchmark {
+public enum HTTP2SessionBenchmark: Sendable {
     /// Nanoseconds per request.
     public struct Result: Sendable {
         public var wallNanosecondsPerRequest: Double
@@ -28,7 +28,10 @@ public enum HTTP2SessionBenchmark {
     ///   - requestBody: The body of every POST.
     ///   - responder: Answers every request; its body size drives the output volume.
     public static func run(
-        requests: Int, streamsPerBatch: Int = 16, requestBody: [UInt8], responder: any Responder
+        requests: Int,
+        streamsPerBatch: Int = 16,
+        requestBody: [UInt8],
+        responder: any Responder
     ) -> Result {
         typealias Frames = HTTP2FrameBuilder
         let clock = ContinuousClock()
@@ -83,18 +86,20 @@ public enum HTTP2SessionBenchmark {
         let nanoseconds = Double(elapsed.components.seconds) * 1e9 + Double(elapsed.components.attoseconds) / 1e9
         let count = max(1, timed)
         return Result(
-            wallNanosecondsPerRequest: nanoseconds / Double(count), cpuNanosecondsPerRequest: Double(cpu) / Double(count),
-            requests: timed)
+            wallNanosecondsPerRequest: nanoseconds / Double(count),
+            cpuNanosecondsPerRequest: Double(cpu) / Double(count),
+            requests: timed
+        )
     }
 
     /// CPU time of the calling thread (0 where the clock is unavailable).
     private static func threadCPUNanoseconds() -> UInt64 {
         #if canImport(Glibc)
-        var spec = timespec()
-        guard clock_gettime(CLOCK_THREAD_CPUTIME_ID, &spec) == 0 else { return 0 }
-        return UInt64(spec.tv_sec) * 1_000_000_000 + UInt64(spec.tv_nsec)
+            var spec = timespec()
+            guard clock_gettime(CLOCK_THREAD_CPUTIME_ID, &spec) == 0 else { return 0 }
+            return UInt64(spec.tv_sec) * 1_000_000_000 + UInt64(spec.tv_nsec)
         #else
-        return 0
+            return 0
         #endif
     }
 
