@@ -172,3 +172,68 @@ import Testing
         #expect(client.responder.recorded.isEmpty)
     }
 }
+
+/// Less common but legal request shapes and peer-initiated endings.
+@Suite struct HTTP2SessionEdgeTests {
+    typealias Frames = HTTP2FrameBuilder
+
+    @Test func trailersCompleteTheRequest() throws {
+        let client = HTTP2TestClient()
+        client.handshake()
+        client.send(
+            Frames.headers(streamID: 1, block: HTTP2TestClient.requestBlock(method: "POST"), endStream: false)
+                + Frames.data(streamID: 1, Array("body".utf8), endStream: false)
+                + Frames.headers(streamID: 1, block: Frames.headerBlock([("x-checksum", "abc")]), endStream: true)
+        )
+        client.pump()
+        #expect(client.response(1)?.status == 200)
+        let request = try #require(client.responder.recorded.first)
+        #expect(request.body == Array("body".utf8))
+        #expect(request.header("x-checksum") == nil)  // trailers are counted, not delivered
+    }
+
+    @Test func peerGoAwayLetsInFlightStreamsFinish() {
+        let client = HTTP2TestClient()
+        client.handshake()
+        client.send(
+            Frames.headers(streamID: 1, block: HTTP2TestClient.requestBlock(method: "POST"), endStream: false)
+                + Frames.goAway(lastStreamID: 0, errorCode: HTTP2ErrorCode.noError)
+        )
+        client.pump()
+        #expect(!client.session.isFinished)
+        client.send(Frames.data(streamID: 1, [1], endStream: true))
+        client.pump()
+        #expect(client.response(1)?.status == 200)
+        #expect(client.session.isFinished)
+    }
+
+    @Test func streamBurstFarBeyondTheLimitEndsTheConnection() {
+        let client = HTTP2TestClient()
+        client.handshake()
+        let block = HTTP2TestClient.requestBlock(method: "POST")
+        var bytes: [UInt8] = []
+        for index in 0..<400 {
+            bytes += Frames.headers(streamID: UInt32(2 * index + 1), block: block, endStream: false)
+        }
+        client.send(bytes)
+        client.pump()
+        #expect(client.session.isFinished)
+        #expect(client.goAways.count == 1)
+        #expect(client.session.streams.count <= 100)
+    }
+
+    @Test func requestsBeforeTheSettingsAckAreServed() {
+        let client = HTTP2TestClient()
+        client.send(Frames.clientPreface + Frames.settings() + client.request(streamID: 1))
+        client.pump()
+        #expect(client.response(1)?.status == 200)
+    }
+
+    @Test func outputBeforeAnyInputIsTheServerPreface() {
+        let client = HTTP2TestClient()
+        #expect(client.session.hasPendingOutput)
+        let frames = client.pump()
+        #expect(frames.first?.kind == .settings)
+        #expect(client.session.nextDeadline != nil)
+    }
+}
