@@ -5,7 +5,7 @@ import CNGHTTP2
 extension HTTP2Session {
     /// The request on `streamID` is complete (END_STREAM): build it, ask the responder, answer.
     func completeRequest(_ streamID: Int32) {
-        guard let stream = streams[streamID], stream.state == .receiving else {
+        guard let stream = lookUpStream(streamID), stream.state == .receiving else {
             return
         }
         if stream.headerListExceeded {
@@ -50,7 +50,7 @@ extension HTTP2Session {
 
     /// Answers early with an empty response (431, 413) and drops the rest of the request.
     func reject(_ streamID: Int32, status: Int) {
-        guard let stream = streams[streamID] else { return }
+        guard let stream = lookUpStream(streamID) else { return }
         noteServerForcedError()
         bufferedBodyBytes -= stream.body.count
         stream.body = []
@@ -61,7 +61,7 @@ extension HTTP2Session {
 
     /// Sends RST_STREAM and drops what the stream holds.
     func resetStream(_ streamID: Int32, errorCode: UInt32) {
-        if let stream = streams[streamID] {
+        if let stream = lookUpStream(streamID) {
             bufferedBodyBytes -= stream.body.count
             stream.body = []
             stream.headers = []
@@ -77,7 +77,7 @@ extension HTTP2Session {
 
     /// Submits `:status`, the responder's headers (sanitised), `content-length`, and the body.
     func submitResponse(_ streamID: Int32, _ response: HTTPResponse, headOnly: Bool) {
-        guard let session, let stream = streams[streamID] else { return }
+        guard let session, let stream = lookUpStream(streamID) else { return }
         // A responder bug must not become a protocol error: anything but a final status is a 500.
         let status = (200...599).contains(response.status) ? response.status : 500
         let fields = nameValues
@@ -118,7 +118,7 @@ extension HTTP2Session {
         into buffer: UnsafeMutableBufferPointer<UInt8>,
         flags: UnsafeMutablePointer<UInt32>
     ) -> Int {
-        guard let stream = streams[streamID], stream.responseUnsent else {
+        guard let stream = lookUpStream(streamID), stream.responseUnsent else {
             return Int(NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE.rawValue)
         }
         let offset = stream.responseOffset
@@ -139,17 +139,18 @@ extension HTTP2Session {
 
     // MARK: - Helpers
 
+    /// `tchar` (RFC 9110 §5.6.2) without upper-case letters, indexed by byte.
+    static let lowerCaseTokenBytes: [Bool] = (0..<256).map { byte in
+        let scalar = UInt8(byte)
+        return (scalar >= UInt8(ascii: "a") && scalar <= UInt8(ascii: "z"))
+            || (scalar >= UInt8(ascii: "0") && scalar <= UInt8(ascii: "9"))
+            || "!#$%&'*+-.^_`|~".utf8.contains(scalar)
+    }
+
     /// True for a lower-case token name that HTTP/2 allows in a response and a value without
     /// CR, LF or NUL; framing headers are ours to set.
     static func isSendableHeader(name: String, value: String) -> Bool {
-        guard !name.isEmpty else { return false }
-        for byte in name.utf8 {
-            let allowed =
-                (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z"))
-                || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9"))
-                || "!#$%&'*+-.^_`|~".utf8.contains(byte)
-            if !allowed { return false }
-        }
+        guard !name.isEmpty, name.utf8.allSatisfy({ lowerCaseTokenBytes[Int($0)] }) else { return false }
         switch name {
         case "content-length", "connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade":
             return false

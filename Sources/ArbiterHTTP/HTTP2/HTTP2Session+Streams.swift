@@ -36,9 +36,12 @@ extension HTTP2Session {
                 }
                 return 0
             }
-            streams[streamID] = HTTP2Stream(openedAt: lastNow)
+            let stream = HTTP2Stream(openedAt: lastNow)
+            streams[streamID] = stream
+            cachedStreamID = streamID
+            cachedStream = stream
             metrics.streamOpened()
-        } else if let stream = streams[streamID] {
+        } else if let stream = lookUpStream(streamID) {
             stream.receivingTrailers = true
         }
         return 0
@@ -53,7 +56,7 @@ extension HTTP2Session {
         name: UnsafeBufferPointer<UInt8>,
         value: UnsafeBufferPointer<UInt8>
     ) -> Int32 {
-        guard let stream = streams[frame.pointee.hd.stream_id] else { return 0 }
+        guard let stream = lookUpStream(frame.pointee.hd.stream_id) else { return 0 }
         guard stream.state == .receiving, !stream.headerListExceeded else {
             return 0
         }
@@ -96,7 +99,7 @@ extension HTTP2Session {
         let endStream = hd.flags & HTTP2FrameCode.endStream != 0
         switch hd.type {
         case HTTP2FrameCode.headers:
-            guard let stream = streams[hd.stream_id], stream.state == .receiving else { return 0 }
+            guard let stream = lookUpStream(hd.stream_id), stream.state == .receiving else { return 0 }
             if stream.headerListExceeded {
                 reject(hd.stream_id, status: 431)
             } else if endStream {
@@ -129,7 +132,7 @@ extension HTTP2Session {
 
     /// A piece of a DATA frame's payload for `streamID`.
     func dataChunkReceived(streamID: Int32, _ data: UnsafeBufferPointer<UInt8>) -> Int32 {
-        guard let stream = streams[streamID], stream.state == .receiving else {
+        guard let stream = lookUpStream(streamID), stream.state == .receiving else {
             return 0  // dropped; libnghttp2 still credits the flow-control windows
         }
         if stream.body.count + data.count > configuration.maxRequestBodyBytes {
@@ -144,8 +147,22 @@ extension HTTP2Session {
         return callbackResult
     }
 
+    /// The stream with `streamID`, through a one-entry cache: libnghttp2 calls back for the same
+    /// stream many times in a row (each header, each DATA chunk), and the cache saves hashing.
+    func lookUpStream(_ streamID: Int32) -> HTTP2Stream? {
+        if streamID == cachedStreamID { return cachedStream }
+        let stream = streams[streamID]
+        cachedStreamID = streamID
+        cachedStream = stream
+        return stream
+    }
+
     /// libnghttp2 forgot the stream (answered, reset, or refused).
     func streamClosed(_ streamID: Int32) {
+        if streamID == cachedStreamID {
+            cachedStreamID = -1
+            cachedStream = nil
+        }
         guard let stream = streams.removeValue(forKey: streamID) else { return }
         bufferedBodyBytes -= stream.body.count
         if stream.responseUnsent { unsentResponses -= 1 }
@@ -204,7 +221,7 @@ extension HTTP2Session {
     private func finishEarlyAnswer(_ frame: UnsafePointer<nghttp2_frame>) {
         let streamID = frame.pointee.hd.stream_id
         guard frame.pointee.hd.flags & HTTP2FrameCode.endStream != 0, let session,
-            let stream = streams[streamID], stream.state == .answeredEarly
+            let stream = lookUpStream(streamID), stream.state == .answeredEarly
         else { return }
         stream.state = .reset
         if nghttp2_session_get_stream_remote_close(session, streamID) == 0 {

@@ -55,6 +55,10 @@ public final class HTTP2Session: HTTPProtocolHandler {
     /// The libnghttp2 session; `nil` once ended (fatal error, our GOAWAY) or ``close()``d.
     var session: OpaquePointer?
     var streams: [Int32: HTTP2Stream] = [:]
+    /// ``lookUpStream(_:)``'s cache; `-1` (no valid stream ID) when empty. Kept in step with
+    /// ``streams`` on insert and close.
+    var cachedStreamID: Int32 = -1
+    var cachedStream: HTTP2Stream?
     /// Request-body bytes held across ``streams``.
     var bufferedBodyBytes = 0
     /// Streams whose response body the data provider has not finished reading.
@@ -145,6 +149,8 @@ public final class HTTP2Session: HTTPProtocolHandler {
         }
         terminated = true
         streams.removeAll()
+        cachedStreamID = -1
+        cachedStream = nil
         bufferedBodyBytes = 0
         unsentResponses = 0
     }
