@@ -80,13 +80,16 @@ extension HTTP2Session {
         guard let session, let stream = lookUpStream(streamID) else { return }
         // A responder bug must not become a protocol error: anything but a final status is a 500.
         let status = (200...599).contains(response.status) ? response.status : 500
-        let fields = nameValues
+        // Borrow the reused buffers as a local; returned below.
+        var fields = HTTP2NameValueBuffer.empty
+        swap(&fields, &nameValues)
+        defer { swap(&fields, &nameValues) }
         fields.removeAll()
-        fields.append(name: ":status", value: String(status))
+        fields.append(name: ":status", decimal: status)
         for field in response.headers where Self.isSendableHeader(name: field.name, value: field.value) {
             fields.append(name: field.name, value: field.value)
         }
-        fields.append(name: "content-length", value: String(response.body.count))
+        fields.append(name: "content-length", decimal: response.body.count)
 
         let hasBody = !headOnly && !response.body.isEmpty
         if hasBody {
@@ -151,12 +154,21 @@ extension HTTP2Session {
     /// CR, LF or NUL; framing headers are ours to set.
     static func isSendableHeader(name: String, value: String) -> Bool {
         guard !name.isEmpty, name.utf8.allSatisfy({ lowerCaseTokenBytes[Int($0)] }) else { return false }
-        switch name {
-        case "content-length", "connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade":
-            return false
-        default:
-            break
+        // Compared as bytes, by length first: `String ==` is Unicode-aware and slow here.
+        let bytes = name.utf8
+        func matches(_ literal: StaticString) -> Bool {
+            literal.withUTF8Buffer { bytes.elementsEqual($0) }
         }
+        let isFraming: Bool
+        switch bytes.count {
+        case 7: isFraming = matches("upgrade")
+        case 10: isFraming = matches("connection") || matches("keep-alive")
+        case 14: isFraming = matches("content-length")
+        case 16: isFraming = matches("proxy-connection")
+        case 17: isFraming = matches("transfer-encoding")
+        default: isFraming = false
+        }
+        if isFraming { return false }
         return !value.utf8.contains { $0 == 0 || $0 == 0x0A || $0 == 0x0D }
     }
 }
@@ -164,24 +176,29 @@ extension HTTP2Session {
 /// Reused buffers for the `nghttp2_nv` array of one response: names and values are copied into one
 /// flat byte buffer (libnghttp2 copies them again during submit, so it may be reused right after).
 ///
-/// A class so that its separate buffers can be used together without exclusivity conflicts.
-final class HTTP2NameValueBuffer {
+/// A struct used as a local variable while a response is built (the session lends it out with
+/// `swap`), so appends are checked for exclusivity statically rather than at run time.
+struct HTTP2NameValueBuffer {
     private var bytes: [UInt8] = []
     private var spans: [(name: Int, nameCount: Int, value: Int, valueCount: Int)] = []
     private var nameValues: [nghttp2_nv] = []
 
-    init() {
-        bytes.reserveCapacity(256)
+    /// A buffer without storage, to swap with the session's.
+    static var empty: HTTP2NameValueBuffer { HTTP2NameValueBuffer(capacity: 0) }
+
+    init(capacity: Int = 256) {
+        guard capacity > 0 else { return }
+        bytes.reserveCapacity(capacity)
         spans.reserveCapacity(8)
         nameValues.reserveCapacity(8)
     }
 
-    func removeAll() {
+    mutating func removeAll() {
         bytes.removeAll(keepingCapacity: true)
         spans.removeAll(keepingCapacity: true)
     }
 
-    func append(name: String, value: String) {
+    mutating func append(name: String, value: String) {
         let nameStart = bytes.count
         bytes.append(contentsOf: name.utf8)
         let valueStart = bytes.count
@@ -189,8 +206,31 @@ final class HTTP2NameValueBuffer {
         spans.append((nameStart, valueStart - nameStart, valueStart, bytes.count - valueStart))
     }
 
+    /// Appends a field whose value is a non-negative integer in decimal, without a `String`.
+    mutating func append(name: StaticString, decimal: Int) {
+        let nameStart = bytes.count
+        name.withUTF8Buffer { bytes.append(contentsOf: $0) }
+        let valueStart = bytes.count
+        let value = max(0, decimal)
+        var digits = 1
+        var rest = value / 10
+        while rest > 0 {
+            digits += 1
+            rest /= 10
+        }
+        bytes.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: digits))
+        bytes.withUnsafeMutableBufferPointer { buffer in
+            var remaining = value
+            for index in stride(from: valueStart + digits - 1, through: valueStart, by: -1) {
+                buffer[index] = UInt8(ascii: "0") + UInt8(remaining % 10)
+                remaining /= 10
+            }
+        }
+        spans.append((nameStart, valueStart - nameStart, valueStart, bytes.count - valueStart))
+    }
+
     /// Calls `body` with the `nghttp2_nv` array, valid only during the call.
-    func withNameValues(_ body: (UnsafePointer<nghttp2_nv>, Int) -> Int32) -> Int32 {
+    mutating func withNameValues(_ body: (UnsafePointer<nghttp2_nv>, Int) -> Int32) -> Int32 {
         nameValues.removeAll(keepingCapacity: true)
         if bytes.isEmpty { bytes.append(0) }  // a base address even for empty fields
         return bytes.withUnsafeMutableBufferPointer { buffer in

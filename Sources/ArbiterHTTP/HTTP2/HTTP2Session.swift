@@ -65,7 +65,7 @@ public final class HTTP2Session: HTTPProtocolHandler {
     var unsentResponses = 0
 
     /// Scratch space for response header fields, reused across responses.
-    let nameValues = HTTP2NameValueBuffer()
+    var nameValues = HTTP2NameValueBuffer()
 
     // MARK: - Output
 
