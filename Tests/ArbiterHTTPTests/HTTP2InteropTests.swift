@@ -8,7 +8,7 @@ import Testing
 ///
 /// Cleartext h2 with prior knowledge, over a loopback TCP connection pumped by the test thread. Skipped when the tools are
 /// missing.
-@Suite(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/h2load")))
+@Suite(.serialized, .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/h2load")))
 struct HTTP2InteropTests {
     @Test func h2loadMultiplexedRequestsAllSucceed() throws {
         let responder = HTTP2RecordingResponder(responseBody: Array("{\"allowed\":true}".utf8))
@@ -71,12 +71,19 @@ struct HTTP2InteropTests {
         try process.run()
 
         var pollListener = pollfd(fd: listener, events: Int16(POLLIN), revents: 0)
-        guard poll(&pollListener, 1, 10_000) == 1 else {
+        var listenerReady = poll(&pollListener, 1, 10_000)
+        while listenerReady < 0 && errno == EINTR {
+            listenerReady = poll(&pollListener, 1, 10_000)
+        }
+        guard listenerReady == 1 else {
             process.terminate()
             process.waitUntilExit()
             return Result(output: "no connection", status: -1)
         }
-        let connection = accept(listener, nil, nil)
+        var connection = accept(listener, nil, nil)
+        while connection < 0 && errno == EINTR {
+            connection = accept(listener, nil, nil)
+        }
         try #require(connection >= 0)
         defer { close(connection) }
 
@@ -91,12 +98,16 @@ struct HTTP2InteropTests {
             }
             if !writeAll(connection, output) || (session.isFinished && !session.hasPendingOutput) { break }
             var pollConnection = pollfd(fd: connection, events: Int16(POLLIN), revents: 0)
-            guard poll(&pollConnection, 1, 100) >= 0 else { break }
+            // A sibling test's child exiting delivers SIGCHLD to any thread: retry on EINTR.
+            let ready = poll(&pollConnection, 1, 100)
+            if ready < 0 && errno == EINTR { continue }
+            guard ready >= 0 else { break }
             if pollConnection.revents == 0 {
                 if !process.isRunning { break }
                 continue
             }
             let count = input.withUnsafeMutableBytes { read(connection, $0.baseAddress, $0.count) }
+            if count < 0 && errno == EINTR { continue }
             if count <= 0 { break }
             input.withUnsafeBytes { session.receive(UnsafeRawBufferPointer(rebasing: $0[..<count]), now: .now) }
         }
@@ -110,6 +121,7 @@ struct HTTP2InteropTests {
         var offset = 0
         while offset < bytes.count {
             let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + offset, bytes.count - offset) }
+            if written < 0 && errno == EINTR { continue }
             if written <= 0 { return false }
             offset += written
         }

@@ -237,3 +237,26 @@ import Testing
         #expect(client.session.nextDeadline != nil)
     }
 }
+
+/// Responses whose status forbids content.
+@Suite struct HTTP2SessionStatusTests {
+    struct FixedResponder: Responder {
+        let status: Int
+        func respond(to request: HTTPRequest) -> HTTPResponse {
+            HTTPResponse(status: status, body: Array("should not be sent".utf8))
+        }
+    }
+
+    @Test(arguments: [204, 304])
+    func contentlessStatusesSendNoBody(status: Int) throws {
+        let client = HTTP2TestClient(custom: FixedResponder(status: status))
+        client.handshake()
+        client.send(client.request(streamID: 1))
+        client.pump()
+        let response = try #require(client.response(1))
+        #expect(response.status == status)
+        #expect(response.body.isEmpty)
+        #expect(response.ended)
+        #expect(response.header("content-length") == (status == 204 ? nil : "0"))
+    }
+}

@@ -89,9 +89,13 @@ extension HTTP2Session {
         for field in response.headers where Self.isSendableHeader(name: field.name, value: field.value) {
             fields.append(name: field.name, value: field.value)
         }
-        fields.append(name: "content-length", decimal: response.body.count)
+        // 204 and 304 never carry content (RFC 9110 §15.3.5, §15.4.5); 204 has no length either.
+        let contentless = status == 204 || status == 304
+        if status != 204 {
+            fields.append(name: "content-length", decimal: contentless ? 0 : response.body.count)
+        }
 
-        let hasBody = !headOnly && !response.body.isEmpty
+        let hasBody = !headOnly && !contentless && !response.body.isEmpty
         if hasBody {
             stream.responseBody = response.body
             stream.responseOffset = 0
