@@ -89,10 +89,11 @@ extension HTTP2Session {
         for field in response.headers where Self.isSendableHeader(name: field.name, value: field.value) {
             fields.append(name: field.name, value: field.value)
         }
-        // 204 and 304 never carry content (RFC 9110 §15.3.5, §15.4.5); 204 has no length either.
+        // 204 and 304 never carry content (RFC 9110 §15.3.5, §15.4.5), and a length would
+        // describe a representation we do not have: send neither.
         let contentless = status == 204 || status == 304
-        if status != 204 {
-            fields.append(name: "content-length", decimal: contentless ? 0 : response.body.count)
+        if !contentless {
+            fields.append(name: "content-length", decimal: response.body.count)
         }
 
         let hasBody = !headOnly && !contentless && !response.body.isEmpty
