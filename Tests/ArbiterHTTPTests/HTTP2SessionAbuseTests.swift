@@ -244,3 +244,26 @@ struct HTTP2SplitMix64 {
         }
     }
 }
+
+/// The total size of one header block is bounded, not only its frame count.
+@Suite struct HTTP2SessionHeaderBlockTests {
+    @Test func oversizedHeaderBlockEndsTheConnection() {
+        var configuration = HTTP2Configuration()
+        configuration.maxHeaderBlockBytes = 20_000
+        let client = HTTP2TestClient(configuration: configuration)
+        client.handshake()
+        // Valid literal fields (so libnghttp2 keeps decoding), 9,000 bytes per frame.
+        let field = HTTP2FrameBuilder.headerBlock([("x-pad", String(repeating: "p", count: 890))])
+        let filler = Array(repeatElement(field, count: 10).joined())
+        let first = HTTP2TestClient.requestBlock() + filler
+        var bytes = HTTP2FrameBuilder.headers(streamID: 1, block: first, endStream: true, endHeaders: false)
+        bytes += HTTP2FrameBuilder.continuation(streamID: 1, block: filler, endHeaders: false)
+        bytes += HTTP2FrameBuilder.continuation(streamID: 1, block: filler, endHeaders: true)
+        client.send(bytes)
+        client.pump()
+        #expect(client.session.isFinished)
+        #expect(client.goAways.last?.errorCode == HTTP2ErrorCode.enhanceYourCalm)
+        #expect(client.metrics.floodCloses == 1)
+        #expect(client.responder.recorded.isEmpty)
+    }
+}

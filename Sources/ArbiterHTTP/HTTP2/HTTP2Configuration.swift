@@ -24,6 +24,11 @@ public struct HTTP2Configuration: Sendable {
     ///
     /// More is a flood and ends the connection. With the default 16 KiB frame size this bounds a header block to ≈144 KiB.
     public var maxContinuations: Int = 8
+    /// Most bytes one header block (HEADERS plus CONTINUATION frames, still compressed) may have.
+    ///
+    /// More is a flood and ends the connection with ENHANCE_YOUR_CALM. Generous next to
+    /// ``maxHeaderListSize``: HPACK usually makes a block smaller than the list it encodes.
+    public var maxHeaderBlockBytes: Int = 64 * 1024
     /// Largest accepted request body; a larger one is answered with 413.
     public var maxRequestBodyBytes: Int = 1024 * 1024
     /// Upper bound of request-body bytes buffered across all streams of the connection; a stream

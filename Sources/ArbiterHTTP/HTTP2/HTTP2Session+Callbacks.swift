@@ -12,6 +12,7 @@ extension HTTP2Session {
         var callbacks: OpaquePointer?
         guard nghttp2_session_callbacks_new(&callbacks) == 0, let callbacks else { return nil }
         defer { nghttp2_session_callbacks_del(callbacks) }
+        nghttp2_session_callbacks_set_on_begin_frame_callback(callbacks, arbiterHTTP2OnBeginFrame)
         nghttp2_session_callbacks_set_on_begin_headers_callback(callbacks, arbiterHTTP2OnBeginHeaders)
         nghttp2_session_callbacks_set_on_header_callback(callbacks, arbiterHTTP2OnHeader)
         nghttp2_session_callbacks_set_on_frame_recv_callback(callbacks, arbiterHTTP2OnFrameRecv)
@@ -80,6 +81,15 @@ private func owner(_ userData: UnsafeMutableRawPointer?) -> HTTP2Session? {
 }
 
 private let callbackFailure = NGHTTP2_ERR_CALLBACK_FAILURE.rawValue
+
+func arbiterHTTP2OnBeginFrame(
+    _ session: OpaquePointer?,
+    _ header: UnsafePointer<nghttp2_frame_hd>?,
+    _ userData: UnsafeMutableRawPointer?
+) -> Int32 {
+    guard let header, let owner = owner(userData) else { return callbackFailure }
+    return owner.frameBegins(header.pointee)
+}
 
 func arbiterHTTP2OnBeginHeaders(
     _ session: OpaquePointer?,

@@ -11,6 +11,7 @@ enum HTTP2FrameCode {
     static let settings = UInt8(NGHTTP2_SETTINGS.rawValue)
     static let ping = UInt8(NGHTTP2_PING.rawValue)
     static let goAway = UInt8(NGHTTP2_GOAWAY.rawValue)
+    static let continuation = UInt8(NGHTTP2_CONTINUATION.rawValue)
     static let endStream = UInt8(NGHTTP2_FLAG_END_STREAM.rawValue)
     static let ack = UInt8(NGHTTP2_FLAG_ACK.rawValue)
 }
@@ -18,6 +19,28 @@ enum HTTP2FrameCode {
 // MARK: - Receiving requests (called from libnghttp2 callbacks)
 
 extension HTTP2Session {
+    /// A frame header arrived (before its payload): bounds the bytes of one header block.
+    ///
+    /// libnghttp2 bounds the number of CONTINUATION frames; this bounds their total size too, so a
+    /// peer cannot make the HPACK decoder chew on more than ``HTTP2Configuration/maxHeaderBlockBytes``
+    /// per block, whatever SETTINGS_MAX_FRAME_SIZE becomes.
+    func frameBegins(_ header: nghttp2_frame_hd) -> Int32 {
+        switch header.type {
+        case HTTP2FrameCode.headers:
+            headerBlockBytes = header.length
+        case HTTP2FrameCode.continuation:
+            headerBlockBytes += header.length
+        default:
+            return 0
+        }
+        guard headerBlockBytes > configuration.maxHeaderBlockBytes else { return 0 }
+        metrics.headerListViolation()
+        if pendingTermination == nil {
+            pendingTermination = (.flood, NGHTTP2_ENHANCE_YOUR_CALM.rawValue)
+        }
+        return NGHTTP2_ERR_CALLBACK_FAILURE.rawValue
+    }
+
     /// A HEADERS frame starts: a new request stream, or trailers of an existing one.
     func beginHeaders(_ frame: UnsafePointer<nghttp2_frame>) -> Int32 {
         let streamID = frame.pointee.hd.stream_id

@@ -59,6 +59,8 @@ public final class HTTP2Session: HTTPProtocolHandler {
     /// ``streams`` on insert and close.
     var cachedStreamID: Int32 = -1
     var cachedStream: HTTP2Stream?
+    /// Bytes of the header block being received (HEADERS plus its CONTINUATION frames).
+    var headerBlockBytes = 0
     /// Request-body bytes held across ``streams``.
     var bufferedBodyBytes = 0
     /// Streams whose response body the data provider has not finished reading.
