@@ -55,8 +55,9 @@ public final class HTTP2Session: HTTPProtocolHandler {
     /// The libnghttp2 session; `nil` once ended (fatal error, our GOAWAY) or ``close()``d.
     var session: OpaquePointer?
     var streams: [Int32: HTTP2Stream] = [:]
-    /// ``lookUpStream(_:)``'s cache; `-1` (no valid stream ID) when empty. Kept in step with
-    /// ``streams`` on insert and close.
+    /// The one-entry cache of ``lookUpStream(_:)``.
+    ///
+    /// `-1` (no valid stream ID) when empty; kept in step with ``streams`` on insert and close.
     var cachedStreamID: Int32 = -1
     var cachedStream: HTTP2Stream?
     /// Bytes of the header block being received (HEADERS plus its CONTINUATION frames).
