@@ -131,8 +131,9 @@ extension HTTP2Session {
         case HTTP2FrameCode.data:
             if endStream {
                 completeRequest(hd.stream_id)
-            } else if hd.length == 0 {
-                return countControlFrame()  // empty DATA frames cost work and carry nothing
+            } else if hd.length <= frame.pointee.data.padlen {
+                // Empty DATA frames (padding aside) cost work and carry nothing.
+                return countControlFrame()
             }
         case HTTP2FrameCode.rstStream:
             metrics.streamResetByPeer()

@@ -151,6 +151,7 @@ public final class HTTP2Session: HTTPProtocolHandler {
             nghttp2_session_del(session)
         }
         terminated = true
+        finishedAt = finishedAt ?? lastNow
         streams.removeAll()
         cachedStreamID = -1
         cachedStream = nil
