@@ -1,0 +1,257 @@
+import CNGHTTP2
+
+// MARK: - Answering requests
+
+extension HTTP2Session {
+    /// The request on `streamID` is complete (END_STREAM): build it, ask the responder, answer.
+    func completeRequest(_ streamID: Int32) {
+        guard let stream = lookUpStream(streamID), stream.state == .receiving else {
+            return
+        }
+        if stream.headerListExceeded {
+            reject(streamID, status: 431)
+            return
+        }
+        let body = stream.body
+        stream.body = []
+        bufferedBodyBytes -= body.count
+        // libnghttp2's HTTP messaging checks already reset requests without these; this is the
+        // second line of defence.
+        guard let method = stream.method, let target = stream.path, !target.isEmpty else {
+            resetStream(streamID, errorCode: NGHTTP2_PROTOCOL_ERROR.rawValue)
+            return
+        }
+        var headers = stream.headers
+        if let authority = stream.authority, !headers.contains(where: { $0.name == "host" }) {
+            headers.insert((name: "host", value: authority), at: 0)
+        }
+        let path: String
+        let query: String
+        if let mark = target.utf8.firstIndex(of: UInt8(ascii: "?")) {
+            path = String(target[..<mark])
+            query = String(target[target.index(after: mark)...])
+        } else {
+            path = target
+            query = ""
+        }
+        let request = HTTPRequest(
+            method: method,
+            path: path,
+            query: query,
+            headers: headers,
+            body: body,
+            peer: peer,
+            protocolVersion: .http2
+        )
+        let response = responder.respond(to: request)
+        metrics.requestCompleted()
+        submitResponse(streamID, response, headOnly: method == "HEAD")
+    }
+
+    /// Answers early with an empty response (431, 413) and drops the rest of the request.
+    func reject(_ streamID: Int32, status: Int) {
+        guard let stream = lookUpStream(streamID) else { return }
+        noteServerForcedError()
+        bufferedBodyBytes -= stream.body.count
+        stream.body = []
+        stream.headers = []
+        submitResponse(streamID, HTTPResponse(status: status), headOnly: false)
+        stream.state = .answeredEarly
+    }
+
+    /// Sends RST_STREAM and drops what the stream holds.
+    func resetStream(_ streamID: Int32, errorCode: UInt32) {
+        if let stream = lookUpStream(streamID) {
+            bufferedBodyBytes -= stream.body.count
+            stream.body = []
+            stream.headers = []
+            if stream.responseUnsent {
+                stream.responseUnsent = false
+                unsentResponses -= 1
+            }
+            stream.state = .reset
+        }
+        guard let session else { return }
+        _ = nghttp2_submit_rst_stream(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), streamID, errorCode)
+    }
+
+    /// Submits `:status`, the responder's headers (sanitised), `content-length`, and the body.
+    func submitResponse(_ streamID: Int32, _ response: HTTPResponse, headOnly: Bool) {
+        guard let session, let stream = lookUpStream(streamID) else { return }
+        // A responder bug must not become a protocol error: anything but a final status is a 500.
+        let status = (200...599).contains(response.status) ? response.status : 500
+        // Borrow the reused buffers as a local; returned below.
+        var fields = HTTP2NameValueBuffer.empty
+        swap(&fields, &nameValues)
+        defer { swap(&fields, &nameValues) }
+        fields.removeAll()
+        fields.append(name: ":status", decimal: status)
+        for field in response.headers where Self.isSendableHeader(name: field.name, value: field.value) {
+            fields.append(name: field.name, value: field.value)
+        }
+        // 204 and 304 never carry content (RFC 9110 §15.3.5, §15.4.5), and a length would
+        // describe a representation we do not have: send neither.
+        let contentless = status == 204 || status == 304
+        if !contentless {
+            fields.append(name: "content-length", decimal: response.body.count)
+        }
+
+        let hasBody = !headOnly && !contentless && !response.body.isEmpty
+        if hasBody {
+            stream.responseBody = response.body
+            stream.responseOffset = 0
+            stream.responseUnsent = true
+            unsentResponses += 1
+        }
+        stream.state = .responding
+
+        var provider = nghttp2_data_provider()
+        provider.read_callback = arbiterHTTP2ReadResponseBody
+        let rv = fields.withNameValues { nva, count in
+            if hasBody {
+                nghttp2_submit_response(session, streamID, nva, count, &provider)
+            } else {
+                nghttp2_submit_response(session, streamID, nva, count, nil)
+            }
+        }
+        if rv != 0 {
+            resetStream(streamID, errorCode: NGHTTP2_INTERNAL_ERROR.rawValue)
+        }
+        sendBlocked = false
+    }
+
+    /// The data provider: copies the next piece of the response body into libnghttp2's buffer.
+    func readResponseBody(
+        streamID: Int32,
+        into buffer: UnsafeMutableBufferPointer<UInt8>,
+        flags: UnsafeMutablePointer<UInt32>
+    ) -> Int {
+        guard let stream = lookUpStream(streamID), stream.responseUnsent else {
+            return Int(NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE.rawValue)
+        }
+        let offset = stream.responseOffset
+        let count = min(buffer.count, stream.responseBody.count - offset)
+        stream.responseBody.withUnsafeBufferPointer { body in
+            _ = buffer.initialize(from: body[offset..<(offset + count)])
+        }
+        stream.responseOffset += count
+        if stream.responseOffset == stream.responseBody.count {
+            flags.pointee |= NGHTTP2_DATA_FLAG_EOF.rawValue
+            stream.responseBody = []
+            stream.responseOffset = 0
+            stream.responseUnsent = false
+            unsentResponses -= 1
+        }
+        return count
+    }
+
+    // MARK: - Helpers
+
+    /// `tchar` (RFC 9110 §5.6.2) without upper-case letters, indexed by byte.
+    static let lowerCaseTokenBytes: [Bool] = (0..<256).map { byte in
+        let scalar = UInt8(byte)
+        return (scalar >= UInt8(ascii: "a") && scalar <= UInt8(ascii: "z"))
+            || (scalar >= UInt8(ascii: "0") && scalar <= UInt8(ascii: "9"))
+            || "!#$%&'*+-.^_`|~".utf8.contains(scalar)
+    }
+
+    /// True for a lower-case token name that HTTP/2 allows in a response and a value without
+    /// CR, LF or NUL; framing headers are ours to set.
+    static func isSendableHeader(name: String, value: String) -> Bool {
+        guard !name.isEmpty, name.utf8.allSatisfy({ lowerCaseTokenBytes[Int($0)] }) else { return false }
+        // Compared as bytes, by length first: `String ==` is Unicode-aware and slow here.
+        let bytes = name.utf8
+        func matches(_ literal: StaticString) -> Bool {
+            literal.withUTF8Buffer { bytes.elementsEqual($0) }
+        }
+        let isFraming: Bool
+        switch bytes.count {
+        case 7: isFraming = matches("upgrade")
+        case 10: isFraming = matches("connection") || matches("keep-alive")
+        case 14: isFraming = matches("content-length")
+        case 16: isFraming = matches("proxy-connection")
+        case 17: isFraming = matches("transfer-encoding")
+        default: isFraming = false
+        }
+        if isFraming { return false }
+        return !value.utf8.contains { $0 == 0 || $0 == 0x0A || $0 == 0x0D }
+    }
+}
+
+/// Reused buffers for the `nghttp2_nv` array of one response: names and values are copied into one
+/// flat byte buffer (libnghttp2 copies them again during submit, so it may be reused right after).
+///
+/// A struct used as a local variable while a response is built (the session lends it out with
+/// `swap`), so appends are checked for exclusivity statically rather than at run time.
+struct HTTP2NameValueBuffer {
+    private var bytes: [UInt8] = []
+    private var spans: [(name: Int, nameCount: Int, value: Int, valueCount: Int)] = []
+    private var nameValues: [nghttp2_nv] = []
+
+    /// A buffer without storage, to swap with the session's.
+    static var empty: HTTP2NameValueBuffer { HTTP2NameValueBuffer(capacity: 0) }
+
+    init(capacity: Int = 256) {
+        guard capacity > 0 else { return }
+        bytes.reserveCapacity(capacity)
+        spans.reserveCapacity(8)
+        nameValues.reserveCapacity(8)
+    }
+
+    mutating func removeAll() {
+        bytes.removeAll(keepingCapacity: true)
+        spans.removeAll(keepingCapacity: true)
+    }
+
+    mutating func append(name: String, value: String) {
+        let nameStart = bytes.count
+        bytes.append(contentsOf: name.utf8)
+        let valueStart = bytes.count
+        bytes.append(contentsOf: value.utf8)
+        spans.append((nameStart, valueStart - nameStart, valueStart, bytes.count - valueStart))
+    }
+
+    /// Appends a field whose value is a non-negative integer in decimal, without a `String`.
+    mutating func append(name: StaticString, decimal: Int) {
+        let nameStart = bytes.count
+        name.withUTF8Buffer { bytes.append(contentsOf: $0) }
+        let valueStart = bytes.count
+        let value = max(0, decimal)
+        var digits = 1
+        var rest = value / 10
+        while rest > 0 {
+            digits += 1
+            rest /= 10
+        }
+        bytes.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: digits))
+        bytes.withUnsafeMutableBufferPointer { buffer in
+            var remaining = value
+            for index in stride(from: valueStart + digits - 1, through: valueStart, by: -1) {
+                buffer[index] = UInt8(ascii: "0") + UInt8(remaining % 10)
+                remaining /= 10
+            }
+        }
+        spans.append((nameStart, valueStart - nameStart, valueStart, bytes.count - valueStart))
+    }
+
+    /// Calls `body` with the `nghttp2_nv` array, valid only during the call.
+    mutating func withNameValues(_ body: (UnsafePointer<nghttp2_nv>, Int) -> Int32) -> Int32 {
+        nameValues.removeAll(keepingCapacity: true)
+        if bytes.isEmpty { bytes.append(0) }  // a base address even for empty fields
+        return bytes.withUnsafeMutableBufferPointer { buffer in
+            let base = buffer.baseAddress!
+            for span in spans {
+                nameValues.append(
+                    nghttp2_nv(
+                        name: base + span.name,
+                        value: base + span.value,
+                        namelen: span.nameCount,
+                        valuelen: span.valueCount,
+                        flags: UInt8(NGHTTP2_NV_FLAG_NONE.rawValue)
+                    )
+                )
+            }
+            return nameValues.withUnsafeBufferPointer { body($0.baseAddress!, $0.count) }
+        }
+    }
+}
