@@ -12,7 +12,8 @@ struct ArbiterCommand: ParsableCommand {
             """,
         version: ArbiterVersion.current,
         subcommands: [
-            CheckCommand.self, CanICommand.self, ExplainCommand.self, ValidateCommand.self, TestCommand.self,
+            ServeCommand.self, CheckCommand.self, CanICommand.self, ExplainCommand.self, ValidateCommand.self,
+            TestCommand.self,
         ]
     )
 }

@@ -1,4 +1,5 @@
 import ArbiterPolicy
+import ArbiterWebhook
 import ArgumentParser
 
 /// `arbiter validate`: load and compile policies, report every problem, summarise.
@@ -14,16 +15,40 @@ struct ValidateCommand: ParsableCommand {
     @Option(name: [.customLong("policy"), .customShort("p")], help: "A policy file or directory. Repeat for several.")
     var paths: [String] = []
 
+    @Option(help: ArgumentHelp("A server configuration file: check it, and the policies it names.", valueName: "file"))
+    var config: String?
+
     func validate() throws {
-        if positionalPaths.isEmpty && paths.isEmpty { throw ValidationError("give at least one policy path") }
+        if positionalPaths.isEmpty && paths.isEmpty && config == nil {
+            throw ValidationError("give at least one policy path, or --config FILE")
+        }
     }
 
     func run() throws {
-        let all = paths + positionalPaths
+        var all = paths + positionalPaths
+        var callers: [(user: String, groups: [String])] = []
+        if let config {
+            do {
+                let configuration = try ServerConfiguration.load(file: config)
+                let problems = configuration.problems().filter { !$0.hasPrefix("no server") && !$0.hasPrefix("no client CA") }
+                for problem in problems { Console.error("\(config): \(problem)") }
+                if !problems.isEmpty { throw ExitCode(1) }
+                if all.isEmpty { all = configuration.policies }
+                callers = configuration.callers.users.map { ($0, []) } + configuration.callers.groups.map { ("caller", [$0]) }
+                Console.out("\(config): configuration ok")
+            } catch let error as PolicyError {
+                Console.error(error.description)
+                throw ExitCode(1)
+            }
+        }
         let loaded = PolicySourceReader.load(paths: all)
         for error in loaded.errors { Console.error(error.description) }
         let compiled = PolicyCompiler.compile(loaded.set)
-        let warnings = PolicyDiagnostics.warnings(for: compiled)
+        let warnings =
+            PolicyDiagnostics.warnings(for: compiled)
+            + LockoutGuard.findings(in: compiled, extraIdentities: callers).map {
+                "lock-out: \($0) (arbiter serve refuses this unless --allow-lockout)"
+            }
         for warning in warnings { Console.warning(warning) }
         let files = loaded.set.sourceCount
         Console.out("\(files) file(s): \(compiled.summary)")

@@ -1,0 +1,169 @@
+import ArbiterPolicy
+import ArbiterWebhook
+import ArgumentParser
+import Glibc
+import Logging
+
+/// `arbiter serve`: the webhook service.
+struct ServeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the authorization webhook (HTTPS, mutual TLS, HTTP/1.1 and HTTP/2).",
+        discussion: """
+            Reads --config (see Deploy/config.example.yaml) and applies the flags on top; a repeatable \
+            flag given once replaces the file's list. SIGHUP reloads policies and certificates (a bad \
+            one keeps the old); SIGTERM or SIGINT drains in-flight requests and exits. kube-apiserver \
+            posts to the --authorize-path; client-go callers use \
+            /apis/authorization.k8s.io/v1/subjectaccessreviews.
+            """)
+
+    @Option(help: ArgumentHelp("The configuration file.", valueName: "file"))
+    var config: String?
+
+    @Option(help: ArgumentHelp("Address to listen on (host:port, [::1]:port). Repeat for several.", valueName: "address"))
+    var listen: [String] = []
+
+    @Option(help: ArgumentHelp("Server certificate chain (PEM).", valueName: "file"))
+    var tlsCert: String?
+
+    @Option(help: ArgumentHelp("Server private key (PEM).", valueName: "file"))
+    var tlsKey: String?
+
+    @Option(help: ArgumentHelp("CA bundle that signs client certificates (PEM).", valueName: "file"))
+    var clientCA: String?
+
+    @Option(help: ArgumentHelp("RequireAndVerifyClientCert (default) or VerifyClientCertIfGiven.", valueName: "mode"))
+    var clientAuth: String?
+
+    @Option(name: [.customLong("policy"), .customShort("p")], help: ArgumentHelp("Policy file or directory. Repeat for several.", valueName: "path"))
+    var policies: [String] = []
+
+    @Option(help: ArgumentHelp("A candidate policy evaluated next to the live one, never affecting answers. Repeatable.", valueName: "path"))
+    var shadowPolicy: [String] = []
+
+    @Option(help: ArgumentHelp("NoOpinion (default) or Deny: the answer when nothing allows or denies.", valueName: "decision"))
+    var defaultDecision: PolicyOptions.DefaultDecision?
+
+    @Option(help: ArgumentHelp("Certificate CN allowed to ask about other users. Repeatable.", valueName: "cn"))
+    var caller: [String] = []
+
+    @Option(help: ArgumentHelp("Certificate O allowed to ask about other users. Repeatable.", valueName: "o"))
+    var callerGroup: [String] = []
+
+    @Option(help: ArgumentHelp("Certificate CN allowed to read /metrics. Repeatable.", valueName: "cn"))
+    var metricsReader: [String] = []
+
+    @Option(help: ArgumentHelp("The path kube-apiserver posts to (its kubeconfig server URL's path).", valueName: "path"))
+    var authorizePath: String?
+
+    @Option(help: ArgumentHelp("Loop threads (0: one per CPU).", valueName: "n"))
+    var threads: Int?
+
+    @Option(help: ArgumentHelp("Most concurrent connections served before fast 503s.", valueName: "n"))
+    var maxConnections: Int?
+
+    @Option(help: ArgumentHelp("Largest request body in bytes.", valueName: "bytes"))
+    var maxRequestBody: Int?
+
+    @Option(help: ArgumentHelp("Drain time on SIGTERM (e.g. 20s).", valueName: "duration"))
+    var shutdownGrace: String?
+
+    @Option(help: ArgumentHelp("trace, debug, info, notice, warning, error or critical.", valueName: "level"))
+    var logLevel: String?
+
+    @Option(help: ArgumentHelp("logfmt or json.", valueName: "format"))
+    var logFormat: String?
+
+    @Option(help: ArgumentHelp("Decision log: a file, or - for standard output.", valueName: "path"))
+    var decisionLog: String?
+
+    @Flag(help: "Accept a policy whose Deny would hit control-plane identities or health paths.")
+    var allowLockout = false
+
+    @Flag(inversion: .prefixedNo, help: "Reload when policy or TLS files change (besides SIGHUP).")
+    var watch = true
+
+    func resolvedConfiguration() throws -> ServerConfiguration {
+        var configuration = ServerConfiguration()
+        if let config {
+            do {
+                configuration = try ServerConfiguration.load(file: config)
+            } catch {
+                throw ValidationError("\(error)")
+            }
+        }
+        if !listen.isEmpty { configuration.listen = listen }
+        if let tlsCert { configuration.tlsCert = tlsCert }
+        if let tlsKey { configuration.tlsKey = tlsKey }
+        if let clientCA { configuration.clientCA = clientCA }
+        if let clientAuth {
+            guard let mode = ServerConfiguration.ClientAuth(rawValue: clientAuth) else {
+                throw ValidationError("--client-auth must be RequireAndVerifyClientCert or VerifyClientCertIfGiven")
+            }
+            configuration.clientAuth = mode
+        }
+        if !policies.isEmpty { configuration.policies = policies }
+        if !shadowPolicy.isEmpty { configuration.shadowPolicies = shadowPolicy }
+        if let defaultDecision { configuration.defaultDecision = defaultDecision.decision }
+        if !caller.isEmpty { configuration.callers.users = caller }
+        if !callerGroup.isEmpty { configuration.callers.groups = callerGroup }
+        if !metricsReader.isEmpty { configuration.metricsReaders.users = metricsReader }
+        if let authorizePath { configuration.authorizePath = authorizePath }
+        if let threads { configuration.threads = threads }
+        if let maxConnections { configuration.maxConnections = maxConnections }
+        if let maxRequestBody { configuration.maxRequestBodyBytes = maxRequestBody }
+        if let shutdownGrace {
+            do {
+                configuration.shutdownGrace = try ServerConfiguration.parseDuration(shutdownGrace)
+            } catch {
+                throw ValidationError("--shutdown-grace: \(error.message)")
+            }
+        }
+        if let logLevel { configuration.logLevel = logLevel }
+        if let logFormat {
+            guard let format = ServerConfiguration.LogFormat(rawValue: logFormat) else {
+                throw ValidationError("--log-format must be logfmt or json")
+            }
+            configuration.logFormat = format
+        }
+        if let decisionLog { configuration.decisionLogPath = decisionLog }
+        if allowLockout { configuration.allowLockout = true }
+        configuration.watchFiles = watch
+        let problems = configuration.problems()
+        if !problems.isEmpty { throw ValidationError(problems.joined(separator: "\n")) }
+        return configuration
+    }
+
+    func run() throws {
+        let configuration = try resolvedConfiguration()
+        // Signals are handled by this thread with sigwait: block them before any loop thread
+        // starts, so that every thread inherits the mask.
+        var signals = sigset_t()
+        sigemptyset(&signals)
+        for signal in [SIGHUP, SIGTERM, SIGINT] { sigaddset(&signals, signal) }
+        pthread_sigmask(SIG_BLOCK, &signals, nil)
+        signal(SIGPIPE, SIG_IGN)
+
+        var logger = Logger(label: "arbiter")
+        logger.logLevel = Logger.Level(rawValue: configuration.logLevel) ?? .info
+        let server = WebhookServer(configuration: configuration, logger: logger)
+        do {
+            try server.start()
+        } catch {
+            Console.error(error.description)
+            throw ExitCode(1)
+        }
+        while true {
+            var received: Int32 = 0
+            guard sigwait(&signals, &received) == 0 else { continue }
+            if received == SIGHUP {
+                logger.info("SIGHUP: reloading")
+                server.reload()
+            } else {
+                logger.info("signal \(received): draining")
+                server.shutdown()
+                return
+            }
+        }
+    }
+}
