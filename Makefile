@@ -1,27 +1,47 @@
 # Arbiter: one entry point for building, testing and checking. `make ci` is what .ci/run runs.
 SWIFT ?= swift
 export ARBITER_WERROR ?= 1
+DEV ?= .dev
+PORT ?= 8443
 
-.PHONY: all build release test ci bench clean deps
+.PHONY: all deps build release test ci policies deploy-check bench run clean
 
 all: build
 
 deps:
 	./.ci/install-deps
 
-build:
+build: deps
 	$(SWIFT) build
 
-release:
+release: deps
 	$(SWIFT) build -c release --product arbiter
 
-test:
+test: deps
 	$(SWIFT) test
 
-bench:
+# Every shipped policy file is validated and its tests pass.
+policies: build
+	.build/debug/arbiter validate Policies/control-plane Policies/examples
+	.build/debug/arbiter test Policies
+
+# systemd units (verify + security score), PKI script, Kubernetes files, smoke test.
+deploy-check: build
+	ARBITER=.build/debug/arbiter ./.ci/check-deploy
+
+ci: build test policies deploy-check
+
+bench: deps
 	./Benchmarks/run.sh
 
-ci: build test
+# Dev certificates (Deploy/pki/make-certs.sh) and the shipped policies, on 127.0.0.1:$(PORT).
+run: release
+	bash Deploy/pki/make-certs.sh --out $(DEV)/pki --node devnode >/dev/null
+	@echo "try: curl --cacert $(DEV)/pki/ca.crt --cert $(DEV)/pki/kube-apiserver-authz-client.crt --key $(DEV)/pki/kube-apiserver-authz-client.key -H 'content-type: application/json' --data-binary @Deploy/examples/review-allowed.json https://127.0.0.1:$(PORT)/authorize"
+	.build/release/arbiter serve --listen 127.0.0.1:$(PORT) \
+		--tls-cert $(DEV)/pki/arbiter.crt --tls-key $(DEV)/pki/arbiter.key --client-ca $(DEV)/pki/client-ca.crt \
+		--caller kube-apiserver-authz-client --metrics-reader kube-apiserver-authz-client \
+		--policy Policies/control-plane --policy Policies/examples
 
 clean:
-	rm -rf .build
+	rm -rf .build $(DEV)
