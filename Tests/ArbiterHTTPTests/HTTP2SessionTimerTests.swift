@@ -21,6 +21,11 @@ import Testing
         #expect(client.goAways.last?.errorCode == HTTP2ErrorCode.noError)
         #expect(client.goAways.last?.lastStreamID == 1)
         #expect(client.metrics.goawaysSent(.idleTimeout) == 1)
+        let snapshot = client.metrics.snapshot()
+        #expect(snapshot.goaways(.idleTimeout) == 1)
+        #expect(snapshot.goawaysSent.reduce(0, +) == 1)
+        #expect(snapshot.requestsCompleted == 1)
+        #expect(snapshot.streamsOpened == 1)
         #expect(!client.session.hasPendingOutput)
         #expect(client.session.nextDeadline == nil)
     }
