@@ -96,6 +96,7 @@ import Testing
         #expect(client.goAways.first?.errorCode == HTTP2ErrorCode.noError)
         #expect(client.goAways.first?.lastStreamID == 1)
         #expect(!client.session.isFinished)
+        #expect(client.session.openStreamCount == 1)
         // A stream opened after the GOAWAY is ignored; the in-flight one completes.
         client.send(client.request(streamID: 3) + Frames.data(streamID: 1, Array("done".utf8), endStream: true))
         client.pump()
