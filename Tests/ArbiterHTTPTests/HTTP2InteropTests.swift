@@ -21,6 +21,19 @@ struct HTTP2InteropTests {
         #expect(responder.recorded.allSatisfy { $0.method == "POST" && $0.path == "/authorize" })
     }
 
+    @Test func h2loadOversizedBodiesGet413() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("arbiter-h2-\(getpid())-big.json")
+        try Data(repeating: 0x20, count: 2 * 1024 * 1024).write(to: path)
+        defer { try? FileManager.default.removeItem(at: path) }
+        let responder = HTTP2RecordingResponder()
+        let result = try Self.serve(
+            responder: responder,
+            client: ["/usr/bin/h2load", "-n", "20", "-c", "1", "-m", "4", "-d", path.path]
+        )
+        #expect(result.output.contains("0 2xx, 0 3xx, 20 4xx"), "\(result.output)")
+        #expect(responder.recorded.isEmpty)
+    }
+
     @Test func nghttpGetsResponseBody() throws {
         let responder = HTTP2RecordingResponder(responseBody: Array("ok".utf8))
         let result = try Self.serve(

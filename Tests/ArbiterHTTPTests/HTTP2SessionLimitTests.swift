@@ -187,3 +187,34 @@ import Testing
         #expect(client.metrics.goawaysSent(.serverResetFlood) == 1)
     }
 }
+
+/// The advertised stream limit is the configured one, whatever its value, and is enforced.
+@Suite struct HTTP2SessionStreamLimitTests {
+    @Test(arguments: [1, 10, 250])
+    func configuredLimitIsAdvertisedAndEnforced(limit: Int) {
+        var configuration = HTTP2Configuration()
+        configuration.maxConcurrentStreams = limit
+        let client = HTTP2TestClient(configuration: configuration)
+        client.send(HTTP2FrameBuilder.clientPreface + HTTP2FrameBuilder.settings())
+        let settings = client.pump().first { $0.kind == .settings && !$0.isAck }
+        var advertised: UInt32?
+        if let payload = settings?.payload {
+            for offset in stride(from: 0, to: payload.count - 5, by: 6)
+            where payload[offset] == 0 && UInt16(payload[offset + 1]) == HTTP2SettingID.maxConcurrentStreams {
+                advertised = settings?.word(at: offset + 2)
+            }
+        }
+        #expect(advertised == UInt32(limit))
+        client.send(HTTP2FrameBuilder.settings(ack: true))
+        let block = HTTP2TestClient.requestBlock(method: "POST")
+        var bytes: [UInt8] = []
+        for index in 0...limit {
+            bytes += HTTP2FrameBuilder.headers(streamID: UInt32(2 * index + 1), block: block, endStream: false)
+        }
+        client.send(bytes)
+        client.pump()
+        #expect(client.response(UInt32(2 * limit + 1))?.resetCode == HTTP2ErrorCode.refusedStream)
+        #expect(client.session.openStreamCount == limit)
+        #expect(!client.session.isFinished)
+    }
+}

@@ -192,6 +192,15 @@ import Testing
         #expect(request.header("x-checksum") == nil)  // trailers are counted, not delivered
     }
 
+    @Test func explicitHostIsKeptAndAuthorityNotAdded() throws {
+        let client = HTTP2TestClient()
+        client.handshake()
+        client.send(client.request(streamID: 1, extra: [("host", "explicit.example")]))
+        client.pump()
+        let request = try #require(client.responder.recorded.first)
+        #expect(request.headers.filter { $0.name == "host" }.map(\.value) == ["explicit.example"])
+    }
+
     @Test func peerGoAwayLetsInFlightStreamsFinish() {
         let client = HTTP2TestClient()
         client.handshake()

@@ -21,6 +21,11 @@ import Testing
         #expect(client.goAways.last?.errorCode == HTTP2ErrorCode.noError)
         #expect(client.goAways.last?.lastStreamID == 1)
         #expect(client.metrics.goawaysSent(.idleTimeout) == 1)
+        let snapshot = client.metrics.snapshot()
+        #expect(snapshot.goaways(.idleTimeout) == 1)
+        #expect(snapshot.goawaysSent.reduce(0, +) == 1)
+        #expect(snapshot.requestsCompleted == 1)
+        #expect(snapshot.streamsOpened == 1)
         #expect(!client.session.hasPendingOutput)
         #expect(client.session.nextDeadline == nil)
     }
@@ -91,6 +96,7 @@ import Testing
         #expect(client.goAways.first?.errorCode == HTTP2ErrorCode.noError)
         #expect(client.goAways.first?.lastStreamID == 1)
         #expect(!client.session.isFinished)
+        #expect(client.session.openStreamCount == 1)
         // A stream opened after the GOAWAY is ignored; the in-flight one completes.
         client.send(client.request(streamID: 3) + Frames.data(streamID: 1, Array("done".utf8), endStream: true))
         client.pump()

@@ -59,6 +59,42 @@ public final class HTTP2Metrics: Sendable {
     /// Connections ended for a flood (SETTINGS/PING/CONTINUATION/control frames, resets).
     public var floodCloses: Int { floods.load(ordering: .relaxed) }
 
+    /// Every counter at once, for logging or a metrics endpoint.
+    public struct Snapshot: Sendable, Hashable {
+        public var streamsOpened: Int
+        public var streamsRefused: Int
+        public var streamsResetByPeer: Int
+        public var streamsResetByUs: Int
+        public var requestsCompleted: Int
+        public var headerListViolations: Int
+        public var bodyLimitViolations: Int
+        public var requestReceiveTimeouts: Int
+        public var floodCloses: Int
+        /// Indexed by ``HTTP2GoAwayReason/rawValue``.
+        public var goawaysSent: [Int]
+
+        /// GOAWAY frames sent for `reason`.
+        public func goaways(_ reason: HTTP2GoAwayReason) -> Int {
+            goawaysSent.indices.contains(reason.rawValue) ? goawaysSent[reason.rawValue] : 0
+        }
+    }
+
+    /// Reads every counter (each relaxed; the set is not one atomic cut).
+    public func snapshot() -> Snapshot {
+        Snapshot(
+            streamsOpened: streamsOpened,
+            streamsRefused: streamsRefused,
+            streamsResetByPeer: streamsResetByPeer,
+            streamsResetByUs: streamsResetByUs,
+            requestsCompleted: requestsCompleted,
+            headerListViolations: headerListViolations,
+            bodyLimitViolations: bodyLimitViolations,
+            requestReceiveTimeouts: requestReceiveTimeouts,
+            floodCloses: floodCloses,
+            goawaysSent: HTTP2GoAwayReason.allCases.map { goawaysSent($0) }
+        )
+    }
+
     /// GOAWAY frames sent for `reason`.
     public func goawaysSent(_ reason: HTTP2GoAwayReason) -> Int {
         goawayCounts.load(reason)

@@ -26,9 +26,11 @@ extension HTTP2Session {
         let config = configuration
         nghttp2_option_set_max_outbound_ack(option, max(1, config.maxOutboundControlFrames))
         nghttp2_option_set_max_settings(option, max(1, config.maxSettingsEntries))
+        // Upstream added this option in 1.61; Debian 12 backports it (CVE-2024-28182) from
+        // 1.52.0-1+deb12u2 on, which is therefore the oldest libnghttp2 this builds against.
         nghttp2_option_set_max_continuations(option, max(0, config.maxContinuations))
-        // Our own peer-reset limit is the one that is configured; keep libnghttp2's (Debian's
-        // backport of the 1.57 rapid-reset limiter) at least as generous so ours decides.
+        // Our own peer-reset limit is the one that is configured; keep libnghttp2's (upstream
+        // 1.57, backported by Debian for CVE-2023-44487) at least as generous so ours decides.
         nghttp2_option_set_stream_reset_rate_limit(
             option,
             UInt64(max(1000, config.peerResetLimit.count)),

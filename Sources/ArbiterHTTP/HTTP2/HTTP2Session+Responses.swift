@@ -22,7 +22,7 @@ extension HTTP2Session {
             return
         }
         var headers = stream.headers
-        if let authority = stream.authority, !headers.contains(where: { $0.name == "host" }) {
+        if let authority = stream.authority, !stream.hasHost {
             headers.insert((name: "host", value: authority), at: 0)
         }
         let path: String

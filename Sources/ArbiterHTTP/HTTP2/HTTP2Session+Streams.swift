@@ -104,6 +104,7 @@ extension HTTP2Session {
             }
             // :scheme (and :protocol) are validated by libnghttp2 and not needed above.
         } else {
+            if Self.bytes(name, equal: "host") { stream.hasHost = true }
             stream.headers.append(
                 (String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self))
             )

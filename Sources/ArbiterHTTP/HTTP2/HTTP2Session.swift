@@ -247,6 +247,9 @@ public final class HTTP2Session: HTTPProtocolHandler {
         afterEvent()
     }
 
+    /// Request streams open right now (receiving, or answered but not yet fully written).
+    public var openStreamCount: Int { streams.count }
+
     // MARK: - Ending
 
     /// Ends the connection from our side: frees libnghttp2 and queues our own GOAWAY.

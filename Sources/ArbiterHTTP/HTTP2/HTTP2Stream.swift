@@ -29,6 +29,8 @@ final class HTTP2Stream {
     var path: String?
     var authority: String?
     var headers: [(name: String, value: String)] = []
+    /// A regular `host` field arrived (then `:authority` is not copied into ``headers``).
+    var hasHost = false
     /// Header-list bytes as RFC 9113 counts them (name + value + 32 per field), trailers included.
     var headerListBytes = 0
     var headerListExceeded = false
