@@ -22,6 +22,8 @@
 public final class CompiledPolicy: @unchecked Sendable {
     // MARK: Interned strings and rules
     let symbols: FrozenSymbolTable
+    /// Verbs only: small enough to stay in cache, and a verb id is its mask bit.
+    let verbSymbols: FrozenSymbolTable
     let pool: FrozenArray<Int32>
     let rules: FrozenArray<CompiledRule>
 
@@ -36,6 +38,8 @@ public final class CompiledPolicy: @unchecked Sendable {
     /// Per role: rule positions with resource wildcards (`*`, `*/sub`), and whether indexed.
     let roleWildcardRules: FrozenArray<Span>
     let roleIsIndexed: FrozenArray<Bool>
+    /// Per role: the union of its rules' verb masks, to skip a role without touching its rules.
+    let roleVerbMasks: FrozenArray<UInt64>
 
     // MARK: Bindings
     /// Bindings in evaluation order.
@@ -71,7 +75,7 @@ public final class CompiledPolicy: @unchecked Sendable {
     public let skipped: [String: Int]
 
     init(
-        symbols: FrozenSymbolTable, pool: [Int32], rules: [CompiledRule], roles: [Role], roleRules: [Span],
+        symbols: FrozenSymbolTable, verbSymbols: FrozenSymbolTable, pool: [Int32], rules: [CompiledRule], roles: [Role], roleRules: [Span],
         roleResourceIndex: KeyedLists, roleWildcardRules: [Span], roleIsIndexed: [Bool], bindings: [Binding],
         bindingRoles: [Int32], clusterSubjects: KeyedLists, namespaceSubjects: KeyedLists,
         accessPolicies: [AccessPolicy], policyRules: [Span], policyExactSubjects: KeyedLists,
@@ -79,7 +83,11 @@ public final class CompiledPolicy: @unchecked Sendable {
         skipped: [String: Int]
     ) {
         self.symbols = symbols
+        self.verbSymbols = verbSymbols
         self.pool = FrozenArray(pool)
+        self.roleVerbMasks = FrozenArray(roleRules.map { span in
+            (0..<Int(span.count)).reduce(UInt64(0)) { $0 | rules[Int(pool[Int(span.start) + $1])].verbMask }
+        })
         self.rules = FrozenArray(rules)
         self.roles = roles
         self.roleRules = FrozenArray(roleRules)
@@ -122,6 +130,8 @@ public final class CompiledPolicy: @unchecked Sendable {
 
     deinit {
         symbols.free()
+        verbSymbols.free()
+        roleVerbMasks.free()
         pool.free()
         rules.free()
         roleRules.free()

@@ -22,6 +22,10 @@ struct CompiledRule: Sendable, Hashable {
     }
 
     var flags: Flags = []
+    /// One bit per verb of the policy's first 63 verbs (the verb table's ids), bit 63 for any
+    /// later verb; all bits for `*`. A request whose verb bit is not here cannot match.
+    var verbMask: UInt64 = 0
+    /// Ids in the *verb* table (not the main symbol table).
     var verbs = Span.empty
     var groups = Span.empty
     var resources = Span.empty
@@ -37,6 +41,8 @@ struct CompiledRule: Sendable, Hashable {
 /// Compiles rules into a pool of ids.
 struct RuleCompilerState {
     var symbols = SymbolTable()
+    /// Verbs have their own small table, so that a verb id doubles as its bit in ``CompiledRule/verbMask``.
+    var verbSymbols = SymbolTable()
     var pool: [Int32] = []
     var rules: [CompiledRule] = []
 
@@ -47,12 +53,24 @@ struct RuleCompilerState {
         return span
     }
 
+    /// The mask bit of a verb id: its own bit for the first 63 verbs, bit 63 for all others.
+    static func verbBit(_ id: Int32) -> UInt64 {
+        id < 0 ? 1 << 63 : (id < 63 ? 1 << UInt64(id) : 1 << 63)
+    }
+
     /// Compiles one rule and returns its index in ``rules``.
     mutating func compile(_ rule: PolicyRule) -> Int32 {
         var compiled = CompiledRule()
         var ids: [Int32] = []
         for verb in rule.verbs {
-            if verb == "*" && verb.utf8.count == 1 { compiled.flags.insert(.allVerbs) } else { ids.append(symbols.intern(verb)) }
+            if verb.utf8.elementsEqual("*".utf8) {
+                compiled.flags.insert(.allVerbs)
+                compiled.verbMask = ~0
+            } else {
+                let id = verbSymbols.intern(verb)
+                ids.append(id)
+                compiled.verbMask |= Self.verbBit(id)
+            }
         }
         compiled.verbs = span(ids)
         ids = []

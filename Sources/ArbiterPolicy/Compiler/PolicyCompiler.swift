@@ -108,7 +108,7 @@ public enum PolicyCompiler {
         func shifted(_ spans: [Span]) -> [Span] { spans.map { Span(start: $0.start + offset, count: $0.count) } }
 
         return CompiledPolicy(
-            symbols: state.symbols.frozen(), pool: pool, rules: state.rules, roles: roles, roleRules: shifted(roleRules),
+            symbols: state.symbols.frozen(), verbSymbols: state.verbSymbols.frozen(), pool: pool, rules: state.rules, roles: roles, roleRules: shifted(roleRules),
             roleResourceIndex: KeyedLists(lists: resourceIndex), roleWildcardRules: shifted(roleWildcards),
             roleIsIndexed: roleIsIndexed, bindings: bindings, bindingRoles: bindingRoles,
             clusterSubjects: KeyedLists(lists: clusterLists), namespaceSubjects: KeyedLists(lists: namespaceLists),

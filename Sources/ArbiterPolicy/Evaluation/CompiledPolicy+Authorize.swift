@@ -2,7 +2,12 @@
 /// never mentions it, which only wildcards can match).
 struct ResolvedRequest {
     var isResource: Bool
+    /// Id in the verb table.
     var verb: Int32
+    /// The verb's mask bit (bit 63 for a late or unknown verb).
+    var verbMask: UInt64
+    /// True when the verb has a bit of its own: then a mask hit is an exact verb match.
+    var verbBitIsExact: Bool
     var group: Int32
     /// `resource` or `resource/subresource`.
     var combined: Int32
@@ -81,16 +86,20 @@ extension CompiledPolicy {
         switch request.attributes {
         case .resource(let r):
             let hasSub = !r.subresource.isEmpty
+            let verb = verbSymbols.lookup(r.verb)
             return ResolvedRequest(
-                isResource: true, verb: symbols.lookup(r.verb), group: symbols.lookup(r.group),
+                isResource: true, verb: verb, verbMask: RuleCompilerState.verbBit(verb), verbBitIsExact: verb >= 0 && verb < 63,
+                group: symbols.lookup(r.group),
                 combined: hasSub ? symbols.lookupCombined(r.resource, r.subresource) : symbols.lookup(r.resource),
                 hasSubresource: hasSub, subresource: hasSub ? symbols.lookup(r.subresource) : SymbolTable.missing,
                 name: symbols.lookup(r.name),
                 namespace: r.namespace.isEmpty ? SymbolTable.missing : symbols.lookup(r.namespace),
                 path: SymbolTable.missing)
         case .nonResource(let n):
+            let verb = verbSymbols.lookup(n.verb)
             return ResolvedRequest(
-                isResource: false, verb: symbols.lookup(n.verb), group: SymbolTable.missing,
+                isResource: false, verb: verb, verbMask: RuleCompilerState.verbBit(verb), verbBitIsExact: verb >= 0 && verb < 63,
+                group: SymbolTable.missing,
                 combined: SymbolTable.missing, hasSubresource: false, subresource: SymbolTable.missing,
                 name: SymbolTable.missing, namespace: SymbolTable.missing, path: symbols.lookup(n.path))
         }
@@ -134,7 +143,10 @@ extension CompiledPolicy {
     @inline(__always)
     func ruleAllows(_ ruleID: Int32, _ request: ResolvedRequest, _ pool: UnsafeBufferPointer<Int32>) -> Bool {
         let rule = rules[Int(ruleID)]
-        if !rule.flags.contains(.allVerbs) && !contains(rule.verbs, request.verb, pool) { return false }
+        if rule.verbMask & request.verbMask == 0 { return false }
+        if !request.verbBitIsExact && !rule.flags.contains(.allVerbs) && !contains(rule.verbs, request.verb, pool) {
+            return false
+        }
         if request.isResource {
             if !rule.flags.contains(.allGroups) && !contains(rule.groups, request.group, pool) { return false }
             if !rule.flags.contains(.allResources) && !contains(rule.resources, request.combined, pool) {
@@ -153,6 +165,7 @@ extension CompiledPolicy {
     func roleAllows(
         _ role: Int32, _ request: ResolvedRequest, _ path: String?, _ pool: UnsafeBufferPointer<Int32>
     ) -> Int32 {
+        if roleVerbMasks[Int(role)] & request.verbMask == 0 { return -1 }
         let span = roleRules[Int(role)]
         if request.isResource && roleIsIndexed[Int(role)] {
             var best = Int32.max
@@ -190,8 +203,10 @@ extension CompiledPolicy {
         _ ruleID: Int32, _ request: ResolvedRequest, _ path: String, _ pool: UnsafeBufferPointer<Int32>
     ) -> Bool {
         let rule = rules[Int(ruleID)]
-        guard rule.urlPrefixes.count > 0 else { return false }
-        if !rule.flags.contains(.allVerbs) && !contains(rule.verbs, request.verb, pool) { return false }
+        guard rule.urlPrefixes.count > 0, rule.verbMask & request.verbMask != 0 else { return false }
+        if !request.verbBitIsExact && !rule.flags.contains(.allVerbs) && !contains(rule.verbs, request.verb, pool) {
+            return false
+        }
         for i in 0..<Int(rule.urlPrefixes.count) {
             let prefix = pool[Int(rule.urlPrefixes.start) + i]
             if path.utf8.starts(with: symbols.bytes(prefix)) { return true }
