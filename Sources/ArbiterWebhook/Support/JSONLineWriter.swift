@@ -82,6 +82,11 @@ struct JSONLineWriter {
         self.needsComma = true
     }
 
+    /// Marks that a value was appended directly to ``bytes``, so the next key needs a comma.
+    mutating func didWriteValue() {
+        self.needsComma = true
+    }
+
     /// Writes `[` for a value array.
     mutating func beginArray() {
         self.bytes.append(UInt8(ascii: "["))
