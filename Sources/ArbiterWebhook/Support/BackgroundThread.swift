@@ -1,4 +1,5 @@
 import Glibc
+import Synchronization
 
 /// A dedicated POSIX thread that runs one closure and can be joined.
 ///
@@ -61,5 +62,19 @@ final class BackgroundThread: Sendable {
         let setName = unsafeBitCast(symbol, to: SetName.self)
         let truncated = String(decoding: name.utf8.prefix(15), as: UTF8.self)
         _ = truncated.withCString { setName(pthread_self(), $0) }
+    }
+}
+
+/// A one-way flag a controlling thread sets to ask a ``BackgroundThread`` to finish.
+final class StopFlag: Sendable {
+    private let flag = Atomic<Bool>(false)
+
+    /// Whether ``set()`` was called.
+    var isSet: Bool { self.flag.load(ordering: .acquiring) }
+
+    /// Raises the flag; returns `true` only for the first call.
+    @discardableResult
+    func set() -> Bool {
+        !self.flag.exchange(true, ordering: .acquiringAndReleasing)
     }
 }
