@@ -53,9 +53,15 @@ public final class SignalWatcher: Sendable {
         let stopFlag = self.stopFlag
         let timeoutNanoseconds = max(Int(pollInterval.components.seconds) * 1_000_000_000
             + Int(pollInterval.components.attoseconds / 1_000_000_000), 1_000_000)
+        // The new thread must have the signals blocked from its first instruction (a signal
+        // directed at it before it blocks them itself would run the default action and kill the
+        // process), so block them here while creating it: threads inherit their creator's mask.
+        var blocked = Self.signalSet(signals)
+        var previous = sigset_t()
+        _ = pthread_sigmask(SIG_BLOCK, &blocked, &previous)
+        defer { _ = pthread_sigmask(SIG_SETMASK, &previous, nil) }
         let thread = try BackgroundThread.start(name: "arbiter-signals") {
             var set = Self.signalSet(signals)
-            _ = pthread_sigmask(SIG_BLOCK, &set, nil)
             var timeout = timespec(
                 tv_sec: timeoutNanoseconds / 1_000_000_000, tv_nsec: timeoutNanoseconds % 1_000_000_000)
             while !stopFlag.isSet {
