@@ -25,12 +25,12 @@ import Testing
         defer { directory.remove() }
         try directory.write("policy.yaml", "a: 1\n")
         let path = directory.file("policy.yaml")
-        #expect(
-            try Self.observe([path], mode: mode, expecting: path) {
+        let seen = try Self.observe([path], mode: mode, expecting: path) {
                 let fd = open(path, O_WRONLY | O_APPEND)
                 defer { close(fd) }
                 for chunk in ["b: 2\n", "c: 3\n", "d: 4\n"] { _ = write(fd, chunk, chunk.utf8.count) }
-            })
+            }
+        #expect(seen)
     }
 
     @Test(arguments: modes)
@@ -40,10 +40,10 @@ import Testing
         try directory.write("config.yaml", "old\n")
         try directory.write("config.yaml.tmp", "new\n")
         let path = directory.file("config.yaml")
-        #expect(
-            try Self.observe([path], mode: mode, expecting: path) {
-                #expect(rename(directory.file("config.yaml.tmp"), path) == 0)
-            })
+        let seen = try Self.observe([path], mode: mode, expecting: path) {
+            guard rename(directory.file("config.yaml.tmp"), path) == 0 else { throw SystemCallError.current("rename") }
+        }
+        #expect(seen)
     }
 
     @Test(arguments: modes)
@@ -57,14 +57,16 @@ import Testing
         #expect(symlink("..2026_01", directory.file("..data")) == 0)
         #expect(symlink("..data/policy.yaml", directory.file("policy.yaml")) == 0)
         let path = directory.file("policy.yaml")
-        #expect(
-            try Self.observe([path], mode: mode, expecting: path) {
-                #expect(mkdir(directory.file("..2026_02"), 0o755) == 0)
-                try directory.write("..2026_02/policy.yaml", "version: 2\n")
-                #expect(symlink("..2026_02", directory.file("..data_tmp")) == 0)
-                #expect(rename(directory.file("..data_tmp"), directory.file("..data")) == 0)
-                try FileManager.default.removeItem(atPath: directory.file("..2026_01"))
-            })
+        let seen = try Self.observe([path], mode: mode, expecting: path) {
+            guard mkdir(directory.file("..2026_02"), 0o755) == 0 else { throw SystemCallError.current("mkdir") }
+            try directory.write("..2026_02/policy.yaml", "version: 2\n")
+            guard symlink("..2026_02", directory.file("..data_tmp")) == 0 else { throw SystemCallError.current("symlink") }
+            guard rename(directory.file("..data_tmp"), directory.file("..data")) == 0 else {
+                throw SystemCallError.current("rename")
+            }
+            try FileManager.default.removeItem(atPath: directory.file("..2026_01"))
+        }
+        #expect(seen)
         #expect(directory.read("policy.yaml") == "version: 2\n")
     }
 
@@ -77,10 +79,15 @@ import Testing
         try directory.write("policies/base.yaml", "x\n")
         let root = directory.file("policies")
         let added = directory.file("policies/extra.yaml")
-        #expect(try Self.observe([root], mode: mode, expecting: added) { try directory.write("policies/extra.yaml", "y\n") })
+        let seenAdded = try Self.observe([root], mode: mode, expecting: added) {
+            try directory.write("policies/extra.yaml", "y\n")
+        }
+        #expect(seenAdded)
         let nested = directory.file("policies/team-a/roles.yaml")
-        #expect(
-            try Self.observe([root], mode: mode, expecting: nested) { try directory.write("policies/team-a/roles.yaml", "z\n") })
+        let seenNested = try Self.observe([root], mode: mode, expecting: nested) {
+            try directory.write("policies/team-a/roles.yaml", "z\n")
+        }
+        #expect(seenNested)
     }
 
     @Test func unrelatedFilesInTheParentDirectoryAreNotReported() throws {

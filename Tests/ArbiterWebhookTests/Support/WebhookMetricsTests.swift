@@ -90,7 +90,8 @@ import Testing
         metrics.recordRequest(.other, statusCode: -1, nanoseconds: -5)
         let parsed = PrometheusTextParser(metrics.render())
         #expect(parsed.samples[#"arbiter_requests_total{code="other",endpoint="other"}"#] == 2)
-        #expect(parsed.samples[#"arbiter_request_duration_seconds_sum{endpoint="other"}"#] == 0)
+        // 1 ns plus a negative duration clamped to zero.
+        #expect(parsed.samples[#"arbiter_request_duration_seconds_sum{endpoint="other"}"#] == 1e-09)
     }
 
     @Test func extraFamiliesAreAppendedWithEscapedLabelsAndHelp() {
