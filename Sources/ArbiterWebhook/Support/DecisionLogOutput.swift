@@ -129,7 +129,11 @@ struct DecisionLogOutput: ~Copyable {
         } else if Glibc.unlink(path) != 0 {
             self.lastError = .current("unlink")
         }
+        let failed = self.lastError != nil
         self.openFile()
+        // If the old file could not be moved away, appending to it continues; count from zero so
+        // the next attempt comes after another `maxBytes` rather than on every line.
+        if failed { self.size = 0 }
     }
 
     /// Writes all of `bytes`, retrying `EINTR` and partial writes; returns the error, if any.

@@ -21,7 +21,7 @@ import Synchronization
 public final class FileWatcher: Sendable {
     /// How changes are detected.
     public enum Mode: Sendable, Hashable {
-        /// inotify, falling back to polling every 2 s if inotify is unavailable.
+        /// inotify, falling back to polling every 2 s if no inotify instance or watch is available.
         case automatic
         /// Polling at `interval`, without inotify.
         case polling(interval: Duration)
@@ -67,8 +67,10 @@ public final class FileWatcher: Sendable {
         case .automatic:
             do {
                 inotify = try InotifyFileWatcher(targets: targets)
-            } catch let error as SystemCallError where error.function == "inotify_init1" {
-                inotify = nil  // No inotify instance available: poll instead.
+            } catch let error as SystemCallError where error.function == "inotify_init1" || error.errno == ENOSPC {
+                // No inotify instance, or the user's watch budget (fs.inotify.max_user_watches)
+                // is exhausted: poll instead. A missing directory is still an error.
+                inotify = nil
             }
         case .polling(let interval):
             pollInterval = interval
