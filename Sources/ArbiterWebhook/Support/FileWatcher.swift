@@ -54,6 +54,12 @@ public final class FileWatcher: Sendable {
         mode: Mode = .automatic,
         onChange: @escaping @Sendable ([String]) -> Void
     ) throws {
+        // "dir/" and "dir" name the same directory; reported paths are built as "dir/name".
+        let paths = paths.map { path in
+            var trimmed = Substring(path)
+            while trimmed.count > 1 && trimmed.hasSuffix("/") { trimmed = trimmed.dropLast() }
+            return String(trimmed)
+        }
         self.paths = paths
         self.debounce = debounce
         let targets = paths.map {

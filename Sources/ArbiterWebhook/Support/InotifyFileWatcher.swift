@@ -124,12 +124,15 @@ struct InotifyFileWatcher: Sendable {
         var relevant = false
         for (index, target) in self.targets.enumerated() {
             if target.isDirectory {
-                if directory == target.path || directory.hasPrefix(target.path + "/") {
+                // Paths compare as bytes (String `==` is canonical equivalence, the kernel's is not).
+                if directory.utf8.elementsEqual(target.path.utf8) || directory.utf8.starts(with: (target.path + "/").utf8) {
                     self.changed.insert(path)
                     relevant = true
                 }
-            } else if self.directories(forFile: target).contains(directory) {
-                if name == FileFingerprint.baseName(of: target.path) && directory == FileFingerprint.parent(of: target.path) {
+            } else if self.directories(forFile: target).contains(where: { $0.utf8.elementsEqual(directory.utf8) }) {
+                if name.utf8.elementsEqual(FileFingerprint.baseName(of: target.path).utf8)
+                    && directory.utf8.elementsEqual(FileFingerprint.parent(of: target.path).utf8)
+                {
                     self.changed.insert(target.path)
                 }
                 self.fileTargetsToCheck.insert(index)

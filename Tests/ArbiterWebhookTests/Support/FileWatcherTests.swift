@@ -105,6 +105,17 @@ import Testing
         #expect(reports.all.allSatisfy { $0 == [path] })
     }
 
+    @Test func aTrailingSlashOnADirectoryDoesNotChangeReportedPaths() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        #expect(mkdir(directory.file("certs"), 0o755) == 0)
+        let added = directory.file("certs/tls.crt")
+        let seen = try Self.observe([directory.file("certs") + "/"], mode: .automatic, expecting: added) {
+            try directory.write("certs/tls.crt", "cert\n")
+        }
+        #expect(seen)
+    }
+
     @Test func missingDirectoryIsAnErrorForInotify() {
         #expect(throws: SystemCallError.self) {
             _ = try FileWatcher(paths: ["/nonexistent-arbiter-dir/file.yaml"]) { _ in }
