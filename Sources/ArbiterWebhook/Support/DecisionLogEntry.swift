@@ -92,6 +92,29 @@ public struct DecisionLogEntry: Sendable, Hashable {
         self.shadow = shadow
     }
 
+    /// Creates an entry for a review that was mapped to `request` (`nil` when it had no attributes,
+    /// such as a SelfSubjectRulesReview, or could not be decoded).
+    public init(
+        time: WallClockTime = .now(),
+        caller: String,
+        endpoint: WebhookEndpoint,
+        apiVersion: String,
+        kind: String,
+        request: AccessRequest?,
+        decision: Decision,
+        reason: String,
+        evaluationError: String = "",
+        policyRevision: String,
+        latencyMicroseconds: Int,
+        shadow: Shadow? = nil
+    ) {
+        self.init(
+            time: time, caller: caller, endpoint: endpoint, apiVersion: apiVersion, kind: kind,
+            user: request?.user ?? "", groups: request?.groups ?? [], attributes: request?.attributes,
+            decision: decision, reason: reason, evaluationError: evaluationError, policyRevision: policyRevision,
+            latencyMicroseconds: latencyMicroseconds, shadow: shadow)
+    }
+
     /// Appends the entry as one JSON object followed by a line feed.
     func appendJSONLine(to writer: inout JSONLineWriter) {
         writer.beginObject()

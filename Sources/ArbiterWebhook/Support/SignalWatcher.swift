@@ -80,7 +80,8 @@ public final class SignalWatcher: Sendable {
 
     /// Ends the watcher thread and waits for it (at most about one poll interval). Idempotent.
     ///
-    /// The signals stay blocked: one arriving after this is left pending, never fatal.
+    /// The signals stay blocked: one arriving while or after the watcher stops is discarded or
+    /// left pending, never fatal.
     public func stop() {
         self.stopFlag.set()
         let thread = self.thread.withLock { thread in

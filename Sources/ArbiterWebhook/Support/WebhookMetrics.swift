@@ -169,9 +169,12 @@ public final class WebhookMetrics: Sendable {
         return result
     }
 
+    /// The `Content-Type` of ``render(extra:)``'s output.
+    public static let contentType = "text/plain; version=0.0.4; charset=utf-8"
+
     /// Renders every family, then `extra`, in Prometheus text format 0.0.4.
     ///
-    /// Serve it with `Content-Type: text/plain; version=0.0.4; charset=utf-8`.
+    /// Serve it with ``contentType``.
     public func render(extra: [MetricFamily] = []) -> String {
         var output = ""
         output.reserveCapacity(4096)

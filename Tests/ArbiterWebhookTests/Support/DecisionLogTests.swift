@@ -77,6 +77,22 @@ import Testing
         #expect(object["shadow"] == nil)
     }
 
+    @Test func entryFromAnAccessRequestCarriesUserGroupsAndAttributes() throws {
+        let request = AccessRequest(
+            user: "system:node:n1", groups: ["system:nodes"],
+            attributes: .nonResource(NonResourceAttributes(path: "/metrics", verb: "get")))
+        let entry = DecisionLogEntry(
+            caller: "", endpoint: .subjectAccessReviews, apiVersion: "authorization.k8s.io/v1",
+            kind: "SubjectAccessReview", request: request, decision: .deny, reason: "no", policyRevision: "r",
+            latencyMicroseconds: 1)
+        #expect(entry.user == "system:node:n1")
+        #expect(entry.groups == ["system:nodes"])
+        #expect(entry.attributes == request.attributes)
+        let object = try Self.parse(entry.jsonLine)
+        #expect(object["endpoint"] as? String == "subjectaccessreviews")
+        #expect(object["decision"] as? String == "deny")
+    }
+
     @Test(arguments: [
         (Int64(0), "1970-01-01T00:00:00.000000Z"), (Int64(-1), "1969-12-31T23:59:59.999999Z"),
         (Int64(951_782_400_000_001), "2000-02-29T00:00:00.000001Z"),
