@@ -184,6 +184,25 @@ public final class HTTPServer: Sendable {
     }
 
     /// Runs `body` on every loop with its ``ServerLoop`` and waits for all of them.
+    /// Whether every loop thread runs a posted task within `timeout`: the liveness signal for a
+    /// service watchdog (a stuck loop must stop the watchdog pings). `false` when not running.
+    public func loopsResponsive(within timeout: Duration) -> Bool {
+        guard let loops = self.state.withLock({ state -> [LoopBound<ServerLoop>]? in
+            guard case .running(let running) = state else { return nil }
+            return running.loops
+        }) else { return false }
+        let answered = LockedValue<Int>(0)
+        for bound in loops {
+            bound.loop.execute { answered.withLock { $0 += 1 } }
+        }
+        let end = ContinuousClock.now + timeout
+        while answered.withLock({ $0 }) < loops.count {
+            if ContinuousClock.now >= end { return false }
+            usleep(1_000)
+        }
+        return true
+    }
+
     private static func onEveryLoop(_ loops: [LoopBound<ServerLoop>], _ body: @escaping @Sendable (ServerLoop) -> Void) {
         let done = BlockingSemaphore()
         for bound in loops {

@@ -12,11 +12,6 @@ public struct ServerConfiguration: Sendable {
         case optional = "VerifyClientCertIfGiven"
     }
 
-    public enum LogFormat: String, Sendable {
-        case logfmt
-        case json
-    }
-
     public enum DecisionLogInclude: String, Sendable {
         case all = "All"
         case notAllowed = "NotAllowed"

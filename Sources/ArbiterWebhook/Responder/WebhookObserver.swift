@@ -6,14 +6,14 @@ public import ArbiterPolicy
 /// (atomics, a bounded queue), never block or do I/O.
 public protocol WebhookObserver: Sendable {
     /// Every answered request.
-    func requestFinished(route: WebhookRoute, status: Int, nanoseconds: UInt64)
+    func requestFinished(route: WebhookEndpoint, status: Int, nanoseconds: UInt64)
     /// Every decision (200 answers of the review endpoints).
     func decided(_ event: DecisionEvent)
 }
 
 /// One decision, as the decision log records it.
 public struct DecisionEvent: Sendable {
-    public var route: WebhookRoute
+    public var route: WebhookEndpoint
     /// The verified client certificate's CN, or `""`.
     public var caller: String
     public var apiVersion: String
@@ -26,7 +26,7 @@ public struct DecisionEvent: Sendable {
     public var shadow: AuthorizationResult?
 
     public init(
-        route: WebhookRoute, caller: String, apiVersion: String, kind: String, request: AccessRequest,
+        route: WebhookEndpoint, caller: String, apiVersion: String, kind: String, request: AccessRequest,
         result: AuthorizationResult, revision: String, nanoseconds: UInt64, shadow: AuthorizationResult? = nil
     ) {
         self.route = route

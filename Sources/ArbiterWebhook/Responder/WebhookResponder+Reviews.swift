@@ -6,7 +6,7 @@ extension WebhookResponder {
     /// The SubjectAccessReview family: decode strictly, check the caller, decide, answer in the
     /// request's version.
     func review(
-        _ request: HTTPRequest, kind: ReviewKind, route: WebhookRoute, urlVersion: ReviewAPIVersion?, namespace: String?,
+        _ request: HTTPRequest, kind: ReviewKind, route: WebhookEndpoint, urlVersion: ReviewAPIVersion?, namespace: String?,
         start: ContinuousClock.Instant
     ) -> HTTPResponse {
         if let rejection = checkPost(request) { return rejection }

@@ -85,7 +85,7 @@ public final class WebhookResponder: Responder {
 
     static let apiPrefix = "/apis/authorization.k8s.io/"
 
-    func dispatch(_ request: HTTPRequest, start: ContinuousClock.Instant) -> (WebhookRoute, HTTPResponse) {
+    func dispatch(_ request: HTTPRequest, start: ContinuousClock.Instant) -> (WebhookEndpoint, HTTPResponse) {
         let path = request.path
         if path.bytesEqual(options.authorizePath) {
             return (.authorize, review(request, kind: .subjectAccessReview, route: .authorize, urlVersion: nil, namespace: nil, start: start))
@@ -110,7 +110,7 @@ public final class WebhookResponder: Responder {
         }
     }
 
-    private func api(_ request: HTTPRequest, _ parts: [String], start: ContinuousClock.Instant) -> (WebhookRoute, HTTPResponse) {
+    private func api(_ request: HTTPRequest, _ parts: [String], start: ContinuousClock.Instant) -> (WebhookEndpoint, HTTPResponse) {
         guard let version = parts.first, version == "v1" || version == "v1beta1" else {
             if parts.isEmpty || parts == [""] { return (.discovery, discovery(request, path: "/apis/authorization.k8s.io")) }
             return (.other, KubernetesStatus.response(404, "the server could not find the requested resource"))

@@ -3,7 +3,7 @@ import ArbiterPolicy
 public import ArbiterPosix
 import ArbiterReview
 public import Logging
-public import Synchronization
+import Synchronization
 
 /// The running service: policy store, TLS, transport and responder, with reloads.
 ///
@@ -22,17 +22,18 @@ public final class WebhookServer: Sendable {
     public let logger: Logger
     public let store = PolicyStore()
     public let shadowStore: PolicyStore?
-    public let observer: (any WebhookObserver)?
+    public let metrics: WebhookMetrics
+    public let decisionLog: DecisionLog?
+    let observer: ServiceObserver
     let server: Mutex<HTTPServer?> = Mutex(nil)
     let http2Metrics = HTTP2Metrics()
-    /// Policy reloads: succeeded, failed.
-    public let policyReloads = Atomic<Int>(0)
-    public let policyReloadFailures = Atomic<Int>(0)
 
-    public init(configuration: ServerConfiguration, logger: Logger, observer: (any WebhookObserver)? = nil) {
+    public init(configuration: ServerConfiguration, logger: Logger, metrics: WebhookMetrics = WebhookMetrics(), decisionLog: DecisionLog? = nil) {
         self.configuration = configuration
         self.logger = logger
-        self.observer = observer
+        self.metrics = metrics
+        self.decisionLog = decisionLog
+        self.observer = ServiceObserver(metrics: metrics, decisionLog: decisionLog)
         self.shadowStore = configuration.shadowPolicies.isEmpty ? nil : PolicyStore()
     }
 
@@ -55,7 +56,8 @@ public final class WebhookServer: Sendable {
     public func reloadPolicy() throws(PolicyStore.ReloadFailure) -> PolicyStore.Snapshot {
         do {
             let snapshot = try store.reload(paths: configuration.policies, check: lockoutCheck)
-            policyReloads.add(1, ordering: .relaxed)
+            metrics.recordPolicyReload(.success)
+            metrics.setPolicyRevision(snapshot.revision)
             logger.info(
                 "policy loaded",
                 metadata: ["revision": "\(snapshot.revision)", "summary": "\(snapshot.summary)"])
@@ -69,7 +71,7 @@ public final class WebhookServer: Sendable {
             }
             return snapshot
         } catch {
-            policyReloadFailures.add(1, ordering: .relaxed)
+            metrics.recordPolicyReload(.failure)
             for message in error.errors.prefix(50) {
                 logger.error("policy not loaded; keeping the previous one", metadata: ["error": "\(message)"])
             }
@@ -177,8 +179,10 @@ public final class WebhookServer: Sendable {
         guard let httpServer = server.withLock({ $0 }) else { return }
         do {
             try httpServer.reloadTLS(tlsConfiguration)
+            metrics.recordTLSReload(.success)
             logger.info("TLS material reloaded")
         } catch {
+            metrics.recordTLSReload(.failure)
             logger.error("TLS material not reloaded; keeping the previous certificates", metadata: ["error": "\(error)"])
         }
     }
@@ -191,5 +195,11 @@ public final class WebhookServer: Sendable {
         }) else { return }
         logger.info("shutting down", metadata: ["grace": "\(configuration.shutdownGrace)"])
         httpServer.shutdown(deadline: configuration.shutdownGrace)
+        decisionLog?.close()
+    }
+
+    /// Whether every loop thread answers within `timeout` (for the systemd watchdog).
+    public func loopsResponsive(within timeout: Duration) -> Bool {
+        server.withLock { $0 }?.loopsResponsive(within: timeout) ?? false
     }
 }

@@ -121,7 +121,7 @@ struct ServeCommand: ParsableCommand {
         }
         if let logLevel { configuration.logLevel = logLevel }
         if let logFormat {
-            guard let format = ServerConfiguration.LogFormat(rawValue: logFormat) else {
+            guard let format = LogFormat(rawValue: logFormat) else {
                 throw ValidationError("--log-format must be logfmt or json")
             }
             configuration.logFormat = format
@@ -136,34 +136,141 @@ struct ServeCommand: ParsableCommand {
 
     func run() throws {
         let configuration = try resolvedConfiguration()
-        // Signals are handled by this thread with sigwait: block them before any loop thread
-        // starts, so that every thread inherits the mask.
-        var signals = sigset_t()
-        sigemptyset(&signals)
-        for signal in [SIGHUP, SIGTERM, SIGINT] { sigaddset(&signals, signal) }
-        pthread_sigmask(SIG_BLOCK, &signals, nil)
-        signal(SIGPIPE, SIG_IGN)
+        // Signals go to one watcher thread: block them before any other thread starts, so that
+        // every thread inherits the mask (and SIGPIPE is ignored).
+        try SignalWatcher.blockSignals()
+        let level = Logger.Level(rawValue: configuration.logLevel) ?? .info
+        _ = LoggingSetup.bootstrap(format: configuration.logFormat, level: level)
+        let logger = {
+            var logger = Logger(label: "arbiter")
+            logger.logLevel = level
+            return logger
+        }()
 
-        var logger = Logger(label: "arbiter")
-        logger.logLevel = Logger.Level(rawValue: configuration.logLevel) ?? .info
-        let server = WebhookServer(configuration: configuration, logger: logger)
+        let metrics = WebhookMetrics()
+        var openedLog: DecisionLog? = nil
+        if !configuration.decisionLogPath.isEmpty {
+            let destination: DecisionLog.Destination =
+                configuration.decisionLogPath == "-"
+                ? .standardOutput : .file(path: configuration.decisionLogPath, maxBytes: 100 << 20, maxFiles: 5)
+            do {
+                openedLog = try DecisionLog(
+                    configuration: .init(destination: destination, filter: configuration.decisionLogInclude == .all ? .all : .notAllowed),
+                    metrics: metrics,
+                    onWriteError: { error in logger.error("decision log write failed", metadata: ["error": "\(error)"]) })
+            } catch {
+                Console.error("cannot open the decision log `\(configuration.decisionLogPath)`: \(error)")
+                throw ExitCode(1)
+            }
+        }
+        let decisionLog = openedLog
+        let server = WebhookServer(configuration: configuration, logger: logger, metrics: metrics, decisionLog: decisionLog)
+        let notifier = SystemdNotifier()
         do {
             try server.start()
         } catch {
             Console.error(error.description)
+            try? notifier.status("failed: \(error.description)")
             throw ExitCode(1)
         }
-        while true {
-            var received: Int32 = 0
-            guard sigwait(&signals, &received) == 0 else { continue }
-            if received == SIGHUP {
-                logger.info("SIGHUP: reloading")
-                server.reload()
-            } else {
-                logger.info("signal \(received): draining")
-                server.shutdown()
-                return
+        try? notifier.ready(status: "serving, policy \(server.store.current?.revision ?? "?")")
+
+        let reload: @Sendable (String) -> Void = { why in
+            logger.info("reloading", metadata: ["trigger": "\(why)"])
+            try? notifier.reloading(status: "reloading (\(why))")
+            server.reload()
+            decisionLog?.reopen()
+            try? notifier.ready(status: "serving, policy \(server.store.current?.revision ?? "?")")
+        }
+        var fileWatcher: FileWatcher? = nil
+        if configuration.watchFiles {
+            let watched = configuration.policies + configuration.shadowPolicies
+                + [configuration.tlsCert, configuration.tlsKey, configuration.clientCA]
+            do {
+                fileWatcher = try FileWatcher(paths: watched, debounce: .milliseconds(500)) { changed in
+                    reload("files changed: \(changed.prefix(3).joined(separator: ", "))")
+                }
+            } catch {
+                logger.warning("not watching files; reload with SIGHUP", metadata: ["error": "\(error)"])
             }
         }
+        // The watchdog pings only while every loop thread answers.
+        let stopping = StopFlag()
+        if let interval = notifier.watchdogInterval {
+            let thread = WatchdogThread(every: interval / 2, stopping: stopping) {
+                if server.loopsResponsive(within: interval / 4) { try? notifier.watchdog() }
+            }
+            thread.start()
+        }
+        let finished = StopFlag()
+        let watcher = try SignalWatcher { signal in
+            if signal == SIGHUP {
+                reload("SIGHUP")
+            } else {
+                finished.set()
+            }
+        }
+        finished.wait()
+        logger.info("stopping: draining in-flight requests")
+        try? notifier.stopping(status: "draining")
+        stopping.set()
+        fileWatcher?.stop()
+        server.shutdown()
+        watcher.stop()
+    }
+}
+
+/// A one-shot flag another thread can wait for.
+final class StopFlag: Sendable {
+    private let fds: (Int32, Int32)
+
+    init() {
+        var pair: [Int32] = [0, 0]
+        pipe(&pair)
+        fds = (pair[0], pair[1])
+    }
+
+    func set() {
+        var byte: UInt8 = 1
+        _ = write(fds.1, &byte, 1)
+    }
+
+    var isSet: Bool {
+        var poller = pollfd(fd: fds.0, events: Int16(POLLIN), revents: 0)
+        return poll(&poller, 1, 0) > 0
+    }
+
+    func wait() {
+        var byte: UInt8 = 0
+        while read(fds.0, &byte, 1) < 0 && errno == EINTR {}
+    }
+}
+
+/// Sends systemd watchdog pings from its own thread.
+final class WatchdogThread: Sendable {
+    let interval: Duration
+    let stopping: StopFlag
+    let body: @Sendable () -> Void
+
+    init(every interval: Duration, stopping: StopFlag, body: @escaping @Sendable () -> Void) {
+        self.interval = interval
+        self.stopping = stopping
+        self.body = body
+    }
+
+    func start() {
+        let unmanaged = Unmanaged.passRetained(self)
+        var thread = pthread_t()
+        pthread_create(&thread, nil, { raw in
+            let watchdog = Unmanaged<WatchdogThread>.fromOpaque(raw!).takeRetainedValue()
+            let microseconds = max(1000, Int(watchdog.interval.components.seconds) * 1_000_000
+                + Int(watchdog.interval.components.attoseconds / 1_000_000_000_000))
+            while !watchdog.stopping.isSet {
+                watchdog.body()
+                usleep(UInt32(min(microseconds, Int(UInt32.max))))
+            }
+            return nil
+        }, unmanaged.toOpaque())
+        pthread_detach(thread)
     }
 }
