@@ -1,4 +1,5 @@
 import ArbiterPolicy
+import ArbiterReview
 import Foundation
 
 /// In-process engine benchmarks on a generated workload directory (`rbacgen.py`):
@@ -118,5 +119,45 @@ extension EngineBenchmark {
     @inline(never)
     static func decide(_ policy: CompiledPolicy, _ request: AccessRequest) -> Bool {
         policy.authorize(request).decision == .allow
+    }
+}
+
+extension EngineBenchmark {
+    /// A whole review in process, as the server does it per request: decode the JSON body
+    /// (strictly), evaluate, encode the answer — over the workload's real review mix.
+    static func review(directory: String, seconds: Double) {
+        let loaded = PolicySourceReader.load(paths: [directory + "/rbac.yaml"])
+        let policy = PolicyCompiler.compile(loaded.set)
+        let text = try! String(contentsOfFile: directory + "/requests.jsonl", encoding: .utf8)
+        let bodies = text.split(separator: "\n").map { Array($0.utf8) }
+        var bytes = 0
+        var reviews = 0
+        let start = now()
+        let deadline = start + UInt64(seconds * 1e9)
+        while now() < deadline && reviews < 100_000_000 {
+            for body in bodies {
+                guard let review = try? SubjectAccessReview.decode(body) else { fatalError("bad review") }
+                let result = policy.authorize(review.accessRequest())
+                bytes &+= review.encodeResponse(result: result).count
+            }
+            reviews += bodies.count
+        }
+        let elapsed = Double(now() - start) / 1e9
+        print(String(format: "whole review (decode + evaluate + encode): %.0f reviews/s, %.0f ns/review mean (%d reviews, %d bytes out)",
+                     Double(reviews) / elapsed, elapsed / Double(reviews) * 1e9, reviews, bytes))
+        var samples: [UInt64] = []
+        samples.reserveCapacity(bodies.count * 3)
+        for _ in 0..<3 {
+            for body in bodies {
+                let a = now()
+                let review = try! SubjectAccessReview.decode(body)
+                let response = review.encodeResponse(result: policy.authorize(review.accessRequest()))
+                let b = now()
+                bytes &+= response.count
+                samples.append(b - a)
+            }
+        }
+        samples.sort()
+        print(String(format: "whole review: p50 %d ns, p99 %d ns", samples[samples.count / 2], samples[samples.count * 99 / 100]))
     }
 }

@@ -33,13 +33,14 @@ enum TransportServer {
             Self.log("usage: ArbiterBenchmarks transport-server --cert PEM --key PEM --ca PEM [--listen ADDR] [--threads N]")
             return 64
         }
+        let http2Metrics = HTTP2Metrics()
         let configuration = HTTPServer.Configuration(
             listenAddresses: [address],
             tls: TLSConfiguration(certificateChainPath: cert, privateKeyPath: key, clientCAPath: ca),
-            threads: options["--threads"].flatMap { Int($0) })
-        // Integration point: once ArbiterHTTP has its HTTP/2 handler, set
-        // `configuration.http2HandlerFactory` here so ALPN offers h2 and the h2load rows of
-        // Benchmarks/transport.sh run (they are skipped while the server offers only http/1.1).
+            threads: options["--threads"].flatMap { Int($0) },
+            http2HandlerFactory: { responder, peer in
+                HTTP2Session(responder: responder, peer: peer, metrics: http2Metrics, now: .now)
+            })
         do {
             let server = try HTTPServer(configuration: configuration, responder: FixedResponder())
             try server.start()

@@ -3,6 +3,7 @@
 // Subcommands:
 //   codec [ITERATIONS]           SubjectAccessReview decode (+ validate + AccessRequest) and response encode.
 //   engine DIR [SECONDS]         load + compile a generated workload (rbacgen.py), decisions/s, p50/p99.
+//   review DIR [SECONDS]         whole reviews in process: decode + evaluate + encode over the workload's mix.
 //   engine-count DIR PASSES      a fixed amount of evaluation work, for instruction counts under callgrind.
 //   transport-server ARGS...     a TLS server answering a fixed small JSON body (see Benchmarks/transport.sh).
 import ArbiterReview
@@ -33,11 +34,14 @@ case "codec":
 case "engine" where arguments.count >= 2:
     let rest = Array(arguments.dropFirst())
     EngineBenchmark.run(directory: rest[0], seconds: rest.count > 1 ? Double(rest[1]) ?? 3 : 3)
+case "review" where arguments.count >= 2:
+    let rest = Array(arguments.dropFirst())
+    EngineBenchmark.review(directory: rest[0], seconds: rest.count > 1 ? Double(rest[1]) ?? 3 : 3)
 case "engine-count" where arguments.count >= 3:
     let rest = Array(arguments.dropFirst())
     EngineBenchmark.count(directory: rest[0], passes: Int(rest[1]) ?? 1)
 case "transport-server":
     exit(TransportServer.run(Array(arguments.dropFirst())))
 default:
-    print("usage: ArbiterBenchmarks codec [ITERATIONS] | engine DIR [SECONDS] | engine-count DIR PASSES | transport-server ...")
+    print("usage: ArbiterBenchmarks codec [ITERATIONS] | engine DIR [SECONDS] | review DIR [SECONDS] | engine-count DIR PASSES | transport-server ...")
 }
