@@ -24,13 +24,18 @@ public enum PolicyVocabulary {
     public static let ruleURLs = [
         "/healthz", "/healthz/*", "/healthz*", "/healthz/", "/api", "/api/*", "/apis/*", "/*", "*", "**",
         "/healthz/**", "/metrics", "/custom*", "/a*b", "/", "/josé", "/jose\u{301}*", "", "/version/",
+        // U+0600 is a grapheme "prepend" character: `"/\u{600}*"` is one Character shorter than it
+        // looks, so a `hasSuffix("*")` on Characters misses its trailing `*`.
+        "/\u{600}*",
     ]
     public static let paths = [
         "/healthz", "/healthz/", "/healthz/etcd", "/healthz/../api", "//healthz/x", "/healthz/%2e%2e/api",
         "/healthz/\u{0}", "/healthz\u{0}/x", "/api", "/apis", "/apis/", "/customresource", "/metrics", "/a*b",
         "/axb", "*", "", "/", "/josé", "/jose\u{301}", "/jose\u{301}/x", "/version", "/HEALTHZ", "/api/v1",
     ]
-    public static let namespaces = ["ns1", "ns2", "team-a", "kube-system", "K", "\u{212A}", "josé", "jose\u{301}"]
+    public static let namespaces = [
+        "ns1", "ns2", "team-a", "kube-system", "K", "\u{212A}", "josé", "jose\u{301}", "\u{600}ns",
+    ]
     /// Namespaces that break naive `namespace + "/" + name` or `ns:name` keys; Kubernetes would
     /// refuse them, our loader does not.
     public static let awkwardNamespaces = ["a", "a/b", "a:b"]
@@ -38,7 +43,7 @@ public enum PolicyVocabulary {
     public static let users = [
         "alice", "bob", "kube-admin", "\u{212A}ube-admin", "josé", "jose\u{301}", "K", "\u{212A}", "Alice",
         "system:anonymous", "system:node:n1", "system:serviceaccount:ns1:sa1", "system:serviceaccount:ns1",
-        "system:serviceaccount::sa1", "system:serviceaccount:a:b:c", "*",
+        "system:serviceaccount::sa1", "system:serviceaccount:a:b:c", "*", "\u{600}admin",
     ]
     public static let groups = [
         "devs", "ops", "system:authenticated", "system:unauthenticated", "system:serviceaccounts",

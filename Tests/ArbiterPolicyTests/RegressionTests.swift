@@ -65,4 +65,44 @@ struct RegressionTests {
         #expect(policy.authorize(pods).decision == .allow)
         #expect(policy.authorize(secrets).decision == .noOpinion)
     }
+
+    /// Found by `DifferentialTests` once the vocabulary had U+0600 (a grapheme "prepend"
+    /// scalar): the *reference* evaluator used `hasSuffix("*")` and `dropLast()`, which work on
+    /// Characters, so `"/\u{600}*"` was not a prefix entry and the pattern `"\u{600}*"` lost its
+    /// literal part. Kubernetes (and the engine) look at the last byte.
+    @Test func trailingStarAfterAPrependScalarIsStillAPrefix() throws {
+        let yaml = """
+            apiVersion: rbac.authorization.k8s.io/v1
+            kind: ClusterRole
+            metadata: {name: r}
+            rules: [{nonResourceURLs: ["/\\u0600*"], verbs: [get]}]
+            ---
+            apiVersion: rbac.authorization.k8s.io/v1
+            kind: ClusterRoleBinding
+            metadata: {name: b}
+            roleRef: {kind: ClusterRole, name: r}
+            subjects: [{kind: User, name: jane}]
+            ---
+            apiVersion: arbiter.dev/v1alpha1
+            kind: AccessPolicy
+            metadata: {name: p}
+            spec:
+              effect: Deny
+              subjects: [{kind: User, name: "\\u0600*"}]
+              rules: [{nonResourceURLs: ["*"], verbs: ["*"]}]
+            """
+        let policy = try compilePolicy(yaml)
+        let reference = ReferenceEvaluator(try loadPolicySet(yaml))
+        let allowed = AccessRequest.path("get", "/\u{600}x", user: "jane")
+        let denied = AccessRequest.path("get", "/\u{600}x", user: "\u{600}admin")
+        let other = AccessRequest.path("get", "/x", user: "jane")
+        for request in [allowed, denied, other] {
+            let engine = policy.authorize(request)
+            let expected = reference.authorize(request)
+            #expect(engine.decision == expected.decision && engine.reason == expected.reason, "\(request.debugText)")
+        }
+        #expect(policy.authorize(allowed).decision == .allow)
+        #expect(policy.authorize(denied).decision == .deny)
+        #expect(policy.authorize(other).decision == .noOpinion)
+    }
 }
