@@ -5,9 +5,13 @@ public import ArbiterPolicy
 /// path tricks, service-account names, canonically-equivalent but byte-different pairs).
 public enum PolicyVocabulary {
     /// Canonically equivalent under Swift's `==`, different as bytes (Kubernetes compares bytes).
+    /// (The Kelvin sign decomposes to capital `K`.)
     public static let equivalentPairs: [(String, String)] = [
-        ("K", "\u{212A}"), ("kube-admin", "\u{212A}ube-admin"), ("é", "e\u{301}"), ("josé", "jose\u{301}"),
+        ("K", "\u{212A}"), ("Kube-admin", "\u{212A}ube-admin"), ("é", "e\u{301}"), ("josé", "jose\u{301}"),
     ]
+    /// Equal only after compatibility normalisation and case folding (the security checklist's
+    /// `kube-admin`); a naive "normalise and lower-case" matcher would confuse them.
+    public static let lookalikePairs: [(String, String)] = [("kube-admin", "\u{212A}ube-admin")]
 
     public static let verbs = [
         "get", "list", "watch", "create", "update", "patch", "delete", "deletecollection", "impersonate", "bind",
@@ -19,7 +23,7 @@ public enum PolicyVocabulary {
     /// Rule entries beyond `resource` and `resource/sub`.
     public static let resourcePatterns = ["*", "*/scale", "*/log", "*/*", "pods/*", "*/", "**", "pods/log/x"]
     public static let resourceNames = [
-        "a", "b", "*", "", "kube-admin", "\u{212A}ube-admin", "josé", "jose\u{301}", "a*", "team-a",
+        "a", "b", "*", "", "kube-admin", "Kube-admin", "\u{212A}ube-admin", "josé", "jose\u{301}", "a*", "team-a",
     ]
     public static let ruleURLs = [
         "/healthz", "/healthz/*", "/healthz*", "/healthz/", "/api", "/api/*", "/apis/*", "/*", "*", "**",
@@ -41,7 +45,7 @@ public enum PolicyVocabulary {
     public static let awkwardNamespaces = ["a", "a/b", "a:b"]
     public static let serviceAccountNames = ["sa1", "sa2", "default", "josé", "jose\u{301}", "b:c", "c"]
     public static let users = [
-        "alice", "bob", "kube-admin", "\u{212A}ube-admin", "josé", "jose\u{301}", "K", "\u{212A}", "Alice",
+        "alice", "bob", "kube-admin", "Kube-admin", "\u{212A}ube-admin", "josé", "jose\u{301}", "K", "\u{212A}", "Alice",
         "system:anonymous", "system:node:n1", "system:serviceaccount:ns1:sa1", "system:serviceaccount:ns1",
         "system:serviceaccount::sa1", "system:serviceaccount:a:b:c", "*", "\u{600}admin",
     ]
@@ -388,7 +392,7 @@ public struct RequestGenerator {
 
     /// A variation of `value` that should usually not match where `value` does.
     static func nearMiss(_ value: String, _ rng: inout SplitMix64) -> String {
-        for (a, b) in PolicyVocabulary.equivalentPairs {
+        for (a, b) in PolicyVocabulary.equivalentPairs + PolicyVocabulary.lookalikePairs {
             if value.utf8.elementsEqual(a.utf8) { return b }
             if value.utf8.elementsEqual(b.utf8) { return a }
         }
