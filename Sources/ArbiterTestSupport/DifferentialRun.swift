@@ -35,15 +35,20 @@ public enum DifferentialRun {
     }
 
     /// The policy set of case `index`: generated, and for `yamlPercent`% of cases emitted as
-    /// YAML (over one to three files) and loaded back. Returns the set and whether it went
+    /// YAML (over one to three files) and loaded back; 40% of the others go beyond what the
+    /// loader accepts (``PolicyGenerator/Options/beyondLoader``). Returns the set and whether it went
     /// through the loader, or the loader's errors.
     public static func policySet(
         seed: UInt64, index: Int, yamlPercent: Int
     ) -> (set: PolicySet, viaYAML: Bool, rng: SplitMix64, loaderErrors: [PolicyError]) {
-        var generator = PolicyGenerator(seed: SplitMix64.seed(seed, index))
+        var choices = SplitMix64(seed: SplitMix64.seed(seed, index))
+        let viaYAML = choices.chance(yamlPercent)
+        var options = PolicyGenerator.Options()
+        options.beyondLoader = !viaYAML && choices.chance(40)
+        var generator = PolicyGenerator(seed: choices.next(), options: options)
         let set = generator.policySet()
         var rng = generator.rng
-        guard rng.chance(yamlPercent) else { return (set, false, rng, []) }
+        guard viaYAML else { return (set, false, rng, []) }
         var emitter = PolicyYAMLEmitter(seed: rng.next())
         let files = emitter.emitFiles(set, count: rng.int(1...3))
         let loaded = PolicyLoader.combine(files.enumerated().map { PolicyLoader.load($1, file: "gen-\($0).yaml") })

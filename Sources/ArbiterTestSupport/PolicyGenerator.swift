@@ -74,6 +74,11 @@ public struct PolicyGenerator {
         public var maxSubjects = 3
         /// Percentage of objects named or placed with awkward strings (`a/b`, `a:b`).
         public var awkwardPercent = 5
+        /// Also generate what the model can hold but the loader refuses (rules with both
+        /// resources and URLs, empty lists and names, a ServiceAccount subject without any
+        /// namespace, Role rules with URLs, AccessPolicy `namespaces: []`, `*` inside
+        /// patterns, ...). Such sets are compared directly, never through YAML.
+        public var beyondLoader = false
 
         public init() {}
     }
@@ -112,9 +117,29 @@ public struct PolicyGenerator {
         return String(out) + "*"
     }
 
+    /// True `percent`% of the time when generating beyond what the loader accepts.
+    mutating func beyond(_ percent: Int) -> Bool { options.beyondLoader && rng.chance(percent) }
+
     // MARK: - Rules
 
     public mutating func rule(nonResource: Bool) -> PolicyRule {
+        var rule = loaderRule(nonResource: nonResource)
+        if beyond(15) {
+            // Kubernetes' model allows a rule with both lists; each only matches its own kind.
+            if nonResource {
+                rule.apiGroups = [rng.pick(PolicyVocabulary.apiGroups)]
+                rule.resources = [rng.pick(PolicyVocabulary.resources + PolicyVocabulary.resourcePatterns)]
+            } else {
+                rule.nonResourceURLs = [rng.pick(PolicyVocabulary.ruleURLs)]
+            }
+        }
+        if beyond(4) { rule.verbs = [] }
+        if beyond(3) { rule.apiGroups = [] }
+        if beyond(3) { rule.resources = [] }
+        return rule
+    }
+
+    mutating func loaderRule(nonResource: Bool) -> PolicyRule {
         let verbs = (0..<rng.int(1...3)).map { _ in rng.pick(PolicyVocabulary.verbs) }
         if nonResource {
             let urls = (0..<rng.int(1...3)).map { _ in rng.pick(PolicyVocabulary.ruleURLs) }
@@ -147,14 +172,15 @@ public struct PolicyGenerator {
         if kind == .clusterRole {
             for _ in 0..<rng.int(0...2) { labels[rng.pick(PolicyVocabulary.labelKeys)] = rng.pick(PolicyVocabulary.labelValues) }
         }
-        let rules = (0..<rng.int(0...4)).map { _ in rule(nonResource: kind == .clusterRole && rng.chance(25)) }
+        let urlsAllowed = kind == .clusterRole || beyond(30)
+        let rules = (0..<rng.int(0...4)).map { _ in rule(nonResource: urlsAllowed && rng.chance(25)) }
         var aggregation: AggregationRule? = nil
         if kind == .clusterRole && rng.chance(30) {
             aggregation = AggregationRule(clusterRoleSelectors: (0..<rng.int(0...2)).map { _ in labelSelector() })
         }
         // Occasionally a large role, so the engine's per-role resource index is exercised.
         var allRules = rules
-        if rng.chance(10) { allRules += (0..<rng.int(9...20)).map { _ in rule(nonResource: kind == .clusterRole && rng.chance(10)) } }
+        if rng.chance(10) { allRules += (0..<rng.int(9...20)).map { _ in rule(nonResource: urlsAllowed && rng.chance(10)) } }
         return Role(kind: kind, name: name, namespace: namespace, labels: labels, rules: allRules, aggregationRule: aggregation)
     }
 
@@ -174,6 +200,11 @@ public struct PolicyGenerator {
     }
 
     mutating func subject(clusterScoped: Bool) -> Subject {
+        if beyond(5) { return Subject(kind: rng.pick([.user, .group, .serviceAccount]), name: "") }
+        if beyond(8) {
+            // Never matches in a ClusterRoleBinding (no namespace to default from).
+            return Subject(kind: .serviceAccount, name: rng.pick(PolicyVocabulary.serviceAccountNames))
+        }
         switch rng.below(3) {
         case 0: return Subject(kind: .user, name: userName())
         case 1: return Subject(kind: .group, name: rng.pick(PolicyVocabulary.groups.filter { !$0.isEmpty }))
@@ -186,7 +217,7 @@ public struct PolicyGenerator {
     /// A binding to one of `roles` (usually) or to a role that does not exist.
     public mutating func binding(kind: Binding.Kind, roles: [Role]) -> Binding? {
         let name = rng.pick(PolicyVocabulary.bindingNames)
-        var namespace = kind == .roleBinding ? self.namespace() : ""
+        var namespace = kind == .roleBinding && !beyond(5) ? self.namespace() : ""
         var roleRef: RoleRef
         let candidates = roles.filter { kind == .roleBinding || $0.kind == .clusterRole }
         if let target = candidates.isEmpty || rng.chance(12) ? nil : rng.pick(candidates) {
@@ -206,6 +237,12 @@ public struct PolicyGenerator {
     }
 
     mutating func subjectPattern() -> SubjectPattern {
+        if beyond(10) {
+            // `*` inside a pattern is literal; an empty SA namespace is an exact empty namespace.
+            let kind = rng.pick([Subject.Kind.user, .group, .serviceAccount])
+            let name = rng.pick(["a*b", "**", "*:*", "", "system:serviceaccount:*", "sa*1"])
+            return SubjectPattern(kind: kind, name: name, namespace: kind == .serviceAccount ? rng.pick(["", "n*s", "ns1"]) : "")
+        }
         switch rng.below(3) {
         case 0:
             let user = userName()
@@ -238,11 +275,14 @@ public struct PolicyGenerator {
                 }
             }
         }
-        let rules = (0..<rng.int(1...3)).map { _ in rule(nonResource: namespaces == nil && rng.chance(25)) }
+        if beyond(5) { namespaces = [] }  // matches nothing
+        let urlsAllowed = namespaces == nil || beyond(30)  // with namespaces, URL rules never match
+        let rules = (0..<rng.int(1...3)).map { _ in rule(nonResource: urlsAllowed && rng.chance(25)) }
         return AccessPolicy(name: name, effect: effect, subjects: subjects, except: except, namespaces: namespaces, rules: rules)
     }
 
-    /// A random policy set (loader-valid, object names unique by bytes).
+    /// A random policy set (object names unique by bytes; loader-valid unless
+    /// ``Options/beyondLoader``).
     public mutating func policySet() -> PolicySet {
         taken = []
         var set = PolicySet()
