@@ -289,6 +289,7 @@ public struct PolicyGenerator {
         for _ in 0..<rng.int(0...options.maxRoles) {
             if let role = role(kind: rng.chance(65) ? .clusterRole : .role) { set.roles.append(role) }
         }
+        if rng.chance(30) { addAggregationChain(to: &set) }
         for _ in 0..<rng.int(0...options.maxBindings) {
             if let binding = binding(kind: rng.chance(45) ? .clusterRoleBinding : .roleBinding, roles: set.roles) {
                 set.bindings.append(binding)
@@ -298,6 +299,43 @@ public struct PolicyGenerator {
             if let policy = accessPolicy() { set.accessPolicies.append(policy) }
         }
         return set
+    }
+
+    /// Aggregated ClusterRoles that select each other, like the bootstrap `admin` ⊇ `edit` ⊇
+    /// `view` (each selects `aggregate-to-<name>: "true"` and the next one carries that label),
+    /// in a random name order so a single aggregation pass is not enough; sometimes closed into
+    /// a cycle. The last link selects plain roles that carry its label too.
+    mutating func addAggregationChain(to set: inout PolicySet) {
+        var names: [String] = []
+        for _ in 0..<8 where names.count < rng.int(2...4) {
+            let name = rng.pick(PolicyVocabulary.roleNames)
+            if reserve("ClusterRole", "", name) { names.append(name) }
+        }
+        guard names.count >= 2 else { return }
+        let cycle = rng.chance(25)
+        for (i, name) in names.enumerated() {
+            var labels: [String: String] = [:]
+            if i > 0 { labels["aggregate-to-" + names[i - 1]] = "true" }
+            if cycle && i == 0 { labels["aggregate-to-" + names[names.count - 1]] = "true" }
+            let selector =
+                rng.chance(70)
+                ? LabelSelector(matchLabels: ["aggregate-to-" + name: "true"])
+                : LabelSelector(matchExpressions: [.init(key: "aggregate-to-" + name, operator: .in, values: ["true", "yes"])])
+            // Rules written on an aggregated role are replaced by the aggregation.
+            let written = rng.chance(30) ? [rule(nonResource: rng.chance(20))] : []
+            set.roles.append(
+                Role(
+                    kind: .clusterRole, name: name, labels: labels, rules: written,
+                    aggregationRule: AggregationRule(clusterRoleSelectors: [selector])))
+        }
+        // Plain roles feeding each link.
+        for _ in 0..<rng.int(1...3) {
+            let name = rng.pick(PolicyVocabulary.roleNames + ["leaf-1", "leaf-2", "leaf-3"])
+            guard reserve("ClusterRole", "", name) else { continue }
+            let target = rng.pick(names)
+            let rules = (0..<rng.int(1...3)).map { _ in rule(nonResource: rng.chance(20)) }
+            set.roles.append(Role(kind: .clusterRole, name: name, labels: ["aggregate-to-" + target: "true"], rules: rules))
+        }
     }
 
     /// Forgets which names are used, or marks those of `set` as used (to add objects to it).
