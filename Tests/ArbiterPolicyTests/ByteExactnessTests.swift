@@ -205,6 +205,19 @@ struct ByteExactnessTests {
             policy: { w, _ in accessPolicy("Deny", "  subjects: [{kind: User, name: \"*\"}]\n  namespaces: [\(q(w))]\n  rules: [{apiGroups: [\"*\"], resources: [\"*\"], verbs: [\"*\"]}]") },
             request: { .resource("get", "pods", namespace: $0, user: "jane") }, decision: .deny),
         Position(
+            name: "AccessPolicy namespaces prefix",
+            policy: { w, _ in accessPolicy("Deny", "  subjects: [{kind: User, name: \"*\"}]\n  namespaces: [\(q(w + "*"))]\n  rules: [{apiGroups: [\"*\"], resources: [\"*\"], verbs: [\"*\"]}]") },
+            request: { .resource("get", "pods", namespace: $0 + "-x", user: "jane") }, decision: .deny),
+        Position(
+            name: "AccessPolicy except prefix",
+            policy: { w, _ in accessPolicy("Deny", "  subjects: [{kind: User, name: \"*\"}]\n  except: [{kind: User, name: \(q(w + "*"))}]\n" + anyRule) },
+            request: { .resource("get", "pods", user: $0 + "-2") }, decision: .noOpinion, otherwise: .deny),
+        Position(
+            name: "AccessPolicy except ServiceAccount namespace prefix",
+            policy: { w, _ in accessPolicy("Deny", "  subjects: [{kind: Group, name: \"*\"}]\n  except: [{kind: ServiceAccount, namespace: \(q(w + "*")), name: \"*\"}]\n" + anyRule) },
+            request: { .resource("get", "pods", user: "system:serviceaccount:\($0)-1:sa", groups: ["g"]) }, decision: .noOpinion,
+            otherwise: .deny),
+        Position(
             name: "AccessPolicy except",
             policy: { w, _ in accessPolicy("Deny", "  subjects: [{kind: User, name: \"*\"}]\n  except: [{kind: User, name: \(q(w))}]\n" + anyRule) },
             request: { .resource("get", "pods", user: $0) }, decision: .noOpinion, otherwise: .deny),
