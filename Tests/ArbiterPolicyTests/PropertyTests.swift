@@ -77,6 +77,26 @@ struct PropertyTests {
         #expect(gained > 0, "the added allows never allowed anything new")
     }
 
+    @Test func defaultDenyOnlyReplacesNoOpinion() {
+        Self.forEachSet(7) { seed, set, generator in
+            let policy = PolicyCompiler.compile(set)
+            for request in Self.requests(set, &generator.rng, count: 60) {
+                let plain = policy.authorize(request)
+                let strict = policy.authorize(request, defaultDecision: .deny)
+                let context = "seed \(seed): \(request.debugText)"
+                if plain.decision == .noOpinion {
+                    #expect(strict.decision == .deny, "\(context)")
+                    #expect(strict.source == .defaultDecision, "\(context)")
+                    #expect((strict.evaluationError ?? "").bytesEqual(plain.evaluationError ?? ""), "\(context)")
+                    // Missing-role errors stay visible in the reason.
+                    if !plain.reason.isEmpty { #expect(strict.reason.bytesEqual(plain.reason), "\(context)") }
+                } else {
+                    #expect(Self.same(plain, strict) && plain.source == strict.source, "\(context)")
+                }
+            }
+        }
+    }
+
     // MARK: - Order
 
     @Test func objectOrderNeverChangesAnAnswer() {
