@@ -11,8 +11,16 @@ import Testing
 /// The compiled engine against the reference evaluator on generated policies and requests:
 /// every decision and every reason must be identical.
 ///
-/// The bounded run takes a few seconds. A long run: `ARBITER_DIFF_CASES=1000000` (total
-/// requests, 200 per policy), optionally `ARBITER_DIFF_SEED=<n>` to change the seed.
+/// The bounded run (200 policies x 200 requests) takes a few seconds in debug. A long run, in
+/// release (1,000,000 cases take about 15 s):
+///
+///     swift build -c release --build-tests
+///     ARBITER_DIFF_CASES=1000000 swift test -c release --skip-build \
+///         --filter ArbiterPolicyTests.DifferentialTests/compiledEngineAgreesWithReferenceEvaluator
+///
+/// `ARBITER_DIFF_CASES` counts requests (200 per generated policy set); `ARBITER_DIFF_SEED=<n>`
+/// changes the seed. A disagreement prints the seed, the policy index and the request, enough to
+/// replay it with ``DifferentialRun/policySet(seed:index:yamlPercent:)``.
 struct DifferentialTests {
     static func environment(_ name: String) -> String? {
         guard let value = getenv(name) else { return nil }
@@ -42,6 +50,20 @@ struct DifferentialTests {
             "differential: seed \(Self.seed), \(summary.policies) policies, \(summary.cases) cases, "
                 + "\(summary.allows) allow, \(summary.denies) deny, \(summary.errors) no-opinion with errors, "
                 + "\(summary.disagreements) disagreements")
+    }
+
+    /// `ARBITER_DIFF_REPLAY=<seed>:<index>` replays one policy set of a run: prints it as YAML
+    /// and every disagreement on its requests (for minimising a failure by hand).
+    @Test(.enabled(if: environment("ARBITER_DIFF_REPLAY") != nil))
+    func replayOneCase() throws {
+        let parts = try #require(Self.environment("ARBITER_DIFF_REPLAY")).split(separator: ":")
+        let seed = try #require(parts.first.flatMap { UInt64($0) })
+        let index = try #require(parts.last.flatMap { Int($0) })
+        let (set, viaYAML, _, errors) = DifferentialRun.policySet(seed: seed, index: index, yamlPercent: 25)
+        var emitter = PolicyYAMLEmitter(seed: 0)
+        print("policy \(index) of seed \(seed)\(viaYAML ? " (via YAML)" : ""), loader errors \(errors):\n\(emitter.emit(set))")
+        let summary = DifferentialRun.run(seed: seed, policies: 1, requestsPerPolicy: 200, startIndex: index) { print($0) }
+        #expect(summary.disagreements == 0)
     }
 
     @Test func everyGeneratedSetLoadsFromItsYAML() {
