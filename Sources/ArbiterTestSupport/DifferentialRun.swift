@@ -45,6 +45,14 @@ public enum DifferentialRun {
         let viaYAML = choices.chance(yamlPercent)
         var options = PolicyGenerator.Options()
         options.beyondLoader = !viaYAML && choices.chance(40)
+        if choices.chance(15) {
+            // Large sets: many bindings per subject and namespace, so the engine's indexes hold
+            // long candidate lists and its "first binding in order" search is really tested.
+            options.maxRoles = 30
+            options.maxBindings = 60
+            options.maxPolicies = 12
+            options.maxSubjects = 5
+        }
         var generator = PolicyGenerator(seed: choices.next(), options: options)
         let set = generator.policySet()
         var rng = generator.rng

@@ -55,6 +55,8 @@ public enum PolicyVocabulary {
     ]
     public static let roleNames = ["view", "edit", "admin", "r1", "r2", "K", "\u{212A}", "josé", "jose\u{301}", "b/c", "c"]
     public static let bindingNames = ["b1", "b2", "b3", "K", "\u{212A}", "é", "e\u{301}", "z"]
+    /// Extra names for large sets (``PolicyGenerator/Options/maxBindings`` over 10).
+    public static let numberedNames = (10..<40).map { "n\($0)" }
     public static let policyNames = ["p1", "p2", "p3", "K", "\u{212A}", "é", "e\u{301}", "break-glass"]
     public static let labelKeys = ["aggregate-to-admin", "aggregate-to-edit", "aggregate-to-view", "tier", "é"]
     public static let labelValues = ["true", "false", "K", "\u{212A}", "é", "e\u{301}", ""]
@@ -165,7 +167,7 @@ public struct PolicyGenerator {
     }
 
     mutating func role(kind: Role.Kind) -> Role? {
-        let name = rng.pick(PolicyVocabulary.roleNames)
+        let name = rng.pick(PolicyVocabulary.roleNames + (options.maxRoles > 10 ? PolicyVocabulary.numberedNames : []))
         let namespace = kind == .role ? self.namespace() : ""
         guard reserve(kind.rawValue, namespace, name) else { return nil }
         var labels: [String: String] = [:]
@@ -216,7 +218,7 @@ public struct PolicyGenerator {
 
     /// A binding to one of `roles` (usually) or to a role that does not exist.
     public mutating func binding(kind: Binding.Kind, roles: [Role]) -> Binding? {
-        let name = rng.pick(PolicyVocabulary.bindingNames)
+        let name = rng.pick(PolicyVocabulary.bindingNames + (options.maxBindings > 10 ? PolicyVocabulary.numberedNames : []))
         var namespace = kind == .roleBinding && !beyond(5) ? self.namespace() : ""
         var roleRef: RoleRef
         let candidates = roles.filter { kind == .roleBinding || $0.kind == .clusterRole }
@@ -260,7 +262,7 @@ public struct PolicyGenerator {
     }
 
     public mutating func accessPolicy(effect: AccessPolicy.Effect? = nil) -> AccessPolicy? {
-        let name = rng.pick(PolicyVocabulary.policyNames)
+        let name = rng.pick(PolicyVocabulary.policyNames + (options.maxPolicies > 10 ? PolicyVocabulary.numberedNames : []))
         guard reserve("AccessPolicy", "", name) else { return nil }
         let effect = effect ?? (rng.chance(50) ? .allow : .deny)
         let subjects = (0..<rng.int(1...options.maxSubjects)).map { _ in subjectPattern() }
