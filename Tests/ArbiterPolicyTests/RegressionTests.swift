@@ -5,7 +5,7 @@ import Testing
 /// Minimised cases found by the differential test; each once made the engine disagree with the
 /// reference evaluator.
 struct RegressionTests {
-    /// Found by `DifferentialTests` (seed 4706897443269464625, policy 171): an exact
+    /// Found by `DifferentialTests` (seed 4706897443269464625, policy 171, generator of 78d029f): an exact
     /// ServiceAccount subject whose namespace contains `:` was indexed under the user name
     /// `system:serviceaccount:a:b:c` and matched without verification, although the subject
     /// (namespace `a:b`, name `c`) does not match that user: service-account user names split at
