@@ -53,6 +53,9 @@ public struct ReferenceEvaluator {
     static func same(_ a: String, _ b: String) -> Bool { Array(a.utf8) == Array(b.utf8) }
     static func less(_ a: String, _ b: String) -> Bool { Array(a.utf8).lexicographicallyPrecedes(Array(b.utf8)) }
     static func hasPrefix(_ s: String, _ p: String) -> Bool { Array(s.utf8).starts(with: Array(p.utf8)) }
+    /// The last byte is `*`. (`hasSuffix("*")` compares Characters: after a grapheme "prepend"
+    /// scalar such as U+0600 the `*` is not a Character of its own, and `dropLast()` would drop both.)
+    static func endsWithStar(_ s: String) -> Bool { s.utf8.last == UInt8(ascii: "*") }
 
     static func sameRule(_ a: PolicyRule, _ b: PolicyRule) -> Bool {
         func eq(_ x: [String], _ y: [String]) -> Bool { x.count == y.count && zip(x, y).allSatisfy { same($0, $1) } }
@@ -81,14 +84,14 @@ public struct ReferenceEvaluator {
     // MARK: - RBAC, from the spec
 
     static func ruleAllows(_ rule: PolicyRule, _ request: AccessRequest) -> Bool {
-        let verbOK = rule.verbs.contains { $0 == "*" || same($0, request.verb) }
+        let verbOK = rule.verbs.contains { same($0, "*") || same($0, request.verb) }
         guard verbOK else { return false }
         switch request.attributes {
         case .resource(let r):
-            guard rule.apiGroups.contains(where: { $0 == "*" || same($0, r.group) }) else { return false }
+            guard rule.apiGroups.contains(where: { same($0, "*") || same($0, r.group) }) else { return false }
             let combined = r.subresource.isEmpty ? r.resource : r.resource + "/" + r.subresource
             let resourceOK = rule.resources.contains { entry in
-                if entry == "*" { return true }
+                if same(entry, "*") { return true }
                 if same(entry, combined) { return true }
                 if r.subresource.isEmpty { return false }
                 return entry.utf8.count == r.subresource.utf8.count + 2 && hasPrefix(entry, "*/")
@@ -98,9 +101,9 @@ public struct ReferenceEvaluator {
             return rule.resourceNames.isEmpty || rule.resourceNames.contains { same($0, r.name) }
         case .nonResource(let n):
             return rule.nonResourceURLs.contains { entry in
-                if entry == "*" { return true }
+                if same(entry, "*") { return true }
                 if same(entry, n.path) { return true }
-                if entry.hasSuffix("*") {
+                if endsWithStar(entry) {
                     var trimmed = Array(entry.utf8)
                     while trimmed.last == UInt8(ascii: "*") { trimmed.removeLast() }
                     return Array(n.path.utf8).starts(with: trimmed)
@@ -135,7 +138,7 @@ public struct ReferenceEvaluator {
     // MARK: - AccessPolicy, from the spec
 
     static func patternMatches(_ pattern: String, _ value: String) -> Bool {
-        if pattern.hasSuffix("*") { return hasPrefix(value, String(pattern.dropLast())) }
+        if endsWithStar(pattern) { return Array(value.utf8).starts(with: Array(pattern.utf8).dropLast()) }
         return same(pattern, value)
     }
 

@@ -14,7 +14,7 @@ public enum PolicyCompiler {
         var roleIsIndexed: [Bool] = []
         var resourceIndex: [UInt64: [Int32]] = [:]
         var clusterRoleByName: [ByteString: Int32] = [:]
-        var roleByName: [ByteString: Int32] = [:]  // key: "namespace/name"
+        var roleByName: [RoleKey: Int32] = [:]
         var rolePool: [Int32] = []  // rule indices, spans of roleRules point here (merged later)
         for (roleIndex, role) in roles.enumerated() {
             let ruleIDs = role.rules.map { state.compile($0) }
@@ -41,7 +41,7 @@ public enum PolicyCompiler {
             rolePool += wildcards
             switch role.kind {
             case .clusterRole: clusterRoleByName[ByteString(role.name)] = Int32(roleIndex)
-            case .role: roleByName[ByteString(role.namespace + "/" + role.name)] = Int32(roleIndex)
+            case .role: roleByName[RoleKey(namespace: role.namespace, name: role.name)] = Int32(roleIndex)
             }
         }
 
@@ -54,7 +54,7 @@ public enum PolicyCompiler {
             let roleIndex: Int32? =
                 switch binding.roleRef.kind {
                 case .clusterRole: clusterRoleByName[ByteString(binding.roleRef.name)]
-                case .role: roleByName[ByteString(binding.namespace + "/" + binding.roleRef.name)]
+                case .role: roleByName[RoleKey(namespace: binding.namespace, name: binding.roleRef.name)]
                 }
             bindingRoles.append(roleIndex ?? -1)
             let namespaceID = binding.kind == .roleBinding ? state.symbols.intern(binding.namespace) : -1
@@ -134,7 +134,22 @@ public enum PolicyCompiler {
             if Pattern.isPattern(subject.name) {
                 return (CompiledPolicy.userKind, base + Pattern.literal(subject.name), true)
             }
-            return (CompiledPolicy.userKind, base + subject.name, false)
+            // User names split at the first `:` after the prefix, so an exact namespace containing
+            // `:` never matches the user name it spells: index it as a candidate that is verified.
+            let verify = subject.namespace.utf8.contains(UInt8(ascii: ":"))
+            return (CompiledPolicy.userKind, base + subject.name, verify)
+        }
+    }
+
+    /// A Role's identity, compared as bytes. (A `namespace + "/" + name` string would make the
+    /// Role `c` in `a/b` and the Role `b/c` in `a` the same key.)
+    struct RoleKey: Hashable {
+        var namespace: ByteString
+        var name: ByteString
+
+        init(namespace: String, name: String) {
+            self.namespace = ByteString(namespace)
+            self.name = ByteString(name)
         }
     }
 

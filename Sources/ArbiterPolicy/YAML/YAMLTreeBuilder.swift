@@ -88,6 +88,12 @@ struct YAMLTreeBuilder {
 
     private func syntaxError(_ parser: yaml_parser_t) -> PolicyError {
         let problem = parser.problem.map { String(cString: $0) } ?? "malformed YAML"
+        // libyaml's scanner reads ahead through flow collections (`[[[[...`), so on very deep
+        // input its own nesting limit (1000) can fire before our event-level check does.
+        if problem.utf8.starts(with: "Maximum nesting level reached".utf8) {
+            return PolicyError(
+                .nestingLimit, "nesting deeper than \(limits.maxDepth) levels", at: location(parser.problem_mark))
+        }
         var message = problem
         if let context = parser.context {
             message = "\(String(cString: context)): \(problem)"
