@@ -12,23 +12,30 @@ extension JSONReader {
         let start = quote + 1
         let limit = stringLimit(start)
         var position = start
-        // The fast path: printable ASCII up to the closing quote, eight bytes at a time.
-        while position < limit {
-            if position + 8 <= limit, Self.isPlainASCII(UnsafeRawPointer(base + position).loadUnaligned(as: UInt64.self)) {
-                position += 8
-                continue
+        // The fast path: printable ASCII, eight bytes at a time, straight to the first byte that
+        // needs a look (quote, backslash, control character or non-ASCII).
+        while true {
+            if position &+ 8 <= limit {
+                let special = Self.specialBytes(UnsafeRawPointer(base + position).loadUnaligned(as: UInt64.self))
+                guard special != 0 else {
+                    position &+= 8
+                    continue
+                }
+                position &+= special.trailingZeroBitCount &>> 3
+            } else if position >= limit {
+                break
             }
             let byte = base[position]
             if byte == UInt8(ascii: "\"") {
-                index = position + 1
-                return (base + start, position - start, false)
+                index = position &+ 1
+                return (base + start, position &- start, false)
             }
             if byte == UInt8(ascii: "\\") {
                 return try scanEscapedString(quote: quote, firstEscape: position, limit: limit)
             }
             if byte < 0x20 { throw controlCharacter(at: position) }
             if byte < 0x80 {
-                position += 1
+                position &+= 1
             } else {
                 position = try skipUTF8Sequence(at: position)
             }
@@ -36,17 +43,19 @@ extension JSONReader {
         throw unterminatedString(quote: quote, limit: limit)
     }
 
-    /// Whether none of the eight bytes is `"`, `\\`, below 0x20 or above 0x7F (SWAR "has zero"
-    /// tests; a borrow can only follow a real match, so the answer is exact).
+    /// The high bit of every byte (in little-endian order) that is `"`, `\\`, below 0x20 or above
+    /// 0x7F, and possibly of bytes after such a byte (SWAR "has zero" tests: a borrow only
+    /// follows a real match). Zero when all eight bytes are plain ASCII; otherwise the lowest set
+    /// bit marks the first byte that needs a look.
     @inline(__always)
-    static func isPlainASCII(_ word: UInt64) -> Bool {
+    static func specialBytes(_ loaded: UInt64) -> UInt64 {
+        let word = UInt64(littleEndian: loaded)
         let ones: UInt64 = 0x0101_0101_0101_0101
         let high: UInt64 = 0x8080_8080_8080_8080
         let quote = word ^ (ones &* 0x22)
         let backslash = word ^ (ones &* 0x5C)
         let control = (word &- ones &* 0x20) & ~word
-        let special = control | ((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash) | word
-        return special & high == 0
+        return (control | ((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash) | word) & high
     }
 
     /// One past the last byte a string starting at `start` may use (its content plus the closing
@@ -95,7 +104,7 @@ extension JSONReader {
                     position = next
                     continue
                 default:
-                    throw error(.invalidEscape, at: position, "invalid escape \(describeByte(at: position + 1)) after `\\` in a string")
+                    throw invalidEscape(at: position)
                 }
                 output[written] = decoded
                 written += 1
@@ -217,14 +226,22 @@ extension JSONReader {
         return position + length
     }
 
+    @inline(never)
+    private func invalidEscape(at position: Int) -> ReviewDecodingError {
+        error(.invalidEscape, at: position, "invalid escape \(describeByte(at: position + 1)) after `\\` in a string")
+    }
+
+    @inline(never)
     private func invalidSequence(at position: Int) -> ReviewDecodingError {
         error(.invalidUTF8, at: position, "invalid UTF-8 sequence (overlong, surrogate or malformed) in a string")
     }
 
+    @inline(never)
     private func controlCharacter(at position: Int) -> ReviewDecodingError {
         error(.controlCharacterInString, at: position, "unescaped control character 0x\(hex(base[position])) in a string")
     }
 
+    @inline(never)
     private func unterminatedString(quote: Int, limit: Int) -> ReviewDecodingError {
         if limit < end {
             return error(.stringTooLong, at: quote, "string longer than \(maxStringBytes) bytes")

@@ -60,7 +60,7 @@ struct JSONReader {
     mutating func peekByte(_ context: JSONContext) throws(ReviewDecodingError) -> UInt8 {
         skipWhitespace()
         guard index < end else {
-            throw error(.unexpectedEndOfInput, at: index, "unexpected end of body \(context.inPhrase(self))")
+            throw unexpectedEnd(context)
         }
         return base[index]
     }
@@ -110,7 +110,7 @@ struct JSONReader {
     private mutating func enterContainer(_ context: JSONContext) throws(ReviewDecodingError) {
         depth += 1
         guard depth <= maxDepth else {
-            throw error(.nestingTooDeep, at: index, "nesting deeper than \(maxDepth) levels \(context.inPhrase(self))")
+            throw nestingTooDeep(context)
         }
         index += 1
     }
@@ -140,16 +140,16 @@ struct JSONReader {
             depth -= 1
             return nil
         } else {
-            throw error(.unexpectedCharacter, at: index, "expected `,` or `}` \(context.inPhrase(self)), found \(describeByte(at: index))")
+            throw unexpectedCharacter(expected: "`,` or `}`", context)
         }
         guard byte == UInt8(ascii: "\"") else {
-            throw error(.unexpectedCharacter, at: index, "expected a key \(context.inPhrase(self)), found \(describeByte(at: index))")
+            throw unexpectedCharacter(expected: "a key", context)
         }
         let start = index
         let (pointer, count, escaped) = try scanString()
         let key = JSONKey(pointer: pointer, count: count, offset: start, rawEnd: index, isEscaped: escaped)
         guard try peekByte(context) == UInt8(ascii: ":") else {
-            throw error(.unexpectedCharacter, at: index, "expected `:` after key \(quoted(key)) \(context.inPhrase(self)), found \(describeByte(at: index))")
+            throw missingColon(after: key, context)
         }
         index += 1
         return key
@@ -171,11 +171,11 @@ struct JSONReader {
             return true
         }
         guard byte == UInt8(ascii: ",") else {
-            throw error(.unexpectedCharacter, at: index, "expected `,` or `]` \(context.inPhrase(self)), found \(describeByte(at: index))")
+            throw unexpectedCharacter(expected: "`,` or `]`", context)
         }
         index += 1
         if try peekByte(context) == UInt8(ascii: "]") {
-            throw error(.unexpectedCharacter, at: index, "expected a value after `,` \(context.inPhrase(self)), found `]`")
+            throw unexpectedCharacter(expected: "a value after `,`", context)
         }
         return true
     }
@@ -287,7 +287,7 @@ struct JSONReader {
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
             try skipNumber()
         default:
-            throw error(.unexpectedCharacter, at: index, "expected a value \(context.inPhrase(self)), found \(describeByte(at: index))")
+            throw unexpectedCharacter(expected: "a value", context)
         }
     }
 

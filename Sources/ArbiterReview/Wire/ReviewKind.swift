@@ -33,9 +33,9 @@ public enum ReviewAPIVersion: String, Sendable, Hashable, CaseIterable {
     /// The version whose name is exactly `bytes`, compared byte by byte (never with Swift's
     /// canonical-equivalence `==`).
     public init?(exactly name: String) {
-        if utf8Equal(name, Self.v1.rawValue) {
+        if utf8Equal(name, "authorization.k8s.io/v1") {
             self = .v1
-        } else if utf8Equal(name, Self.v1beta1.rawValue) {
+        } else if utf8Equal(name, "authorization.k8s.io/v1beta1") {
             self = .v1beta1
         } else {
             return nil

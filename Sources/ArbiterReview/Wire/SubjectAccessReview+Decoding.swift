@@ -104,11 +104,12 @@ extension SubjectAccessReview {
             }
         }
         try reader.finish()
-        let deferred = self.version == .v1beta1 ? deferredGroups.group : deferredGroups.groups
-        if let deferred {
+        guard deferredGroups.groups != nil || deferredGroups.group != nil else { return }
+        let isV1beta1 = version == .v1beta1
+        if let deferred = isV1beta1 ? deferredGroups.group : deferredGroups.groups {
             reader.index = deferred.offset
             reader.depth = deferred.depth
-            let context = self.version == .v1beta1 ? JSONContext("spec.group") : JSONContext("spec.groups")
+            let context = isV1beta1 ? JSONContext("spec.group") : JSONContext("spec.groups")
             self.spec.groups = try reader.readStringArray(context) ?? []
         }
     }

@@ -16,7 +16,9 @@
 /// ``jsonBytes()``.
 public struct SubjectAccessReview: Sendable {
     /// `authorization.k8s.io/v1` or `authorization.k8s.io/v1beta1` once validated; echoed as sent.
-    public var apiVersion: String
+    public var apiVersion: String {
+        didSet { version = ReviewAPIVersion(exactly: apiVersion) }
+    }
     /// `SubjectAccessReview`, `SelfSubjectAccessReview` or `LocalSubjectAccessReview`; echoed.
     public var kind: String
     public var metadata: ReviewMetadata
@@ -32,14 +34,16 @@ public struct SubjectAccessReview: Sendable {
         status: Status = Status()
     ) {
         self.apiVersion = apiVersion
+        self.version = ReviewAPIVersion(exactly: apiVersion)
         self.kind = kind
         self.metadata = metadata
         self.spec = spec
         self.status = status
     }
 
-    /// The parsed ``apiVersion``, or `nil` if it is neither supported version.
-    public var version: ReviewAPIVersion? { ReviewAPIVersion(exactly: apiVersion) }
+    /// The parsed ``apiVersion``, or `nil` if it is neither supported version (byte-exact; kept
+    /// in step with ``apiVersion`` so the hot path compares once).
+    public private(set) var version: ReviewAPIVersion?
 }
 
 extension SubjectAccessReview {
