@@ -109,8 +109,7 @@ struct JSONWriter: ~Copyable {
     /// Appends a quoted string from UTF-8 bytes, escaping what RFC 8259 requires.
     private mutating func appendEscaped(_ bytes: UnsafeBufferPointer<UInt8>) {
         let length = bytes.count
-        // Room for the common case (nothing to escape); the worst case (every byte becomes
-        // `\u00XX`) is reserved at the first escape.
+        // Room for the common case (nothing to escape); each escape reserves its own extra room.
         reserve(length &+ 2)
         buffer[count] = UInt8(ascii: "\"")
         count &+= 1
@@ -119,7 +118,6 @@ struct JSONWriter: ~Copyable {
             count &+= 1
             return
         }
-        var reservedWorstCase = false
         var runStart = 0
         var position = 0
         while true {
@@ -143,10 +141,8 @@ struct JSONWriter: ~Copyable {
                 }
             }
             guard position < length else { break }
-            if !reservedWorstCase {
-                reservedWorstCase = true
-                reserve((length &- runStart) &* 6 &+ 1)
-            }
+            // This escape (at most six bytes), the rest unescaped, and the closing quote.
+            reserve((position &- runStart) &+ 6 &+ (length &- position) &+ 1)
             copyBytes(buffer + count, source + runStart, position &- runStart)
             count &+= position &- runStart
             writeEscape(source[position], to: buffer + count)
