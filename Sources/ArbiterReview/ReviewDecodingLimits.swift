@@ -16,7 +16,8 @@ public struct ReviewDecodingLimits: Sendable, Hashable {
     /// included. Longer strings fail with ``ReviewDecodingError/Code/stringTooLong``.
     public var maxStringBytes: Int
     /// The deepest accepted nesting of objects and arrays; the top-level object is depth 1.
-    /// Deeper input fails with ``ReviewDecodingError/Code/nestingTooDeep``.
+    /// Deeper input fails with ``ReviewDecodingError/Code/nestingTooDeep``. Values above 512 act
+    /// as 512, which bounds the decoder's stack.
     public var maxDepth: Int
 
     /// 1 MiB bodies, 64 KiB strings, nesting depth 64.

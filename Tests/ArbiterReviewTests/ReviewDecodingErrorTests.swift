@@ -218,3 +218,61 @@ let malformedCases: [MalformedCase] = [
         #expect(review.spec.nonResourceAttributes?.path == "/")
     }
 }
+
+/// Hostile bodies at the size limit: each must be answered (accepted or rejected) in one linear
+/// pass; the tests check the outcome, never the time.
+@Suite struct PathologicalInputTests {
+    private static let oneMiB = 1 << 20
+
+    @Test func megabyteOfOpenBracketsStopsAtTheDepthLimit() {
+        let body = Array(#"{"x":"#.utf8) + [UInt8](repeating: UInt8(ascii: "["), count: Self.oneMiB - 5)
+        #expect(throws: ReviewDecodingError(.nestingTooDeep)) { try SubjectAccessReview(json: body) }
+    }
+
+    @Test func hugeDepthLimitIsCappedToProtectTheStack() {
+        let body = Array(#"{"x":"#.utf8) + [UInt8](repeating: UInt8(ascii: "["), count: 100_000)
+        let limits = ReviewDecodingLimits(maxDepth: .max)
+        #expect(throws: ReviewDecodingError(.nestingTooDeep)) { try SubjectAccessReview(json: body, limits: limits) }
+    }
+
+    @Test func manyDistinctUnknownKeysAreAccepted() throws {
+        var text = "{"
+        for index in 0..<60_000 { text += "\"k\(index)\":0," }
+        text += "\"spec\":1}"
+        // Distinct keys, then a type error at the very end: the whole object was checked.
+        #expect(throws: ReviewDecodingError(.typeMismatch)) { try SubjectAccessReview(json: Array(text.utf8)) }
+    }
+
+    @Test func duplicateFoundAmongManyKeys() {
+        var text = "{\"metadata\":{"
+        for index in 0..<50_000 { text += "\"k\(index)\":0," }
+        text += "\"k123\":1}}"
+        #expect(throws: ReviewDecodingError(.duplicateKey)) { try SubjectAccessReview(json: Array(text.utf8)) }
+    }
+
+    @Test func manyGroupsAndEscapesDecode() throws {
+        var text = #"{"apiVersion":"authorization.k8s.io/v1","kind":"SubjectAccessReview","spec":{"nonResourceAttributes":{"path":"/","verb":"get"},"groups":["#
+        for index in 0..<20_000 { text += (index > 0 ? "," : "") + #""g\u00e9\n\"\#(index)""# }
+        text += "]}}"
+        let review = try SubjectAccessReview.decode(Array(text.utf8))
+        #expect(review.spec.groups.count == 20_000)
+        #expect(Array(review.spec.groups[7].utf8) == Array("gé\n\"7".utf8))
+    }
+
+    @Test func stringAtTheLimitIsAcceptedAndOneMoreByteIsNot() throws {
+        let limits = ReviewDecodingLimits()
+        let atLimit = String(repeating: "a", count: limits.maxStringBytes)
+        _ = try SubjectAccessReview(json: Array(#"{"spec":{"user":"\#(atLimit)"}}"#.utf8))
+        #expect(throws: ReviewDecodingError(.stringTooLong)) {
+            try SubjectAccessReview(json: Array(#"{"spec":{"user":"\#(atLimit)a"}}"#.utf8))
+        }
+    }
+
+    @Test func bodyAtTheLimitIsReadAndOneMoreByteIsNot() throws {
+        let limits = ReviewDecodingLimits(maxBodyBytes: 64)
+        let body = Array(#"{"apiVersion":"authorization.k8s.io/v1"}"#.utf8)
+        let padded = body + [UInt8](repeating: 0x20, count: 64 - body.count)
+        _ = try SubjectAccessReview(json: padded, limits: limits)
+        #expect(throws: ReviewDecodingError(.bodyTooLarge)) { try SubjectAccessReview(json: padded + [0x20], limits: limits) }
+    }
+}

@@ -29,11 +29,16 @@ struct JSONReader {
     /// because an escape never decodes to more bytes than it takes.
     var scratch: UnsafeMutablePointer<UInt8>? = nil
 
+    /// The deepest nesting any limits can allow (a few hundred bytes of stack per level).
+    static let depthCeiling = 512
+
     /// Creates a reader over a non-empty buffer.
     init(_ base: UnsafePointer<UInt8>, count: Int, limits: ReviewDecodingLimits) {
         self.base = base
         self.end = count
-        self.maxDepth = limits.maxDepth
+        // The reader recurses once per level of nesting: keep the stack bounded whatever the
+        // caller asks for.
+        self.maxDepth = min(limits.maxDepth, JSONReader.depthCeiling)
         self.maxStringBytes = limits.maxStringBytes
     }
 
