@@ -88,3 +88,24 @@ let invalidReviewCases: [InvalidReviewCase] = [
             expecting: .localSubjectAccessReview)
     }
 }
+
+@Suite struct ReviewKindTests {
+    @Test func namesAreComparedByteByByte() {
+        #expect(ReviewKind(exactly: "SubjectAccessReview") == .subjectAccessReview)
+        #expect(ReviewKind(exactly: "SelfSubjectRulesReview") == .selfSubjectRulesReview)
+        #expect(ReviewKind(exactly: "subjectAccessReview") == nil)
+        #expect(ReviewAPIVersion(exactly: "authorization.k8s.io/v1beta1") == .v1beta1)
+        // A look-alike (Kelvin sign for `k`) is a different name.
+        #expect(ReviewAPIVersion(exactly: "authorization.\u{212A}8s.io/v1") == nil)
+        #expect(ReviewAPIVersion(exactly: "") == nil)
+    }
+
+    @Test func versionFollowsApiVersion() {
+        var review = SubjectAccessReview()
+        #expect(review.version == .v1)
+        review.apiVersion = "authorization.k8s.io/v1beta1"
+        #expect(review.version == .v1beta1)
+        review.apiVersion = "v2"
+        #expect(review.version == nil)
+    }
+}
