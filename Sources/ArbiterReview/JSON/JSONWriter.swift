@@ -5,21 +5,49 @@
 /// `"`, `\` and the control characters below U+0020 (as `\n`, `\t`, ... or `\u00XX`). Nothing is
 /// normalised: a Kelvin sign stays a Kelvin sign.
 ///
-/// The writer owns its buffer and frees it in ``finish()`` (or when dropped), which is why it is
-/// not copyable.
+/// The writer starts in storage it borrows (usually the result array's, see ``makeBytes(capacity:_:)``)
+/// and moves to a buffer it owns when that is full; it frees what it owns in ``finish()`` or when
+/// dropped, which is why it is not copyable.
 struct JSONWriter: ~Copyable {
     private var buffer: UnsafeMutablePointer<UInt8>
     private var capacity: Int
     private var count = 0
+    /// Whether ``buffer`` was allocated by the writer (and must be freed by it).
+    private var ownsBuffer: Bool
 
-    /// Creates a writer with room for `capacity` bytes before it grows.
+    /// Creates a writer with a buffer of its own, with room for `capacity` bytes before it grows.
     init(capacity: Int) {
         self.capacity = max(capacity, 64)
         self.buffer = .allocate(capacity: self.capacity)
+        self.ownsBuffer = true
+    }
+
+    /// Creates a writer that writes into `storage` until it is full.
+    private init(borrowing storage: UnsafeMutableBufferPointer<UInt8>) {
+        self.capacity = storage.count
+        self.buffer = storage.baseAddress!
+        self.ownsBuffer = false
     }
 
     deinit {
-        buffer.deallocate()
+        if ownsBuffer { buffer.deallocate() }
+    }
+
+    /// Runs `body` with a writer over the storage of a new array of `capacity` bytes and returns
+    /// that array: one allocation and no copy when the output fits, as typical responses do.
+    static func makeBytes(capacity: Int, _ body: (inout JSONWriter) -> Void) -> [UInt8] {
+        var spilled: [UInt8]? = nil
+        let bytes = [UInt8](unsafeUninitializedCapacity: max(capacity, 64)) { storage, initialized in
+            var writer = JSONWriter(borrowing: storage)
+            body(&writer)
+            if writer.ownsBuffer {
+                spilled = writer.finish()
+                initialized = 0
+            } else {
+                initialized = writer.count
+            }
+        }
+        return spilled ?? bytes
     }
 
     /// Returns the bytes written and frees the buffer.
@@ -30,7 +58,7 @@ struct JSONWriter: ~Copyable {
             output.baseAddress!.update(from: buffer, count: count)
             initialized = count
         }
-        buffer.deallocate()
+        if ownsBuffer { buffer.deallocate() }
         discard self
         return result
     }
@@ -46,9 +74,10 @@ struct JSONWriter: ~Copyable {
         let newCapacity = max(capacity * 2, needed)
         let newBuffer = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
         newBuffer.update(from: buffer, count: count)
-        buffer.deallocate()
+        if ownsBuffer { buffer.deallocate() }
         buffer = newBuffer
         capacity = newCapacity
+        ownsBuffer = true
     }
 
     // MARK: - Appending

@@ -54,39 +54,39 @@ extension SelfSubjectRulesReview {
     /// The review as compact JSON in Go's field order: `kind`, `apiVersion`, `metadata`, `spec`,
     /// `status` (with both rule lists always present, as Go writes them).
     public func jsonBytes() -> [UInt8] {
-        var writer = JSONWriter(capacity: 512)
-        writer.append("{\"kind\":")
-        writer.appendString(kind)
-        writer.append(",\"apiVersion\":")
-        writer.appendString(apiVersion)
-        writer.append(",")
-        metadata.write(to: &writer)
-        writer.append(",\"spec\":{")
-        var comma = false
-        writer.appendField("\"namespace\":", spec.namespace, comma: &comma)
-        writer.append("},\"status\":{\"resourceRules\":[")
-        for (position, rule) in status.resourceRules.enumerated() {
-            writer.append(position > 0 ? ",{\"verbs\":" : "{\"verbs\":")
-            writer.appendStringArray(rule.verbs)
-            var ruleComma = true
-            writer.appendField("\"apiGroups\":", rule.apiGroups, comma: &ruleComma)
-            writer.appendField("\"resources\":", rule.resources, comma: &ruleComma)
-            writer.appendField("\"resourceNames\":", rule.resourceNames, comma: &ruleComma)
-            writer.append("}")
+        JSONWriter.makeBytes(capacity: 1000) { writer in
+            writer.append("{\"kind\":")
+            writer.appendString(kind)
+            writer.append(",\"apiVersion\":")
+            writer.appendString(apiVersion)
+            writer.append(",")
+            metadata.write(to: &writer)
+            writer.append(",\"spec\":{")
+            var comma = false
+            writer.appendField("\"namespace\":", spec.namespace, comma: &comma)
+            writer.append("},\"status\":{\"resourceRules\":[")
+            for (position, rule) in status.resourceRules.enumerated() {
+                writer.append(position > 0 ? ",{\"verbs\":" : "{\"verbs\":")
+                writer.appendStringArray(rule.verbs)
+                var ruleComma = true
+                writer.appendField("\"apiGroups\":", rule.apiGroups, comma: &ruleComma)
+                writer.appendField("\"resources\":", rule.resources, comma: &ruleComma)
+                writer.appendField("\"resourceNames\":", rule.resourceNames, comma: &ruleComma)
+                writer.append("}")
+            }
+            writer.append("],\"nonResourceRules\":[")
+            for (position, rule) in status.nonResourceRules.enumerated() {
+                writer.append(position > 0 ? ",{\"verbs\":" : "{\"verbs\":")
+                writer.appendStringArray(rule.verbs)
+                var ruleComma = true
+                writer.appendField("\"nonResourceURLs\":", rule.nonResourceURLs, comma: &ruleComma)
+                writer.append("}")
+            }
+            writer.append(status.incomplete ? "],\"incomplete\":true" : "],\"incomplete\":false")
+            var statusComma = true
+            writer.appendField("\"evaluationError\":", status.evaluationError, comma: &statusComma)
+            writer.append("}}")
         }
-        writer.append("],\"nonResourceRules\":[")
-        for (position, rule) in status.nonResourceRules.enumerated() {
-            writer.append(position > 0 ? ",{\"verbs\":" : "{\"verbs\":")
-            writer.appendStringArray(rule.verbs)
-            var ruleComma = true
-            writer.appendField("\"nonResourceURLs\":", rule.nonResourceURLs, comma: &ruleComma)
-            writer.append("}")
-        }
-        writer.append(status.incomplete ? "],\"incomplete\":true" : "],\"incomplete\":false")
-        var statusComma = true
-        writer.appendField("\"evaluationError\":", status.evaluationError, comma: &statusComma)
-        writer.append("}}")
-        return writer.finish()
     }
 
     // MARK: - Reading
