@@ -19,7 +19,9 @@ case "codec":
             let median = (sorted[sorted.count / 2] * 10).rounded() / 10
             print("  \(label) \(minimum) ns/op (min), \(median) ns/op (median)")
         }
-        print("codec: 20 rounds of \(rounds[0].iterations) iterations, \(ReviewCodecBenchmark.sampleRequest.count)-byte review")
+        print(
+            "codec: 20 rounds of \(rounds[0].iterations) iterations, \(ReviewCodecBenchmark.sampleRequest.count)-byte review"
+        )
         report("decode+validate+accessRequest:", rounds.map(\.decodeNanoseconds))
         report("encodeResponse:               ", rounds.map(\.encodeNanoseconds))
         print("  (checksum \(rounds.reduce(0) { $0 &+ $1.checksum }))")

@@ -4,7 +4,10 @@ extension JSONReader {
     /// An error at `offset`; the message gets ` at byte N` appended unless it already names the
     /// offset.
     func error(
-        _ code: ReviewDecodingError.Code, at offset: Int, _ message: String, offsetInMessage: Bool = true
+        _ code: ReviewDecodingError.Code,
+        at offset: Int,
+        _ message: String,
+        offsetInMessage: Bool = true
     ) -> ReviewDecodingError {
         ReviewDecodingError(code, offset: offset, message: offsetInMessage ? "\(message) at byte \(offset)" : message)
     }
@@ -18,13 +21,21 @@ extension JSONReader {
     /// The byte at ``index`` is not what the grammar allows here.
     @inline(never)
     func unexpectedCharacter(expected: StaticString, _ context: JSONContext) -> ReviewDecodingError {
-        error(.unexpectedCharacter, at: index, "expected \(expected) \(context.inPhrase(self)), found \(describeByte(at: index))")
+        error(
+            .unexpectedCharacter,
+            at: index,
+            "expected \(expected) \(context.inPhrase(self)), found \(describeByte(at: index))"
+        )
     }
 
     /// No `:` after a key.
     @inline(never)
     func missingColon(after key: JSONKey, _ context: JSONContext) -> ReviewDecodingError {
-        error(.unexpectedCharacter, at: index, "expected `:` after key \(quoted(key)) \(context.inPhrase(self)), found \(describeByte(at: index))")
+        error(
+            .unexpectedCharacter,
+            at: index,
+            "expected `:` after key \(quoted(key)) \(context.inPhrase(self)), found \(describeByte(at: index))"
+        )
     }
 
     /// One `{` or `[` too many.
@@ -45,7 +56,11 @@ extension JSONReader {
         case UInt8(ascii: "n"): found = "null"
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): found = "a number"
         default:
-            return error(.unexpectedCharacter, at: index, "expected a value \(context.inPhrase(self)), found \(describeByte(at: index))")
+            return error(
+                .unexpectedCharacter,
+                at: index,
+                "expected a value \(context.inPhrase(self)), found \(describeByte(at: index))"
+            )
         }
         return error(.typeMismatch, at: index, "expected \(expected) \(context.forPhrase(self)), found \(found)")
     }

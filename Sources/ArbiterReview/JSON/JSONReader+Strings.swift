@@ -43,9 +43,10 @@ extension JSONReader {
         throw unterminatedString(quote: quote, limit: limit)
     }
 
-    /// The high bit of every byte (in little-endian order) that is `"`, `\\`, below 0x20 or above
-    /// 0x7F, and possibly of bytes after such a byte (SWAR "has zero" tests: a borrow only
-    /// follows a real match). Zero when all eight bytes are plain ASCII; otherwise the lowest set
+    /// Marks the bytes of a word that need a look: `"`, `\\`, below 0x20 or above 0x7F.
+    ///
+    /// Sets the high bit of every such byte (in little-endian order), and possibly of bytes after
+    /// one (SWAR "has zero" tests: a borrow only follows a real match). Zero when all eight bytes are plain ASCII; otherwise the lowest set
     /// bit marks the first byte that needs a look.
     @inline(__always)
     static func specialBytes(_ loaded: UInt64) -> UInt64 {
@@ -67,7 +68,9 @@ extension JSONReader {
 
     /// The slow path of ``scanString()``: unescapes into the scratch buffer.
     private mutating func scanEscapedString(
-        quote: Int, firstEscape: Int, limit: Int
+        quote: Int,
+        firstEscape: Int,
+        limit: Int
     ) throws(ReviewDecodingError) -> (UnsafePointer<UInt8>, Int, escaped: Bool) {
         let start = quote + 1
         let output: UnsafeMutablePointer<UInt8>
@@ -135,11 +138,19 @@ extension JSONReader {
         case 0xD800...0xDBFF:
             guard position + 7 < end, base[position + 6] == UInt8(ascii: "\\"), base[position + 7] == UInt8(ascii: "u")
             else {
-                throw error(.unpairedSurrogate, at: position, "high surrogate escape not followed by a low surrogate escape in a string")
+                throw error(
+                    .unpairedSurrogate,
+                    at: position,
+                    "high surrogate escape not followed by a low surrogate escape in a string"
+                )
             }
             let low = try hexQuad(at: position + 8, escape: position + 6)
             guard (0xDC00...0xDFFF).contains(low) else {
-                throw error(.unpairedSurrogate, at: position, "high surrogate escape not followed by a low surrogate escape in a string")
+                throw error(
+                    .unpairedSurrogate,
+                    at: position,
+                    "high surrogate escape not followed by a low surrogate escape in a string"
+                )
             }
             return (0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00), position + 12)
         case 0xDC00...0xDFFF:
@@ -163,7 +174,11 @@ extension JSONReader {
             case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = byte - UInt8(ascii: "a") + 10
             case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = byte - UInt8(ascii: "A") + 10
             default:
-                throw error(.invalidEscape, at: escape, "invalid `\\u` escape (expected four hexadecimal digits) in a string")
+                throw error(
+                    .invalidEscape,
+                    at: escape,
+                    "invalid `\\u` escape (expected four hexadecimal digits) in a string"
+                )
             }
             value = value << 4 | UInt32(digit)
         }
@@ -238,7 +253,11 @@ extension JSONReader {
 
     @inline(never)
     private func controlCharacter(at position: Int) -> ReviewDecodingError {
-        error(.controlCharacterInString, at: position, "unescaped control character 0x\(hex(base[position])) in a string")
+        error(
+            .controlCharacterInString,
+            at: position,
+            "unescaped control character 0x\(hex(base[position])) in a string"
+        )
     }
 
     @inline(never)

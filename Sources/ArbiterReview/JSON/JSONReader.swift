@@ -127,7 +127,8 @@ struct JSONReader {
     /// anything else.
     @inline(__always)
     mutating func nextKey(
-        _ state: inout JSONObjectState, _ context: JSONContext
+        _ state: inout JSONObjectState,
+        _ context: JSONContext
     ) throws(ReviewDecodingError) -> JSONKey? {
         var byte = try peekByte(context)
         if state.isFirst {
@@ -191,7 +192,10 @@ struct JSONReader {
     /// already seen.
     @inline(__always)
     mutating func markKnown(
-        _ field: Int, _ key: JSONKey, _ state: inout JSONObjectState, _ context: JSONContext
+        _ field: Int,
+        _ key: JSONKey,
+        _ state: inout JSONObjectState,
+        _ context: JSONContext
     ) throws(ReviewDecodingError) {
         let bit: UInt32 = 1 << UInt32(field)
         guard state.knownFields & bit == 0 else { throw duplicateKey(key, context) }
@@ -200,14 +204,18 @@ struct JSONReader {
 
     /// Records a key the decoder does not know (or a map key); throws if it was already seen.
     mutating func markOther(
-        _ key: JSONKey, _ state: inout JSONObjectState, _ context: JSONContext
+        _ key: JSONKey,
+        _ state: inout JSONObjectState,
+        _ context: JSONContext
     ) throws(ReviewDecodingError) {
         guard state.otherKeys.insert(key, base: base) else { throw duplicateKey(key, context) }
     }
 
     /// Records an unknown key, then validates and skips its value.
     mutating func skipMember(
-        _ key: JSONKey, _ state: inout JSONObjectState, _ context: JSONContext
+        _ key: JSONKey,
+        _ state: inout JSONObjectState,
+        _ context: JSONContext
     ) throws(ReviewDecodingError) {
         try markOther(key, &state, context)
         try skipValue(context.member(key))
@@ -305,7 +313,12 @@ struct JSONReader {
                 throw error(.unexpectedEndOfInput, at: start + offset, "unexpected end of body inside `\(literal)`")
             }
             guard base[start + offset] == literal.utf8Start[offset] else {
-                throw error(.unexpectedCharacter, at: start, "invalid literal (expected `\(literal)`) at byte \(start)", offsetInMessage: false)
+                throw error(
+                    .unexpectedCharacter,
+                    at: start,
+                    "invalid literal (expected `\(literal)`) at byte \(start)",
+                    offsetInMessage: false
+                )
             }
         }
         index = start + count
@@ -319,7 +332,12 @@ struct JSONReader {
         if base[index] == UInt8(ascii: "0") {
             index += 1
             if index < end, isDigit(base[index]) {
-                throw error(.invalidNumber, at: start, "number with a leading zero at byte \(start)", offsetInMessage: false)
+                throw error(
+                    .invalidNumber,
+                    at: start,
+                    "number with a leading zero at byte \(start)",
+                    offsetInMessage: false
+                )
             }
         } else {
             while index < end, isDigit(base[index]) { index += 1 }

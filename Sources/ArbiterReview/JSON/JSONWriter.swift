@@ -175,7 +175,8 @@ struct JSONWriter: ~Copyable {
             copyBytes(buffer + count, source + runStart, position &- runStart)
             count &+= position &- runStart
             writeEscape(source[position], to: buffer + count)
-            count &+= source[position] == 0x22 || source[position] == 0x5C || Self.hasShortEscape(source[position]) ? 2 : 6
+            count &+=
+                source[position] == 0x22 || source[position] == 0x5C || Self.hasShortEscape(source[position]) ? 2 : 6
             position &+= 1
             runStart = position
         }
@@ -221,9 +222,10 @@ struct JSONWriter: ~Copyable {
         }
     }
 
-    /// The high bit of every byte (in little-endian order) that is `"`, `\\` or below 0x20, and
-    /// possibly of bytes after such a byte (SWAR "has zero" tests; bytes of 0x80 and above never
-    /// match). Zero when nothing needs escaping; otherwise the lowest set bit marks the first byte
+    /// Marks the bytes of a word that must be escaped: `"`, `\\` or below 0x20.
+    ///
+    /// Sets the high bit of every such byte (in little-endian order), and possibly of bytes after
+    /// one (SWAR "has zero" tests; bytes of 0x80 and above never match). Zero when nothing needs escaping; otherwise the lowest set bit marks the first byte
     /// that does.
     @inline(__always)
     static func escapedBytes(_ loaded: UInt64) -> UInt64 {
@@ -247,7 +249,9 @@ func copyBytes(_ destination: UnsafeMutablePointer<UInt8>, _ source: UnsafePoint
     var offset = 0
     while offset + 8 <= count {
         UnsafeMutableRawPointer(destination + offset).storeBytes(
-            of: UnsafeRawPointer(source + offset).loadUnaligned(as: UInt64.self), as: UInt64.self)
+            of: UnsafeRawPointer(source + offset).loadUnaligned(as: UInt64.self),
+            as: UInt64.self
+        )
         offset += 8
     }
     while offset < count {

@@ -23,8 +23,10 @@ public enum ReviewKind: String, Sendable, Hashable, CaseIterable {
     }
 }
 
-/// The two API versions of the review types. They differ only in the JSON key of the group list:
-/// `spec.groups` in v1, `spec.group` in v1beta1.
+/// The two API versions of the review types.
+///
+/// They differ only in the JSON key of the group list: `spec.groups` in v1, `spec.group` in
+/// v1beta1.
 public enum ReviewAPIVersion: String, Sendable, Hashable, CaseIterable {
     /// `authorization.k8s.io/v1`.
     case v1 = "authorization.k8s.io/v1"

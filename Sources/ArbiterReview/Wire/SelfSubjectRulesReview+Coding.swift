@@ -6,7 +6,8 @@ extension SelfSubjectRulesReview {
     /// - Throws: ``ReviewDecodingError`` for malformed JSON, a broken limit, a wrong JSON type for
     ///   a known field, an unsupported `apiVersion` or a `kind` other than `SelfSubjectRulesReview`.
     public static func decode(
-        _ bytes: [UInt8], limits: ReviewDecodingLimits = .default
+        _ bytes: [UInt8],
+        limits: ReviewDecodingLimits = .default
     ) throws(ReviewDecodingError) -> SelfSubjectRulesReview {
         let review = try SelfSubjectRulesReview(json: bytes, limits: limits)
         try review.validate()
@@ -22,8 +23,11 @@ extension SelfSubjectRulesReview {
             do throws(ReviewDecodingError) {
                 guard buffer.count <= limits.maxBodyBytes else {
                     throw ReviewDecodingError(
-                        .bodyTooLarge, offset: limits.maxBodyBytes,
-                        message: "body of \(buffer.count) bytes is larger than the limit of \(limits.maxBodyBytes) bytes")
+                        .bodyTooLarge,
+                        offset: limits.maxBodyBytes,
+                        message:
+                            "body of \(buffer.count) bytes is larger than the limit of \(limits.maxBodyBytes) bytes"
+                    )
                 }
                 guard let base = buffer.baseAddress, buffer.count > 0 else {
                     throw ReviewDecodingError(.unexpectedEndOfInput, offset: 0, message: "empty body")
@@ -43,11 +47,15 @@ extension SelfSubjectRulesReview {
         guard version != nil else {
             throw ReviewDecodingError(
                 .unsupportedAPIVersion,
-                message: "unsupported apiVersion \(quotedValue(apiVersion)) (expected `authorization.k8s.io/v1` or `authorization.k8s.io/v1beta1`)")
+                message:
+                    "unsupported apiVersion \(quotedValue(apiVersion)) (expected `authorization.k8s.io/v1` or `authorization.k8s.io/v1beta1`)"
+            )
         }
         guard utf8Equal(kind, ReviewKind.selfSubjectRulesReview.rawValue) else {
             throw ReviewDecodingError(
-                .unexpectedKind, message: "unexpected kind \(quotedValue(kind)) (expected `SelfSubjectRulesReview`)")
+                .unexpectedKind,
+                message: "unexpected kind \(quotedValue(kind)) (expected `SelfSubjectRulesReview`)"
+            )
         }
     }
 
@@ -196,7 +204,9 @@ extension SelfSubjectRulesReview {
         return rule
     }
 
-    private static func readNonResourceRule(from reader: inout JSONReader) throws(ReviewDecodingError) -> NonResourceRule {
+    private static func readNonResourceRule(
+        from reader: inout JSONReader
+    ) throws(ReviewDecodingError) -> NonResourceRule {
         let context = JSONContext("status.nonResourceRules")
         guard try reader.peekByte(context) == UInt8(ascii: "{") else {
             throw reader.typeMismatch(expected: "an object", context.element)
@@ -210,7 +220,8 @@ extension SelfSubjectRulesReview {
                 rule.verbs = try reader.readStringArray(JSONContext("status.nonResourceRules.verbs")) ?? []
             } else if key.matches("nonResourceURLs") {
                 try reader.markKnown(1, key, &state, context)
-                rule.nonResourceURLs = try reader.readStringArray(JSONContext("status.nonResourceRules.nonResourceURLs")) ?? []
+                rule.nonResourceURLs =
+                    try reader.readStringArray(JSONContext("status.nonResourceRules.nonResourceURLs")) ?? []
             } else {
                 try reader.skipMember(key, &state, context)
             }

@@ -47,8 +47,9 @@ public struct SubjectAccessReview: Sendable {
 }
 
 extension SubjectAccessReview {
-    /// The question: who, and which attributes. Every field is optional on the wire; absent and
-    /// `null` read as empty.
+    /// The question: who, and which attributes.
+    ///
+    /// Every field is optional on the wire; absent and `null` read as empty.
     public struct Spec: Sendable {
         public var resourceAttributes: ResourceAttributes?
         public var nonResourceAttributes: NonResourceAttributes?
@@ -62,7 +63,10 @@ extension SubjectAccessReview {
         public init(
             resourceAttributes: ResourceAttributes? = nil,
             nonResourceAttributes: NonResourceAttributes? = nil,
-            user: String = "", groups: [String] = [], extra: [ExtraEntry] = [], uid: String = ""
+            user: String = "",
+            groups: [String] = [],
+            extra: [ExtraEntry] = [],
+            uid: String = ""
         ) {
             self.resourceAttributes = resourceAttributes
             self.nonResourceAttributes = nonResourceAttributes
@@ -88,9 +92,15 @@ extension SubjectAccessReview {
         public var labelSelector: ReviewSelector?
 
         public init(
-            namespace: String = "", verb: String = "", group: String = "", version: String = "",
-            resource: String = "", subresource: String = "", name: String = "",
-            fieldSelector: ReviewSelector? = nil, labelSelector: ReviewSelector? = nil
+            namespace: String = "",
+            verb: String = "",
+            group: String = "",
+            version: String = "",
+            resource: String = "",
+            subresource: String = "",
+            name: String = "",
+            fieldSelector: ReviewSelector? = nil,
+            labelSelector: ReviewSelector? = nil
         ) {
             self.namespace = namespace
             self.verb = verb
@@ -127,8 +137,10 @@ extension SubjectAccessReview {
         }
     }
 
-    /// The answer. On the wire `allowed` is always present and `denied` only when true; the
-    /// writer never sends both as true (a deny wins).
+    /// The answer.
+    ///
+    /// On the wire `allowed` is always present and `denied` only when true; the writer never sends
+    /// both as true (a deny wins).
     public struct Status: Sendable {
         public var allowed: Bool
         public var denied: Bool
