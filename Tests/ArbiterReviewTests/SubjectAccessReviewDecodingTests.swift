@@ -43,6 +43,20 @@ func bytes(_ string: String) -> [UInt8] { Array(string.utf8) }
         )
     }
 
+    @Test func mapsNonResourceAttributesToTheEngineRequest() throws {
+        let review = try decodeReview(
+            #"{"apiVersion":"authorization.k8s.io/v1","kind":"SubjectAccessReview","spec":{"nonResourceAttributes":{"path":"/healthz/etcd","verb":"get"},"user":"system:anonymous","groups":["system:unauthenticated"]}}"#
+        )
+        #expect(
+            review.accessRequest()
+                == AccessRequest(
+                    user: "system:anonymous",
+                    groups: ["system:unauthenticated"],
+                    attributes: .nonResource(NonResourceAttributes(path: "/healthz/etcd", verb: "get"))
+                )
+        )
+    }
+
     @Test func decodesTheBenchmarkSample() throws {
         let review = try SubjectAccessReview.decode(ReviewCodecBenchmark.sampleRequest)
         #expect(review.spec.user == "system:serviceaccount:team-payments:deployer")
