@@ -157,6 +157,16 @@ private let deliberatelyStricter: Set<ReviewDecodingError.Code> = [
     .duplicateKey, .nestingTooDeep, .stringTooLong, .bodyTooLarge,
 ]
 
+/// Whether `error` is a trailing comma (`[1,]`, `{"a":1,}`): RFC 8259 forbids it, Foundation's
+/// parser (JSONDecoder and JSONSerialization alike) accepts it, Arbiter rejects it.
+private func isTrailingComma(_ error: ReviewDecodingError, in bytes: [UInt8]) -> Bool {
+    guard error.code == .unexpectedCharacter, let offset = error.offset, offset < bytes.count,
+        bytes[offset] == UInt8(ascii: "]") || bytes[offset] == UInt8(ascii: "}")
+    else { return false }
+    let before = bytes[..<offset].last { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }
+    return before == UInt8(ascii: ",")
+}
+
 private enum Outcome {
     case agree
     /// We reject malformed JSON inside a value JSONDecoder skipped without reading (it only
@@ -181,7 +191,9 @@ private func compare(_ bytes: [UInt8]) -> Outcome {
     case (.failure, nil):
         return .agree
     case (.failure(let error), .some):
-        if deliberatelyStricter.contains(error.code) { return .deliberatelyStricter }
+        if deliberatelyStricter.contains(error.code) || isTrailingComma(error, in: bytes) {
+            return .deliberatelyStricter
+        }
         if (try? JSONSerialization.jsonObject(with: Data(bytes))) == nil { return .malformedInSkippedValue }
         return .disagree("we reject (\(error)), Foundation accepts")
     case (.success, nil):
