@@ -39,7 +39,7 @@ extension SubjectAccessReview {
     /// `spec.groups` otherwise; the other key is an unknown field, as in Go.
     public init(json bytes: UnsafeRawBufferPointer, limits: ReviewDecodingLimits = .default) throws(ReviewDecodingError)
     {
-        self.init(apiVersion: "", kind: "")
+        self.init(empty: ())
         try read(bytes, limits: limits)
     }
 
@@ -65,15 +65,17 @@ extension SubjectAccessReview {
 
     /// Parses a review body held in an array; see ``init(json:limits:)-(UnsafeRawBufferPointer,_)``.
     public init(json bytes: [UInt8], limits: ReviewDecodingLimits = .default) throws(ReviewDecodingError) {
-        self.init(apiVersion: "", kind: "")
-        // `withUnsafeBytes` rethrows untyped errors: carry the typed one out by hand.
+        // `withUnsafeBytes` rethrows untyped errors: carry the typed one out by hand. The review is
+        // the closure's result, so it is built in place rather than copied out of a capture.
         var failure: ReviewDecodingError? = nil
-        bytes.withUnsafeBytes { buffer in
+        self = bytes.withUnsafeBytes { buffer in
+            var review = SubjectAccessReview(empty: ())
             do throws(ReviewDecodingError) {
-                try self.read(buffer, limits: limits)
+                try review.read(buffer, limits: limits)
             } catch {
                 failure = error
             }
+            return review
         }
         if let failure { throw failure }
     }

@@ -41,6 +41,16 @@ public struct SubjectAccessReview: Sendable {
         self.status = status
     }
 
+    /// An empty review for the decoder to fill in.
+    init(empty: Void) {
+        apiVersion = ""
+        version = nil
+        kind = ""
+        metadata = ReviewMetadata()
+        spec = Spec()
+        status = Status()
+    }
+
     /// The parsed ``apiVersion``, or `nil` if it is neither supported version (byte-exact; kept
     /// in step with ``apiVersion`` so the hot path compares once).
     public private(set) var version: ReviewAPIVersion?
