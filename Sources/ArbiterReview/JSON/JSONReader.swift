@@ -305,23 +305,37 @@ struct JSONReader {
     }
 
     /// Skips `literal` (`true`, `false` or `null`), which must be spelled exactly.
+    @inline(__always)
     mutating func skipLiteral(_ literal: StaticString) throws(ReviewDecodingError) {
         let count = literal.utf8CodeUnitCount
-        let start = index
-        for offset in 0..<count {
-            guard start + offset < end else {
-                throw error(.unexpectedEndOfInput, at: start + offset, "unexpected end of body inside `\(literal)`")
-            }
-            guard base[start + offset] == literal.utf8Start[offset] else {
-                throw error(
-                    .unexpectedCharacter,
-                    at: start,
-                    "invalid literal (expected `\(literal)`) at byte \(start)",
-                    offsetInMessage: false
-                )
-            }
+        // All three literals are four or five bytes: compare the first four as one word.
+        if count >= 4, index &+ count <= end,
+            UnsafeRawPointer(base + index).loadUnaligned(as: UInt32.self)
+                == UnsafeRawPointer(literal.utf8Start).loadUnaligned(as: UInt32.self),
+            count == 4 || bytesEqual(base + index + 4, literal.utf8Start + 4, count &- 4)
+        {
+            index &+= count
+            return
         }
-        index = start + count
+        throw invalidLiteral(literal)
+    }
+
+    /// Why the bytes at ``index`` are not `literal`: the body ends inside it, or a byte differs.
+    @inline(never)
+    private func invalidLiteral(_ literal: StaticString) -> ReviewDecodingError {
+        let start = index
+        for offset in 0..<literal.utf8CodeUnitCount {
+            guard start + offset < end else {
+                return error(.unexpectedEndOfInput, at: start + offset, "unexpected end of body inside `\(literal)`")
+            }
+            guard base[start + offset] == literal.utf8Start[offset] else { break }
+        }
+        return error(
+            .unexpectedCharacter,
+            at: start,
+            "invalid literal (expected `\(literal)`) at byte \(start)",
+            offsetInMessage: false
+        )
     }
 
     /// Skips a number: `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`.
