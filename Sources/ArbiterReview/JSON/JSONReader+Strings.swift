@@ -228,10 +228,10 @@ extension JSONReader {
         case 0xF1...0xF3: length = 4
         case 0xF4: length = 4; high = 0x8F
         default:
-            throw error(.invalidUTF8, at: position, "invalid UTF-8 byte 0x\(hex(lead)) in a string")
+            throw invalidLeadByte(at: position)
         }
         guard position + length <= end else {
-            throw error(.invalidUTF8, at: position, "truncated UTF-8 sequence in a string")
+            throw truncatedSequence(at: position)
         }
         let second = base[position + 1]
         guard second >= low, second <= high else { throw invalidSequence(at: position) }
@@ -244,6 +244,16 @@ extension JSONReader {
     @inline(never)
     private func invalidEscape(at position: Int) -> ReviewDecodingError {
         error(.invalidEscape, at: position, "invalid escape \(describeByte(at: position + 1)) after `\\` in a string")
+    }
+
+    @inline(never)
+    private func invalidLeadByte(at position: Int) -> ReviewDecodingError {
+        error(.invalidUTF8, at: position, "invalid UTF-8 byte 0x\(hex(base[position])) in a string")
+    }
+
+    @inline(never)
+    private func truncatedSequence(at position: Int) -> ReviewDecodingError {
+        error(.invalidUTF8, at: position, "truncated UTF-8 sequence in a string")
     }
 
     @inline(never)
