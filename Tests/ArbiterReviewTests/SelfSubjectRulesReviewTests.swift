@@ -68,3 +68,10 @@ import Testing
         }
     }
 }
+
+@Test func selfSubjectRulesReviewDecodesFromAnUnsafeRawBuffer() throws {
+    let body = Array(#"{"apiVersion":"authorization.k8s.io/v1","kind":"SelfSubjectRulesReview","spec":{"namespace":"a"}}"#.utf8)
+    let namespace = try body.withUnsafeBytes { try SelfSubjectRulesReview(json: $0).spec.namespace }
+    #expect(namespace == "a")
+    #expect(throws: ReviewDecodingError(.unexpectedEndOfInput)) { try SelfSubjectRulesReview(json: [UInt8]()) }
+}

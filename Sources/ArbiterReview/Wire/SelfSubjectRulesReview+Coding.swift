@@ -16,27 +16,35 @@ extension SelfSubjectRulesReview {
 
     /// Parses a SelfSubjectRulesReview body without validating it; the JSON rules are those of
     /// ``SubjectAccessReview/init(json:limits:)-(UnsafeRawBufferPointer,_)``.
-    public init(json bytes: [UInt8], limits: ReviewDecodingLimits = .default) throws(ReviewDecodingError) {
+    public init(json bytes: UnsafeRawBufferPointer, limits: ReviewDecodingLimits = .default) throws(ReviewDecodingError)
+    {
         self.init(apiVersion: "", kind: "")
+        guard bytes.count <= limits.maxBodyBytes else {
+            throw ReviewDecodingError(
+                .bodyTooLarge,
+                offset: limits.maxBodyBytes,
+                message: "body of \(bytes.count) bytes is larger than the limit of \(limits.maxBodyBytes) bytes"
+            )
+        }
+        guard let base = bytes.baseAddress, bytes.count > 0 else {
+            throw ReviewDecodingError(.unexpectedEndOfInput, offset: 0, message: "empty body")
+        }
+        var reader = JSONReader(base.assumingMemoryBound(to: UInt8.self), count: bytes.count, limits: limits)
+        defer { reader.releaseScratch() }
+        try read(from: &reader)
+    }
+
+    /// Parses a SelfSubjectRulesReview body held in an array; see
+    /// ``init(json:limits:)-(UnsafeRawBufferPointer,_)``.
+    public init(json bytes: [UInt8], limits: ReviewDecodingLimits = .default) throws(ReviewDecodingError) {
+        // `withUnsafeBytes` rethrows untyped errors: carry the typed one out by hand.
         var failure: ReviewDecodingError? = nil
-        bytes.withUnsafeBytes { buffer in
+        self = bytes.withUnsafeBytes { buffer in
             do throws(ReviewDecodingError) {
-                guard buffer.count <= limits.maxBodyBytes else {
-                    throw ReviewDecodingError(
-                        .bodyTooLarge,
-                        offset: limits.maxBodyBytes,
-                        message:
-                            "body of \(buffer.count) bytes is larger than the limit of \(limits.maxBodyBytes) bytes"
-                    )
-                }
-                guard let base = buffer.baseAddress, buffer.count > 0 else {
-                    throw ReviewDecodingError(.unexpectedEndOfInput, offset: 0, message: "empty body")
-                }
-                var reader = JSONReader(base.assumingMemoryBound(to: UInt8.self), count: buffer.count, limits: limits)
-                defer { reader.releaseScratch() }
-                try self.read(from: &reader)
+                return try SelfSubjectRulesReview(json: buffer, limits: limits)
             } catch {
                 failure = error
+                return SelfSubjectRulesReview()
             }
         }
         if let failure { throw failure }
