@@ -9,12 +9,15 @@ public enum ReviewCodecBenchmark {
     /// The 560-byte v1 review of `shared/bench/sar-request.json`, as kube-apiserver sends it.
     public static let sampleRequest: [UInt8] = Array(
         #"{"apiVersion":"authorization.k8s.io/v1","kind":"SubjectAccessReview","metadata":{"creationTimestamp":null},"spec":{"resourceAttributes":{"namespace":"team-payments","verb":"list","group":"apps","version":"v1","resource":"deployments"},"user":"system:serviceaccount:team-payments:deployer","groups":["system:serviceaccounts","system:serviceaccounts:team-payments","system:authenticated"],"extra":{"authentication.kubernetes.io/credential-id":["JTI=6d0b6a2e-3c1f-4e59-9b1c-2a3e4f5a6b7c"]},"uid":"4f1c2a7e-0b8d-4c3e-9f6a-1d2e3f4a5b6c"},"status":{"allowed":false}}"#
-            .utf8)
+            .utf8
+    )
 
     /// The answer encoded in the encode loop: an RBAC allow with a typical reason.
     public static let sampleResult = AuthorizationResult(
         decision: .allow,
-        reason: #"RBAC: allowed by RoleBinding "deployers/team-payments" of Role "deployer" to ServiceAccount "deployer/team-payments""#)
+        reason:
+            #"RBAC: allowed by RoleBinding "deployers/team-payments" of Role "deployer" to ServiceAccount "deployer/team-payments""#
+    )
 
     /// The outcome of one run.
     public struct Measurement: Sendable {
@@ -51,8 +54,11 @@ public enum ReviewCodecBenchmark {
         let encodeTime = clock.now - encodeStart
 
         return Measurement(
-            iterations: iterations, decodeNanoseconds: nanoseconds(decodeTime) / Double(iterations),
-            encodeNanoseconds: nanoseconds(encodeTime) / Double(iterations), checksum: checksum)
+            iterations: iterations,
+            decodeNanoseconds: nanoseconds(decodeTime) / Double(iterations),
+            encodeNanoseconds: nanoseconds(encodeTime) / Double(iterations),
+            checksum: checksum
+        )
     }
 
     private static func nanoseconds(_ duration: Duration) -> Double {

@@ -11,7 +11,9 @@
 /// ``duplicate key `user` in `spec` at byte 123``. Input quoted in a message is the key as sent
 /// (escapes are not decoded) and is cut after 64 bytes.
 public struct ReviewDecodingError: Error, Sendable, Hashable, CustomStringConvertible {
-    /// The class of problem. HTTP mapping: ``bodyTooLarge`` is 413, everything else 400.
+    /// The class of problem.
+    ///
+    /// HTTP mapping: ``bodyTooLarge`` is 413, everything else 400.
     public enum Code: String, Sendable, Hashable, CaseIterable {
         // MARK: Limits
         /// The body is longer than ``ReviewDecodingLimits/maxBodyBytes``.

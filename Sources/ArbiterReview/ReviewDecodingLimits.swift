@@ -9,14 +9,18 @@
 /// The defaults are far above anything kube-apiserver sends (a review is usually under 1 KiB) and far
 /// below what would hurt a webhook.
 public struct ReviewDecodingLimits: Sendable, Hashable {
-    /// The largest accepted body, in bytes. Larger bodies fail with
-    /// ``ReviewDecodingError/Code/bodyTooLarge`` (HTTP 413).
+    /// The largest accepted body, in bytes.
+    ///
+    /// Larger bodies fail with ``ReviewDecodingError/Code/bodyTooLarge`` (HTTP 413).
     public var maxBodyBytes: Int
-    /// The longest accepted JSON string (keys included), counted in bytes as sent, escapes
-    /// included. Longer strings fail with ``ReviewDecodingError/Code/stringTooLong``.
+    /// The longest accepted JSON string (keys included), in bytes as sent, escapes included.
+    ///
+    /// Longer strings fail with ``ReviewDecodingError/Code/stringTooLong``.
     public var maxStringBytes: Int
     /// The deepest accepted nesting of objects and arrays; the top-level object is depth 1.
-    /// Deeper input fails with ``ReviewDecodingError/Code/nestingTooDeep``.
+    ///
+    /// Deeper input fails with ``ReviewDecodingError/Code/nestingTooDeep``. Values above 512 act
+    /// as 512, which bounds the decoder's stack.
     public var maxDepth: Int
 
     /// 1 MiB bodies, 64 KiB strings, nesting depth 64.

@@ -80,36 +80,51 @@ private func fingerprint(_ review: OracleReview) -> Fingerprint? {
     let spec = review.spec
     let active = isV1beta1 ? spec?.group : spec?.groups
     if let active, active.values == nil { return nil }  // the active key holds a wrong type
-    var print: Fingerprint = [b(review.apiVersion), b(review.kind), b(review.metadata?.name), b(review.metadata?.namespace)]
+    var print: Fingerprint = [
+        b(review.apiVersion), b(review.kind), b(review.metadata?.name), b(review.metadata?.namespace),
+    ]
     let resource = spec?.resourceAttributes
     print.append(flag(resource != nil))
-    for field in [resource?.namespace, resource?.verb, resource?.group, resource?.version, resource?.resource, resource?.subresource, resource?.name] {
+    for field in [
+        resource?.namespace, resource?.verb, resource?.group, resource?.version, resource?.resource,
+        resource?.subresource, resource?.name,
+    ] {
         print.append(b(field))
     }
     for selector in [resource?.fieldSelector, resource?.labelSelector] {
         print.append(flag(selector != nil))
         print.append(b(selector?.rawSelector))
         for requirement in selector?.requirements ?? [] {
-            print += [b(requirement.key), b(requirement.operator)] + (requirement.values ?? []).map { b($0) } + [[0xFF]]
+            print +=
+                [b(requirement.key), b(requirement.operator)] + (requirement.values ?? []).map { b($0) } + [[0xFF]]
         }
         print.append([0xFE])
     }
     print.append(flag(spec?.nonResourceAttributes != nil))
     print += [b(spec?.nonResourceAttributes?.path), b(spec?.nonResourceAttributes?.verb), b(spec?.user)]
     print += (active?.values ?? []).map { b($0) } + [[0xFE]]
-    let extra = (spec?.extra ?? [:]).map { (b($0.key), ($0.value ?? []).map { b($0) }) }.sorted { $0.0.lexicographicallyPrecedes($1.0) }
+    let extra = (spec?.extra ?? [:]).map { (b($0.key), ($0.value ?? []).map { b($0) }) }.sorted {
+        $0.0.lexicographicallyPrecedes($1.0)
+    }
     for (key, values) in extra { print += [key] + values + [[0xFF]] }
     print += [[0xFE], b(spec?.uid)]
     let status = review.status
-    print += [flag(status?.allowed ?? false), flag(status?.denied ?? false), b(status?.reason), b(status?.evaluationError)]
+    print += [
+        flag(status?.allowed ?? false), flag(status?.denied ?? false), b(status?.reason), b(status?.evaluationError),
+    ]
     return print
 }
 
 private func fingerprint(_ review: SubjectAccessReview) -> Fingerprint {
-    var print: Fingerprint = [b(review.apiVersion), b(review.kind), b(review.metadata.name), b(review.metadata.namespace)]
+    var print: Fingerprint = [
+        b(review.apiVersion), b(review.kind), b(review.metadata.name), b(review.metadata.namespace),
+    ]
     let resource = review.spec.resourceAttributes
     print.append(flag(resource != nil))
-    for field in [resource?.namespace, resource?.verb, resource?.group, resource?.version, resource?.resource, resource?.subresource, resource?.name] {
+    for field in [
+        resource?.namespace, resource?.verb, resource?.group, resource?.version, resource?.resource,
+        resource?.subresource, resource?.name,
+    ] {
         print.append(b(field))
     }
     for selector in [resource?.fieldSelector, resource?.labelSelector] {
@@ -124,7 +139,9 @@ private func fingerprint(_ review: SubjectAccessReview) -> Fingerprint {
     print.append(flag(nonResource != nil))
     print += [b(nonResource?.path), b(nonResource?.verb), b(review.spec.user)]
     print += review.spec.groups.map { b($0) } + [[0xFE]]
-    let extra = review.spec.extra.map { (b($0.key), $0.values.map { b($0) }) }.sorted { $0.0.lexicographicallyPrecedes($1.0) }
+    let extra = review.spec.extra.map { (b($0.key), $0.values.map { b($0) }) }.sorted {
+        $0.0.lexicographicallyPrecedes($1.0)
+    }
     for (key, values) in extra { print += [key] + values + [[0xFF]] }
     print += [[0xFE], b(review.spec.uid)]
     let status = review.status
@@ -136,7 +153,19 @@ private func fingerprint(_ review: SubjectAccessReview) -> Fingerprint {
 
 /// Error classes where Arbiter is deliberately stricter than Foundation: Foundation keeps the
 /// first of duplicate keys (Go the last), nests up to 512 levels and has no size limits.
-private let deliberatelyStricter: Set<ReviewDecodingError.Code> = [.duplicateKey, .nestingTooDeep, .stringTooLong, .bodyTooLarge]
+private let deliberatelyStricter: Set<ReviewDecodingError.Code> = [
+    .duplicateKey, .nestingTooDeep, .stringTooLong, .bodyTooLarge,
+]
+
+/// Whether `error` is a trailing comma (`[1,]`, `{"a":1,}`): RFC 8259 forbids it, Foundation's
+/// parser (JSONDecoder and JSONSerialization alike) accepts it, Arbiter rejects it.
+private func isTrailingComma(_ error: ReviewDecodingError, in bytes: [UInt8]) -> Bool {
+    guard error.code == .unexpectedCharacter, let offset = error.offset, offset < bytes.count,
+        bytes[offset] == UInt8(ascii: "]") || bytes[offset] == UInt8(ascii: "}")
+    else { return false }
+    let before = bytes[..<offset].last { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }
+    return before == UInt8(ascii: ",")
+}
 
 private enum Outcome {
     case agree
@@ -162,7 +191,9 @@ private func compare(_ bytes: [UInt8]) -> Outcome {
     case (.failure, nil):
         return .agree
     case (.failure(let error), .some):
-        if deliberatelyStricter.contains(error.code) { return .deliberatelyStricter }
+        if deliberatelyStricter.contains(error.code) || isTrailingComma(error, in: bytes) {
+            return .deliberatelyStricter
+        }
         if (try? JSONSerialization.jsonObject(with: Data(bytes))) == nil { return .malformedInSkippedValue }
         return .disagree("we reject (\(error)), Foundation accepts")
     case (.success, nil):
@@ -171,7 +202,8 @@ private func compare(_ bytes: [UInt8]) -> Outcome {
 }
 
 private func describe(_ bytes: [UInt8]) -> String {
-    String(decoding: bytes, as: UTF8.self).debugDescription + " " + bytes.map { String($0, radix: 16) }.joined(separator: " ")
+    String(decoding: bytes, as: UTF8.self).debugDescription + " "
+        + bytes.map { String($0, radix: 16) }.joined(separator: " ")
 }
 
 @Suite struct DifferentialTests {

@@ -36,12 +36,41 @@ func unknownStringBody(_ bytes: [UInt8]) -> [UInt8] {
 
 let malformedCases: [MalformedCase] = [
     // Limits
-    MalformedCase("body over the limit", #"{"kind":"SubjectAccessReview"}"#, .bodyTooLarge, limits: ReviewDecodingLimits(maxBodyBytes: 10)),
-    MalformedCase("string over the limit", #"{"spec":{"user":"abcdefgh"}}"#, .stringTooLong, limits: ReviewDecodingLimits(maxStringBytes: 7)),
-    MalformedCase("key over the limit", #"{"abcdefghij":1}"#, .stringTooLong, limits: ReviewDecodingLimits(maxStringBytes: 7)),
-    MalformedCase("skipped string over the limit", #"{"x":["abcdefghij"]}"#, .stringTooLong, limits: ReviewDecodingLimits(maxStringBytes: 7)),
-    MalformedCase("65 levels of nesting", #"{"x":"# + String(repeating: "[", count: 64) + String(repeating: "]", count: 64) + "}", .nestingTooDeep),
-    MalformedCase("nesting over a lower limit", #"{"spec":{"extra":{}}}"#, .nestingTooDeep, limits: ReviewDecodingLimits(maxDepth: 2)),
+    MalformedCase(
+        "body over the limit",
+        #"{"kind":"SubjectAccessReview"}"#,
+        .bodyTooLarge,
+        limits: ReviewDecodingLimits(maxBodyBytes: 10)
+    ),
+    MalformedCase(
+        "string over the limit",
+        #"{"spec":{"user":"abcdefgh"}}"#,
+        .stringTooLong,
+        limits: ReviewDecodingLimits(maxStringBytes: 7)
+    ),
+    MalformedCase(
+        "key over the limit",
+        #"{"abcdefghij":1}"#,
+        .stringTooLong,
+        limits: ReviewDecodingLimits(maxStringBytes: 7)
+    ),
+    MalformedCase(
+        "skipped string over the limit",
+        #"{"x":["abcdefghij"]}"#,
+        .stringTooLong,
+        limits: ReviewDecodingLimits(maxStringBytes: 7)
+    ),
+    MalformedCase(
+        "65 levels of nesting",
+        #"{"x":"# + String(repeating: "[", count: 64) + String(repeating: "]", count: 64) + "}",
+        .nestingTooDeep
+    ),
+    MalformedCase(
+        "nesting over a lower limit",
+        #"{"spec":{"extra":{}}}"#,
+        .nestingTooDeep,
+        limits: ReviewDecodingLimits(maxDepth: 2)
+    ),
     // End of input
     MalformedCase("empty body", "", .unexpectedEndOfInput),
     MalformedCase("only whitespace", " \n\t", .unexpectedEndOfInput),
@@ -84,8 +113,16 @@ let malformedCases: [MalformedCase] = [
     MalformedCase("two high surrogates", #"{"a":"\uD800\uD800"}"#, .unpairedSurrogate),
     MalformedCase("raw newline in a string", bytes: userStringBody([0x0A]), .controlCharacterInString),
     MalformedCase("raw NUL in a string", bytes: unknownStringBody([0x41, 0x00]), .controlCharacterInString),
-    MalformedCase("raw 0x1F in a key", bytes: Array(#"{"a"#.utf8) + [0x1F] + Array(#"":1}"#.utf8), .controlCharacterInString),
-    MalformedCase("raw tab after an escape", bytes: userStringBody(Array(#"\n"#.utf8) + [0x09]), .controlCharacterInString),
+    MalformedCase(
+        "raw 0x1F in a key",
+        bytes: Array(#"{"a"#.utf8) + [0x1F] + Array(#"":1}"#.utf8),
+        .controlCharacterInString
+    ),
+    MalformedCase(
+        "raw tab after an escape",
+        bytes: userStringBody(Array(#"\n"#.utf8) + [0x09]),
+        .controlCharacterInString
+    ),
     // UTF-8
     MalformedCase("overlong slash", bytes: userStringBody([0xC0, 0xAF]), .invalidUTF8),
     MalformedCase("overlong NUL", bytes: unknownStringBody([0xC1, 0x80]), .invalidUTF8),
@@ -99,7 +136,11 @@ let malformedCases: [MalformedCase] = [
     MalformedCase("truncated sequence at the end of the body", bytes: Array(#"{"a":""#.utf8) + [0xE2], .invalidUTF8),
     MalformedCase("0xFF", bytes: unknownStringBody([0xFF]), .invalidUTF8),
     MalformedCase("invalid UTF-8 in a key", bytes: [0x7B, 0x22, 0xC3, 0x28, 0x22, 0x3A, 0x31, 0x7D], .invalidUTF8),
-    MalformedCase("invalid UTF-8 after an escape", bytes: userStringBody(Array(#"\t"#.utf8) + [0xC3, 0x28]), .invalidUTF8),
+    MalformedCase(
+        "invalid UTF-8 after an escape",
+        bytes: userStringBody(Array(#"\t"#.utf8) + [0xC3, 0x28]),
+        .invalidUTF8
+    ),
     MalformedCase("raw byte outside strings", bytes: [0x7B, 0xC3, 0xA9, 0x7D], .unexpectedCharacter),
     // Trailing data
     MalformedCase("second object", "{}{}", .trailingData),
@@ -116,7 +157,11 @@ let malformedCases: [MalformedCase] = [
     MalformedCase("duplicate in a skipped array", #"{"x":[{"a":1},{"b":1,"b":2}]}"#, .duplicateKey),
     MalformedCase("duplicate extra key", #"{"spec":{"extra":{"k":["a"],"k":["b"]}}}"#, .duplicateKey),
     MalformedCase("duplicate null status field", #"{"status":{"allowed":null,"allowed":true}}"#, .duplicateKey),
-    MalformedCase("duplicate in resourceAttributes", #"{"spec":{"resourceAttributes":{"verb":"get","verb":"list"}}}"#, .duplicateKey),
+    MalformedCase(
+        "duplicate in resourceAttributes",
+        #"{"spec":{"resourceAttributes":{"verb":"get","verb":"list"}}}"#,
+        .duplicateKey
+    ),
     MalformedCase("groups and group both twice", #"{"spec":{"group":[],"group":["a"]}}"#, .duplicateKey),
     // Types of known fields
     MalformedCase("top-level array", "[]", .typeMismatch),
@@ -130,7 +175,11 @@ let malformedCases: [MalformedCase] = [
     MalformedCase("number for apiVersion", #"{"apiVersion":1}"#, .typeMismatch),
     MalformedCase("string for extra", #"{"spec":{"extra":"a"}}"#, .typeMismatch),
     MalformedCase("string for an extra value", #"{"spec":{"extra":{"k":"a"}}}"#, .typeMismatch),
-    MalformedCase("string for a requirement", #"{"spec":{"resourceAttributes":{"labelSelector":{"requirements":["a"]}}}}"#, .typeMismatch),
+    MalformedCase(
+        "string for a requirement",
+        #"{"spec":{"resourceAttributes":{"labelSelector":{"requirements":["a"]}}}}"#,
+        .typeMismatch
+    ),
     MalformedCase("object for metadata.name", #"{"metadata":{"name":{}}}"#, .typeMismatch),
 ]
 
@@ -216,5 +265,66 @@ let malformedCases: [MalformedCase] = [
         let review = try SubjectAccessReview.decode(Array(json.utf8))
         #expect(review.metadata.name == "n")
         #expect(review.spec.nonResourceAttributes?.path == "/")
+    }
+}
+
+/// Hostile bodies at the size limit: each must be answered (accepted or rejected) in one linear
+/// pass; the tests check the outcome, never the time.
+@Suite struct PathologicalInputTests {
+    private static let oneMiB = 1 << 20
+
+    @Test func megabyteOfOpenBracketsStopsAtTheDepthLimit() {
+        let body = Array(#"{"x":"#.utf8) + [UInt8](repeating: UInt8(ascii: "["), count: Self.oneMiB - 5)
+        #expect(throws: ReviewDecodingError(.nestingTooDeep)) { try SubjectAccessReview(json: body) }
+    }
+
+    @Test func hugeDepthLimitIsCappedToProtectTheStack() {
+        let body = Array(#"{"x":"#.utf8) + [UInt8](repeating: UInt8(ascii: "["), count: 100_000)
+        let limits = ReviewDecodingLimits(maxDepth: .max)
+        #expect(throws: ReviewDecodingError(.nestingTooDeep)) { try SubjectAccessReview(json: body, limits: limits) }
+    }
+
+    @Test func manyDistinctUnknownKeysAreAccepted() throws {
+        var text = "{"
+        for index in 0..<60_000 { text += "\"k\(index)\":0," }
+        text += "\"spec\":1}"
+        // Distinct keys, then a type error at the very end: the whole object was checked.
+        #expect(throws: ReviewDecodingError(.typeMismatch)) { try SubjectAccessReview(json: Array(text.utf8)) }
+    }
+
+    @Test func duplicateFoundAmongManyKeys() {
+        var text = "{\"metadata\":{"
+        for index in 0..<50_000 { text += "\"k\(index)\":0," }
+        text += "\"k123\":1}}"
+        #expect(throws: ReviewDecodingError(.duplicateKey)) { try SubjectAccessReview(json: Array(text.utf8)) }
+    }
+
+    @Test func manyGroupsAndEscapesDecode() throws {
+        var text =
+            #"{"apiVersion":"authorization.k8s.io/v1","kind":"SubjectAccessReview","spec":{"nonResourceAttributes":{"path":"/","verb":"get"},"groups":["#
+        for index in 0..<20_000 { text += (index > 0 ? "," : "") + #""g\u00e9\n\"\#(index)""# }
+        text += "]}}"
+        let review = try SubjectAccessReview.decode(Array(text.utf8))
+        #expect(review.spec.groups.count == 20_000)
+        #expect(Array(review.spec.groups[7].utf8) == Array("gé\n\"7".utf8))
+    }
+
+    @Test func stringAtTheLimitIsAcceptedAndOneMoreByteIsNot() throws {
+        let limits = ReviewDecodingLimits()
+        let atLimit = String(repeating: "a", count: limits.maxStringBytes)
+        _ = try SubjectAccessReview(json: Array(#"{"spec":{"user":"\#(atLimit)"}}"#.utf8))
+        #expect(throws: ReviewDecodingError(.stringTooLong)) {
+            try SubjectAccessReview(json: Array(#"{"spec":{"user":"\#(atLimit)a"}}"#.utf8))
+        }
+    }
+
+    @Test func bodyAtTheLimitIsReadAndOneMoreByteIsNot() throws {
+        let limits = ReviewDecodingLimits(maxBodyBytes: 64)
+        let body = Array(#"{"apiVersion":"authorization.k8s.io/v1"}"#.utf8)
+        let padded = body + [UInt8](repeating: 0x20, count: 64 - body.count)
+        _ = try SubjectAccessReview(json: padded, limits: limits)
+        #expect(throws: ReviewDecodingError(.bodyTooLarge)) {
+            try SubjectAccessReview(json: padded + [0x20], limits: limits)
+        }
     }
 }

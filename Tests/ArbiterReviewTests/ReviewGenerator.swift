@@ -110,7 +110,8 @@ struct ReviewGenerator {
         let kind = depth >= 4 ? Int.random(in: 0..<5, using: &random) : Int.random(in: 0..<7, using: &random)
         switch kind {
         case 0: return stringLiteral()
-        case 1: return pick(["0", "-0", "1", "-12", "3.25", "1e10", "2E-3", "-0.5e+2", "123456789012345678901234567890"])
+        case 1:
+            return pick(["0", "-0", "1", "-12", "3.25", "1e10", "2E-3", "-0.5e+2", "123456789012345678901234567890"])
         case 2: return pick(["true", "false"])
         case 3: return "null"
         case 4: return "\"\""
@@ -124,7 +125,9 @@ struct ReviewGenerator {
             var members: [String] = []
             for index in 0..<Int.random(in: 0...3, using: &random) {
                 let suffix = pick(["", "x", "é", "\\n"])
-                members.append("\"u\(index)\(suffix)\"" + whitespace() + ":" + whitespace() + anyValue(depth: depth + 1))
+                members.append(
+                    "\"u\(index)\(suffix)\"" + whitespace() + ":" + whitespace() + anyValue(depth: depth + 1)
+                )
             }
             return object(members)
         }
@@ -162,7 +165,9 @@ struct ReviewGenerator {
 
     mutating func requirement() -> String {
         var members = member("key", percent: 90) { g in g.stringLiteral() }
-        members += member("operator", percent: 90) { g in g.pick(["\"In\"", "\"NotIn\"", "\"Exists\"", "\"DoesNotExist\""]) }
+        members += member("operator", percent: 90) { g in
+            g.pick(["\"In\"", "\"NotIn\"", "\"Exists\"", "\"DoesNotExist\""])
+        }
         members += member("values") { g in g.stringArray() }
         return object(members, unknown: 1)
     }
@@ -210,7 +215,8 @@ struct ReviewGenerator {
             return g.object(inner, unknown: 1)
         }
         members += member("user", percent: 80) { g in
-            g.chance(50) ? g.pick(["\"jane\"", "\"system:serviceaccount:ns:sa\"", "\"K\"", "\"\\u212A\""]) : g.stringLiteral()
+            g.chance(50)
+                ? g.pick(["\"jane\"", "\"system:serviceaccount:ns:sa\"", "\"K\"", "\"\\u212A\""]) : g.stringLiteral()
         }
         switch groupsKey {
         case "both":
@@ -261,9 +267,10 @@ struct ReviewGenerator {
     // MARK: - Mutations
 
     /// Interesting bytes to insert: JSON punctuation, digits, letters of literals, invalid UTF-8.
-    private static let interestingBytes: [UInt8] = Array("{}[],:\"\\/0123456789-+.eEtrufalsn \t\nuD".utf8) + [
-        0x00, 0x01, 0x1F, 0x7F, 0x80, 0xBF, 0xC0, 0xC1, 0xC3, 0xE0, 0xED, 0xF0, 0xF4, 0xF5, 0xFF,
-    ]
+    private static let interestingBytes: [UInt8] =
+        Array("{}[],:\"\\/0123456789-+.eEtrufalsn \t\nuD".utf8) + [
+            0x00, 0x01, 0x1F, 0x7F, 0x80, 0xBF, 0xC0, 0xC1, 0xC3, 0xE0, 0xED, 0xF0, 0xF4, 0xF5, 0xFF,
+        ]
 
     /// `bytes` with one to three random edits (delete, insert, replace, truncate, duplicate a slice).
     mutating func mutate(_ bytes: [UInt8]) -> [UInt8] {

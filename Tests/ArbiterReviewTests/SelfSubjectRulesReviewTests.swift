@@ -24,11 +24,14 @@ import Testing
         var review = SelfSubjectRulesReview(spec: .init(namespace: "ns"))
         review.status = .init(
             resourceRules: [.init(verbs: ["get"], apiGroups: ["apps"], resources: ["deployments"])],
-            nonResourceRules: [.init(verbs: ["get"], nonResourceURLs: ["/version"])], incomplete: false)
+            nonResourceRules: [.init(verbs: ["get"], nonResourceURLs: ["/version"])],
+            incomplete: false
+        )
         let encoded = review.jsonBytes()
         #expect(
             String(decoding: encoded, as: UTF8.self)
-                == #"{"kind":"SelfSubjectRulesReview","apiVersion":"authorization.k8s.io/v1","metadata":{"creationTimestamp":null},"spec":{"namespace":"ns"},"status":{"resourceRules":[{"verbs":["get"],"apiGroups":["apps"],"resources":["deployments"]}],"nonResourceRules":[{"verbs":["get"],"nonResourceURLs":["/version"]}],"incomplete":false}}"#)
+                == #"{"kind":"SelfSubjectRulesReview","apiVersion":"authorization.k8s.io/v1","metadata":{"creationTimestamp":null},"spec":{"namespace":"ns"},"status":{"resourceRules":[{"verbs":["get"],"apiGroups":["apps"],"resources":["deployments"]}],"nonResourceRules":[{"verbs":["get"],"nonResourceURLs":["/version"]}],"incomplete":false}}"#
+        )
         let decoded = try SelfSubjectRulesReview.decode(encoded)
         #expect(decoded.jsonBytes() == encoded)
         _ = try JSONSerialization.jsonObject(with: Data(encoded))
@@ -41,7 +44,9 @@ import Testing
 
     @Test func rejectsOtherKindsAndVersions() {
         #expect(throws: ReviewDecodingError(.unexpectedKind)) {
-            try SelfSubjectRulesReview.decode(Array(#"{"apiVersion":"authorization.k8s.io/v1","kind":"SubjectAccessReview"}"#.utf8))
+            try SelfSubjectRulesReview.decode(
+                Array(#"{"apiVersion":"authorization.k8s.io/v1","kind":"SubjectAccessReview"}"#.utf8)
+            )
         }
         #expect(throws: ReviewDecodingError(.unsupportedAPIVersion)) {
             try SelfSubjectRulesReview.decode(Array(#"{"apiVersion":"v1","kind":"SelfSubjectRulesReview"}"#.utf8))
@@ -62,4 +67,11 @@ import Testing
             try SelfSubjectRulesReview(json: Array(#"{"spec":{}}"#.utf8), limits: ReviewDecodingLimits(maxBodyBytes: 4))
         }
     }
+}
+
+@Test func selfSubjectRulesReviewDecodesFromAnUnsafeRawBuffer() throws {
+    let body = Array(#"{"apiVersion":"authorization.k8s.io/v1","kind":"SelfSubjectRulesReview","spec":{"namespace":"a"}}"#.utf8)
+    let namespace = try body.withUnsafeBytes { try SelfSubjectRulesReview(json: $0).spec.namespace }
+    #expect(namespace == "a")
+    #expect(throws: ReviewDecodingError(.unexpectedEndOfInput)) { try SelfSubjectRulesReview(json: [UInt8]()) }
 }

@@ -4,7 +4,8 @@ import Testing
 
 /// Decodes and validates a SubjectAccessReview from a string.
 func decodeReview(
-    _ json: String, expecting kind: ReviewKind = .subjectAccessReview
+    _ json: String,
+    expecting kind: ReviewKind = .subjectAccessReview
 ) throws(ReviewDecodingError) -> SubjectAccessReview {
     try SubjectAccessReview.decode(Array(json.utf8), expecting: kind)
 }
@@ -27,11 +28,33 @@ func bytes(_ string: String) -> [UInt8] { Array(string.utf8) }
         #expect(
             request
                 == AccessRequest(
-                    user: "system:node:n1", groups: ["system:nodes", "system:authenticated"],
+                    user: "system:node:n1",
+                    groups: ["system:nodes", "system:authenticated"],
                     attributes: .resource(
                         ResourceAttributes(
-                            namespace: "kube-system", verb: "get", version: "v1", resource: "secrets",
-                            name: "bootstrap-token"))))
+                            namespace: "kube-system",
+                            verb: "get",
+                            version: "v1",
+                            resource: "secrets",
+                            name: "bootstrap-token"
+                        )
+                    )
+                )
+        )
+    }
+
+    @Test func mapsNonResourceAttributesToTheEngineRequest() throws {
+        let review = try decodeReview(
+            #"{"apiVersion":"authorization.k8s.io/v1","kind":"SubjectAccessReview","spec":{"nonResourceAttributes":{"path":"/healthz/etcd","verb":"get"},"user":"system:anonymous","groups":["system:unauthenticated"]}}"#
+        )
+        #expect(
+            review.accessRequest()
+                == AccessRequest(
+                    user: "system:anonymous",
+                    groups: ["system:unauthenticated"],
+                    attributes: .nonResource(NonResourceAttributes(path: "/healthz/etcd", verb: "get"))
+                )
+        )
     }
 
     @Test func decodesTheBenchmarkSample() throws {
@@ -44,19 +67,22 @@ func bytes(_ string: String) -> [UInt8] { Array(string.utf8) }
 
     @Test func v1IgnoresTheV1beta1GroupKey() throws {
         let review = try decodeReview(
-            #"{"apiVersion":"authorization.k8s.io/v1","kind":"SubjectAccessReview","spec":{"user":"u","group":["g"],"nonResourceAttributes":{"path":"/","verb":"get"}}}"#)
+            #"{"apiVersion":"authorization.k8s.io/v1","kind":"SubjectAccessReview","spec":{"user":"u","group":["g"],"nonResourceAttributes":{"path":"/","verb":"get"}}}"#
+        )
         #expect(review.spec.groups.isEmpty)
     }
 
     @Test func v1beta1IgnoresTheV1GroupsKey() throws {
         let review = try decodeReview(
-            #"{"apiVersion":"authorization.k8s.io/v1beta1","kind":"SubjectAccessReview","spec":{"user":"u","groups":["g"],"nonResourceAttributes":{"path":"/","verb":"get"}}}"#)
+            #"{"apiVersion":"authorization.k8s.io/v1beta1","kind":"SubjectAccessReview","spec":{"user":"u","groups":["g"],"nonResourceAttributes":{"path":"/","verb":"get"}}}"#
+        )
         #expect(review.spec.groups.isEmpty)
     }
 
     @Test(arguments: [("authorization.k8s.io/v1", ["a"]), ("authorization.k8s.io/v1beta1", ["b", "c"])])
     func groupsKeyIsChosenWhenApiVersionComesAfterSpec(_ apiVersion: String, _ expected: [String]) throws {
-        let json = #"{"kind":"SubjectAccessReview","spec":{"groups":["a"],"group":["b","c"],"nonResourceAttributes":{"path":"/","verb":"get"}},"apiVersion":""#
+        let json =
+            #"{"kind":"SubjectAccessReview","spec":{"groups":["a"],"group":["b","c"],"nonResourceAttributes":{"path":"/","verb":"get"}},"apiVersion":""#
             + apiVersion + #""}"#
         let review = try decodeReview(json)
         #expect(review.spec.groups == expected)
@@ -69,7 +95,8 @@ func bytes(_ string: String) -> [UInt8] { Array(string.utf8) }
 
     @Test func inactiveGroupsKeyMayHoldAnyType() throws {
         let review = try decodeReview(
-            #"{"apiVersion":"authorization.k8s.io/v1","kind":"SubjectAccessReview","spec":{"user":"u","group":5,"nonResourceAttributes":{"path":"/","verb":"get"}}}"#)
+            #"{"apiVersion":"authorization.k8s.io/v1","kind":"SubjectAccessReview","spec":{"user":"u","group":5,"nonResourceAttributes":{"path":"/","verb":"get"}}}"#
+        )
         #expect(review.spec.user == "u")
     }
 
@@ -95,9 +122,11 @@ func bytes(_ string: String) -> [UInt8] { Array(string.utf8) }
 
     @Test func keepsUserNamesByteExact() throws {
         let ascii = try decodeReview(
-            #"{"apiVersion":"authorization.k8s.io/v1","kind":"SubjectAccessReview","spec":{"user":"K","nonResourceAttributes":{"path":"/","verb":"get"}}}"#)
+            #"{"apiVersion":"authorization.k8s.io/v1","kind":"SubjectAccessReview","spec":{"user":"K","nonResourceAttributes":{"path":"/","verb":"get"}}}"#
+        )
         let kelvin = try decodeReview(
-            #"{"apiVersion":"authorization.k8s.io/v1","kind":"SubjectAccessReview","spec":{"user":"\u212A","nonResourceAttributes":{"path":"/","verb":"get"}}}"#)
+            #"{"apiVersion":"authorization.k8s.io/v1","kind":"SubjectAccessReview","spec":{"user":"\u212A","nonResourceAttributes":{"path":"/","verb":"get"}}}"#
+        )
         #expect(bytes(ascii.spec.user) == [0x4B])
         #expect(bytes(kelvin.spec.user) == [0xE2, 0x84, 0xAA])
         // Swift's String == would call these equal; the codec must not.
@@ -108,20 +137,23 @@ func bytes(_ string: String) -> [UInt8] { Array(string.utf8) }
     @Test func keepsCombiningSequencesUnnormalised() throws {
         // "é" precomposed (U+00E9) and decomposed (e + U+0301), one raw, one escaped.
         let review = try decodeReview(
-            "{\"apiVersion\":\"authorization.k8s.io/v1\",\"kind\":\"SubjectAccessReview\",\"spec\":{\"user\":\"\u{E9}\",\"groups\":[\"e\\u0301\"],\"nonResourceAttributes\":{\"path\":\"/\",\"verb\":\"get\"}}}")
+            "{\"apiVersion\":\"authorization.k8s.io/v1\",\"kind\":\"SubjectAccessReview\",\"spec\":{\"user\":\"\u{E9}\",\"groups\":[\"e\\u0301\"],\"nonResourceAttributes\":{\"path\":\"/\",\"verb\":\"get\"}}}"
+        )
         #expect(bytes(review.spec.user) == [0xC3, 0xA9])
         #expect(bytes(review.spec.groups[0]) == [0x65, 0xCC, 0x81])
     }
 
     @Test func extraKeysThatAreOnlyCanonicallyEqualAreDistinct() throws {
         let review = try decodeReview(
-            #"{"apiVersion":"authorization.k8s.io/v1","kind":"SubjectAccessReview","spec":{"user":"u","extra":{"K":["1"],"\u212A":["2"]},"nonResourceAttributes":{"path":"/","verb":"get"}}}"#)
+            #"{"apiVersion":"authorization.k8s.io/v1","kind":"SubjectAccessReview","spec":{"user":"u","extra":{"K":["1"],"\u212A":["2"]},"nonResourceAttributes":{"path":"/","verb":"get"}}}"#
+        )
         #expect(review.spec.extra.map { bytes($0.key) } == [[0x4B], [0xE2, 0x84, 0xAA]])
     }
 
     @Test func decodesEscapesAndSurrogatePairs() throws {
         let review = try decodeReview(
-            #"{"apiVersion":"authorization.k8s.io/v1","kind":"SubjectAccessReview","spec":{"user":"a\"b\\c\/d\b\f\n\r\t\u0000\u00e9\u20AC\ud83d\ude00","nonResourceAttributes":{"path":"/","verb":"get"}}}"#)
+            #"{"apiVersion":"authorization.k8s.io/v1","kind":"SubjectAccessReview","spec":{"user":"a\"b\\c\/d\b\f\n\r\t\u0000\u00e9\u20AC\ud83d\ude00","nonResourceAttributes":{"path":"/","verb":"get"}}}"#
+        )
         #expect(bytes(review.spec.user) == bytes("a\"b\\c/d\u{8}\u{C}\n\r\t\u{0}\u{E9}\u{20AC}\u{1F600}"))
     }
 
@@ -149,14 +181,16 @@ func bytes(_ string: String) -> [UInt8] { Array(string.utf8) }
     }
 
     @Test func whitespaceEverywhereIsAccepted() throws {
-        let json = " \r\n\t{ \"apiVersion\" : \"authorization.k8s.io/v1\" ,\n\"kind\"\t:\"SubjectAccessReview\", \"spec\" : { \"user\" : \"u\" , \"groups\" : [ \"a\" , \"b\" ] , \"nonResourceAttributes\" : { } } } \n"
+        let json =
+            " \r\n\t{ \"apiVersion\" : \"authorization.k8s.io/v1\" ,\n\"kind\"\t:\"SubjectAccessReview\", \"spec\" : { \"user\" : \"u\" , \"groups\" : [ \"a\" , \"b\" ] , \"nonResourceAttributes\" : { } } } \n"
         let review = try decodeReview(json)
         #expect(review.spec.groups == ["a", "b"])
     }
 
     @Test func escapedKnownKeysAreRecognised() throws {
         let review = try decodeReview(
-            #"{"\u0061piVersion":"authorization.k8s.io/v1","kind":"SubjectAccessReview","spec":{"\u0075ser":"u","nonResourceAttributes":{"path":"/","verb":"get"}}}"#)
+            #"{"\u0061piVersion":"authorization.k8s.io/v1","kind":"SubjectAccessReview","spec":{"\u0075ser":"u","nonResourceAttributes":{"path":"/","verb":"get"}}}"#
+        )
         #expect(review.spec.user == "u")
     }
 }

@@ -55,7 +55,9 @@ private func sampleReview() throws -> SubjectAccessReview {
         let result = AuthorizationResult(decision: .noOpinion, evaluationError: "role `x` not found")
         let response = try sampleReview().encodeResponse(result: result)
         #expect(try statusKeys(response) == ["allowed", "evaluationError"])
-        let empty = try sampleReview().encodeResponse(result: AuthorizationResult(decision: .noOpinion, evaluationError: ""))
+        let empty = try sampleReview().encodeResponse(
+            result: AuthorizationResult(decision: .noOpinion, evaluationError: "")
+        )
         #expect(try statusKeys(empty) == ["allowed"])
     }
 
@@ -69,25 +71,34 @@ private func sampleReview() throws -> SubjectAccessReview {
 
     @Test func echoesKindVersionSpecAndMetadataLikeKubeAPIServer() throws {
         let response = try sampleReview().encodeResponse(
-            result: AuthorizationResult(decision: .allow, reason: #"RBAC: allowed by RoleBinding "d/ns""#))
-        let expected = #"{"kind":"SubjectAccessReview","apiVersion":"authorization.k8s.io/v1","metadata":{"creationTimestamp":null},"spec":{"resourceAttributes":{"namespace":"team-payments","verb":"list","group":"apps","version":"v1","resource":"deployments"},"user":"system:serviceaccount:team-payments:deployer","groups":["system:serviceaccounts","system:serviceaccounts:team-payments","system:authenticated"],"extra":{"authentication.kubernetes.io/credential-id":["JTI=6d0b6a2e-3c1f-4e59-9b1c-2a3e4f5a6b7c"]},"uid":"4f1c2a7e-0b8d-4c3e-9f6a-1d2e3f4a5b6c"},"status":{"allowed":true,"reason":"RBAC: allowed by RoleBinding \"d/ns\""}}"#
+            result: AuthorizationResult(decision: .allow, reason: #"RBAC: allowed by RoleBinding "d/ns""#)
+        )
+        let expected =
+            #"{"kind":"SubjectAccessReview","apiVersion":"authorization.k8s.io/v1","metadata":{"creationTimestamp":null},"spec":{"resourceAttributes":{"namespace":"team-payments","verb":"list","group":"apps","version":"v1","resource":"deployments"},"user":"system:serviceaccount:team-payments:deployer","groups":["system:serviceaccounts","system:serviceaccounts:team-payments","system:authenticated"],"extra":{"authentication.kubernetes.io/credential-id":["JTI=6d0b6a2e-3c1f-4e59-9b1c-2a3e4f5a6b7c"]},"uid":"4f1c2a7e-0b8d-4c3e-9f6a-1d2e3f4a5b6c"},"status":{"allowed":true,"reason":"RBAC: allowed by RoleBinding \"d/ns\""}}"#
         #expect(String(decoding: response, as: UTF8.self) == expected)
         #expect(response == Array(expected.utf8))
     }
 
     @Test func v1beta1ResponseUsesTheGroupKey() throws {
         let review = try decodeReview(
-            #"{"apiVersion":"authorization.k8s.io/v1beta1","kind":"SubjectAccessReview","metadata":{"name":"n"},"spec":{"user":"u","group":["g"],"nonResourceAttributes":{"path":"/api","verb":"get"}}}"#)
-        let response = String(decoding: review.encodeResponse(result: AuthorizationResult(decision: .noOpinion)), as: UTF8.self)
+            #"{"apiVersion":"authorization.k8s.io/v1beta1","kind":"SubjectAccessReview","metadata":{"name":"n"},"spec":{"user":"u","group":["g"],"nonResourceAttributes":{"path":"/api","verb":"get"}}}"#
+        )
+        let response = String(
+            decoding: review.encodeResponse(result: AuthorizationResult(decision: .noOpinion)),
+            as: UTF8.self
+        )
         #expect(
             response
-                == #"{"kind":"SubjectAccessReview","apiVersion":"authorization.k8s.io/v1beta1","metadata":{"name":"n","creationTimestamp":null},"spec":{"nonResourceAttributes":{"path":"/api","verb":"get"},"user":"u","group":["g"]},"status":{"allowed":false}}"#)
+                == #"{"kind":"SubjectAccessReview","apiVersion":"authorization.k8s.io/v1beta1","metadata":{"name":"n","creationTimestamp":null},"spec":{"nonResourceAttributes":{"path":"/api","verb":"get"},"user":"u","group":["g"]},"status":{"allowed":false}}"#
+        )
     }
 
     @Test func staticEncodeResponseMatchesTheMethod() throws {
         let review = try sampleReview()
         let result = AuthorizationResult(decision: .deny, reason: "r", evaluationError: "e")
-        #expect(SubjectAccessReview.encodeResponse(for: review, result: result) == review.encodeResponse(result: result))
+        #expect(
+            SubjectAccessReview.encodeResponse(for: review, result: result) == review.encodeResponse(result: result)
+        )
     }
 
     @Test(arguments: [

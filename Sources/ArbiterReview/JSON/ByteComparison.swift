@@ -7,9 +7,34 @@
 @inline(__always)
 func bytesEqual(_ pointer: UnsafePointer<UInt8>, _ count: Int, _ literal: StaticString) -> Bool {
     guard count == literal.utf8CodeUnitCount else { return false }
-    let other = literal.utf8Start
-    for offset in 0..<count where pointer[offset] != other[offset] { return false }
+    return bytesEqual(pointer, literal.utf8Start, count)
+}
+
+/// Compares `count` bytes, eight at a time.
+@inline(__always)
+func bytesEqual(_ lhs: UnsafePointer<UInt8>, _ rhs: UnsafePointer<UInt8>, _ count: Int) -> Bool {
+    var offset = 0
+    while offset &+ 8 <= count {
+        let left = UnsafeRawPointer(lhs + offset).loadUnaligned(as: UInt64.self)
+        let right = UnsafeRawPointer(rhs + offset).loadUnaligned(as: UInt64.self)
+        guard left == right else { return false }
+        offset &+= 8
+    }
+    while offset < count {
+        guard lhs[offset] == rhs[offset] else { return false }
+        offset &+= 1
+    }
     return true
+}
+
+/// Whether `string` has exactly the bytes of `literal`.
+@inline(__always)
+func utf8Equal(_ string: String, _ literal: StaticString) -> Bool {
+    guard string.utf8.count == literal.utf8CodeUnitCount else { return false }
+    var string = string
+    return string.withUTF8 { bytes in
+        bytes.isEmpty || bytesEqual(bytes.baseAddress!, literal.utf8Start, bytes.count)
+    }
 }
 
 /// Whether two strings have the same UTF-8 bytes.
@@ -17,12 +42,10 @@ func bytesEqual(_ pointer: UnsafePointer<UInt8>, _ count: Int, _ literal: Static
 func utf8Equal(_ lhs: String, _ rhs: String) -> Bool {
     let (left, right) = (lhs.utf8, rhs.utf8)
     guard left.count == right.count else { return false }
-    let fast = left.withContiguousStorageIfAvailable { leftBytes in
-        right.withContiguousStorageIfAvailable { rightBytes in
-            for offset in 0..<leftBytes.count where leftBytes[offset] != rightBytes[offset] { return false }
-            return true
+    var (lhs, rhs) = (lhs, rhs)
+    return lhs.withUTF8 { leftBytes in
+        rhs.withUTF8 { rightBytes in
+            leftBytes.isEmpty || bytesEqual(leftBytes.baseAddress!, rightBytes.baseAddress!, leftBytes.count)
         }
     }
-    if let fast, let result = fast { return result }
-    return left.elementsEqual(right)
 }

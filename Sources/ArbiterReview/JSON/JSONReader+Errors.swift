@@ -4,12 +4,48 @@ extension JSONReader {
     /// An error at `offset`; the message gets ` at byte N` appended unless it already names the
     /// offset.
     func error(
-        _ code: ReviewDecodingError.Code, at offset: Int, _ message: String, offsetInMessage: Bool = true
+        _ code: ReviewDecodingError.Code,
+        at offset: Int,
+        _ message: String,
+        offsetInMessage: Bool = true
     ) -> ReviewDecodingError {
         ReviewDecodingError(code, offset: offset, message: offsetInMessage ? "\(message) at byte \(offset)" : message)
     }
 
+    /// The body ends where `context` needs more.
+    @inline(never)
+    func unexpectedEnd(_ context: JSONContext) -> ReviewDecodingError {
+        error(.unexpectedEndOfInput, at: index, "unexpected end of body \(context.inPhrase(self))")
+    }
+
+    /// The byte at ``index`` is not what the grammar allows here.
+    @inline(never)
+    func unexpectedCharacter(expected: StaticString, _ context: JSONContext) -> ReviewDecodingError {
+        error(
+            .unexpectedCharacter,
+            at: index,
+            "expected \(expected) \(context.inPhrase(self)), found \(describeByte(at: index))"
+        )
+    }
+
+    /// No `:` after a key.
+    @inline(never)
+    func missingColon(after key: JSONKey, _ context: JSONContext) -> ReviewDecodingError {
+        error(
+            .unexpectedCharacter,
+            at: index,
+            "expected `:` after key \(quoted(key)) \(context.inPhrase(self)), found \(describeByte(at: index))"
+        )
+    }
+
+    /// One `{` or `[` too many.
+    @inline(never)
+    func nestingTooDeep(_ context: JSONContext) -> ReviewDecodingError {
+        error(.nestingTooDeep, at: index, "nesting deeper than \(maxDepth) levels \(context.inPhrase(self))")
+    }
+
     /// A value of the wrong JSON type at ``index``.
+    @inline(never)
     func typeMismatch(expected: String, _ context: JSONContext) -> ReviewDecodingError {
         let found: String
         switch index < end ? base[index] : 0 {
@@ -20,12 +56,17 @@ extension JSONReader {
         case UInt8(ascii: "n"): found = "null"
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): found = "a number"
         default:
-            return error(.unexpectedCharacter, at: index, "expected a value \(context.inPhrase(self)), found \(describeByte(at: index))")
+            return error(
+                .unexpectedCharacter,
+                at: index,
+                "expected a value \(context.inPhrase(self)), found \(describeByte(at: index))"
+            )
         }
         return error(.typeMismatch, at: index, "expected \(expected) \(context.forPhrase(self)), found \(found)")
     }
 
     /// The second occurrence of a key.
+    @inline(never)
     func duplicateKey(_ key: JSONKey, _ context: JSONContext) -> ReviewDecodingError {
         error(.duplicateKey, at: key.offset, "duplicate key \(quoted(key)) \(context.inPhrase(self))")
     }

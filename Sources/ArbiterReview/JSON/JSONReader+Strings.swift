@@ -12,23 +12,30 @@ extension JSONReader {
         let start = quote + 1
         let limit = stringLimit(start)
         var position = start
-        // The fast path: printable ASCII up to the closing quote, eight bytes at a time.
-        while position < limit {
-            if position + 8 <= limit, Self.isPlainASCII(UnsafeRawPointer(base + position).loadUnaligned(as: UInt64.self)) {
-                position += 8
-                continue
+        // The fast path: printable ASCII, eight bytes at a time, straight to the first byte that
+        // needs a look (quote, backslash, control character or non-ASCII).
+        while true {
+            if position &+ 8 <= limit {
+                let special = Self.specialBytes(UnsafeRawPointer(base + position).loadUnaligned(as: UInt64.self))
+                guard special != 0 else {
+                    position &+= 8
+                    continue
+                }
+                position &+= special.trailingZeroBitCount &>> 3
+            } else if position >= limit {
+                break
             }
             let byte = base[position]
             if byte == UInt8(ascii: "\"") {
-                index = position + 1
-                return (base + start, position - start, false)
+                index = position &+ 1
+                return (base + start, position &- start, false)
             }
             if byte == UInt8(ascii: "\\") {
                 return try scanEscapedString(quote: quote, firstEscape: position, limit: limit)
             }
             if byte < 0x20 { throw controlCharacter(at: position) }
             if byte < 0x80 {
-                position += 1
+                position &+= 1
             } else {
                 position = try skipUTF8Sequence(at: position)
             }
@@ -36,17 +43,20 @@ extension JSONReader {
         throw unterminatedString(quote: quote, limit: limit)
     }
 
-    /// Whether none of the eight bytes is `"`, `\\`, below 0x20 or above 0x7F (SWAR "has zero"
-    /// tests; a borrow can only follow a real match, so the answer is exact).
+    /// Marks the bytes of a word that need a look: `"`, `\\`, below 0x20 or above 0x7F.
+    ///
+    /// Sets the high bit of every such byte (in little-endian order), and possibly of bytes after
+    /// one (SWAR "has zero" tests: a borrow only follows a real match). Zero when all eight bytes are plain ASCII; otherwise the lowest set
+    /// bit marks the first byte that needs a look.
     @inline(__always)
-    static func isPlainASCII(_ word: UInt64) -> Bool {
+    static func specialBytes(_ loaded: UInt64) -> UInt64 {
+        let word = UInt64(littleEndian: loaded)
         let ones: UInt64 = 0x0101_0101_0101_0101
         let high: UInt64 = 0x8080_8080_8080_8080
         let quote = word ^ (ones &* 0x22)
         let backslash = word ^ (ones &* 0x5C)
         let control = (word &- ones &* 0x20) & ~word
-        let special = control | ((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash) | word
-        return special & high == 0
+        return (control | ((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash) | word) & high
     }
 
     /// One past the last byte a string starting at `start` may use (its content plus the closing
@@ -58,7 +68,9 @@ extension JSONReader {
 
     /// The slow path of ``scanString()``: unescapes into the scratch buffer.
     private mutating func scanEscapedString(
-        quote: Int, firstEscape: Int, limit: Int
+        quote: Int,
+        firstEscape: Int,
+        limit: Int
     ) throws(ReviewDecodingError) -> (UnsafePointer<UInt8>, Int, escaped: Bool) {
         let start = quote + 1
         let output: UnsafeMutablePointer<UInt8>
@@ -95,7 +107,7 @@ extension JSONReader {
                     position = next
                     continue
                 default:
-                    throw error(.invalidEscape, at: position, "invalid escape \(describeByte(at: position + 1)) after `\\` in a string")
+                    throw invalidEscape(at: position)
                 }
                 output[written] = decoded
                 written += 1
@@ -126,11 +138,19 @@ extension JSONReader {
         case 0xD800...0xDBFF:
             guard position + 7 < end, base[position + 6] == UInt8(ascii: "\\"), base[position + 7] == UInt8(ascii: "u")
             else {
-                throw error(.unpairedSurrogate, at: position, "high surrogate escape not followed by a low surrogate escape in a string")
+                throw error(
+                    .unpairedSurrogate,
+                    at: position,
+                    "high surrogate escape not followed by a low surrogate escape in a string"
+                )
             }
             let low = try hexQuad(at: position + 8, escape: position + 6)
             guard (0xDC00...0xDFFF).contains(low) else {
-                throw error(.unpairedSurrogate, at: position, "high surrogate escape not followed by a low surrogate escape in a string")
+                throw error(
+                    .unpairedSurrogate,
+                    at: position,
+                    "high surrogate escape not followed by a low surrogate escape in a string"
+                )
             }
             return (0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00), position + 12)
         case 0xDC00...0xDFFF:
@@ -154,7 +174,11 @@ extension JSONReader {
             case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = byte - UInt8(ascii: "a") + 10
             case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = byte - UInt8(ascii: "A") + 10
             default:
-                throw error(.invalidEscape, at: escape, "invalid `\\u` escape (expected four hexadecimal digits) in a string")
+                throw error(
+                    .invalidEscape,
+                    at: escape,
+                    "invalid `\\u` escape (expected four hexadecimal digits) in a string"
+                )
             }
             value = value << 4 | UInt32(digit)
         }
@@ -204,10 +228,10 @@ extension JSONReader {
         case 0xF1...0xF3: length = 4
         case 0xF4: length = 4; high = 0x8F
         default:
-            throw error(.invalidUTF8, at: position, "invalid UTF-8 byte 0x\(hex(lead)) in a string")
+            throw invalidLeadByte(at: position)
         }
         guard position + length <= end else {
-            throw error(.invalidUTF8, at: position, "truncated UTF-8 sequence in a string")
+            throw truncatedSequence(at: position)
         }
         let second = base[position + 1]
         guard second >= low, second <= high else { throw invalidSequence(at: position) }
@@ -217,14 +241,36 @@ extension JSONReader {
         return position + length
     }
 
+    @inline(never)
+    private func invalidEscape(at position: Int) -> ReviewDecodingError {
+        error(.invalidEscape, at: position, "invalid escape \(describeByte(at: position + 1)) after `\\` in a string")
+    }
+
+    @inline(never)
+    private func invalidLeadByte(at position: Int) -> ReviewDecodingError {
+        error(.invalidUTF8, at: position, "invalid UTF-8 byte 0x\(hex(base[position])) in a string")
+    }
+
+    @inline(never)
+    private func truncatedSequence(at position: Int) -> ReviewDecodingError {
+        error(.invalidUTF8, at: position, "truncated UTF-8 sequence in a string")
+    }
+
+    @inline(never)
     private func invalidSequence(at position: Int) -> ReviewDecodingError {
         error(.invalidUTF8, at: position, "invalid UTF-8 sequence (overlong, surrogate or malformed) in a string")
     }
 
+    @inline(never)
     private func controlCharacter(at position: Int) -> ReviewDecodingError {
-        error(.controlCharacterInString, at: position, "unescaped control character 0x\(hex(base[position])) in a string")
+        error(
+            .controlCharacterInString,
+            at: position,
+            "unescaped control character 0x\(hex(base[position])) in a string"
+        )
     }
 
+    @inline(never)
     private func unterminatedString(quote: Int, limit: Int) -> ReviewDecodingError {
         if limit < end {
             return error(.stringTooLong, at: quote, "string longer than \(maxStringBytes) bytes")

@@ -29,11 +29,16 @@ struct JSONReader {
     /// because an escape never decodes to more bytes than it takes.
     var scratch: UnsafeMutablePointer<UInt8>? = nil
 
+    /// The deepest nesting any limits can allow (a few hundred bytes of stack per level).
+    static let depthCeiling = 512
+
     /// Creates a reader over a non-empty buffer.
     init(_ base: UnsafePointer<UInt8>, count: Int, limits: ReviewDecodingLimits) {
         self.base = base
         self.end = count
-        self.maxDepth = limits.maxDepth
+        // The reader recurses once per level of nesting: keep the stack bounded whatever the
+        // caller asks for.
+        self.maxDepth = min(limits.maxDepth, JSONReader.depthCeiling)
         self.maxStringBytes = limits.maxStringBytes
     }
 
@@ -60,7 +65,7 @@ struct JSONReader {
     mutating func peekByte(_ context: JSONContext) throws(ReviewDecodingError) -> UInt8 {
         skipWhitespace()
         guard index < end else {
-            throw error(.unexpectedEndOfInput, at: index, "unexpected end of body \(context.inPhrase(self))")
+            throw unexpectedEnd(context)
         }
         return base[index]
     }
@@ -110,7 +115,7 @@ struct JSONReader {
     private mutating func enterContainer(_ context: JSONContext) throws(ReviewDecodingError) {
         depth += 1
         guard depth <= maxDepth else {
-            throw error(.nestingTooDeep, at: index, "nesting deeper than \(maxDepth) levels \(context.inPhrase(self))")
+            throw nestingTooDeep(context)
         }
         index += 1
     }
@@ -122,7 +127,8 @@ struct JSONReader {
     /// anything else.
     @inline(__always)
     mutating func nextKey(
-        _ state: inout JSONObjectState, _ context: JSONContext
+        _ state: inout JSONObjectState,
+        _ context: JSONContext
     ) throws(ReviewDecodingError) -> JSONKey? {
         var byte = try peekByte(context)
         if state.isFirst {
@@ -140,16 +146,16 @@ struct JSONReader {
             depth -= 1
             return nil
         } else {
-            throw error(.unexpectedCharacter, at: index, "expected `,` or `}` \(context.inPhrase(self)), found \(describeByte(at: index))")
+            throw unexpectedCharacter(expected: "`,` or `}`", context)
         }
         guard byte == UInt8(ascii: "\"") else {
-            throw error(.unexpectedCharacter, at: index, "expected a key \(context.inPhrase(self)), found \(describeByte(at: index))")
+            throw unexpectedCharacter(expected: "a key", context)
         }
         let start = index
         let (pointer, count, escaped) = try scanString()
         let key = JSONKey(pointer: pointer, count: count, offset: start, rawEnd: index, isEscaped: escaped)
         guard try peekByte(context) == UInt8(ascii: ":") else {
-            throw error(.unexpectedCharacter, at: index, "expected `:` after key \(quoted(key)) \(context.inPhrase(self)), found \(describeByte(at: index))")
+            throw missingColon(after: key, context)
         }
         index += 1
         return key
@@ -171,11 +177,11 @@ struct JSONReader {
             return true
         }
         guard byte == UInt8(ascii: ",") else {
-            throw error(.unexpectedCharacter, at: index, "expected `,` or `]` \(context.inPhrase(self)), found \(describeByte(at: index))")
+            throw unexpectedCharacter(expected: "`,` or `]`", context)
         }
         index += 1
         if try peekByte(context) == UInt8(ascii: "]") {
-            throw error(.unexpectedCharacter, at: index, "expected a value after `,` \(context.inPhrase(self)), found `]`")
+            throw unexpectedCharacter(expected: "a value after `,`", context)
         }
         return true
     }
@@ -186,7 +192,10 @@ struct JSONReader {
     /// already seen.
     @inline(__always)
     mutating func markKnown(
-        _ field: Int, _ key: JSONKey, _ state: inout JSONObjectState, _ context: JSONContext
+        _ field: Int,
+        _ key: JSONKey,
+        _ state: inout JSONObjectState,
+        _ context: JSONContext
     ) throws(ReviewDecodingError) {
         let bit: UInt32 = 1 << UInt32(field)
         guard state.knownFields & bit == 0 else { throw duplicateKey(key, context) }
@@ -195,14 +204,18 @@ struct JSONReader {
 
     /// Records a key the decoder does not know (or a map key); throws if it was already seen.
     mutating func markOther(
-        _ key: JSONKey, _ state: inout JSONObjectState, _ context: JSONContext
+        _ key: JSONKey,
+        _ state: inout JSONObjectState,
+        _ context: JSONContext
     ) throws(ReviewDecodingError) {
         guard state.otherKeys.insert(key, base: base) else { throw duplicateKey(key, context) }
     }
 
     /// Records an unknown key, then validates and skips its value.
     mutating func skipMember(
-        _ key: JSONKey, _ state: inout JSONObjectState, _ context: JSONContext
+        _ key: JSONKey,
+        _ state: inout JSONObjectState,
+        _ context: JSONContext
     ) throws(ReviewDecodingError) {
         try markOther(key, &state, context)
         try skipValue(context.member(key))
@@ -287,23 +300,42 @@ struct JSONReader {
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
             try skipNumber()
         default:
-            throw error(.unexpectedCharacter, at: index, "expected a value \(context.inPhrase(self)), found \(describeByte(at: index))")
+            throw unexpectedCharacter(expected: "a value", context)
         }
     }
 
     /// Skips `literal` (`true`, `false` or `null`), which must be spelled exactly.
+    @inline(__always)
     mutating func skipLiteral(_ literal: StaticString) throws(ReviewDecodingError) {
         let count = literal.utf8CodeUnitCount
-        let start = index
-        for offset in 0..<count {
-            guard start + offset < end else {
-                throw error(.unexpectedEndOfInput, at: start + offset, "unexpected end of body inside `\(literal)`")
-            }
-            guard base[start + offset] == literal.utf8Start[offset] else {
-                throw error(.unexpectedCharacter, at: start, "invalid literal (expected `\(literal)`) at byte \(start)", offsetInMessage: false)
-            }
+        // All three literals are four or five bytes: compare the first four as one word.
+        if count >= 4, index &+ count <= end,
+            UnsafeRawPointer(base + index).loadUnaligned(as: UInt32.self)
+                == UnsafeRawPointer(literal.utf8Start).loadUnaligned(as: UInt32.self),
+            count == 4 || bytesEqual(base + index + 4, literal.utf8Start + 4, count &- 4)
+        {
+            index &+= count
+            return
         }
-        index = start + count
+        throw invalidLiteral(literal)
+    }
+
+    /// Why the bytes at ``index`` are not `literal`: the body ends inside it, or a byte differs.
+    @inline(never)
+    private func invalidLiteral(_ literal: StaticString) -> ReviewDecodingError {
+        let start = index
+        for offset in 0..<literal.utf8CodeUnitCount {
+            guard start + offset < end else {
+                return error(.unexpectedEndOfInput, at: start + offset, "unexpected end of body inside `\(literal)`")
+            }
+            guard base[start + offset] == literal.utf8Start[offset] else { break }
+        }
+        return error(
+            .unexpectedCharacter,
+            at: start,
+            "invalid literal (expected `\(literal)`) at byte \(start)",
+            offsetInMessage: false
+        )
     }
 
     /// Skips a number: `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`.
@@ -314,7 +346,12 @@ struct JSONReader {
         if base[index] == UInt8(ascii: "0") {
             index += 1
             if index < end, isDigit(base[index]) {
-                throw error(.invalidNumber, at: start, "number with a leading zero at byte \(start)", offsetInMessage: false)
+                throw error(
+                    .invalidNumber,
+                    at: start,
+                    "number with a leading zero at byte \(start)",
+                    offsetInMessage: false
+                )
             }
         } else {
             while index < end, isDigit(base[index]) { index += 1 }

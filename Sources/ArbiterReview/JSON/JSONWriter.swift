@@ -5,21 +5,49 @@
 /// `"`, `\` and the control characters below U+0020 (as `\n`, `\t`, ... or `\u00XX`). Nothing is
 /// normalised: a Kelvin sign stays a Kelvin sign.
 ///
-/// The writer owns its buffer and frees it in ``finish()`` (or when dropped), which is why it is
-/// not copyable.
+/// The writer starts in storage it borrows (usually the result array's, see ``makeBytes(capacity:_:)``)
+/// and moves to a buffer it owns when that is full; it frees what it owns in ``finish()`` or when
+/// dropped, which is why it is not copyable.
 struct JSONWriter: ~Copyable {
     private var buffer: UnsafeMutablePointer<UInt8>
     private var capacity: Int
     private var count = 0
+    /// Whether ``buffer`` was allocated by the writer (and must be freed by it).
+    private var ownsBuffer: Bool
 
-    /// Creates a writer with room for `capacity` bytes before it grows.
+    /// Creates a writer with a buffer of its own, with room for `capacity` bytes before it grows.
     init(capacity: Int) {
         self.capacity = max(capacity, 64)
         self.buffer = .allocate(capacity: self.capacity)
+        self.ownsBuffer = true
+    }
+
+    /// Creates a writer that writes into `storage` until it is full.
+    private init(borrowing storage: UnsafeMutableBufferPointer<UInt8>) {
+        self.capacity = storage.count
+        self.buffer = storage.baseAddress!
+        self.ownsBuffer = false
     }
 
     deinit {
-        buffer.deallocate()
+        if ownsBuffer { buffer.deallocate() }
+    }
+
+    /// Runs `body` with a writer over the storage of a new array of `capacity` bytes and returns
+    /// that array: one allocation and no copy when the output fits, as typical responses do.
+    static func makeBytes(capacity: Int, _ body: (inout JSONWriter) -> Void) -> [UInt8] {
+        var spilled: [UInt8]? = nil
+        let bytes = [UInt8](unsafeUninitializedCapacity: max(capacity, 64)) { storage, initialized in
+            var writer = JSONWriter(borrowing: storage)
+            body(&writer)
+            if writer.ownsBuffer {
+                spilled = writer.finish()
+                initialized = 0
+            } else {
+                initialized = writer.count
+            }
+        }
+        return spilled ?? bytes
     }
 
     /// Returns the bytes written and frees the buffer.
@@ -30,7 +58,7 @@ struct JSONWriter: ~Copyable {
             output.baseAddress!.update(from: buffer, count: count)
             initialized = count
         }
-        buffer.deallocate()
+        if ownsBuffer { buffer.deallocate() }
         discard self
         return result
     }
@@ -46,9 +74,10 @@ struct JSONWriter: ~Copyable {
         let newCapacity = max(capacity * 2, needed)
         let newBuffer = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
         newBuffer.update(from: buffer, count: count)
-        buffer.deallocate()
+        if ownsBuffer { buffer.deallocate() }
         buffer = newBuffer
         capacity = newCapacity
+        ownsBuffer = true
     }
 
     // MARK: - Appending
@@ -108,82 +137,105 @@ struct JSONWriter: ~Copyable {
 
     /// Appends a quoted string from UTF-8 bytes, escaping what RFC 8259 requires.
     private mutating func appendEscaped(_ bytes: UnsafeBufferPointer<UInt8>) {
-        // Worst case: every byte becomes `\u00XX`.
-        reserve(bytes.count * 6 + 2)
-        let output = buffer
-        var written = count
-        output[written] = UInt8(ascii: "\"")
-        written += 1
+        let length = bytes.count
+        // Room for the common case (nothing to escape); each escape reserves its own extra room.
+        reserve(length &+ 2)
+        buffer[count] = UInt8(ascii: "\"")
+        count &+= 1
+        guard let source = bytes.baseAddress, length > 0 else {
+            buffer[count] = UInt8(ascii: "\"")
+            count &+= 1
+            return
+        }
         var runStart = 0
         var position = 0
-        let source = bytes.baseAddress
-        while position < bytes.count {
-            // Eight bytes at a time while none needs escaping.
-            if position + 8 <= bytes.count,
-                !JSONWriter.needsEscape(UnsafeRawPointer(source! + position).loadUnaligned(as: UInt64.self))
-            {
-                position += 8
-                continue
+        while true {
+            // Skip clean bytes: eight at a time, then the rest (as one overlapping word when the
+            // string is long enough).
+            var found = false
+            while position &+ 8 <= length {
+                let special = Self.escapedBytes(Self.word(source + position))
+                if special != 0 {
+                    position &+= special.trailingZeroBitCount &>> 3
+                    found = true
+                    break
+                }
+                position &+= 8
             }
-            let byte = bytes[position]
-            guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else {
-                position += 1
-                continue
+            if !found {
+                if length >= 8, Self.escapedBytes(Self.word(source + length - 8)) == 0 {
+                    position = length
+                } else {
+                    while position < length, !Self.needsEscape(source[position]) { position &+= 1 }
+                }
             }
-            let run = position - runStart
-            copyBytes(output + written, source! + runStart, run)
-            written += run
-            runStart = position + 1
-            position += 1
-            output[written] = UInt8(ascii: "\\")
-            switch byte {
-            case UInt8(ascii: "\""), UInt8(ascii: "\\"):
-                output[written + 1] = byte
-                written += 2
-            case 0x0A:
-                output[written + 1] = UInt8(ascii: "n")
-                written += 2
-            case 0x0D:
-                output[written + 1] = UInt8(ascii: "r")
-                written += 2
-            case 0x09:
-                output[written + 1] = UInt8(ascii: "t")
-                written += 2
-            case 0x08:
-                output[written + 1] = UInt8(ascii: "b")
-                written += 2
-            case 0x0C:
-                output[written + 1] = UInt8(ascii: "f")
-                written += 2
-            default:
-                let digits: StaticString = "0123456789abcdef"
-                output[written + 1] = UInt8(ascii: "u")
-                output[written + 2] = UInt8(ascii: "0")
-                output[written + 3] = UInt8(ascii: "0")
-                output[written + 4] = digits.utf8Start[Int(byte >> 4)]
-                output[written + 5] = digits.utf8Start[Int(byte & 0xF)]
-                written += 6
-            }
+            guard position < length else { break }
+            // This escape (at most six bytes), the rest unescaped, and the closing quote.
+            reserve((position &- runStart) &+ 6 &+ (length &- position) &+ 1)
+            copyBytes(buffer + count, source + runStart, position &- runStart)
+            count &+= position &- runStart
+            writeEscape(source[position], to: buffer + count)
+            count &+=
+                source[position] == 0x22 || source[position] == 0x5C || Self.hasShortEscape(source[position]) ? 2 : 6
+            position &+= 1
+            runStart = position
         }
-        let run = bytes.count - runStart
-        if run > 0 {
-            copyBytes(output + written, source! + runStart, run)
-            written += run
-        }
-        output[written] = UInt8(ascii: "\"")
-        count = written + 1
+        copyBytes(buffer + count, source + runStart, length &- runStart)
+        count &+= length &- runStart
+        buffer[count] = UInt8(ascii: "\"")
+        count &+= 1
     }
 
-    /// Whether any of the eight bytes is `"`, `\` or below 0x20 (SWAR: a byte-wise "has zero"
-    /// test; bytes of 0x80 and above never match and borrows only follow a real match).
     @inline(__always)
-    static func needsEscape(_ word: UInt64) -> Bool {
+    private static func word(_ pointer: UnsafePointer<UInt8>) -> UInt64 {
+        UnsafeRawPointer(pointer).loadUnaligned(as: UInt64.self)
+    }
+
+    @inline(__always)
+    private static func needsEscape(_ byte: UInt8) -> Bool {
+        byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\")
+    }
+
+    /// `\n`, `\r`, `\t`, `\b`, `\f`.
+    @inline(__always)
+    private static func hasShortEscape(_ byte: UInt8) -> Bool {
+        byte == 0x0A || byte == 0x0D || byte == 0x09 || byte == 0x08 || byte == 0x0C
+    }
+
+    /// Writes the escape for `byte` (which needs one): two bytes, or six for `\u00XX`.
+    private func writeEscape(_ byte: UInt8, to output: UnsafeMutablePointer<UInt8>) {
+        output[0] = UInt8(ascii: "\\")
+        switch byte {
+        case UInt8(ascii: "\""), UInt8(ascii: "\\"): output[1] = byte
+        case 0x0A: output[1] = UInt8(ascii: "n")
+        case 0x0D: output[1] = UInt8(ascii: "r")
+        case 0x09: output[1] = UInt8(ascii: "t")
+        case 0x08: output[1] = UInt8(ascii: "b")
+        case 0x0C: output[1] = UInt8(ascii: "f")
+        default:
+            let digits: StaticString = "0123456789abcdef"
+            output[1] = UInt8(ascii: "u")
+            output[2] = UInt8(ascii: "0")
+            output[3] = UInt8(ascii: "0")
+            output[4] = digits.utf8Start[Int(byte >> 4)]
+            output[5] = digits.utf8Start[Int(byte & 0xF)]
+        }
+    }
+
+    /// Marks the bytes of a word that must be escaped: `"`, `\\` or below 0x20.
+    ///
+    /// Sets the high bit of every such byte (in little-endian order), and possibly of bytes after
+    /// one (SWAR "has zero" tests; bytes of 0x80 and above never match). Zero when nothing needs escaping; otherwise the lowest set bit marks the first byte
+    /// that does.
+    @inline(__always)
+    static func escapedBytes(_ loaded: UInt64) -> UInt64 {
+        let word = UInt64(littleEndian: loaded)
         let ones: UInt64 = 0x0101_0101_0101_0101
         let high: UInt64 = 0x8080_8080_8080_8080
         let quote = word ^ (ones &* 0x22)
         let backslash = word ^ (ones &* 0x5C)
         let control = (word &- ones &* 0x20) & ~word
-        return (control | ((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash)) & high != 0
+        return (control | ((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash)) & high
     }
 }
 
@@ -197,7 +249,9 @@ func copyBytes(_ destination: UnsafeMutablePointer<UInt8>, _ source: UnsafePoint
     var offset = 0
     while offset + 8 <= count {
         UnsafeMutableRawPointer(destination + offset).storeBytes(
-            of: UnsafeRawPointer(source + offset).loadUnaligned(as: UInt64.self), as: UInt64.self)
+            of: UnsafeRawPointer(source + offset).loadUnaligned(as: UInt64.self),
+            as: UInt64.self
+        )
         offset += 8
     }
     while offset < count {

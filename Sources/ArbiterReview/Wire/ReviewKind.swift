@@ -13,8 +13,9 @@ public enum ReviewKind: String, Sendable, Hashable, CaseIterable {
     /// Lists what the caller may do in `spec.namespace` (see ``SelfSubjectRulesReview``).
     case selfSubjectRulesReview = "SelfSubjectRulesReview"
 
-    /// The kind whose name is exactly `bytes`, compared byte by byte.
-    init?(exactly name: String) {
+    /// The kind whose name is exactly `name`, compared byte by byte (never with Swift's
+    /// canonical-equivalence `==`).
+    public init?(exactly name: String) {
         guard let kind = Self.allCases.first(where: { utf8Equal($0.rawValue, name) }) else {
             return nil
         }
@@ -22,20 +23,22 @@ public enum ReviewKind: String, Sendable, Hashable, CaseIterable {
     }
 }
 
-/// The two API versions of the review types. They differ only in the JSON key of the group list:
-/// `spec.groups` in v1, `spec.group` in v1beta1.
+/// The two API versions of the review types.
+///
+/// They differ only in the JSON key of the group list: `spec.groups` in v1, `spec.group` in
+/// v1beta1.
 public enum ReviewAPIVersion: String, Sendable, Hashable, CaseIterable {
     /// `authorization.k8s.io/v1`.
     case v1 = "authorization.k8s.io/v1"
     /// `authorization.k8s.io/v1beta1`, still kube-apiserver's default webhook version.
     case v1beta1 = "authorization.k8s.io/v1beta1"
 
-    /// The version whose name is exactly `bytes`, compared byte by byte (never with Swift's
+    /// The version whose name is exactly `name`, compared byte by byte (never with Swift's
     /// canonical-equivalence `==`).
     public init?(exactly name: String) {
-        if utf8Equal(name, Self.v1.rawValue) {
+        if utf8Equal(name, "authorization.k8s.io/v1") {
             self = .v1
-        } else if utf8Equal(name, Self.v1beta1.rawValue) {
+        } else if utf8Equal(name, "authorization.k8s.io/v1beta1") {
             self = .v1beta1
         } else {
             return nil

@@ -37,23 +37,31 @@ public struct ReviewSelectorRequirement: Sendable {
 extension ReviewSelector {
     /// Reads a selector object, or returns `nil` for `null`.
     static func read(
-        from reader: inout JSONReader, isLabelSelector: Bool
+        from reader: inout JSONReader,
+        isLabelSelector: Bool
     ) throws(ReviewDecodingError) -> ReviewSelector? {
-        let context = JSONContext(isLabelSelector ? "spec.resourceAttributes.labelSelector" : "spec.resourceAttributes.fieldSelector")
+        let context = JSONContext(
+            isLabelSelector ? "spec.resourceAttributes.labelSelector" : "spec.resourceAttributes.fieldSelector"
+        )
         guard try reader.beginObject(context) else { return nil }
         var selector = ReviewSelector()
         var state = JSONObjectState()
         let requirementsContext = JSONContext(
             isLabelSelector
-                ? "spec.resourceAttributes.labelSelector.requirements" : "spec.resourceAttributes.fieldSelector.requirements")
+                ? "spec.resourceAttributes.labelSelector.requirements"
+                : "spec.resourceAttributes.fieldSelector.requirements"
+        )
         while let key = try reader.nextKey(&state, context) {
             if key.matches("rawSelector") {
                 try reader.markKnown(0, key, &state, context)
-                selector.rawSelector = try reader.readString(
-                    JSONContext(
-                        isLabelSelector
-                            ? "spec.resourceAttributes.labelSelector.rawSelector"
-                            : "spec.resourceAttributes.fieldSelector.rawSelector")) ?? ""
+                selector.rawSelector =
+                    try reader.readString(
+                        JSONContext(
+                            isLabelSelector
+                                ? "spec.resourceAttributes.labelSelector.rawSelector"
+                                : "spec.resourceAttributes.fieldSelector.rawSelector"
+                        )
+                    ) ?? ""
             } else if key.matches("requirements") {
                 try reader.markKnown(1, key, &state, context)
                 guard try reader.beginArray(requirementsContext) else { continue }
@@ -62,7 +70,9 @@ extension ReviewSelector {
                     guard reader.base[reader.index] == UInt8(ascii: "{") else {
                         throw reader.typeMismatch(expected: "an object", requirementsContext.element)
                     }
-                    selector.requirements.append(try ReviewSelectorRequirement(reading: &reader, isLabelSelector: isLabelSelector))
+                    selector.requirements.append(
+                        try ReviewSelectorRequirement(reading: &reader, isLabelSelector: isLabelSelector)
+                    )
                 }
             } else {
                 try reader.skipMember(key, &state, context)
@@ -100,29 +110,43 @@ extension ReviewSelectorRequirement {
     init(reading reader: inout JSONReader, isLabelSelector: Bool) throws(ReviewDecodingError) {
         let context = JSONContext(
             isLabelSelector
-                ? "spec.resourceAttributes.labelSelector.requirements" : "spec.resourceAttributes.fieldSelector.requirements")
+                ? "spec.resourceAttributes.labelSelector.requirements"
+                : "spec.resourceAttributes.fieldSelector.requirements"
+        )
         self.init(key: "", operator: "")
         _ = try reader.beginObject(context)
         var state = JSONObjectState()
         while let key = try reader.nextKey(&state, context) {
             if key.matches("key") {
                 try reader.markKnown(0, key, &state, context)
-                self.key = try reader.readString(JSONContext(
-                        isLabelSelector
-                            ? "spec.resourceAttributes.labelSelector.requirements.key"
-                            : "spec.resourceAttributes.fieldSelector.requirements.key")) ?? ""
+                self.key =
+                    try reader.readString(
+                        JSONContext(
+                            isLabelSelector
+                                ? "spec.resourceAttributes.labelSelector.requirements.key"
+                                : "spec.resourceAttributes.fieldSelector.requirements.key"
+                        )
+                    ) ?? ""
             } else if key.matches("operator") {
                 try reader.markKnown(1, key, &state, context)
-                self.operator = try reader.readString(JSONContext(
-                        isLabelSelector
-                            ? "spec.resourceAttributes.labelSelector.requirements.operator"
-                            : "spec.resourceAttributes.fieldSelector.requirements.operator")) ?? ""
+                self.operator =
+                    try reader.readString(
+                        JSONContext(
+                            isLabelSelector
+                                ? "spec.resourceAttributes.labelSelector.requirements.operator"
+                                : "spec.resourceAttributes.fieldSelector.requirements.operator"
+                        )
+                    ) ?? ""
             } else if key.matches("values") {
                 try reader.markKnown(2, key, &state, context)
-                values = try reader.readStringArray(JSONContext(
-                        isLabelSelector
-                            ? "spec.resourceAttributes.labelSelector.requirements.values"
-                            : "spec.resourceAttributes.fieldSelector.requirements.values")) ?? []
+                values =
+                    try reader.readStringArray(
+                        JSONContext(
+                            isLabelSelector
+                                ? "spec.resourceAttributes.labelSelector.requirements.values"
+                                : "spec.resourceAttributes.fieldSelector.requirements.values"
+                        )
+                    ) ?? []
             } else {
                 try reader.skipMember(key, &state, context)
             }

@@ -6,7 +6,8 @@ extension SelfSubjectRulesReview {
     /// - Throws: ``ReviewDecodingError`` for malformed JSON, a broken limit, a wrong JSON type for
     ///   a known field, an unsupported `apiVersion` or a `kind` other than `SelfSubjectRulesReview`.
     public static func decode(
-        _ bytes: [UInt8], limits: ReviewDecodingLimits = .default
+        _ bytes: [UInt8],
+        limits: ReviewDecodingLimits = .default
     ) throws(ReviewDecodingError) -> SelfSubjectRulesReview {
         let review = try SelfSubjectRulesReview(json: bytes, limits: limits)
         try review.validate()
@@ -15,24 +16,35 @@ extension SelfSubjectRulesReview {
 
     /// Parses a SelfSubjectRulesReview body without validating it; the JSON rules are those of
     /// ``SubjectAccessReview/init(json:limits:)-(UnsafeRawBufferPointer,_)``.
-    public init(json bytes: [UInt8], limits: ReviewDecodingLimits = .default) throws(ReviewDecodingError) {
+    public init(json bytes: UnsafeRawBufferPointer, limits: ReviewDecodingLimits = .default) throws(ReviewDecodingError)
+    {
         self.init(apiVersion: "", kind: "")
+        guard bytes.count <= limits.maxBodyBytes else {
+            throw ReviewDecodingError(
+                .bodyTooLarge,
+                offset: limits.maxBodyBytes,
+                message: "body of \(bytes.count) bytes is larger than the limit of \(limits.maxBodyBytes) bytes"
+            )
+        }
+        guard let base = bytes.baseAddress, bytes.count > 0 else {
+            throw ReviewDecodingError(.unexpectedEndOfInput, offset: 0, message: "empty body")
+        }
+        var reader = JSONReader(base.assumingMemoryBound(to: UInt8.self), count: bytes.count, limits: limits)
+        defer { reader.releaseScratch() }
+        try read(from: &reader)
+    }
+
+    /// Parses a SelfSubjectRulesReview body held in an array; see
+    /// ``init(json:limits:)-(UnsafeRawBufferPointer,_)``.
+    public init(json bytes: [UInt8], limits: ReviewDecodingLimits = .default) throws(ReviewDecodingError) {
+        // `withUnsafeBytes` rethrows untyped errors: carry the typed one out by hand.
         var failure: ReviewDecodingError? = nil
-        bytes.withUnsafeBytes { buffer in
+        self = bytes.withUnsafeBytes { buffer in
             do throws(ReviewDecodingError) {
-                guard buffer.count <= limits.maxBodyBytes else {
-                    throw ReviewDecodingError(
-                        .bodyTooLarge, offset: limits.maxBodyBytes,
-                        message: "body of \(buffer.count) bytes is larger than the limit of \(limits.maxBodyBytes) bytes")
-                }
-                guard let base = buffer.baseAddress, buffer.count > 0 else {
-                    throw ReviewDecodingError(.unexpectedEndOfInput, offset: 0, message: "empty body")
-                }
-                var reader = JSONReader(base.assumingMemoryBound(to: UInt8.self), count: buffer.count, limits: limits)
-                defer { reader.releaseScratch() }
-                try self.read(from: &reader)
+                return try SelfSubjectRulesReview(json: buffer, limits: limits)
             } catch {
                 failure = error
+                return SelfSubjectRulesReview()
             }
         }
         if let failure { throw failure }
@@ -43,50 +55,54 @@ extension SelfSubjectRulesReview {
         guard version != nil else {
             throw ReviewDecodingError(
                 .unsupportedAPIVersion,
-                message: "unsupported apiVersion \(quotedValue(apiVersion)) (expected `authorization.k8s.io/v1` or `authorization.k8s.io/v1beta1`)")
+                message:
+                    "unsupported apiVersion \(quotedValue(apiVersion)) (expected `authorization.k8s.io/v1` or `authorization.k8s.io/v1beta1`)"
+            )
         }
         guard utf8Equal(kind, ReviewKind.selfSubjectRulesReview.rawValue) else {
             throw ReviewDecodingError(
-                .unexpectedKind, message: "unexpected kind \(quotedValue(kind)) (expected `SelfSubjectRulesReview`)")
+                .unexpectedKind,
+                message: "unexpected kind \(quotedValue(kind)) (expected `SelfSubjectRulesReview`)"
+            )
         }
     }
 
     /// The review as compact JSON in Go's field order: `kind`, `apiVersion`, `metadata`, `spec`,
     /// `status` (with both rule lists always present, as Go writes them).
     public func jsonBytes() -> [UInt8] {
-        var writer = JSONWriter(capacity: 512)
-        writer.append("{\"kind\":")
-        writer.appendString(kind)
-        writer.append(",\"apiVersion\":")
-        writer.appendString(apiVersion)
-        writer.append(",")
-        metadata.write(to: &writer)
-        writer.append(",\"spec\":{")
-        var comma = false
-        writer.appendField("\"namespace\":", spec.namespace, comma: &comma)
-        writer.append("},\"status\":{\"resourceRules\":[")
-        for (position, rule) in status.resourceRules.enumerated() {
-            writer.append(position > 0 ? ",{\"verbs\":" : "{\"verbs\":")
-            writer.appendStringArray(rule.verbs)
-            var ruleComma = true
-            writer.appendField("\"apiGroups\":", rule.apiGroups, comma: &ruleComma)
-            writer.appendField("\"resources\":", rule.resources, comma: &ruleComma)
-            writer.appendField("\"resourceNames\":", rule.resourceNames, comma: &ruleComma)
-            writer.append("}")
+        JSONWriter.makeBytes(capacity: 1000) { writer in
+            writer.append("{\"kind\":")
+            writer.appendString(kind)
+            writer.append(",\"apiVersion\":")
+            writer.appendString(apiVersion)
+            writer.append(",")
+            metadata.write(to: &writer)
+            writer.append(",\"spec\":{")
+            var comma = false
+            writer.appendField("\"namespace\":", spec.namespace, comma: &comma)
+            writer.append("},\"status\":{\"resourceRules\":[")
+            for (position, rule) in status.resourceRules.enumerated() {
+                writer.append(position > 0 ? ",{\"verbs\":" : "{\"verbs\":")
+                writer.appendStringArray(rule.verbs)
+                var ruleComma = true
+                writer.appendField("\"apiGroups\":", rule.apiGroups, comma: &ruleComma)
+                writer.appendField("\"resources\":", rule.resources, comma: &ruleComma)
+                writer.appendField("\"resourceNames\":", rule.resourceNames, comma: &ruleComma)
+                writer.append("}")
+            }
+            writer.append("],\"nonResourceRules\":[")
+            for (position, rule) in status.nonResourceRules.enumerated() {
+                writer.append(position > 0 ? ",{\"verbs\":" : "{\"verbs\":")
+                writer.appendStringArray(rule.verbs)
+                var ruleComma = true
+                writer.appendField("\"nonResourceURLs\":", rule.nonResourceURLs, comma: &ruleComma)
+                writer.append("}")
+            }
+            writer.append(status.incomplete ? "],\"incomplete\":true" : "],\"incomplete\":false")
+            var statusComma = true
+            writer.appendField("\"evaluationError\":", status.evaluationError, comma: &statusComma)
+            writer.append("}}")
         }
-        writer.append("],\"nonResourceRules\":[")
-        for (position, rule) in status.nonResourceRules.enumerated() {
-            writer.append(position > 0 ? ",{\"verbs\":" : "{\"verbs\":")
-            writer.appendStringArray(rule.verbs)
-            var ruleComma = true
-            writer.appendField("\"nonResourceURLs\":", rule.nonResourceURLs, comma: &ruleComma)
-            writer.append("}")
-        }
-        writer.append(status.incomplete ? "],\"incomplete\":true" : "],\"incomplete\":false")
-        var statusComma = true
-        writer.appendField("\"evaluationError\":", status.evaluationError, comma: &statusComma)
-        writer.append("}}")
-        return writer.finish()
     }
 
     // MARK: - Reading
@@ -196,7 +212,9 @@ extension SelfSubjectRulesReview {
         return rule
     }
 
-    private static func readNonResourceRule(from reader: inout JSONReader) throws(ReviewDecodingError) -> NonResourceRule {
+    private static func readNonResourceRule(
+        from reader: inout JSONReader
+    ) throws(ReviewDecodingError) -> NonResourceRule {
         let context = JSONContext("status.nonResourceRules")
         guard try reader.peekByte(context) == UInt8(ascii: "{") else {
             throw reader.typeMismatch(expected: "an object", context.element)
@@ -210,7 +228,8 @@ extension SelfSubjectRulesReview {
                 rule.verbs = try reader.readStringArray(JSONContext("status.nonResourceRules.verbs")) ?? []
             } else if key.matches("nonResourceURLs") {
                 try reader.markKnown(1, key, &state, context)
-                rule.nonResourceURLs = try reader.readStringArray(JSONContext("status.nonResourceRules.nonResourceURLs")) ?? []
+                rule.nonResourceURLs =
+                    try reader.readStringArray(JSONContext("status.nonResourceRules.nonResourceURLs")) ?? []
             } else {
                 try reader.skipMember(key, &state, context)
             }

@@ -17,7 +17,9 @@ public struct SelfSubjectRulesReview: Sendable {
     public init(
         apiVersion: String = ReviewAPIVersion.v1.rawValue,
         kind: String = ReviewKind.selfSubjectRulesReview.rawValue,
-        metadata: ReviewMetadata = ReviewMetadata(), spec: Spec = Spec(), status: Status = Status()
+        metadata: ReviewMetadata = ReviewMetadata(),
+        spec: Spec = Spec(),
+        status: Status = Status()
     ) {
         self.apiVersion = apiVersion
         self.kind = kind
@@ -49,8 +51,10 @@ extension SelfSubjectRulesReview {
         public var evaluationError: String
 
         public init(
-            resourceRules: [ResourceRule] = [], nonResourceRules: [NonResourceRule] = [],
-            incomplete: Bool = false, evaluationError: String = ""
+            resourceRules: [ResourceRule] = [],
+            nonResourceRules: [NonResourceRule] = [],
+            incomplete: Bool = false,
+            evaluationError: String = ""
         ) {
             self.resourceRules = resourceRules
             self.nonResourceRules = nonResourceRules

@@ -20,12 +20,20 @@ extension SubjectAccessReview {
         if let resource = spec.resourceAttributes {
             attributes = .resource(
                 ArbiterPolicy.ResourceAttributes(
-                    namespace: resource.namespace, verb: resource.verb, group: resource.group,
-                    version: resource.version, resource: resource.resource,
-                    subresource: resource.subresource, name: resource.name))
+                    namespace: resource.namespace,
+                    verb: resource.verb,
+                    group: resource.group,
+                    version: resource.version,
+                    resource: resource.resource,
+                    subresource: resource.subresource,
+                    name: resource.name
+                )
+            )
         } else {
             let nonResource = spec.nonResourceAttributes ?? NonResourceAttributes()
-            attributes = .nonResource(ArbiterPolicy.NonResourceAttributes(path: nonResource.path, verb: nonResource.verb))
+            attributes = .nonResource(
+                ArbiterPolicy.NonResourceAttributes(path: nonResource.path, verb: nonResource.verb)
+            )
         }
         return AccessRequest(user: user, groups: groups, attributes: attributes)
     }
@@ -36,7 +44,10 @@ extension SubjectAccessReview.Status {
     /// `allowed` for an allow, `denied` for a deny, neither for no opinion.
     public init(_ result: AuthorizationResult) {
         self.init(
-            allowed: result.decision == .allow, denied: result.decision == .deny, reason: result.reason,
-            evaluationError: result.evaluationError ?? "")
+            allowed: result.decision == .allow,
+            denied: result.decision == .deny,
+            reason: result.reason,
+            evaluationError: result.evaluationError ?? ""
+        )
     }
 }

@@ -10,7 +10,8 @@ extension SubjectAccessReview {
     /// - Throws: ``ReviewDecodingError`` for malformed JSON, a broken limit, a wrong JSON type for
     ///   a known field, or a review that fails ``validate(expecting:)``.
     public static func decode(
-        _ bytes: UnsafeRawBufferPointer, expecting kind: ReviewKind = .subjectAccessReview,
+        _ bytes: UnsafeRawBufferPointer,
+        expecting kind: ReviewKind = .subjectAccessReview,
         limits: ReviewDecodingLimits = .default
     ) throws(ReviewDecodingError) -> SubjectAccessReview {
         let review = try SubjectAccessReview(json: bytes, limits: limits)
@@ -21,7 +22,8 @@ extension SubjectAccessReview {
     /// Parses and validates a review body held in an array; see
     /// ``decode(_:expecting:limits:)-(UnsafeRawBufferPointer,_,_)``.
     public static func decode(
-        _ bytes: [UInt8], expecting kind: ReviewKind = .subjectAccessReview,
+        _ bytes: [UInt8],
+        expecting kind: ReviewKind = .subjectAccessReview,
         limits: ReviewDecodingLimits = .default
     ) throws(ReviewDecodingError) -> SubjectAccessReview {
         let review = try SubjectAccessReview(json: bytes, limits: limits)
@@ -35,17 +37,23 @@ extension SubjectAccessReview {
     /// fields are validated and skipped; `null` for a known field reads as absent. The group list
     /// is read from `spec.group` when `apiVersion` is `authorization.k8s.io/v1beta1` and from
     /// `spec.groups` otherwise; the other key is an unknown field, as in Go.
-    public init(json bytes: UnsafeRawBufferPointer, limits: ReviewDecodingLimits = .default) throws(ReviewDecodingError) {
-        self.init(apiVersion: "", kind: "")
+    public init(json bytes: UnsafeRawBufferPointer, limits: ReviewDecodingLimits = .default) throws(ReviewDecodingError)
+    {
+        self.init(empty: ())
         try read(bytes, limits: limits)
     }
 
     /// Checks the body-level limits, then reads the body into `self` (which starts empty).
-    private mutating func read(_ bytes: UnsafeRawBufferPointer, limits: ReviewDecodingLimits) throws(ReviewDecodingError) {
+    private mutating func read(
+        _ bytes: UnsafeRawBufferPointer,
+        limits: ReviewDecodingLimits
+    ) throws(ReviewDecodingError) {
         guard bytes.count <= limits.maxBodyBytes else {
             throw ReviewDecodingError(
-                .bodyTooLarge, offset: limits.maxBodyBytes,
-                message: "body of \(bytes.count) bytes is larger than the limit of \(limits.maxBodyBytes) bytes")
+                .bodyTooLarge,
+                offset: limits.maxBodyBytes,
+                message: "body of \(bytes.count) bytes is larger than the limit of \(limits.maxBodyBytes) bytes"
+            )
         }
         guard let base = bytes.baseAddress, bytes.count > 0 else {
             throw ReviewDecodingError(.unexpectedEndOfInput, offset: 0, message: "empty body")
@@ -57,15 +65,17 @@ extension SubjectAccessReview {
 
     /// Parses a review body held in an array; see ``init(json:limits:)-(UnsafeRawBufferPointer,_)``.
     public init(json bytes: [UInt8], limits: ReviewDecodingLimits = .default) throws(ReviewDecodingError) {
-        self.init(apiVersion: "", kind: "")
-        // `withUnsafeBytes` rethrows untyped errors: carry the typed one out by hand.
+        // `withUnsafeBytes` rethrows untyped errors: carry the typed one out by hand. The review is
+        // the closure's result, so it is built in place rather than copied out of a capture.
         var failure: ReviewDecodingError? = nil
-        bytes.withUnsafeBytes { buffer in
+        self = bytes.withUnsafeBytes { buffer in
+            var review = SubjectAccessReview(empty: ())
             do throws(ReviewDecodingError) {
-                try self.read(buffer, limits: limits)
+                try review.read(buffer, limits: limits)
             } catch {
                 failure = error
             }
+            return review
         }
         if let failure { throw failure }
     }
@@ -104,11 +114,12 @@ extension SubjectAccessReview {
             }
         }
         try reader.finish()
-        let deferred = self.version == .v1beta1 ? deferredGroups.group : deferredGroups.groups
-        if let deferred {
+        guard deferredGroups.groups != nil || deferredGroups.group != nil else { return }
+        let isV1beta1 = version == .v1beta1
+        if let deferred = isV1beta1 ? deferredGroups.group : deferredGroups.groups {
             reader.index = deferred.offset
             reader.depth = deferred.depth
-            let context = self.version == .v1beta1 ? JSONContext("spec.group") : JSONContext("spec.groups")
+            let context = isV1beta1 ? JSONContext("spec.group") : JSONContext("spec.groups")
             self.spec.groups = try reader.readStringArray(context) ?? []
         }
     }

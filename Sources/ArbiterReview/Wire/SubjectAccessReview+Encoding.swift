@@ -24,19 +24,21 @@ extension SubjectAccessReview {
     }
 
     private func encode(status: Status) -> [UInt8] {
-        var writer = JSONWriter(capacity: 1024)
-        writer.append("{\"kind\":")
-        writer.appendString(kind)
-        writer.append(",\"apiVersion\":")
-        writer.appendString(apiVersion)
-        writer.append(",")
-        metadata.write(to: &writer)
-        writer.append(",\"spec\":")
-        spec.write(to: &writer, groupsKey: version == .v1beta1 ? .group : .groups)
-        writer.append(",\"status\":")
-        status.write(to: &writer)
-        writer.append("}")
-        return writer.finish()
+        // Typical responses fit; staying under ~1 KiB keeps the allocation in malloc's
+        // per-thread cache.
+        JSONWriter.makeBytes(capacity: 1000) { writer in
+            writer.append("{\"kind\":")
+            writer.appendString(kind)
+            writer.append(",\"apiVersion\":")
+            writer.appendString(apiVersion)
+            writer.append(",")
+            metadata.write(to: &writer)
+            writer.append(",\"spec\":")
+            spec.write(to: &writer, groupsKey: version == .v1beta1 ? .group : .groups)
+            writer.append(",\"status\":")
+            status.write(to: &writer)
+            writer.append("}")
+        }
     }
 }
 

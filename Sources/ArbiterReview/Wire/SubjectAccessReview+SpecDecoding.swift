@@ -3,7 +3,9 @@
 extension SubjectAccessReview.Spec {
     /// Reads `spec` into `self`, which is empty; `null` leaves it empty.
     mutating func read(
-        from reader: inout JSONReader, groupsKey: GroupsKey, deferred: inout DeferredGroups
+        from reader: inout JSONReader,
+        groupsKey: GroupsKey,
+        deferred: inout DeferredGroups
     ) throws(ReviewDecodingError) {
         let context = JSONContext("spec")
         guard try reader.beginObject(context) else { return }
@@ -14,10 +16,24 @@ extension SubjectAccessReview.Spec {
                 user = try reader.readString(JSONContext("spec.user")) ?? ""
             } else if key.matches("groups") {
                 try reader.markKnown(1, key, &state, context)
-                try Self.readGroups(&self, from: &reader, key, active: groupsKey == .groups, deferTo: &deferred.groups, groupsKey)
+                try Self.readGroups(
+                    &self,
+                    from: &reader,
+                    key,
+                    active: groupsKey == .groups,
+                    deferTo: &deferred.groups,
+                    groupsKey
+                )
             } else if key.matches("group") {
                 try reader.markKnown(2, key, &state, context)
-                try Self.readGroups(&self, from: &reader, key, active: groupsKey == .group, deferTo: &deferred.group, groupsKey)
+                try Self.readGroups(
+                    &self,
+                    from: &reader,
+                    key,
+                    active: groupsKey == .group,
+                    deferTo: &deferred.group,
+                    groupsKey
+                )
             } else if key.matches("resourceAttributes") {
                 try reader.markKnown(3, key, &state, context)
                 var attributes = SubjectAccessReview.ResourceAttributes()
@@ -40,8 +56,12 @@ extension SubjectAccessReview.Spec {
     /// Reads the group list under `key` when it is the active key, skips it as an unknown field
     /// when the other key is, and remembers where it is when the version is not known yet.
     private static func readGroups(
-        _ spec: inout Self, from reader: inout JSONReader, _ key: JSONKey, active: Bool,
-        deferTo slot: inout (offset: Int, depth: Int)?, _ groupsKey: GroupsKey
+        _ spec: inout Self,
+        from reader: inout JSONReader,
+        _ key: JSONKey,
+        active: Bool,
+        deferTo slot: inout (offset: Int, depth: Int)?,
+        _ groupsKey: GroupsKey
     ) throws(ReviewDecodingError) {
         if active {
             let context = key.count == 6 ? JSONContext("spec.groups") : JSONContext("spec.group")
@@ -53,7 +73,9 @@ extension SubjectAccessReview.Spec {
     }
 
     /// Reads `spec.extra`: an object of string arrays; `null` values read as empty lists.
-    private static func readExtra(from reader: inout JSONReader) throws(ReviewDecodingError) -> [SubjectAccessReview.ExtraEntry] {
+    private static func readExtra(
+        from reader: inout JSONReader
+    ) throws(ReviewDecodingError) -> [SubjectAccessReview.ExtraEntry] {
         let context = JSONContext("spec.extra")
         guard try reader.beginObject(context) else { return [] }
         var entries: [SubjectAccessReview.ExtraEntry] = []

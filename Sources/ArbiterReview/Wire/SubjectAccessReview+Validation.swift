@@ -20,22 +20,28 @@ extension SubjectAccessReview {
                 .unsupportedAPIVersion,
                 message: apiVersion.isEmpty
                     ? "missing apiVersion (expected `authorization.k8s.io/v1` or `authorization.k8s.io/v1beta1`)"
-                    : "unsupported apiVersion \(quotedValue(apiVersion)) (expected `authorization.k8s.io/v1` or `authorization.k8s.io/v1beta1`)")
+                    : "unsupported apiVersion \(quotedValue(apiVersion)) (expected `authorization.k8s.io/v1` or `authorization.k8s.io/v1beta1`)"
+            )
         }
         guard expected != .selfSubjectRulesReview, utf8Equal(kind, expected.rawValue) else {
             throw ReviewDecodingError(
                 .unexpectedKind,
                 message: kind.isEmpty
                     ? "missing kind (expected `\(expected.rawValue)`)"
-                    : "unexpected kind \(quotedValue(kind)) (expected `\(expected.rawValue)`)")
+                    : "unexpected kind \(quotedValue(kind)) (expected `\(expected.rawValue)`)"
+            )
         }
         switch (spec.resourceAttributes, spec.nonResourceAttributes) {
         case (nil, nil):
             throw ReviewDecodingError(
-                .missingAttributes, message: "spec has neither resourceAttributes nor nonResourceAttributes")
+                .missingAttributes,
+                message: "spec has neither resourceAttributes nor nonResourceAttributes"
+            )
         case (.some, .some):
             throw ReviewDecodingError(
-                .conflictingAttributes, message: "spec has both resourceAttributes and nonResourceAttributes")
+                .conflictingAttributes,
+                message: "spec has both resourceAttributes and nonResourceAttributes"
+            )
         default:
             break
         }
@@ -45,12 +51,16 @@ extension SubjectAccessReview {
         if expected == .localSubjectAccessReview {
             guard let attributes = spec.resourceAttributes else {
                 throw ReviewDecodingError(
-                    .namespaceMismatch, message: "a LocalSubjectAccessReview cannot have nonResourceAttributes")
+                    .namespaceMismatch,
+                    message: "a LocalSubjectAccessReview cannot have nonResourceAttributes"
+                )
             }
             guard utf8Equal(attributes.namespace, metadata.namespace) else {
                 throw ReviewDecodingError(
                     .namespaceMismatch,
-                    message: "spec.resourceAttributes.namespace \(quotedValue(attributes.namespace)) does not match metadata.namespace \(quotedValue(metadata.namespace))")
+                    message:
+                        "spec.resourceAttributes.namespace \(quotedValue(attributes.namespace)) does not match metadata.namespace \(quotedValue(metadata.namespace))"
+                )
             }
         }
     }

@@ -16,7 +16,9 @@
 /// ``jsonBytes()``.
 public struct SubjectAccessReview: Sendable {
     /// `authorization.k8s.io/v1` or `authorization.k8s.io/v1beta1` once validated; echoed as sent.
-    public var apiVersion: String
+    public var apiVersion: String {
+        didSet { version = ReviewAPIVersion(exactly: apiVersion) }
+    }
     /// `SubjectAccessReview`, `SelfSubjectAccessReview` or `LocalSubjectAccessReview`; echoed.
     public var kind: String
     public var metadata: ReviewMetadata
@@ -32,19 +34,32 @@ public struct SubjectAccessReview: Sendable {
         status: Status = Status()
     ) {
         self.apiVersion = apiVersion
+        self.version = ReviewAPIVersion(exactly: apiVersion)
         self.kind = kind
         self.metadata = metadata
         self.spec = spec
         self.status = status
     }
 
-    /// The parsed ``apiVersion``, or `nil` if it is neither supported version.
-    public var version: ReviewAPIVersion? { ReviewAPIVersion(exactly: apiVersion) }
+    /// An empty review for the decoder to fill in.
+    init(empty: Void) {
+        apiVersion = ""
+        version = nil
+        kind = ""
+        metadata = ReviewMetadata()
+        spec = Spec()
+        status = Status()
+    }
+
+    /// The parsed ``apiVersion``, or `nil` if it is neither supported version (byte-exact; kept
+    /// in step with ``apiVersion`` so the hot path compares once).
+    public private(set) var version: ReviewAPIVersion?
 }
 
 extension SubjectAccessReview {
-    /// The question: who, and which attributes. Every field is optional on the wire; absent and
-    /// `null` read as empty.
+    /// The question: who, and which attributes.
+    ///
+    /// Every field is optional on the wire; absent and `null` read as empty.
     public struct Spec: Sendable {
         public var resourceAttributes: ResourceAttributes?
         public var nonResourceAttributes: NonResourceAttributes?
@@ -58,7 +73,10 @@ extension SubjectAccessReview {
         public init(
             resourceAttributes: ResourceAttributes? = nil,
             nonResourceAttributes: NonResourceAttributes? = nil,
-            user: String = "", groups: [String] = [], extra: [ExtraEntry] = [], uid: String = ""
+            user: String = "",
+            groups: [String] = [],
+            extra: [ExtraEntry] = [],
+            uid: String = ""
         ) {
             self.resourceAttributes = resourceAttributes
             self.nonResourceAttributes = nonResourceAttributes
@@ -84,9 +102,15 @@ extension SubjectAccessReview {
         public var labelSelector: ReviewSelector?
 
         public init(
-            namespace: String = "", verb: String = "", group: String = "", version: String = "",
-            resource: String = "", subresource: String = "", name: String = "",
-            fieldSelector: ReviewSelector? = nil, labelSelector: ReviewSelector? = nil
+            namespace: String = "",
+            verb: String = "",
+            group: String = "",
+            version: String = "",
+            resource: String = "",
+            subresource: String = "",
+            name: String = "",
+            fieldSelector: ReviewSelector? = nil,
+            labelSelector: ReviewSelector? = nil
         ) {
             self.namespace = namespace
             self.verb = verb
@@ -123,8 +147,10 @@ extension SubjectAccessReview {
         }
     }
 
-    /// The answer. On the wire `allowed` is always present and `denied` only when true; the
-    /// writer never sends both as true (a deny wins).
+    /// The answer.
+    ///
+    /// On the wire `allowed` is always present and `denied` only when true; the writer never sends
+    /// both as true (a deny wins).
     public struct Status: Sendable {
         public var allowed: Bool
         public var denied: Bool
