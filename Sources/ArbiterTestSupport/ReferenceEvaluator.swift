@@ -83,7 +83,22 @@ public struct ReferenceEvaluator {
 
     // MARK: - RBAC, from the spec
 
-    static func ruleAllows(_ rule: PolicyRule, _ request: AccessRequest) -> Bool {
+    /// Checklist 19, written independently: `/` first, no `//`, no `.` or `..` segment, no `%`,
+    /// NUL or backslash.
+    public static func canonicalPath(_ path: String) -> Bool {
+        // Bytes, not Characters: "\u{600}/" is one Character.
+        let bytes = Array(path.utf8)
+        guard bytes.first == UInt8(ascii: "/") else { return false }
+        if bytes.contains(0) || bytes.contains(UInt8(ascii: "%")) || bytes.contains(UInt8(ascii: "\\")) { return false }
+        let segments = bytes.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false).dropFirst()
+        for (index, segment) in segments.enumerated() {
+            if segment.isEmpty && index != segments.count - 1 { return false }
+            if Array(segment) == [UInt8(ascii: ".")] || Array(segment) == [UInt8(ascii: "."), UInt8(ascii: ".")] { return false }
+        }
+        return true
+    }
+
+    static func ruleAllows(_ rule: PolicyRule, _ request: AccessRequest, forDeny: Bool = false) -> Bool {
         let verbOK = rule.verbs.contains { same($0, "*") || same($0, request.verb) }
         guard verbOK else { return false }
         switch request.attributes {
@@ -104,6 +119,7 @@ public struct ReferenceEvaluator {
                 if same(entry, "*") { return true }
                 if same(entry, n.path) { return true }
                 if endsWithStar(entry) {
+                    if !forDeny && !canonicalPath(n.path) { return false }
                     var trimmed = Array(entry.utf8)
                     while trimmed.last == UInt8(ascii: "*") { trimmed.removeLast() }
                     return Array(n.path.utf8).starts(with: trimmed)
@@ -158,13 +174,14 @@ public struct ReferenceEvaluator {
     }
 
     func policyMatches(_ policy: AccessPolicy, _ request: AccessRequest) -> Int? {
+        let forDeny = policy.effect == .deny
         guard policy.subjects.contains(where: { Self.subjectMatches($0, request) }) else { return nil }
         if policy.except.contains(where: { Self.subjectMatches($0, request) }) { return nil }
         if let namespaces = policy.namespaces {
             guard case .resource(let r) = request.attributes else { return nil }
             guard namespaces.contains(where: { Self.patternMatches($0, r.namespace) }) else { return nil }
         }
-        return policy.rules.firstIndex { Self.ruleAllows($0, request) }
+        return policy.rules.firstIndex { Self.ruleAllows($0, request, forDeny: forDeny) }
     }
 
     // MARK: - Decision

@@ -42,17 +42,37 @@ struct NonResourcePathTests {
         #expect(reference == .allow)
     }
 
-    /// Checklist 19 says a `/healthz/*` rule never allows these; RBAC's plain string prefix
-    /// (kubernetes-authorization.md 3.2, Kubernetes' `NonResourceURLMatches`) does, and so do the
-    /// engine and the reference. Nothing in Arbiter normalises or refuses such paths yet: this is
-    /// a known gap for the lead to decide (refuse them at the webhook, or deny in the engine).
-    /// When it is closed, `withKnownIssue` fails and this test must be turned into a plain one.
-    @Test(arguments: ["/healthz/../api", "/healthz/%2e%2e/api", "/healthz/\u{0}", "/healthz/./x", "/healthz//x"])
-    func checklist19DotSegmentsEncodedDotsAndNULAreAllowedByRawPrefix(_ path: String) throws {
+    /// Checklist 19: a prefix grant never allows a path that is not canonical (dot segments,
+    /// empty segments, `%` escapes, NUL), although RBAC's raw byte prefix would.
+    @Test(arguments: ["/healthz/../api", "/healthz/%2e%2e/api", "/healthz/\u{0}", "/healthz/./x", "/healthz//x", "/healthz/x/.."])
+    func checklist19NonCanonicalPathsAreNotAllowedByPrefixes(_ path: String) throws {
         let (engine, reference) = try Self.decide(path)
-        #expect(engine == reference, "the engine must agree with RBAC's semantics whatever is decided")
-        withKnownIssue("checklist 19: raw-prefix RBAC allows \(path.debugDescription) under /healthz/*") {
-            #expect(engine != .allow)
-        }
+        #expect(engine == .noOpinion)
+        #expect(reference == .noOpinion)
+    }
+
+    @Test(arguments: ["/healthz/../api", "/healthz/%2e%2e/api", "//healthz"])
+    func prefixDeniesStillCoverNonCanonicalPaths(_ path: String) throws {
+        let yaml = """
+            apiVersion: arbiter.dev/v1alpha1
+            kind: AccessPolicy
+            metadata: {name: no-debug}
+            spec:
+              effect: Deny
+              subjects: [{kind: User, name: "*"}]
+              rules: [{nonResourceURLs: ["/healthz/*", "//*"], verbs: ["*"]}]
+            """
+        let request = AccessRequest.path("get", path, user: "mallory")
+        #expect(try compilePolicy(yaml).authorize(request).decision == .deny)
+        #expect(ReferenceEvaluator(try loadPolicySet(yaml)).authorize(request).decision == .deny)
+    }
+
+    @Test(arguments: [
+        ("/", true), ("/apis/", true), ("/healthz", true), ("/a/b.c/..d", true), ("", false), ("a", false),
+        ("//", false), ("/a//b", false), ("/a/./b", false), ("/a/..", false), ("/%2e", false), ("/a\\b", false),
+    ])
+    func canonicalPaths(_ path: String, _ canonical: Bool) {
+        #expect(NonResourcePath.isCanonical(path) == canonical)
+        #expect(ReferenceEvaluator.canonicalPath(path) == canonical)
     }
 }

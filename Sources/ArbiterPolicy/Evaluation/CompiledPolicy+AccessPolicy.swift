@@ -28,7 +28,7 @@ extension CompiledPolicy {
                 for i in 0..<Int(span.count) {
                     let ruleID = pool[Int(span.start) + i]
                     if ruleAllows(ruleID, resolved, pool) { return i }
-                    if let path = request.nonResourcePath, nonResourcePrefixAllows(ruleID, resolved, path, pool) {
+                    if let path = request.nonResourcePath, nonResourcePrefixAllows(ruleID, resolved, path, pool, forDeny: effect == .deny) {
                         return i
                     }
                 }

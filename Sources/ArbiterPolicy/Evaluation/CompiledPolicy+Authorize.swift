@@ -200,8 +200,14 @@ extension CompiledPolicy {
     /// The `*`-suffixed non-resource URL entries of a rule (a raw byte prefix, as Kubernetes).
     @inline(__always)
     func nonResourcePrefixAllows(
-        _ ruleID: Int32, _ request: ResolvedRequest, _ path: String, _ pool: UnsafeBufferPointer<Int32>
+        _ ruleID: Int32, _ request: ResolvedRequest, _ path: String, _ pool: UnsafeBufferPointer<Int32>,
+        forDeny: Bool = false
     ) -> Bool {
+        // Security checklist 19: a prefix grant (`/healthz/*`) never allows a path that is not in
+        // canonical form (`/healthz/../api`, `%2e%2e`, `//`, NUL): Kubernetes' raw prefix would,
+        // and a proxy or server normalising the path later would serve something else. A prefix
+        // *deny* still applies to such paths.
+        if !forDeny && !NonResourcePath.isCanonical(path) { return false }
         let rule = rules[Int(ruleID)]
         guard rule.urlPrefixes.count > 0, rule.verbMask & request.verbMask != 0 else { return false }
         if !request.verbBitIsExact && !rule.flags.contains(.allVerbs) && !contains(rule.verbs, request.verb, pool) {
