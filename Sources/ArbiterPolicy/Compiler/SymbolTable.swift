@@ -140,6 +140,8 @@ struct FrozenSymbolTable: Sendable {
     let offsets: FrozenArray<Int32>
     let slots: FrozenArray<Slot>
     private let mask: Int
+    /// The id of `""`, or ``SymbolTable/missing``.
+    private let emptyID: Int32
 
     init(storage: [UInt8], offsets: [Int32], hashes: [UInt64]) {
         var capacity = 16
@@ -157,6 +159,9 @@ struct FrozenSymbolTable: Sendable {
         self.offsets = FrozenArray(offsets)
         self.slots = FrozenArray(slots)
         self.mask = mask
+        var empty = SymbolTable.missing
+        for id in 0..<hashes.count where offsets[id] == offsets[id + 1] { empty = Int32(id) }
+        self.emptyID = empty
     }
 
     var count: Int { offsets.count - 1 }
@@ -190,6 +195,8 @@ struct FrozenSymbolTable: Sendable {
     /// The id of a string, or ``SymbolTable/missing``.
     @inline(__always)
     func lookup(_ string: String) -> Int32 {
+        // The empty string (core API group, no name) is frequent: no hashing needed.
+        if string.isEmpty { return emptyID }
         if let id = string.utf8.withContiguousStorageIfAvailable({ lookup(UnsafeRawBufferPointer($0)) }) {
             return id
         }
