@@ -440,4 +440,266 @@ else
     fail "python kubernetes create_self_subject_access_review (jane)" "$got"
 fi
 
+# --- 5. reload under load ----------------------------------------------------------------------
+
+SHIM_SO=$TMP/shim.so
+gcc -O2 -shared -fPIC -o "$SHIM_SO" "$SHARED/bench/clientcert_shim.c" -ldl -lssl 2>"$TMP/gcc.log" \
+    || fail "build clientcert_shim" "$(short "$TMP/gcc.log")"
+SHIM=(env SHIM_CERT="$API_CERT" SHIM_KEY="$API_KEY" LD_PRELOAD="$SHIM_SO")
+
+revision() { # the revision /readyz?verbose reports
+    curl -s --max-time 5 --cacert "$CA" --cert "$JANE_CERT" --key "$JANE_KEY" "$URL/readyz?verbose" \
+        | sed -n 's/.*policy ok (revision \([^)]*\)).*/\1/p'
+}
+wait_revision() { # WANT: true once /readyz shows it (10 s at most)
+    local i
+    for i in $(seq 1 50); do [ "$(revision)" = "$1" ] && return 0; sleep 0.2; done
+    return 1
+}
+wait_new_revision() { # OLD: prints the new revision once it differs (10 s at most)
+    local i r
+    for i in $(seq 1 50); do
+        r=$(revision)
+        if [ -n "$r" ] && [ "$r" != "$1" ]; then echo "$r"; return 0; fi
+        sleep 0.2
+    done
+    return 1
+}
+metric() { # SERIES (name{labels}): its value, read as the metrics reader
+    curl -s --max-time 5 --cacert "$CA" --cert "$KCM_CERT" --key "$KCM_KEY" "$URL/metrics" \
+        | awk -v s="$1" '$1 == s {print $2}'
+}
+export STATUS_A STATUS_B
+flip_answer() { # EXPECTED-STATUS-VAR REVISION: one review over HTTP/2, status and revision header
+    local hdr=$TMP/flip.headers
+    curl -s --max-time 10 --http2 --cacert "$CA" --cert "$API_CERT" --key "$API_KEY" -H 'content-type: application/json' \
+        --data-binary @"$REQ/flip.json" -D "$hdr" -o "$TMP/flip.out" "$URL/authorize" >/dev/null
+    jcheck "$TMP/flip.out" "d['status'] == json.loads(__import__('os').environ['$1'])" \
+        && grep -qi "^arbiter-policy-revision: $2"$'\r'"\?$" "$hdr"
+}
+
+REV_A=$(revision)
+if [ -n "$REV_A" ] && flip_answer STATUS_A "$REV_A"; then
+    pass "reload: policy A answers with reason RA (revision $REV_A)"
+else
+    fail "reload: policy A answers with reason RA" "revision '$REV_A', answer $(short "$TMP/flip.out")"
+fi
+put_policy "$TMP/policy-B.yaml"
+kill -HUP "$MAIN_PID"
+if REV_B=$(wait_new_revision "$REV_A") && flip_answer STATUS_B "$REV_B"; then
+    pass "reload: SIGHUP to policy B denies (revision $REV_B)"
+else
+    fail "reload: SIGHUP to policy B denies" "revision '${REV_B:-}', answer $(short "$TMP/flip.out"); log: $(tail -2 "$TMP/server.log" | tr '\n' ' ')"
+fi
+put_policy "$TMP/policy-A.yaml"
+kill -HUP "$MAIN_PID"
+wait_revision "$REV_A" || fail "reload: back to A" "revision $(revision), want $REV_A"
+
+if [ -n "${REV_B:-}" ]; then
+    python3 -c 'import json,sys; print(json.dumps({"A": {"status": json.loads(sys.argv[1]), "revision": sys.argv[2]}, "B": {"status": json.loads(sys.argv[3]), "revision": sys.argv[4]}}))' \
+        "$STATUS_A" "$REV_A" "$STATUS_B" "$REV_B" >"$TMP/expect.json"
+    reloads_before=$(metric 'arbiter_policy_reloads_total{result="success"}')
+    rm -f "$TMP/stop"
+    timeout 90 python3 "$HERE/h2check.py" --port "$PORT" --ca "$CA" --cert "$API_CERT" --key "$API_KEY" \
+        --body "$REQ/flip.json" --expect "$TMP/expect.json" --stop-file "$TMP/stop" --max-seconds 60 \
+        >"$TMP/checker.out" 2>&1 &
+    CHECKER=$!
+    BG_PIDS+=("$CHECKER")
+    timeout 90 "${SHIM[@]}" h2load -t1 -c2 -m8 -D 20 -d "$REQ/flip.json" -H 'content-type: application/json' \
+        "$URL/authorize" >"$TMP/h2load-reload.out" 2>&1 &
+    H2LOAD=$!
+    BG_PIDS+=("$H2LOAD")
+    sleep 1
+    flip_start=$(date +%s.%N)
+    for i in $(seq 1 100); do
+        if [ $((i % 2)) = 1 ]; then put_policy "$TMP/policy-B.yaml"; else put_policy "$TMP/policy-A.yaml"; fi
+        kill -HUP "$MAIN_PID"
+        sleep 0.03
+    done
+    flip_end=$(date +%s.%N)
+    h2load_running=0
+    kill -0 "$H2LOAD" 2>/dev/null && h2load_running=1
+    wait "$H2LOAD"
+    h2rc=$?
+    touch "$TMP/stop"
+    wait "$CHECKER"
+    reloads_after=$(metric 'arbiter_policy_reloads_total{result="success"}')
+    info "100 flips in $(python3 -c "print(round($flip_end - $flip_start, 1))") s; successful reloads counted: $((${reloads_after:-0} - ${reloads_before:-0}))"
+    info "h2load: $(grep -E '^(requests|status codes|finished in):' "$TMP/h2load-reload.out" | tr '\n' ' ')"
+    info "checker: $(tail -1 "$TMP/checker.out")"
+    read -r total started done succeeded failed errored timedout < <(sed -n \
+        's/^requests: \([0-9]*\) total, \([0-9]*\) started, \([0-9]*\) done, \([0-9]*\) succeeded, \([0-9]*\) failed, \([0-9]*\) errored, \([0-9]*\) timeout.*/\1 \2 \3 \4 \5 \6 \7/p' \
+        "$TMP/h2load-reload.out")
+    read -r s2xx s3xx s4xx s5xx < <(sed -n 's/^status codes: \([0-9]*\) 2xx, \([0-9]*\) 3xx, \([0-9]*\) 4xx, \([0-9]*\) 5xx.*/\1 \2 \3 \4/p' \
+        "$TMP/h2load-reload.out")
+    if [ "$h2load_running" = 1 ]; then
+        pass "reload under load: all 100 flips happened while h2load ran"
+    else
+        fail "reload under load: all 100 flips happened while h2load ran" "h2load (-D 20) ended before the flips did"
+    fi
+    if [ "$h2rc" = 0 ] && [ -n "${done:-}" ] && [ "${succeeded:-0}" -gt 0 ] && [ "$failed" = 0 ] && [ "$errored" = 0 ] \
+        && [ "$timedout" = 0 ] && [ "$s2xx" = "$done" ] && [ "$s3xx$s4xx$s5xx" = 000 ]; then
+        pass "reload under load: h2load $done requests during 100 flips, all 2xx, 0 errors"
+    else
+        fail "reload under load: h2load all 2xx, 0 errors" "rc $h2rc; $(grep -E '^(requests|status codes):' "$TMP/h2load-reload.out" | tr '\n' ' ') $(grep -iE 'error|fail' "$TMP/h2load-reload.out" | head -3 | tr '\n' ' ')"
+    fi
+    if jcheck "$TMP/checker.out" 'd["mismatches"] == 0 and d["error"] is None and d["A"] > 0 and d["B"] > 0'; then
+        pass "reload under load: HTTP/2 checker saw only A's or B's answers, with matching revisions ($(tail -1 "$TMP/checker.out"))"
+    else
+        fail "reload under load: HTTP/2 checker saw only A's or B's answers" "$(tail -1 "$TMP/checker.out")"
+    fi
+
+    # 100 flips end on A. An invalid B must change nothing but the failure counter.
+    wait_revision "$REV_A" || fail "reload: A in force after the flips" "revision $(revision)"
+    failures_before=$(metric 'arbiter_policy_reloads_total{result="failure"}')
+    put_policy "$TMP/policy-invalid.yaml"
+    kill -HUP "$MAIN_PID"
+    failures_after=$failures_before
+    for i in $(seq 1 50); do
+        failures_after=$(metric 'arbiter_policy_reloads_total{result="failure"}')
+        [ "${failures_after:-0}" -gt "${failures_before:-0}" ] && break
+        sleep 0.2
+    done
+    if [ -n "$failures_before" ] && [ "${failures_after:-0}" -gt "$failures_before" ]; then
+        pass "invalid policy: arbiter_policy_reloads_total{result=\"failure\"} $failures_before -> $failures_after"
+    else
+        fail "invalid policy: failure counter incremented" "before '$failures_before', after '$failures_after'"
+    fi
+    if flip_answer STATUS_A "$REV_A"; then
+        pass "invalid policy: answers stay A's"
+    else
+        fail "invalid policy: answers stay A's" "$(short "$TMP/flip.out")"
+    fi
+    if [ "$(revision)" = "$REV_A" ]; then
+        pass "invalid policy: /readyz?verbose still shows revision $REV_A"
+    else
+        fail "invalid policy: /readyz?verbose still shows A's revision" "shows '$(revision)'"
+    fi
+    put_policy "$TMP/policy-A.yaml"
+    kill -HUP "$MAIN_PID"
+fi
+
+# --- 6. operational ----------------------------------------------------------------------------
+
+code_of() { # CURL-ARGS...: HTTP code, body into $TMP/op.out
+    curl -s --max-time 10 --cacert "$CA" -o "$TMP/op.out" -w '%{http_code}' "$@"
+}
+got=$(code_of --cert "$JANE_CERT" --key "$JANE_KEY" -D "$TMP/op.headers" "$URL/readyz")
+if [ "$got" = 200 ] && grep -qi "^arbiter-policy-revision: $REV_A" "$TMP/op.headers"; then
+    pass "/readyz 200 with arbiter-policy-revision $REV_A"
+else
+    fail "/readyz 200 with the revision" "HTTP $got, $(short "$TMP/op.out") $(short "$TMP/op.headers")"
+fi
+got=$(code_of --cert "$JANE_CERT" --key "$JANE_KEY" "$URL/readyz?verbose")
+if [ "$got" = 200 ] && grep -q "revision $REV_A" "$TMP/op.out" && grep -q "readyz check passed" "$TMP/op.out"; then
+    pass "/readyz?verbose lists the policy revision"
+else
+    fail "/readyz?verbose lists the policy revision" "HTTP $got, $(short "$TMP/op.out")"
+fi
+for p in /healthz /livez; do
+    got=$(code_of --http2 --cert "$JANE_CERT" --key "$JANE_KEY" "$URL$p")
+    if [ "$got" = 200 ]; then pass "$p 200"; else fail "$p 200" "HTTP $got, $(short "$TMP/op.out")"; fi
+done
+got=$(code_of --cert "$KCM_CERT" --key "$KCM_KEY" "$URL/metrics")
+if [ "$got" = 200 ] && grep -q '^arbiter_policy_reloads_total{result="success"} ' "$TMP/op.out"; then
+    pass "/metrics readable by the metrics reader (system:kube-controller-manager)"
+else
+    fail "/metrics readable by the metrics reader" "HTTP $got, $(short "$TMP/op.out")"
+fi
+got=$(code_of --cert "$JANE_CERT" --key "$JANE_KEY" "$URL/metrics")
+if [ "$got" = 403 ] && jcheck "$TMP/op.out" 'd.get("kind") == "Status" and d.get("code") == 403'; then
+    pass "/metrics 403 for jane"
+else
+    fail "/metrics 403 for jane" "HTTP $got, $(short "$TMP/op.out")"
+fi
+got=$(post "$TMP/op.out" "$KCM_CERT" "$KCM_KEY" /authorize "$REQ/allowed.json")
+if [ "${got%% *}" = 403 ]; then
+    pass "the metrics reader is not a caller (403 on /authorize)"
+else
+    fail "the metrics reader is not a caller (403 on /authorize)" "got '$got': $(short "$TMP/op.out")"
+fi
+
+# Refused at TLS: curl fails, no HTTP status at all.
+tls_refused() { # NAME CURL-ARGS...
+    local name=$1 rc code
+    shift
+    code=$(curl -s --max-time 10 --cacert "$CA" -o "$TMP/op.out" -w '%{http_code}' "$@" \
+        -H 'content-type: application/json' --data-binary @"$REQ/allowed.json" "$URL/authorize" 2>"$TMP/op.err")
+    rc=$?
+    if [ "$rc" != 0 ] && [ "$code" = 000 ]; then
+        pass "$name refused at TLS (curl exit $rc)"
+    else
+        fail "$name refused at TLS" "curl exit $rc, HTTP $code: $(short "$TMP/op.out")"
+    fi
+}
+tls_refused "certificate from another CA (http1.1)" --http1.1 --cert "$OTHER/kube-apiserver-authz-client.crt" --key "$OTHER/kube-apiserver-authz-client.key"
+tls_refused "certificate from another CA (http2)" --http2 --cert "$OTHER/kube-apiserver-authz-client.crt" --key "$OTHER/kube-apiserver-authz-client.key"
+tls_refused "no client certificate (http1.1)" --http1.1
+tls_refused "no client certificate (http2)" --http2
+info "handshake failures: $(curl -s --max-time 5 --cacert "$CA" --cert "$KCM_CERT" --key "$KCM_KEY" "$URL/metrics" | grep '^arbiter_tls_handshake_failures_total' | grep -v ' 0$' | tr '\n' ' ')"
+
+# SIGTERM while h2load runs: the process exits within the grace period (5 s) and in-flight
+# requests complete. h2drain.py holds three HTTP/2 requests open (HEADERS sent, bodies held
+# back), sends the SIGTERM itself, checks GOAWAY and that a new connection is refused, then
+# sends the bodies: the draining server must still answer them.
+timeout 60 "${SHIM[@]}" h2load -t1 -c2 -m8 -D 8 -d "$REQ/allowed.json" -H 'content-type: application/json' \
+    "$URL/authorize" >"$TMP/h2load-drain.out" 2>&1 &
+H2LOAD=$!
+BG_PIDS+=("$H2LOAD")
+sleep 2
+timeout 30 python3 "$HERE/h2drain.py" --port "$PORT" --ca "$CA" --cert "$API_CERT" --key "$API_KEY" \
+    --body "$REQ/allowed.json" --pid "$MAIN_PID" --streams 3 --hold 0.5 >"$TMP/drain.out" 2>&1
+exited=0
+for i in $(seq 1 100); do
+    if ! kill -0 "$MAIN_PID" 2>/dev/null; then exited=1; break; fi
+    sleep 0.1
+done
+t1=$(date +%s%N)
+t0=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["sigterm_at_ns"])' "$TMP/drain.out" 2>/dev/null || echo "$t1")
+elapsed_ms=$(((t1 - t0) / 1000000))
+if [ "$exited" = 1 ]; then
+    wait "$MAIN_PID"
+    server_rc=$?
+else
+    server_rc=running
+fi
+wait "$H2LOAD"
+info "drain client: $(tail -1 "$TMP/drain.out")"
+info "SIGTERM: server exited within ${elapsed_ms} ms with status $server_rc"
+info "h2load during SIGTERM: $(grep -E '^(requests|status codes):' "$TMP/h2load-drain.out" | tr '\n' ' ')"
+info "server log tail: $(tail -2 "$TMP/server.log" | tr '\n' ' ')"
+if jcheck "$TMP/drain.out" 'd["ok"] == d["streams"] and not d["errors"]'; then
+    pass "SIGTERM: the 3 requests in flight at SIGTERM were answered 200 (allowed) while draining"
+else
+    fail "SIGTERM: requests in flight complete" "$(tail -1 "$TMP/drain.out")"
+fi
+if jcheck "$TMP/drain.out" 'd["goaway_error_code"] == 0 and (d["goaway_last_stream_id"] or 0) >= 5'; then
+    pass "SIGTERM: GOAWAY (NO_ERROR) with last-stream-id covering the open streams"
+else
+    fail "SIGTERM: GOAWAY (NO_ERROR) covering the open streams" "$(tail -1 "$TMP/drain.out")"
+fi
+if jcheck "$TMP/drain.out" 'str(d["new_connection_while_draining"]).startswith(("refused", "closed"))'; then
+    pass "SIGTERM: new connections are not served while draining"
+else
+    fail "SIGTERM: new connections are not served while draining" "$(tail -1 "$TMP/drain.out")"
+fi
+if [ "$exited" = 1 ] && [ "$elapsed_ms" -le 6500 ] && [ "$server_rc" = 0 ]; then
+    pass "SIGTERM under load: exited with status 0 within ${elapsed_ms} ms (grace 5 s)"
+else
+    fail "SIGTERM under load: exits within the grace period" "exited=$exited after ${elapsed_ms} ms, status $server_rc"
+fi
+read -r total started done succeeded failed errored timedout < <(sed -n \
+    's/^requests: \([0-9]*\) total, \([0-9]*\) started, \([0-9]*\) done, \([0-9]*\) succeeded, \([0-9]*\) failed, \([0-9]*\) errored, \([0-9]*\) timeout.*/\1 \2 \3 \4 \5 \6 \7/p' \
+    "$TMP/h2load-drain.out")
+read -r s2xx s3xx s4xx s5xx < <(sed -n 's/^status codes: \([0-9]*\) 2xx, \([0-9]*\) 3xx, \([0-9]*\) 4xx, \([0-9]*\) 5xx.*/\1 \2 \3 \4/p' \
+    "$TMP/h2load-drain.out")
+# Every response that came back is a 2xx; requests without a response can only be those h2load
+# started after the GOAWAY (at most -c2 x -m8 = 16 streams in flight when it arrived).
+if [ -n "${done:-}" ] && [ "${succeeded:-0}" -gt 0 ] && [ "$s3xx$s4xx$s5xx" = 000 ] && [ "$s2xx" = "$succeeded" ] && [ "$failed" -le 16 ]; then
+    pass "SIGTERM under load: $succeeded requests answered 2xx, $failed without answer (after GOAWAY), no 5xx"
+else
+    fail "SIGTERM under load: in-flight requests complete" "$(grep -E '^(requests|status codes):' "$TMP/h2load-drain.out" | tr '\n' ' ')"
+fi
+
+info "runtime $(( $(date +%s) - START_TIME )) s"
 finish
