@@ -58,17 +58,26 @@ trap 'echo "interrupted"; exit 130' INT TERM
 
 [ -x "$ARBITER" ] || { fail prerequisites "no arbiter binary at $ARBITER (swift build --product arbiter, or set ARBITER)"; finish; }
 [ -d "$BOOTSTRAP" ] || { fail prerequisites "no bootstrap fixtures at $BOOTSTRAP (set SHARED)"; finish; }
-for tool in curl openssl python3 gcc h2load; do
+if ! command -v h2load >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nghttp2-client >/dev/null 2>&1 || true
+fi
+for tool in curl openssl python3 h2load; do
     command -v "$tool" >/dev/null || { fail prerequisites "$tool is not installed"; finish; }
 done
+CC=${CC:-$(command -v gcc || command -v cc || command -v clang || true)}
+[ -n "$CC" ] || { fail prerequisites "no C compiler (gcc, cc or clang) for the client-certificate shim"; finish; }
 HAVE_KUBECTL=1
 command -v kubectl >/dev/null || HAVE_KUBECTL=0
 
 if ! python3 -c 'import kubernetes, h2' 2>/dev/null; then
     log=$TMP/pip.log
-    if ! python3 -m pip install --quiet kubernetes h2 >"$log" 2>&1; then
+    : >"$log"
+    if ! python3 -m pip --version >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-pip >>"$log" 2>&1 || true
+    fi
+    if ! python3 -m pip install --quiet kubernetes h2 >>"$log" 2>&1; then
         if grep -q externally-managed "$log"; then
-            python3 -m pip install --quiet --break-system-packages kubernetes h2 >"$log" 2>&1
+            python3 -m pip install --quiet --break-system-packages kubernetes h2 >>"$log" 2>&1
         fi
     fi
     python3 -c 'import kubernetes, h2' 2>/dev/null \
@@ -163,7 +172,8 @@ wait_ready() {
         kill -0 "$pid" 2>/dev/null || return 1
         if [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 --cacert "$CA" --cert "$API_CERT" --key "$API_KEY" \
             "https://127.0.0.1:$port/readyz")" = 200 ]; then
-            others=$(ss -Hltnp "sport = :$port" 2>/dev/null | grep -v "pid=$pid," || true)
+            others=""
+            command -v ss >/dev/null && others=$(ss -Hltnp "sport = :$port" 2>/dev/null | grep -v "pid=$pid," || true)
             if [ -n "$others" ]; then
                 echo "another process listens on port $port too: $others"
                 return 1
@@ -443,7 +453,7 @@ fi
 # --- 5. reload under load ----------------------------------------------------------------------
 
 SHIM_SO=$TMP/shim.so
-gcc -O2 -shared -fPIC -o "$SHIM_SO" "$SHARED/bench/clientcert_shim.c" -ldl -lssl 2>"$TMP/gcc.log" \
+"$CC" -O2 -shared -fPIC -o "$SHIM_SO" "$SHARED/bench/clientcert_shim.c" -ldl -lssl 2>"$TMP/gcc.log" \
     || fail "build clientcert_shim" "$(short "$TMP/gcc.log")"
 SHIM=(env SHIM_CERT="$API_CERT" SHIM_KEY="$API_KEY" LD_PRELOAD="$SHIM_SO")
 
