@@ -426,6 +426,32 @@ else
     fail kubectl "kubectl is not installed"
 fi
 
+# The reviews kubectl sends above (seen with -v=9: SelfSubjectAccessReview / SelfSubjectRulesReview
+# in protobuf), posted as JSON with curl by the same identities: the decisions kubectl should print.
+ssar_json() { # CERT KEY EXPECTED(True|False) NAME ATTRIBUTES-JSON
+    local body=$TMP/ssar-eq.json got
+    printf '{"apiVersion":"authorization.k8s.io/v1","kind":"SelfSubjectAccessReview","spec":{"resourceAttributes":%s}}' "$5" >"$body"
+    got=$(post "$TMP/out.json" "$1" "$2" /apis/authorization.k8s.io/v1/selfsubjectaccessreviews "$body" --http2)
+    if [ "$got" = "200 2" ] && jcheck "$TMP/out.json" "d['status'].get('allowed') is $3"; then
+        pass "$4"
+    else
+        fail "$4" "got '$got': $(short "$TMP/out.json")"
+    fi
+}
+ssar_json "$JANE_CERT" "$JANE_KEY" True "SSAR as JSON (jane) create selfsubjectaccessreviews = yes" \
+    '{"verb":"create","group":"authorization.k8s.io","resource":"selfsubjectaccessreviews"}'
+ssar_json "$JANE_CERT" "$JANE_KEY" False "SSAR as JSON (jane) list secrets in all namespaces = no" \
+    '{"verb":"list","resource":"secrets"}'
+ssar_json "$SCHED_CERT" "$SCHED_KEY" True "SSAR as JSON (scheduler) create pods/binding in default = yes" \
+    '{"namespace":"default","verb":"create","resource":"pods","subresource":"binding"}'
+printf '{"apiVersion":"authorization.k8s.io/v1","kind":"SelfSubjectRulesReview","spec":{"namespace":"default"}}' >"$TMP/ssrr.json"
+got=$(post "$TMP/out.json" "$JANE_CERT" "$JANE_KEY" /apis/authorization.k8s.io/v1/selfsubjectrulesreviews "$TMP/ssrr.json" --http2)
+if [ "$got" = "200 2" ] && jcheck "$TMP/out.json" 'any("selfsubjectaccessreviews" in r.get("resources", []) for r in d["status"]["resourceRules"])'; then
+    pass "SSRR as JSON (jane, namespace default) lists selfsubjectaccessreviews"
+else
+    fail "SSRR as JSON (jane, namespace default) lists selfsubjectaccessreviews" "got '$got': $(short "$TMP/out.json")"
+fi
+
 # --- 4. the Python kubernetes client -----------------------------------------------------------
 
 pyk() { timeout 30 python3 "$HERE/k8s_client.py" "$@"; }
@@ -515,7 +541,7 @@ if [ -n "${REV_B:-}" ]; then
         >"$TMP/checker.out" 2>&1 &
     CHECKER=$!
     BG_PIDS+=("$CHECKER")
-    timeout 90 "${SHIM[@]}" h2load -t1 -c2 -m8 -D 20 -d "$REQ/flip.json" -H 'content-type: application/json' \
+    timeout 90 "${SHIM[@]}" h2load -t1 -c2 -m8 -D 24 -d "$REQ/flip.json" -H 'content-type: application/json' \
         "$URL/authorize" >"$TMP/h2load-reload.out" 2>&1 &
     H2LOAD=$!
     BG_PIDS+=("$H2LOAD")
@@ -545,7 +571,7 @@ if [ -n "${REV_B:-}" ]; then
     if [ "$h2load_running" = 1 ]; then
         pass "reload under load: all 100 flips happened while h2load ran"
     else
-        fail "reload under load: all 100 flips happened while h2load ran" "h2load (-D 20) ended before the flips did"
+        fail "reload under load: all 100 flips happened while h2load ran" "h2load (-D 24) ended before the flips did"
     fi
     if [ "$h2rc" = 0 ] && [ -n "${done:-}" ] && [ "${succeeded:-0}" -gt 0 ] && [ "$failed" = 0 ] && [ "$errored" = 0 ] \
         && [ "$timedout" = 0 ] && [ "$s2xx" = "$done" ] && [ "$s3xx$s4xx$s5xx" = 000 ]; then
