@@ -284,6 +284,33 @@ else
     fail "curl-http2 selfsubjectaccessreview as jane (JSON)" "got '$got': $(short "$TMP/out.json")"
 fi
 
+# LocalSubjectAccessReview: decided in the URL's namespace; a different spec namespace is a 400.
+lsar() { # NAMESPACE-IN-SPEC
+    printf '{"apiVersion":"authorization.k8s.io/v1","kind":"LocalSubjectAccessReview","spec":{"user":"system:kube-scheduler","resourceAttributes":{"namespace":"%s","verb":"create","resource":"pods","subresource":"binding"}}}' "$1" >"$REQ/lsar.json"
+    post "$TMP/out.json" "$API_CERT" "$API_KEY" /apis/authorization.k8s.io/v1/namespaces/default/localsubjectaccessreviews "$REQ/lsar.json" --http2
+}
+got=$(lsar default)
+if [ "$got" = "200 2" ] && jcheck "$TMP/out.json" 'd.get("kind") == "LocalSubjectAccessReview" and d["status"] == {"allowed": True, "reason": __import__("os").environ["SCHED_REASON"]}'; then
+    pass "localsubjectaccessreviews in default"
+else
+    fail "localsubjectaccessreviews in default" "got '$got': $(short "$TMP/out.json")"
+fi
+got=$(lsar kube-system)
+if [ "$got" = "400 2" ] && jcheck "$TMP/out.json" 'd.get("kind") == "Status" and d.get("code") == 400'; then
+    pass "localsubjectaccessreviews: spec namespace differing from the URL's is a 400"
+else
+    fail "localsubjectaccessreviews: spec namespace differing from the URL's is a 400" "got '$got': $(short "$TMP/out.json")"
+fi
+# Discovery kubectl reads.
+for path in /api /apis /apis/authorization.k8s.io/v1 /version; do
+    got=$(curl -s --max-time 10 --http2 --cacert "$CA" --cert "$JANE_CERT" --key "$JANE_KEY" -o "$TMP/out.json" -w '%{http_code}' "$URL$path")
+    if [ "$got" = 200 ] && jcheck "$TMP/out.json" '"kind" in d or "gitVersion" in d'; then
+        pass "discovery GET $path"
+    else
+        fail "discovery GET $path" "HTTP $got: $(short "$TMP/out.json")"
+    fi
+done
+
 # --- 2. v1beta1 as kube-apiserver sends it -----------------------------------------------------
 
 for proto in 1.1 2; do
