@@ -4,7 +4,7 @@ export ARBITER_WERROR ?= 1
 DEV ?= .dev
 PORT ?= 8443
 
-.PHONY: all deps build release test ci policies deploy-check bench run clean
+.PHONY: all deps build release test ci policies deploy-check e2e bench run clean
 
 all: build
 
@@ -29,7 +29,11 @@ policies: build
 deploy-check: build
 	ARBITER=.build/debug/arbiter ./.ci/check-deploy
 
-ci: build test policies deploy-check
+# End-to-end: the built binary with real clients (curl, kubectl, Python kubernetes, h2load).
+e2e: build
+	ARBITER=.build/debug/arbiter Tests/e2e/run.sh
+
+ci: build test policies deploy-check e2e
 
 bench: deps
 	./Benchmarks/run.sh
