@@ -176,7 +176,7 @@ struct WebhookResponderTests {
 
     @Test(arguments: [
         ("GET", "/authorize", "application/json", 405),
-        ("POST", "/authorize", "application/vnd.kubernetes.protobuf", 415),
+        ("POST", "/authorize", "application/vnd.kubernetes.protobuf", 400),
         ("POST", "/authorize", "application/x-www-form-urlencoded", 415),
         ("POST", "/nope", "application/json", 404),
         ("POST", "/apis/authorization.k8s.io/v2/subjectaccessreviews", "application/json", 404),
@@ -238,6 +238,49 @@ struct WebhookResponderTests {
         #expect(resources.map { $0["name"] as? String } == [
             "localsubjectaccessreviews", "selfsubjectaccessreviews", "selfsubjectrulesreviews", "subjectaccessreviews",
         ])
+    }
+
+    /// Protocol-buffers encoding of one length-delimited field (test only).
+    static func field(_ number: Int, _ payload: [UInt8]) -> [UInt8] {
+        var out: [UInt8] = [UInt8(number << 3 | 2)]
+        var length = payload.count
+        while length >= 0x80 {
+            out.append(UInt8(length & 0x7f) | 0x80)
+            length >>= 7
+        }
+        out.append(UInt8(length))
+        return out + payload
+    }
+
+    static func field(_ number: Int, _ text: String) -> [UInt8] { field(number, Array(text.utf8)) }
+
+    /// A SelfSubjectAccessReview the way kubectl 1.32 sends it: `k8s\0` + runtime.Unknown.
+    static func protobufSelfReview(verb: String, resource: String, namespace: String) -> [UInt8] {
+        let attributes = field(1, namespace) + field(2, verb) + field(5, resource)
+        let review = field(1, [UInt8]()) + field(2, field(1, attributes))
+        let typeMeta = field(1, "authorization.k8s.io/v1") + field(2, "SelfSubjectAccessReview")
+        return [0x6b, 0x38, 0x73, 0x00] + field(1, typeMeta) + field(2, review)
+    }
+
+    @Test func protobufSelfReviewsAreDecoded() throws {
+        let responder = try Self.responder()
+        let request = HTTPRequest(
+            method: "POST", path: "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews",
+            headers: [("content-type", "application/vnd.kubernetes.protobuf")],
+            body: Self.protobufSelfReview(verb: "list", resource: "pods", namespace: "team-a"),
+            peer: PeerIdentity(commonName: "jane"))
+        let response = responder.respond(to: request)
+        #expect(response.status == 200)
+        #expect(response.headers.contains { $0.name == "content-type" && $0.value == "application/json" })
+        #expect(try Self.status(response)["allowed"] as? Bool == true)
+        var truncated = request
+        truncated.body.removeLast(3)
+        #expect(responder.respond(to: truncated).status == 400)
+    }
+
+    @Test func missingContentTypeReadsAsJSON() throws {
+        let request = HTTPRequest(method: "POST", path: "/authorize", body: Array(Self.sar().utf8), peer: Self.apiserver)
+        #expect(try Self.responder().respond(to: request).status == 200)
     }
 
     @Test func defaultDenyIsAnExplicitDeny() throws {

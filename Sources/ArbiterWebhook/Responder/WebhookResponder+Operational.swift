@@ -17,7 +17,7 @@ extension WebhookResponder {
         case "/api", "/api/":
             body = #"{"kind":"APIVersions","versions":["v1"],"serverAddressByClientCIDRs":[{"clientCIDR":"0.0.0.0/0","serverAddress":""}]}"#
         case "/api/v1":
-            body = #"{"kind":"APIResourceList","groupVersion":"v1","resources":[]}"#
+            body = #"{"kind":"APIResourceList","groupVersion":"v1","resources":["# + Self.coreResourcesJSON + "]}"
         case "/apis", "/apis/":
             body = #"{"kind":"APIGroupList","apiVersion":"v1","groups":["# + Self.groupJSON + "]}"
         case "/apis/authorization.k8s.io":
@@ -36,6 +36,21 @@ extension WebhookResponder {
         #"{"name":"authorization.k8s.io","versions":[{"groupVersion":"authorization.k8s.io/v1","version":"v1"},"#
         + #"{"groupVersion":"authorization.k8s.io/v1beta1","version":"v1beta1"}],"#
         + #""preferredVersion":{"groupVersion":"authorization.k8s.io/v1","version":"v1"}}"#
+
+    /// The core resources kubectl resolves names against (`kubectl auth can-i get pods`); Arbiter
+    /// serves none of them, it only lets kubectl map the names without warnings.
+    static let coreResourcesJSON = [
+        ("pods", "Pod", true, "po"), ("secrets", "Secret", true, ""), ("configmaps", "ConfigMap", true, "cm"),
+        ("services", "Service", true, "svc"), ("serviceaccounts", "ServiceAccount", true, "sa"),
+        ("endpoints", "Endpoints", true, "ep"), ("events", "Event", true, "ev"),
+        ("persistentvolumeclaims", "PersistentVolumeClaim", true, "pvc"), ("replicationcontrollers", "ReplicationController", true, "rc"),
+        ("resourcequotas", "ResourceQuota", true, "quota"), ("limitranges", "LimitRange", true, "limits"),
+        ("namespaces", "Namespace", false, "ns"), ("nodes", "Node", false, "no"), ("persistentvolumes", "PersistentVolume", false, "pv"),
+    ].map { name, kind, namespaced, short in
+        #"{"name":""# + name + #"","singularName":"","namespaced":"# + (namespaced ? "true" : "false") + #","kind":""# + kind
+            + #"","verbs":["create","delete","get","list","patch","update","watch"]"#
+            + (short.isEmpty ? "" : #","shortNames":[""# + short + #""]"#) + "}"
+    }.joined(separator: ",")
 
     static let resourcesJSON = [
         ("localsubjectaccessreviews", "LocalSubjectAccessReview", true),

@@ -9,7 +9,8 @@ extension WebhookResponder {
         _ request: HTTPRequest, kind: ReviewKind, route: WebhookEndpoint, urlVersion: ReviewAPIVersion?, namespace: String?,
         start: ContinuousClock.Instant
     ) -> HTTPResponse {
-        if let rejection = checkPost(request) { return rejection }
+        let encoding = checkPost(request)
+        if case .rejected(let rejection) = encoding { return rejection }
         guard let caller = identity(request) else {
             return KubernetesStatus.response(401, "a verified client certificate is required")
         }
@@ -19,7 +20,10 @@ extension WebhookResponder {
         }
         var review: SubjectAccessReview
         do {
-            review = try SubjectAccessReview(json: request.body, limits: options.limits)
+            review =
+                encoding.isJSON
+                ? try SubjectAccessReview(json: request.body, limits: options.limits)
+                : try SubjectAccessReview(protobuf: request.body, limits: options.limits)
             if let namespace {
                 // Kubernetes fills an empty metadata.namespace from the URL and refuses a different one.
                 if review.metadata.namespace.isEmpty {

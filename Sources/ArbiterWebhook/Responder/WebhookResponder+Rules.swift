@@ -8,13 +8,17 @@ extension WebhookResponder {
     /// `evaluationError` and make the list `incomplete` (it overstates what is allowed), which
     /// `kubectl auth can-i --list` prints as a warning.
     func rulesReview(_ request: HTTPRequest, urlVersion: ReviewAPIVersion) -> HTTPResponse {
-        if let rejection = checkPost(request) { return rejection }
+        let encoding = checkPost(request)
+        if case .rejected(let rejection) = encoding { return rejection }
         guard let caller = identity(request) else {
             return KubernetesStatus.response(401, "a verified client certificate is required")
         }
         var review: SelfSubjectRulesReview
         do {
-            review = try SelfSubjectRulesReview(json: request.body, limits: options.limits)
+            review =
+                encoding.isJSON
+                ? try SelfSubjectRulesReview(json: request.body, limits: options.limits)
+                : try SelfSubjectRulesReview(protobuf: request.body, limits: options.limits)
             try review.validate()
         } catch {
             return KubernetesStatus.response(error.code == .bodyTooLarge ? 413 : 400, "invalid SelfSubjectRulesReview: \(error.description)")

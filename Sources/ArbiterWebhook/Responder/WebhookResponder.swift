@@ -140,21 +140,35 @@ public final class WebhookResponder: Responder {
         return (peer.commonName, peer.organizations)
     }
 
-    /// 405 unless POST; 415 unless JSON.
-    func checkPost(_ request: HTTPRequest) -> HTTPResponse? {
+    /// How a review body is encoded, or the answer refusing it.
+    enum BodyEncoding {
+        case json
+        case protobuf
+        case rejected(HTTPResponse)
+
+        var isJSON: Bool {
+            if case .json = self { return true }
+            return false
+        }
+    }
+
+    /// 405 unless POST; 415 unless JSON or Kubernetes protobuf. A missing content type reads as
+    /// JSON, as kube-apiserver reads it (kubectl `create --raw` and the Python client send none).
+    func checkPost(_ request: HTTPRequest) -> BodyEncoding {
         guard request.method == "POST" else {
-            return KubernetesStatus.response(405, "method `\(request.method)` is not allowed here; use POST", extraHeaders: [("allow", "POST")])
+            return .rejected(
+                KubernetesStatus.response(405, "method `\(request.method)` is not allowed here; use POST", extraHeaders: [("allow", "POST")]))
         }
         let contentType = request.header("content-type") ?? ""
         let mediaType = contentType.split(separator: ";", maxSplits: 1).first.map { $0.trimmingSpaces.lowercased() } ?? ""
-        if mediaType == "application/json" { return nil }
-        if mediaType == "application/vnd.kubernetes.protobuf" {
-            return KubernetesStatus.response(
-                415,
-                "Arbiter reads JSON only: configure the client with contentType application/json (for a kubelet: KubeletConfiguration contentType: application/json)")
+        switch mediaType {
+        case "application/json", "": return .json
+        case SubjectAccessReview.protobufMediaType: return .protobuf
+        default:
+            return .rejected(
+                KubernetesStatus.response(
+                    415, "unsupported content type `\(contentType)`; send `Content-Type: application/json` (or Kubernetes protobuf)"))
         }
-        return KubernetesStatus.response(
-            415, "unsupported content type `\(contentType)`; send `Content-Type: application/json`")
     }
 }
 

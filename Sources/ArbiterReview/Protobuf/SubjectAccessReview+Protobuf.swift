@@ -1,0 +1,197 @@
+extension SubjectAccessReview {
+    /// The media type of Kubernetes' protobuf encoding.
+    public static let protobufMediaType = "application/vnd.kubernetes.protobuf"
+
+    /// Decodes a review sent as `application/vnd.kubernetes.protobuf` (what kubectl uses for
+    /// `auth can-i`, and the kubelet's default): the `k8s\0` envelope (`runtime.Unknown` with
+    /// apiVersion, kind and the raw message) around a SubjectAccessReview,
+    /// LocalSubjectAccessReview or SelfSubjectAccessReview of authorization.k8s.io. The result is
+    /// the same value the JSON decoder produces; validate it as usual.
+    ///
+    /// Field selectors, label selectors and extra are skipped (they do not influence decisions).
+    public init(protobuf bytes: [UInt8], limits: ReviewDecodingLimits = .default) throws(ReviewDecodingError) {
+        let (apiVersion, kind, raw) = try Self.unwrapEnvelope(bytes, limits: limits)
+        self.init(apiVersion: apiVersion, kind: kind)
+        try withProtobufBytes(raw) { (buffer) throws(ReviewDecodingError) in
+            var reader = ProtobufReader(buffer)
+            while !reader.isAtEnd {
+                let (field, wireType) = try reader.tag()
+                switch field {
+                case 1:
+                    try reader.expectLengthDelimited(wireType, "metadata")
+                    metadata = try Self.decodeMetadata(reader.lengthDelimited())
+                case 2:
+                    try reader.expectLengthDelimited(wireType, "spec")
+                    spec = try Self.decodeSpec(reader.lengthDelimited(), limits: limits)
+                default:
+                    try reader.skip(wireType)  // status and anything newer
+                }
+            }
+        }
+    }
+
+    /// Splits the `k8s\0` + `runtime.Unknown` envelope.
+    static func unwrapEnvelope(_ bytes: [UInt8], limits: ReviewDecodingLimits) throws(ReviewDecodingError) -> (String, String, [UInt8]) {
+        guard bytes.count <= limits.maxBodyBytes else {
+            throw ReviewDecodingError(.bodyTooLarge, offset: limits.maxBodyBytes, message: "body of \(bytes.count) bytes is larger than the limit of \(limits.maxBodyBytes) bytes")
+        }
+        guard bytes.count >= 4, bytes[0] == 0x6b, bytes[1] == 0x38, bytes[2] == 0x73, bytes[3] == 0 else {
+            throw ReviewDecodingError(.unexpectedCharacter, offset: 0, message: "protobuf body does not start with the Kubernetes `k8s\\0` magic")
+        }
+        var apiVersion = ""
+        var kind = ""
+        var raw: [UInt8] = []
+        try withProtobufBytes(bytes) { (buffer) throws(ReviewDecodingError) in
+            var reader = ProtobufReader(UnsafeRawBufferPointer(rebasing: buffer[4...]))
+            while !reader.isAtEnd {
+                let (field, wireType) = try reader.tag()
+                switch field {
+                case 1:
+                    try reader.expectLengthDelimited(wireType, "typeMeta")
+                    var typeMeta = ProtobufReader(try reader.lengthDelimited())
+                    while !typeMeta.isAtEnd {
+                        let (inner, innerType) = try typeMeta.tag()
+                        switch inner {
+                        case 1: try typeMeta.expectLengthDelimited(innerType, "apiVersion"); apiVersion = try typeMeta.string()
+                        case 2: try typeMeta.expectLengthDelimited(innerType, "kind"); kind = try typeMeta.string()
+                        default: try typeMeta.skip(innerType)
+                        }
+                    }
+                case 2:
+                    try reader.expectLengthDelimited(wireType, "raw")
+                    raw = Array(try reader.lengthDelimited())
+                case 3:
+                    try reader.expectLengthDelimited(wireType, "contentEncoding")
+                    let encoding = try reader.string()
+                    guard encoding.isEmpty else {
+                        throw ReviewDecodingError(.unexpectedCharacter, offset: 0, message: "unsupported protobuf content encoding `\(encoding)`")
+                    }
+                default:
+                    try reader.skip(wireType)
+                }
+            }
+        }
+        return (apiVersion, kind, raw)
+    }
+
+    static func decodeMetadata(_ bytes: UnsafeRawBufferPointer) throws(ReviewDecodingError) -> ReviewMetadata {
+        var metadata = ReviewMetadata()
+        var reader = ProtobufReader(bytes)
+        while !reader.isAtEnd {
+            let (field, wireType) = try reader.tag()
+            switch field {
+            case 1: try reader.expectLengthDelimited(wireType, "metadata.name"); metadata.name = try reader.string()
+            case 3: try reader.expectLengthDelimited(wireType, "metadata.namespace"); metadata.namespace = try reader.string()
+            default: try reader.skip(wireType)
+            }
+        }
+        return metadata
+    }
+
+    static func decodeSpec(_ bytes: UnsafeRawBufferPointer, limits: ReviewDecodingLimits) throws(ReviewDecodingError) -> Spec {
+        var spec = Spec()
+        var reader = ProtobufReader(bytes)
+        while !reader.isAtEnd {
+            let (field, wireType) = try reader.tag()
+            switch field {
+            case 1:
+                try reader.expectLengthDelimited(wireType, "resourceAttributes")
+                var attributes = ResourceAttributes()
+                var inner = ProtobufReader(try reader.lengthDelimited())
+                while !inner.isAtEnd {
+                    let (number, innerType) = try inner.tag()
+                    guard (1...7).contains(number) else {
+                        try inner.skip(innerType)  // selectors (8, 9) narrow only; not used by RBAC
+                        continue
+                    }
+                    try inner.expectLengthDelimited(innerType, "resourceAttributes")
+                    let value = try inner.string()
+                    switch number {
+                    case 1: attributes.namespace = value
+                    case 2: attributes.verb = value
+                    case 3: attributes.group = value
+                    case 4: attributes.version = value
+                    case 5: attributes.resource = value
+                    case 6: attributes.subresource = value
+                    default: attributes.name = value
+                    }
+                }
+                spec.resourceAttributes = attributes
+            case 2:
+                try reader.expectLengthDelimited(wireType, "nonResourceAttributes")
+                var attributes = NonResourceAttributes()
+                var inner = ProtobufReader(try reader.lengthDelimited())
+                while !inner.isAtEnd {
+                    let (number, innerType) = try inner.tag()
+                    switch number {
+                    case 1: try inner.expectLengthDelimited(innerType, "path"); attributes.path = try inner.string()
+                    case 2: try inner.expectLengthDelimited(innerType, "verb"); attributes.verb = try inner.string()
+                    default: try inner.skip(innerType)
+                    }
+                }
+                spec.nonResourceAttributes = attributes
+            case 3:
+                try reader.expectLengthDelimited(wireType, "user")
+                spec.user = try reader.string()
+            case 4:
+                try reader.expectLengthDelimited(wireType, "groups")
+                spec.groups.append(try reader.string())
+                if spec.groups.count > 4096 { throw reader.error("more than 4096 groups") }
+            case 6:
+                try reader.expectLengthDelimited(wireType, "uid")
+                spec.uid = try reader.string()
+            default:
+                try reader.skip(wireType)  // extra (5) does not influence decisions
+            }
+        }
+        return spec
+    }
+}
+
+extension SelfSubjectRulesReview {
+    /// Decodes a SelfSubjectRulesReview sent as `application/vnd.kubernetes.protobuf`
+    /// (`kubectl auth can-i --list`).
+    public init(protobuf bytes: [UInt8], limits: ReviewDecodingLimits = .default) throws(ReviewDecodingError) {
+        let (apiVersion, kind, raw) = try SubjectAccessReview.unwrapEnvelope(bytes, limits: limits)
+        self.init(apiVersion: apiVersion, kind: kind)
+        try withProtobufBytes(raw) { (buffer) throws(ReviewDecodingError) in
+            var reader = ProtobufReader(buffer)
+            while !reader.isAtEnd {
+                let (field, wireType) = try reader.tag()
+                switch field {
+                case 1:
+                    try reader.expectLengthDelimited(wireType, "metadata")
+                    metadata = try SubjectAccessReview.decodeMetadata(reader.lengthDelimited())
+                case 2:
+                    try reader.expectLengthDelimited(wireType, "spec")
+                    var inner = ProtobufReader(try reader.lengthDelimited())
+                    while !inner.isAtEnd {
+                        let (number, innerType) = try inner.tag()
+                        if number == 1 {
+                            try inner.expectLengthDelimited(innerType, "spec.namespace")
+                            spec.namespace = try inner.string()
+                        } else {
+                            try inner.skip(innerType)
+                        }
+                    }
+                default:
+                    try reader.skip(wireType)
+                }
+            }
+        }
+    }
+}
+
+/// `withUnsafeBytes` that keeps the typed error (the standard one rethrows `any Error`).
+func withProtobufBytes<T>(
+    _ array: [UInt8], _ body: (UnsafeRawBufferPointer) throws(ReviewDecodingError) -> T
+) throws(ReviewDecodingError) -> T {
+    let result: Result<T, ReviewDecodingError> = array.withUnsafeBytes { buffer in
+        do throws(ReviewDecodingError) {
+            return .success(try body(buffer))
+        } catch {
+            return .failure(error)
+        }
+    }
+    return try result.get()
+}
