@@ -26,6 +26,10 @@ extension WebhookResponder {
             let version = path.hasSuffix("v1beta1") ? "v1beta1" : "v1"
             body = #"{"kind":"APIResourceList","apiVersion":"v1","groupVersion":"authorization.k8s.io/"# + version
                 + #"","resources":["# + Self.resourcesJSON + "]}"
+        case "/openapi/v3":
+            body = #"{"paths":{"apis/authorization.k8s.io/v1":{"serverRelativeURL":"/openapi/v3/apis/authorization.k8s.io/v1"}}}"#
+        case "/openapi/v3/apis/authorization.k8s.io/v1":
+            body = Self.openAPIv3
         default:  // /version
             body = #"{"major":"1","minor":"32","gitVersion":"v1.32.0+arbiter","platform":"linux/amd64"}"#
         }
@@ -61,6 +65,30 @@ extension WebhookResponder {
         #"{"name":""# + name + #"","singularName":"","namespaced":"# + (namespaced ? "true" : "false")
             + #","kind":""# + kind + #"","verbs":["create"]}"#
     }.joined(separator: ",")
+
+    /// Just enough OpenAPI v3 for `kubectl create -f review.yaml`: kubectl looks for an operation
+    /// of the kind it creates (it checks PATCH operations) with the `fieldValidation` parameter
+    /// and, finding one, leaves validation to the server, which ignores the parameter (reviews
+    /// are decoded strictly anyway). The PATCH entries only describe; the server serves POST.
+    static let openAPIv3: String = {
+        let kinds = [
+            ("subjectaccessreviews", "SubjectAccessReview"), ("selfsubjectaccessreviews", "SelfSubjectAccessReview"),
+            ("selfsubjectrulesreviews", "SelfSubjectRulesReview"),
+            ("namespaces/{namespace}/localsubjectaccessreviews", "LocalSubjectAccessReview"),
+        ]
+        let parameters =
+            #"[{"name":"dryRun","in":"query","schema":{"type":"string"}},"#
+            + #"{"name":"fieldManager","in":"query","schema":{"type":"string"}},"#
+            + #"{"name":"fieldValidation","in":"query","schema":{"type":"string"}}]"#
+        let paths = kinds.map { path, kind in
+            let gvk = #""x-kubernetes-group-version-kind":{"group":"authorization.k8s.io","version":"v1","kind":""# + kind + #""}"#
+            return #""/apis/authorization.k8s.io/v1/"# + path + #"":{"# + ["post", "patch"].map { verb in
+                #"""# + verb + #"":{"operationId":""# + verb + kind + #"","parameters":"# + parameters
+                    + #","responses":{"201":{"description":"Created"}},"x-kubernetes-action":""# + verb + #"","# + gvk + "}"
+            }.joined(separator: ",") + "}"
+        }.joined(separator: ",")
+        return #"{"openapi":"3.0.0","info":{"title":"Arbiter","version":"v1"},"paths":{"# + paths + #"},"components":{"schemas":{}}}"#
+    }()
 
     // MARK: - Health
 

@@ -96,7 +96,8 @@ public final class WebhookResponder: Responder {
             return api(request, rest, start: start)
         }
         switch path {
-        case "/api", "/api/", "/api/v1", "/apis", "/apis/", "/version", "/version/":
+        case "/api", "/api/", "/api/v1", "/apis", "/apis/", "/version", "/version/", "/openapi/v3",
+            "/openapi/v3/apis/authorization.k8s.io/v1":
             return (.discovery, discovery(request, path: path))
         case "/healthz", "/livez", "/readyz":
             return (.health, health(request, path: path))
