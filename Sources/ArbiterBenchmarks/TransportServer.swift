@@ -54,7 +54,9 @@ enum TransportServer {
             server.shutdown(deadline: .seconds(2))
             let m = server.metrics
             Self.log(
-                "stopped: accepted=\(m.connectionsAccepted.load(ordering: .relaxed)) requests=\(m.requests.load(ordering: .relaxed)) handshakes=\(m.handshakesSucceeded.load(ordering: .relaxed)) failed=\(m.handshakesFailedTotal)"
+                "stopped: accepted=\(m.connectionsAccepted.load(ordering: .relaxed)) requests=\(m.requests.load(ordering: .relaxed)) handshakes=\(m.handshakesSucceeded.load(ordering: .relaxed)) failed=\(m.handshakesFailedTotal) "
+                    + "errors: badRequest=\(m.errors(.badRequest)) timeout=\(m.errors(.timeout)) tls=\(m.errors(.tls)) "
+                    + "socket=\(m.errors(.socket)) acceptResources=\(m.errors(.acceptResources)) shed=\(m.shed.load(ordering: .relaxed))"
             )
             return 0
         } catch {

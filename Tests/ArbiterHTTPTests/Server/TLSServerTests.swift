@@ -123,6 +123,19 @@ import Testing
         #expect(server.metrics.tlsReloads.load(ordering: .relaxed) == 1)
     }
 
+    @Test func peerClosingWithoutCloseNotifyIsANormalClose() throws {
+        let server = try TestServer(threads: 1)
+        do {
+            let client = try server.client()
+            client.send("GET / HTTP/1.1\r\nhost: a\r\n\r\n")
+            #expect(client.readResponses(1).first?.status == 200)
+            // Dropping the client closes the socket without a TLS close_notify.
+        }
+        #expect(TestServer.eventually { server.metrics.connectionsOpen.load(ordering: .relaxed) == 0 })
+        #expect(server.metrics.errors(.tls) == 0)
+        #expect(server.metrics.errors(.socket) == 0)
+    }
+
     @Test func corruptTLSMaterialIsRejectedWithAClearError() throws {
         var configuration = try TestServer.tlsConfiguration()
         configuration.privateKeyPath = try TestPKI.path("client.key")
