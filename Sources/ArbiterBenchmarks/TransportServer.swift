@@ -33,10 +33,11 @@ enum TransportServer {
             Self.log("usage: ArbiterBenchmarks transport-server --cert PEM --key PEM --ca PEM [--listen ADDR] [--threads N]")
             return 64
         }
-        let configuration = HTTPServer.Configuration(
+        var configuration = HTTPServer.Configuration(
             listenAddresses: [address],
             tls: TLSConfiguration(certificateChainPath: cert, privateKeyPath: key, clientCAPath: ca),
             threads: options["--threads"].flatMap { Int($0) })
+        configuration.onEvent = { event in Self.log("\(event)") }
         // Integration point: once ArbiterHTTP has its HTTP/2 handler, set
         // `configuration.http2HandlerFactory` here so ALPN offers h2 and the h2load rows of
         // Benchmarks/transport.sh run (they are skipped while the server offers only http/1.1).

@@ -68,7 +68,7 @@ final class Connection: EventHandler {
     /// Registers with the loop and starts the handshake.
     func start() {
         guard self.tls != nil else {
-            self.metrics.recordError(.tls)
+            self.serverLoop.context.report(.connectionError(.tls, detail: "cannot create a TLS session"))
             self.close()
             return
         }
@@ -76,7 +76,7 @@ final class Connection: EventHandler {
             self.registration = try self.serverLoop.loop.register(fd: self.fd, interest: EventLoop.Interest.readable, handler: self)
             self.interest = EventLoop.Interest.readable
         } catch {
-            self.metrics.recordError(.socket)
+            self.serverLoop.context.report(.connectionError(.socket, detail: "\(error)"))
             self.close()
             return
         }
@@ -106,8 +106,8 @@ final class Connection: EventHandler {
             self.setInterest(EventLoop.Interest.readable)
         case .wantWrite:
             self.setInterest(EventLoop.Interest.readable | EventLoop.Interest.writable)
-        case .failed(let reason, _):
-            self.metrics.recordHandshakeFailure(reason)
+        case .failed(let reason, let detail):
+            self.serverLoop.context.report(.handshakeFailed(reason, detail: detail))
             // OpenSSL has already written the alert; no close_notify after a failed handshake.
             self.startLingering(sendCloseNotify: false)
         case .complete:
@@ -164,8 +164,8 @@ final class Connection: EventHandler {
                 break readLoop
             case .closed:
                 self.peerClosed = true
-            case .failed:
-                self.metrics.recordError(.tls)
+            case .failed(let detail):
+                self.serverLoop.context.report(.connectionError(.tls, detail: detail))
                 self.close()
                 return
             }
@@ -231,8 +231,12 @@ final class Connection: EventHandler {
                 return true
             case .wantRead:
                 return true
-            case .closed, .failed:
-                self.metrics.recordError(.socket)
+            case .closed:
+                self.serverLoop.context.report(.connectionError(.socket, detail: "peer closed while output was pending"))
+                self.close()
+                return false
+            case .failed(let detail):
+                self.serverLoop.context.report(.connectionError(.tls, detail: detail))
                 self.close()
                 return false
             }
@@ -265,7 +269,7 @@ final class Connection: EventHandler {
             try self.serverLoop.loop.modify(registration, interest: interest)
             self.interest = interest
         } catch {
-            self.metrics.recordError(.socket)
+            self.serverLoop.context.report(.connectionError(.socket, detail: "\(error)"))
             self.close()
         }
     }

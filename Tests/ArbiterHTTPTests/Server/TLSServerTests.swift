@@ -44,7 +44,10 @@ import Testing
 
     @Test(arguments: rejectedClients)
     func rejectedClientNeverGetsAnHTTPByte(name: String, certificate: String?, reason: HandshakeFailure) throws {
-        let server = try TestServer(threads: 1)
+        let events = LockedValue<[TransportEvent]>([])
+        let server = try TestServer(threads: 1) { configuration in
+            configuration.onEvent = { event in events.withLock { $0.append(event) } }
+        }
         let client = try TLSTestClient(
             port: server.port, certificate: try certificate.map { try TestPKI.path("\($0).crt") },
             key: try certificate.map { try TestPKI.path("\($0).key") })
@@ -54,6 +57,15 @@ import Testing
         #expect(TestServer.eventually { server.metrics.handshakesFailed(reason) == 1 }, "\(name)")
         #expect(server.metrics.requests.load(ordering: .relaxed) == 0)
         #expect(server.metrics.handshakesSucceeded.load(ordering: .relaxed) == 0)
+        // The event sink got the same reason, with OpenSSL's detail for the log.
+        let reported = events.withLock { $0 }
+        #expect(reported.count == 1, "\(name)")
+        if case .handshakeFailed(let reportedReason, let detail)? = reported.first {
+            #expect(reportedReason == reason)
+            #expect(!detail.isEmpty)
+        } else {
+            Issue.record("no handshakeFailed event for \(name): \(reported)")
+        }
     }
 
     @Test func stalledHandshakeIsClosedWhileAnotherClientIsServed() throws {
