@@ -126,8 +126,9 @@ final class Connection: EventHandler {
             self.metrics.http2Connections.add(1, ordering: .relaxed)
             return factory(context.responder, peer)
         }
-        // An h2 client over the connection limit is also served HTTP/1.1-framed 503s only if it
-        // negotiated http/1.1; an h2 connection that is shedding gets a closed connection instead.
+        // A shedding connection that negotiated h2 cannot be given an HTTP/1.1 503: it is closed
+        // right after the handshake (the same when h2 was negotiated without a factory, which ALPN
+        // prevents).
         if tls.negotiatedProtocol == "h2" {
             return ClosedHandler()
         }
