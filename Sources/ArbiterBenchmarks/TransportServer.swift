@@ -34,13 +34,14 @@ enum TransportServer {
             return 64
         }
         let http2Metrics = HTTP2Metrics()
-        let configuration = HTTPServer.Configuration(
+        var configuration = HTTPServer.Configuration(
             listenAddresses: [address],
             tls: TLSConfiguration(certificateChainPath: cert, privateKeyPath: key, clientCAPath: ca),
             threads: options["--threads"].flatMap { Int($0) },
             http2HandlerFactory: { responder, peer in
                 HTTP2Session(responder: responder, peer: peer, metrics: http2Metrics, now: .now)
             })
+        configuration.onEvent = { event in Self.log("\(event)") }
         do {
             let server = try HTTPServer(configuration: configuration, responder: FixedResponder())
             try server.start()
@@ -55,7 +56,9 @@ enum TransportServer {
             server.shutdown(deadline: .seconds(2))
             let m = server.metrics
             Self.log(
-                "stopped: accepted=\(m.connectionsAccepted.load(ordering: .relaxed)) requests=\(m.requests.load(ordering: .relaxed)) handshakes=\(m.handshakesSucceeded.load(ordering: .relaxed)) failed=\(m.handshakesFailedTotal)"
+                "stopped: accepted=\(m.connectionsAccepted.load(ordering: .relaxed)) requests=\(m.requests.load(ordering: .relaxed)) handshakes=\(m.handshakesSucceeded.load(ordering: .relaxed)) failed=\(m.handshakesFailedTotal) "
+                    + "errors: badRequest=\(m.errors(.badRequest)) timeout=\(m.errors(.timeout)) tls=\(m.errors(.tls)) "
+                    + "socket=\(m.errors(.socket)) acceptResources=\(m.errors(.acceptResources)) shed=\(m.shed.load(ordering: .relaxed))"
             )
             return 0
         } catch {

@@ -8,25 +8,23 @@ enum HTTP1HeadValidator {
     static func validate(
         _ bytes: UnsafeRawBufferPointer, configuration: HTTP1Configuration
     ) -> Result<HTTP1RequestHead, HTTP1ParseError> {
-        var lines: [UnsafeRawBufferPointer] = []
-        var start = 0
-        while let lf = ASCII.firstLF(bytes, from: start) {
-            lines.append(UnsafeRawBufferPointer(rebasing: bytes[start..<(lf - 1)]))
-            start = lf + 1
+        guard let firstLF = ASCII.firstLF(bytes, from: 0) else {
+            return .failure(.init(.badRequest, "empty request head"))
         }
-        guard let requestLine = lines.first else { return .failure(.init(.badRequest, "empty request head")) }
         let line: (method: String, target: String, isHTTP11: Bool)
-        switch self.parseRequestLine(requestLine, configuration: configuration) {
+        switch self.parseRequestLine(UnsafeRawBufferPointer(rebasing: bytes[..<(firstLF - 1)]), configuration: configuration) {
         case .failure(let error): return .failure(error)
         case .success(let parsed): line = parsed
         }
         var fields: [HTTPField] = []
-        fields.reserveCapacity(lines.count - 1)
-        for fieldLine in lines.dropFirst() {
-            switch self.parseField(fieldLine) {
+        fields.reserveCapacity(8)
+        var start = firstLF + 1
+        while let lf = ASCII.firstLF(bytes, from: start) {
+            switch self.parseField(UnsafeRawBufferPointer(rebasing: bytes[start..<(lf - 1)])) {
             case .failure(let error): return .failure(error)
             case .success(let field): fields.append(field)
             }
+            start = lf + 1
         }
         return self.interpret(method: line.method, target: line.target, isHTTP11: line.isHTTP11, fields: fields, configuration: configuration)
     }

@@ -51,7 +51,7 @@ final class Acceptor: EventHandler {
             } catch {
                 switch error.errno {
                 case EMFILE, ENFILE, ENOBUFS, ENOMEM:
-                    metrics.recordError(.acceptResources)
+                    context.report(.acceptPaused(error, backoff: configuration.acceptBackoff))
                     self.pause(for: configuration.acceptBackoff)
                     return
                 default:

@@ -48,12 +48,12 @@ extension Connection {
         switch self.state {
         case .handshaking(let deadline):
             if now >= deadline {
-                self.metrics.recordHandshakeFailure(.timeout)
+                self.serverLoop.context.report(.handshakeFailed(.timeout, detail: "no complete handshake within the handshake timeout"))
                 self.close()
             }
         case .active(let handler):
             if self.hasPendingOutput && now >= self.lastWriteProgress + self.configuration.writeTimeout {
-                self.metrics.recordError(.timeout)
+                self.serverLoop.context.report(.connectionError(.timeout, detail: "no write progress within the write timeout"))
                 self.close()
                 return
             }

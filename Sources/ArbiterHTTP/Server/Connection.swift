@@ -68,7 +68,7 @@ final class Connection: EventHandler {
     /// Registers with the loop and starts the handshake.
     func start() {
         guard self.tls != nil else {
-            self.metrics.recordError(.tls)
+            self.serverLoop.context.report(.connectionError(.tls, detail: "cannot create a TLS session"))
             self.close()
             return
         }
@@ -76,7 +76,7 @@ final class Connection: EventHandler {
             self.registration = try self.serverLoop.loop.register(fd: self.fd, interest: EventLoop.Interest.readable, handler: self)
             self.interest = EventLoop.Interest.readable
         } catch {
-            self.metrics.recordError(.socket)
+            self.serverLoop.context.report(.connectionError(.socket, detail: "\(error)"))
             self.close()
             return
         }
@@ -106,8 +106,8 @@ final class Connection: EventHandler {
             self.setInterest(EventLoop.Interest.readable)
         case .wantWrite:
             self.setInterest(EventLoop.Interest.readable | EventLoop.Interest.writable)
-        case .failed(let reason, _):
-            self.metrics.recordHandshakeFailure(reason)
+        case .failed(let reason, let detail):
+            self.serverLoop.context.report(.handshakeFailed(reason, detail: detail))
             // OpenSSL has already written the alert; no close_notify after a failed handshake.
             self.startLingering(sendCloseNotify: false)
         case .complete:
@@ -126,8 +126,9 @@ final class Connection: EventHandler {
             self.metrics.http2Connections.add(1, ordering: .relaxed)
             return factory(context.responder, peer)
         }
-        // An h2 client over the connection limit is also served HTTP/1.1-framed 503s only if it
-        // negotiated http/1.1; an h2 connection that is shedding gets a closed connection instead.
+        // A shedding connection that negotiated h2 cannot be given an HTTP/1.1 503: it is closed
+        // right after the handshake (the same when h2 was negotiated without a factory, which ALPN
+        // prevents).
         if tls.negotiatedProtocol == "h2" {
             return ClosedHandler()
         }
@@ -164,8 +165,8 @@ final class Connection: EventHandler {
                 break readLoop
             case .closed:
                 self.peerClosed = true
-            case .failed:
-                self.metrics.recordError(.tls)
+            case .failed(let detail):
+                self.serverLoop.context.report(.connectionError(.tls, detail: detail))
                 self.close()
                 return
             }
@@ -231,8 +232,12 @@ final class Connection: EventHandler {
                 return true
             case .wantRead:
                 return true
-            case .closed, .failed:
-                self.metrics.recordError(.socket)
+            case .closed:
+                self.serverLoop.context.report(.connectionError(.socket, detail: "peer closed while output was pending"))
+                self.close()
+                return false
+            case .failed(let detail):
+                self.serverLoop.context.report(.connectionError(.tls, detail: detail))
                 self.close()
                 return false
             }
@@ -265,7 +270,7 @@ final class Connection: EventHandler {
             try self.serverLoop.loop.modify(registration, interest: interest)
             self.interest = interest
         } catch {
-            self.metrics.recordError(.socket)
+            self.serverLoop.context.report(.connectionError(.socket, detail: "\(error)"))
             self.close()
         }
     }

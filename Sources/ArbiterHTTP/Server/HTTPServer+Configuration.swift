@@ -35,6 +35,11 @@ extension HTTPServer {
         public var maxOutputBufferBytes: Int
         /// How long accepting pauses after `EMFILE`/`ENFILE`.
         public var acceptBackoff: Duration
+        /// Receives handshake failures, connection errors and accept pauses, with detail, for logging.
+        ///
+        /// Called synchronously on a loop thread: it must not block (hand the event to a logger).
+        /// Handshake failures can be frequent (scanners, misconfigured clients); rate-limit if needed.
+        public var onEvent: (@Sendable (TransportEvent) -> Void)?
 
         public init(
             listenAddresses: [SocketAddress], tls: TLSConfiguration, threads: Int? = nil,
@@ -43,7 +48,7 @@ extension HTTPServer {
             overloadConnectionAllowance: Int = 256, maxRequestsInFlight: Int = 4096,
             handshakeTimeout: Duration = .seconds(10), writeTimeout: Duration = .seconds(30),
             lingerTimeout: Duration = .seconds(2), maxOutputBufferBytes: Int = 256 * 1024,
-            acceptBackoff: Duration = .milliseconds(100)
+            acceptBackoff: Duration = .milliseconds(100), onEvent: (@Sendable (TransportEvent) -> Void)? = nil
         ) {
             self.listenAddresses = listenAddresses
             self.tls = tls
@@ -59,6 +64,7 @@ extension HTTPServer {
             self.lingerTimeout = lingerTimeout
             self.maxOutputBufferBytes = maxOutputBufferBytes
             self.acceptBackoff = acceptBackoff
+            self.onEvent = onEvent
         }
     }
 }

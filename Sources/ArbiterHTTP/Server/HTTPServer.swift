@@ -153,7 +153,8 @@ public final class HTTPServer: Sendable {
     }
 
     /// Stops accepting, lets every connection finish what is in flight, and closes whatever is
-    /// left when `deadline` has passed; then stops the loop threads. Blocks the caller; idempotent.
+    /// left when `deadline` has passed; then stops the loop threads. Blocks the caller, so call it
+    /// from outside the server's loops (a signal-handling task or `main`); idempotent.
     ///
     /// HTTP/1.1 connections answer the request in flight with `connection: close` (idle ones close
     /// at once); HTTP/2 handlers send GOAWAY (``HTTPProtocolHandler/beginGracefulShutdown()``).
@@ -164,6 +165,9 @@ public final class HTTPServer: Sendable {
             return running
         }
         guard let running else { return }
+        precondition(
+            !running.group.loops.contains { $0.inEventLoop },
+            "HTTPServer.shutdown called on one of its loop threads (it waits for them)")
         let closeListeners = running.sharedListeners.isEmpty
         Self.onEveryLoop(running.loops) { $0.beginGracefulShutdown(closeListeners: closeListeners) }
         let end = ContinuousClock.now + deadline

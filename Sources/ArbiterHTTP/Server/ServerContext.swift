@@ -17,6 +17,16 @@ final class ServerContext: Sendable {
         self.currentTLSContext = LockedValue(tls)
     }
 
+    /// Counts `event` and hands it to the configured sink.
+    func report(_ event: TransportEvent) {
+        switch event {
+        case .handshakeFailed(let reason, _): self.metrics.recordHandshakeFailure(reason)
+        case .connectionError(let kind, _): self.metrics.recordError(kind)
+        case .acceptPaused: self.metrics.recordError(.acceptResources)
+        }
+        self.configuration.onEvent?(event)
+    }
+
     /// The context new connections use.
     var tlsContext: TLSContext {
         get { self.currentTLSContext.withLock { $0 } }

@@ -70,8 +70,12 @@ final class TLSConnection {
         case SSL_ERROR_WANT_WRITE: return .wantWrite
         default:
             let reason = HandshakeFailure.classify(ssl: ssl, sslError: error)
-            let detail = error == SSL_ERROR_SYSCALL ? "connection closed during handshake" : TLSError.drainErrorQueue()
+            var detail = error == SSL_ERROR_SYSCALL ? "connection closed during handshake" : TLSError.drainErrorQueue()
             ERR_clear_error()
+            let verify = SSL_get_verify_result(ssl)
+            if verify != X509_V_OK, let text = X509_verify_cert_error_string(verify) {
+                detail += ": \(String(cString: text))"
+            }
             return .failed(reason, detail: detail)
         }
     }

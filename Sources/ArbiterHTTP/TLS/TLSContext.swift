@@ -72,7 +72,11 @@ public final class TLSContext: @unchecked Sendable {
             self.context,
             COpenSSL_SSL_OP_NO_COMPRESSION | COpenSSL_SSL_OP_NO_RENEGOTIATION
                 | COpenSSL_SSL_OP_CIPHER_SERVER_PREFERENCE | COpenSSL_SSL_OP_NO_TICKET
-                | COpenSSL_SSL_OP_NO_SESSION_RESUMPTION_ON_RENEGOTIATION)
+                | COpenSSL_SSL_OP_NO_SESSION_RESUMPTION_ON_RENEGOTIATION
+                // A peer that closes without close_notify is a normal close for us (HTTP framing is
+                // explicit, so truncation is detected above TLS); without this OpenSSL 3 reports it
+                // as a fatal SSL error and it would be counted as one.
+                | COpenSSL_SSL_OP_IGNORE_UNEXPECTED_EOF)
         // Partial writes and moving buffers let the connection retry SSL_write from its own buffer.
         _ = COpenSSL_SSL_CTX_set_mode(
             self.context,

@@ -1,5 +1,6 @@
 import ArbiterHTTP
 import ArbiterPosix
+import Foundation
 import Synchronization
 import Testing
 
@@ -227,10 +228,14 @@ struct HandlerDriver {
         "3\r\nabc\r\n", "0\r\n\r\n", "ffffffffffffffff\r\n", "\n", "\r", "\u{0}", " ", ":", "x: y\r\n", "HTTP/1.0",
     ]
 
+    /// 2000 sessions by default; `ARBITER_RANDOM_SESSIONS` and `ARBITER_RANDOM_SEED` run a longer
+    /// or different campaign locally (a libFuzzer target is not wired: see the transport report).
     @Test func randomInputNeverCrashesAndStaysBounded() {
-        var random = SplitMix(state: 0xA5B1_7E12)
+        let environment = ProcessInfo.processInfo.environment
+        var random = SplitMix(state: environment["ARBITER_RANDOM_SEED"].flatMap { UInt64($0) } ?? 0xA5B1_7E12)
+        let sessions = environment["ARBITER_RANDOM_SESSIONS"].flatMap { Int($0) } ?? 2000
         let configuration = HTTP1Configuration(maxHeaderBytes: 1024, maxHeaderCount: 8, maxURIBytes: 128, maxBodyBytes: 256)
-        for _ in 0..<2000 {
+        for _ in 0..<sessions {
             var driver = HandlerDriver(responder: RecordingResponder(), configuration: configuration)
             var totalOutput = 0
             for _ in 0..<Int.random(in: 1...12, using: &random) {

@@ -118,3 +118,31 @@ import Testing
         #expect(server.metrics.requests.load(ordering: .relaxed) == clients * 20)
     }
 }
+
+@Suite struct ServerStartFailureTests {
+    @Test func bindingAPortInUseThrowsAndLeavesNothingRunning() throws {
+        // A plain listener without SO_REUSEPORT makes our bind fail with EADDRINUSE.
+        let holder = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(holder) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(holder, $0, length) }
+        }
+        listen(holder, 1)
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(holder, $0, &length) }
+        }
+        let port = UInt16(bigEndian: address.sin_port)
+        let configuration = HTTPServer.Configuration(
+            listenAddresses: [SocketAddress(host: "127.0.0.1", port: port)], tls: try TestServer.tlsConfiguration(),
+            threads: 2, useSystemdSocketActivation: false)
+        let server = try HTTPServer(configuration: configuration, responder: EchoResponder())
+        #expect(throws: SystemError(errno: EADDRINUSE, function: "bind")) { try server.start() }
+        #expect(server.listeningAddresses.isEmpty)
+        // Shutting down a server that never started is a no-op.
+        server.shutdown(deadline: .milliseconds(10))
+    }
+}

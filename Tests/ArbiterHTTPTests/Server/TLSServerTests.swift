@@ -44,7 +44,10 @@ import Testing
 
     @Test(arguments: rejectedClients)
     func rejectedClientNeverGetsAnHTTPByte(name: String, certificate: String?, reason: HandshakeFailure) throws {
-        let server = try TestServer(threads: 1)
+        let events = LockedValue<[TransportEvent]>([])
+        let server = try TestServer(threads: 1) { configuration in
+            configuration.onEvent = { event in events.withLock { $0.append(event) } }
+        }
         let client = try TLSTestClient(
             port: server.port, certificate: try certificate.map { try TestPKI.path("\($0).crt") },
             key: try certificate.map { try TestPKI.path("\($0).key") })
@@ -54,6 +57,15 @@ import Testing
         #expect(TestServer.eventually { server.metrics.handshakesFailed(reason) == 1 }, "\(name)")
         #expect(server.metrics.requests.load(ordering: .relaxed) == 0)
         #expect(server.metrics.handshakesSucceeded.load(ordering: .relaxed) == 0)
+        // The event sink got the same reason, with OpenSSL's detail for the log.
+        let reported = events.withLock { $0 }
+        #expect(reported.count == 1, "\(name)")
+        if case .handshakeFailed(let reportedReason, let detail)? = reported.first {
+            #expect(reportedReason == reason)
+            #expect(!detail.isEmpty)
+        } else {
+            Issue.record("no handshakeFailed event for \(name): \(reported)")
+        }
     }
 
     @Test func stalledHandshakeIsClosedWhileAnotherClientIsServed() throws {
@@ -121,6 +133,19 @@ import Testing
         try server.server.reloadTLS(try TestServer.tlsConfiguration())
         #expect(server.server.currentTLSContext !== before)
         #expect(server.metrics.tlsReloads.load(ordering: .relaxed) == 1)
+    }
+
+    @Test func peerClosingWithoutCloseNotifyIsANormalClose() throws {
+        let server = try TestServer(threads: 1)
+        do {
+            let client = try server.client()
+            client.send("GET / HTTP/1.1\r\nhost: a\r\n\r\n")
+            #expect(client.readResponses(1).first?.status == 200)
+            // Dropping the client closes the socket without a TLS close_notify.
+        }
+        #expect(TestServer.eventually { server.metrics.connectionsOpen.load(ordering: .relaxed) == 0 })
+        #expect(server.metrics.errors(.tls) == 0)
+        #expect(server.metrics.errors(.socket) == 0)
     }
 
     @Test func corruptTLSMaterialIsRejectedWithAClearError() throws {
