@@ -30,6 +30,24 @@ public enum ListeningSocket {
         }
     }
 
+    /// Fails with `EADDRINUSE` when another socket already listens on `address`.
+    ///
+    /// `SO_REUSEPORT` lets every loop bind the same port, but it would also let a second Arbiter
+    /// (or any process setting the option) share the port silently and take part of the traffic.
+    /// A probe bound *without* `SO_REUSEPORT` fails if anyone listens there. Port 0 is skipped.
+    public static func ensureNotInUse(_ address: SocketAddress) throws(SystemError) {
+        guard address.port != 0 else { return }
+        let fd = try Posix.socket(domain: address.isIPv6 ? AF_INET6 : AF_INET, type: Int32(SOCK_STREAM.rawValue))
+        defer { Posix.close(fd) }
+        try Posix.setSocketOption(fd, level: SOL_SOCKET, name: SO_REUSEADDR, value: 1)
+        if address.isIPv6 {
+            try Posix.setSocketOption(fd, level: Int32(IPPROTO_IPV6), name: IPV6_V6ONLY, value: 1)
+        }
+        try address.withSockAddr { sa, length throws(SystemError) in
+            _ = try Posix.callBlocking("bind") { bind(fd, sa, length) }
+        }
+    }
+
     /// Takes the listening sockets passed by systemd socket activation (`LISTEN_PID`, `LISTEN_FDS`;
     /// descriptors from 3), or `nil` when the process was not socket-activated.
     ///

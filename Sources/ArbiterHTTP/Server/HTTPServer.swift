@@ -110,6 +110,7 @@ public final class HTTPServer: Sendable {
                 if configuration.useSystemdSocketActivation, let fds = try ListeningSocket.takeSystemdListeners() {
                     sharedListeners = fds
                 } else {
+                    for address in configuration.listenAddresses { try ListeningSocket.ensureNotInUse(address) }
                     for address in configuration.listenAddresses {
                         var resolved = address
                         for index in group.loops.indices {

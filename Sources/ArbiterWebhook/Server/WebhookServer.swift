@@ -127,7 +127,8 @@ public final class WebhookServer: Sendable {
                 HTTP2Session(responder: responder, peer: peer, configuration: http2Configuration, metrics: metrics, now: .now)
             },
             maxConnections: configuration.maxConnections, maxRequestsInFlight: configuration.maxInFlight,
-            handshakeTimeout: configuration.handshakeTimeout)
+            handshakeTimeout: configuration.handshakeTimeout,
+            onEvent: { [logger] event in logger.debug("transport event", metadata: ["event": "\(event)"]) })
         let responder = makeResponder()
         let httpServer: HTTPServer
         do {
