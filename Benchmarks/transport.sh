@@ -26,7 +26,13 @@ trap cleanup EXIT
 
 echo "== building (release)" >&2
 swift build -c release --product ArbiterBenchmarks >&2
+swift build -c release --product arbiter >&2
 BIN=$(swift build -c release --show-bin-path)/ArbiterBenchmarks
+ARBITER=$(swift build -c release --show-bin-path)/arbiter
+PORT_W=${PORT_WEBHOOK:-18445}
+MEDIUM=$ROOT/Benchmarks/data/medium
+if [ ! -f "$MEDIUM/requests.jsonl" ]; then python3 "$SHARED/rbacgen.py" medium --out "$MEDIUM" >&2; fi
+head -1 "$MEDIUM/requests.jsonl" > "$WORK/medium-review.json"
 
 echo "== certificates, shim, nginx config in $WORK" >&2
 "$ROOT/Benchmarks/make-test-pki.sh" "$WORK/pki" >&2
@@ -68,6 +74,13 @@ PIDS+=($!)
 ARBITER_PID=$!
 nginx -c "$WORK/nginx/nginx.conf" -p "$WORK/nginx" -e "$WORK/nginx/logs/error.log" &
 PIDS+=($!)
+# The webhook end to end: the medium generated policy, real evaluation of every review.
+"$ARBITER" serve --listen "127.0.0.1:$PORT_W" --tls-cert "$WORK/pki/server.crt" --tls-key "$WORK/pki/server.key" \
+    --client-ca "$WORK/pki/ca.crt" --caller alice --threads "$THREADS" --log-level warning --no-watch \
+    -p "$MEDIUM/rbac.yaml" 2>"$WORK/webhook.log" &
+PIDS+=($!)
+WEBHOOK_PID=$!
+for _ in $(seq 1 100); do curl -sk -o /dev/null "https://127.0.0.1:$PORT_W/healthz" --cert "$WORK/pki/client.crt" --key "$WORK/pki/client.key" && break; sleep 0.1; done
 sleep 1
 NGINX_PIDS="$(pgrep -P "$(cat "$WORK/nginx/nginx.pid")" | tr '\n' ' ') $(cat "$WORK/nginx/nginx.pid")"
 
@@ -83,7 +96,7 @@ run_wrk() {
     local name=$1 server=$2 port=$3 pids=$4; shift 4
     local before after out
     before=$(cpu_ticks "$pids")
-    out=$(cd "$SHARED" && "$@" -t2 -c16 -d"${DURATION}s" --latency -s sar-post.lua "https://127.0.0.1:$port" 2>&1)
+    out=$(cd "$SHARED" && "$@" -t2 -c16 -d"${DURATION}s" --latency -s "${WRK_SCRIPT:-sar-post.lua}" "https://127.0.0.1:$port" 2>&1)
     after=$(cpu_ticks "$pids")
     local requests rps p50 p99
     requests=$(echo "$out" | awk '/requests in/ {print $1}')
@@ -108,7 +121,7 @@ run_h2load() {
     fi
     local before after out
     before=$(cpu_ticks "$pids")
-    out=$("${SHIM[@]}" h2load -t1 -c"$clients" -m"$streams" -D "$DURATION" -d "$SHARED/sar-request.json" \
+    out=$("${SHIM[@]}" h2load -t1 -c"$clients" -m"$streams" -D "$DURATION" -d "${H2_BODY:-$SHARED/sar-request.json}" \
         -H 'content-type: application/json' "https://127.0.0.1:$port/authorize" 2>&1)
     after=$(cpu_ticks "$pids")
     local requests rps
@@ -128,11 +141,20 @@ echo "== running (${DURATION}s each, load average before: $LOAD_BEFORE)" >&2
 # The machine is shared: run the HTTP/1.1 workloads REPEAT times, alternating servers, and report the
 # median as well as every run.
 REPEAT=${REPEAT:-3}
-TARGETS=("arbiter $PORT_A $ARBITER_PID" "nginx $PORT_N $NGINX_PIDS")
+TARGETS=("arbiter $PORT_A $ARBITER_PID" "nginx $PORT_N $NGINX_PIDS" "webhook $PORT_W $WEBHOOK_PID")
+# The webhook rows post the medium workload's real reviews; the others a fixed sample review.
+target_env() {
+    if [ "$1" = webhook ]; then
+        export WRK_SCRIPT=$ROOT/Benchmarks/sar-mix.lua REVIEWS=$MEDIUM/requests.jsonl H2_BODY=$WORK/medium-review.json
+    else
+        unset WRK_SCRIPT REVIEWS H2_BODY
+    fi
+}
 for round in $(seq "$REPEAT"); do
     for target in "${TARGETS[@]}"; do
         set -- $target
         server=$1 port=$2; shift 2; pids="$*"
+        target_env "$server"
         run_wrk "h1 keep-alive (wrk -t2 -c16)" "$server" "$port" "$pids" "${SHIM[@]}" wrk
         run_wrk "h1 new connection per request (WRK_CONN_CLOSE=1)" "$server" "$port" "$pids" env WRK_CONN_CLOSE=1 "${SHIM[@]}" wrk
     done
@@ -140,6 +162,7 @@ done
 for target in "${TARGETS[@]}"; do
     set -- $target
     server=$1 port=$2; shift 2; pids="$*"
+    target_env "$server"
     run_h2load "h2 (h2load -c1 -m16)" "$server" "$port" "$pids" 1 16
     run_h2load "h2 (h2load -c16 -m10)" "$server" "$port" "$pids" 16 10
 done
@@ -173,6 +196,10 @@ done < <(cut -f1,2 "$CPU_LOG" | awk '!seen[$0]++')
     printf '%s\n' "${MEDIANS[@]}"
     echo
     echo "Every run, in order:"
+    echo
+    echo "Rows \"arbiter\" are the transport answering a fixed body (ArbiterBenchmarks transport-server); rows"
+    echo "\"webhook\" are \`arbiter serve\` end to end with the medium generated policy: wrk posts the workload's"
+    echo "10,000 reviews in turn (Benchmarks/sar-mix.lua), h2load posts its first review (h2load sends one body)."
     echo
     echo "| workload | server | req/s | p50 | p99 | server CPU µs/request | errors |"
     echo "| --- | --- | --- | --- | --- | --- | --- |"

@@ -30,7 +30,7 @@ struct ExplainCommand: ParsableCommand {
     @Option(name: .customLong("as-group"), help: "A group of the user. Repeat for several.")
     var groups: [String] = []
 
-    @Option(name: [.short, .long], help: ArgumentHelp("A file with one SubjectAccessReview (`-`: standard input).", valueName: "file"))
+    @Option(name: [.short, .long, .customShort("f")], help: ArgumentHelp("A file with one SubjectAccessReview (`-`: standard input).", valueName: "file"))
     var input: String?
 
     @OptionGroup var policy: PolicyOptions

@@ -1,0 +1,71 @@
+import ArbiterTestSupport
+import Foundation
+import Testing
+
+/// The lock-out guard: `validate` warns, `serve` refuses unless `--allow-lockout`.
+@Suite(.serialized)
+struct LockoutGuardCLITests {
+    static let lockout = """
+        apiVersion: arbiter.dev/v1alpha1
+        kind: AccessPolicy
+        metadata: {name: no-leases-for-anyone}
+        spec:
+          effect: Deny
+          subjects: [{kind: Group, name: system:authenticated}]
+          rules: [{apiGroups: [coordination.k8s.io], resources: [leases], verbs: ["*"]}]
+        """
+
+    static let harmless = """
+        apiVersion: arbiter.dev/v1alpha1
+        kind: AccessPolicy
+        metadata: {name: no-exec-for-contractors}
+        spec:
+          effect: Deny
+          subjects: [{kind: Group, name: contractors}]
+          rules: [{apiGroups: [""], resources: [pods/exec], verbs: ["*"]}]
+        """
+
+    func write(_ text: String) throws -> (URL, URL) {
+        let directory = try makeTemporaryDirectory()
+        let file = directory.appendingPathComponent("policy.yaml")
+        try text.write(to: file, atomically: true, encoding: .utf8)
+        return (directory, file)
+    }
+
+    @Test func validateWarnsAboutALockout() throws {
+        let (directory, file) = try write(Self.lockout)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let result = try runArbiter(["validate", file.path])
+        #expect(result.status == 0)
+        #expect(result.stderr.contains("lock-out: \(file.path):1:1: AccessPolicy `no-leases-for-anyone` denies kube-scheduler"))
+        #expect(result.stderr.contains("denies a kubelet"))
+        #expect(result.stdout.contains("warning(s)"))
+    }
+
+    @Test func validateIsQuietForAHarmlessDeny() throws {
+        let (directory, file) = try write(Self.harmless)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let result = try runArbiter(["validate", file.path])
+        #expect(result.status == 0)
+        #expect(!result.stderr.contains("lock-out"))
+    }
+
+    @Test func serveRefusesALockoutUnlessAllowed() throws {
+        let (directory, file) = try write(Self.lockout)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let missing = directory.appendingPathComponent("missing.pem").path
+        let base = [
+            "serve", "--listen", "127.0.0.1:0", "--tls-cert", missing, "--tls-key", missing, "--client-ca", missing,
+            "--caller", "kube-apiserver", "-p", file.path, "--no-watch",
+        ]
+        let refused = try runArbiter(base)
+        #expect(refused.status == 1)
+        #expect(refused.stderr.contains("the policy did not load"))
+        #expect(refused.stderr.contains("--allow-lockout"))
+        // Accepted with --allow-lockout: the start then fails later, on the missing certificate.
+        let allowed = try runArbiter(base + ["--allow-lockout"])
+        #expect(allowed.status == 1)
+        #expect(!allowed.stderr.contains("lock-out"))
+        #expect(allowed.stderr.contains("TLS"))
+    }
+}
