@@ -278,6 +278,15 @@ struct WebhookResponderTests {
         #expect(responder.respond(to: truncated).status == 400)
     }
 
+    @Test func authorizeAnswersWithStatusOnlyAndRESTEchoesTheReview() throws {
+        let responder = try Self.responder()
+        let short = try Self.json(responder.respond(to: Self.post("/authorize", Self.sar("v1beta1"))))
+        #expect(Set(short.keys) == ["kind", "apiVersion", "status"])
+        #expect(short["apiVersion"] as? String == "authorization.k8s.io/v1beta1")
+        let full = try Self.json(responder.respond(to: Self.post("/apis/authorization.k8s.io/v1/subjectaccessreviews", Self.sar())))
+        #expect(Set(full.keys) == ["kind", "apiVersion", "metadata", "spec", "status"])
+    }
+
     @Test func missingContentTypeReadsAsJSON() throws {
         let request = HTTPRequest(method: "POST", path: "/authorize", body: Array(Self.sar().utf8), peer: Self.apiserver)
         #expect(try Self.responder().respond(to: request).status == 200)

@@ -13,6 +13,25 @@ extension SubjectAccessReview {
         encode(status: Status(result))
     }
 
+    /// The short webhook response: `kind`, `apiVersion` and `status` only.
+    ///
+    /// kube-apiserver's webhook authorizer (and client-go's delegating authorizer) read nothing
+    /// but `status`; not echoing the spec makes the answer a fraction of the size and of the
+    /// cost. The REST endpoints, where kubectl prints the returned object, use
+    /// ``encodeResponse(result:)``.
+    public func encodeStatusResponse(result: AuthorizationResult) -> [UInt8] {
+        let status = Status(result)
+        return JSONWriter.makeBytes(capacity: 256) { writer in
+            writer.append("{\"kind\":")
+            writer.appendString(kind)
+            writer.append(",\"apiVersion\":")
+            writer.appendString(apiVersion)
+            writer.append(",\"status\":")
+            status.write(to: &writer)
+            writer.append("}")
+        }
+    }
+
     /// The webhook response for `review` and `result`; see ``encodeResponse(result:)``.
     public static func encodeResponse(for review: SubjectAccessReview, result: AuthorizationResult) -> [UInt8] {
         review.encode(status: Status(result))

@@ -50,7 +50,9 @@ extension WebhookResponder {
             ? review.accessRequest(user: caller.user, groups: caller.groups + ["system:authenticated"])
             : review.accessRequest()
         let result = snapshot.policy.authorize(accessRequest, defaultDecision: options.defaultDecision)
-        let body = review.encodeResponse(result: result)
+        // kube-apiserver reads only the status; the REST endpoints echo the whole review as
+        // Kubernetes does (kubectl prints it).
+        let body = route == .authorize ? review.encodeStatusResponse(result: result) : review.encodeResponse(result: result)
         if let observer {
             let shadow = shadowStore?.current?.policy.authorize(accessRequest, defaultDecision: options.defaultDecision)
             observer.decided(
