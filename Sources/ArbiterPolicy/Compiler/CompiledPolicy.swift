@@ -34,7 +34,7 @@ public final class CompiledPolicy: @unchecked Sendable {
     let roleRules: FrozenArray<Span>
     /// Roles over the indexing threshold: `(role << 32 | resource id)` → rule positions in the
     /// role (ascending).
-    let roleResourceIndex: KeyedLists
+    let roleResourceIndex: KeyedLists<Int32>
     /// Per role: rule positions with resource wildcards (`*`, `*/sub`), and whether indexed.
     let roleWildcardRules: FrozenArray<Span>
     let roleIsIndexed: FrozenArray<Bool>
@@ -46,8 +46,10 @@ public final class CompiledPolicy: @unchecked Sendable {
     public let bindings: [Binding]
     /// Per binding: index into ``roles``, or -1 when the role does not exist.
     let bindingRoles: FrozenArray<Int32>
-    let clusterSubjects: KeyedLists
-    let namespaceSubjects: KeyedLists
+    /// Subject indexes: each entry carries the binding, its role and the role's verb mask, so a
+    /// candidate whose role lacks the request's verb costs no further memory access.
+    let clusterSubjects: KeyedLists<BindingEntry>
+    let namespaceSubjects: KeyedLists<BindingEntry>
     /// Per binding subject (flattened, `bindingReasonStart[b]` is binding b's first): the whole
     /// allow reason, built once so that an allow costs no string formatting.
     let bindingReasons: [String]
@@ -62,8 +64,8 @@ public final class CompiledPolicy: @unchecked Sendable {
     /// AccessPolicies sorted by name.
     public let accessPolicies: [AccessPolicy]
     let policyRules: FrozenArray<Span>
-    let policyExactSubjects: KeyedLists
-    let policyPrefixSubjects: KeyedLists
+    let policyExactSubjects: KeyedLists<Int32>
+    let policyPrefixSubjects: KeyedLists<Int32>
     /// Distinct prefix lengths of user-name patterns and of group patterns.
     let userPrefixLengths: [Int]
     let groupPrefixLengths: [Int]
@@ -76,18 +78,16 @@ public final class CompiledPolicy: @unchecked Sendable {
 
     init(
         symbols: FrozenSymbolTable, verbSymbols: FrozenSymbolTable, pool: [Int32], rules: [CompiledRule], roles: [Role], roleRules: [Span],
-        roleResourceIndex: KeyedLists, roleWildcardRules: [Span], roleIsIndexed: [Bool], bindings: [Binding],
-        bindingRoles: [Int32], clusterSubjects: KeyedLists, namespaceSubjects: KeyedLists,
-        accessPolicies: [AccessPolicy], policyRules: [Span], policyExactSubjects: KeyedLists,
-        policyPrefixSubjects: KeyedLists, userPrefixLengths: [Int], groupPrefixLengths: [Int],
+        roleResourceIndex: KeyedLists<Int32>, roleWildcardRules: [Span], roleIsIndexed: [Bool], roleVerbMasks: [UInt64],
+        bindings: [Binding], bindingRoles: [Int32], clusterSubjects: KeyedLists<BindingEntry>,
+        namespaceSubjects: KeyedLists<BindingEntry>, accessPolicies: [AccessPolicy], policyRules: [Span],
+        policyExactSubjects: KeyedLists<Int32>, policyPrefixSubjects: KeyedLists<Int32>, userPrefixLengths: [Int], groupPrefixLengths: [Int],
         skipped: [String: Int]
     ) {
         self.symbols = symbols
         self.verbSymbols = verbSymbols
         self.pool = FrozenArray(pool)
-        self.roleVerbMasks = FrozenArray(roleRules.map { span in
-            (0..<Int(span.count)).reduce(UInt64(0)) { $0 | rules[Int(pool[Int(span.start) + $1])].verbMask }
-        })
+        self.roleVerbMasks = FrozenArray(roleVerbMasks)
         self.rules = FrozenArray(rules)
         self.roles = roles
         self.roleRules = FrozenArray(roleRules)
@@ -167,6 +167,15 @@ public final class CompiledPolicy: @unchecked Sendable {
             binding.kind == .clusterRoleBinding ? goQuoted(binding.name) : goQuoted(binding.name + "/" + binding.namespace)
         return "RBAC: allowed by \(binding.kind.rawValue) \(bindingName) of \(binding.roleRef.kind.rawValue) "
             + "\(goQuoted(binding.roleRef.name)) to \(describe(subject, bindingNamespace: binding.namespace))"
+    }
+
+    /// One entry of a subject index.
+    struct BindingEntry: BitwiseCopyable {
+        var binding: Int32
+        /// Index in ``roles``, or -1 for a missing role.
+        var role: Int32
+        /// The role's verb mask (0 for a missing role).
+        var verbMask: UInt64
     }
 
     // MARK: - Keys

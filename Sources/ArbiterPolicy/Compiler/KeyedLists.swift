@@ -1,45 +1,42 @@
-/// An immutable multimap from `UInt64` keys to lists of `Int32`, stored flat.
+/// An immutable multimap from `UInt64` keys to lists of values, stored flat.
 ///
 /// Built once by the compiler (each list in ascending order), then read on every request with
 /// one probe of an open-addressing table: the subject and resource indexes of a compiled policy.
-struct KeyedLists: Sendable {
-    private let keys: FrozenArray<UInt64>
-    /// Per slot: where its list starts in `values` and how long it is; `count == 0` is empty.
-    private let starts: FrozenArray<Int32>
-    private let counts: FrozenArray<Int32>
-    let values: FrozenArray<Int32>
+struct KeyedLists<Value: BitwiseCopyable>: Sendable {
+    /// One probe reads one slot: key, where its list starts in `values` and how long it is
+    /// (`count == 0` is an empty slot) share a cache line.
+    struct Slot: BitwiseCopyable {
+        var key: UInt64
+        var start: Int32
+        var count: Int32
+    }
+
+    private let slots: FrozenArray<Slot>
+    let values: FrozenArray<Value>
     private let mask: Int
 
     var isEmpty: Bool { values.count == 0 }
 
     func free() {
-        keys.free()
-        starts.free()
-        counts.free()
+        slots.free()
         values.free()
     }
 
-    init(lists: [UInt64: [Int32]]) {
+    init(lists: [UInt64: [Value]]) {
         var capacity = 8
         while capacity < lists.count * 2 { capacity *= 2 }
-        var keys = Array(repeating: UInt64(0), count: capacity)
-        var starts = Array(repeating: Int32(0), count: capacity)
-        var counts = Array(repeating: Int32(0), count: capacity)
-        var values: [Int32] = []
+        var slots = Array(repeating: Slot(key: 0, start: 0, count: 0), count: capacity)
+        var values: [Value] = []
         let mask = capacity - 1
         for key in lists.keys.sorted() {
             let list = lists[key]!
             guard !list.isEmpty else { continue }
             var i = Self.slot(key, mask)
-            while counts[i] != 0 { i = (i + 1) & mask }
-            keys[i] = key
-            starts[i] = Int32(values.count)
-            counts[i] = Int32(list.count)
+            while slots[i].count != 0 { i = (i + 1) & mask }
+            slots[i] = Slot(key: key, start: Int32(values.count), count: Int32(list.count))
             values += list
         }
-        self.keys = FrozenArray(keys)
-        self.starts = FrozenArray(starts)
-        self.counts = FrozenArray(counts)
+        self.slots = FrozenArray(slots)
         self.values = FrozenArray(values)
         self.mask = mask
     }
@@ -53,12 +50,13 @@ struct KeyedLists: Sendable {
     @inline(__always)
     func range(_ key: UInt64) -> Range<Int> {
         var i = Self.slot(key, mask)
+        let slots = self.slots.buffer
         while true {
-            let count = counts[i]
-            if count == 0 { return 0..<0 }
-            if keys[i] == key {
-                let start = Int(starts[i])
-                return start..<(start + Int(count))
+            let slot = slots[i]
+            if slot.count == 0 { return 0..<0 }
+            if slot.key == key {
+                let start = Int(slot.start)
+                return start..<(start + Int(slot.count))
             }
             i = (i + 1) & mask
         }

@@ -12,12 +12,14 @@ public enum PolicyCompiler {
         var roleRules: [Span] = []
         var roleWildcards: [Span] = []
         var roleIsIndexed: [Bool] = []
+        var roleVerbMasks: [UInt64] = []
         var resourceIndex: [UInt64: [Int32]] = [:]
         var clusterRoleByName: [ByteString: Int32] = [:]
         var roleByName: [RoleKey: Int32] = [:]
         var rolePool: [Int32] = []  // rule indices, spans of roleRules point here (merged later)
         for (roleIndex, role) in roles.enumerated() {
             let ruleIDs = role.rules.map { state.compile($0) }
+            roleVerbMasks.append(ruleIDs.reduce(UInt64(0)) { $0 | state.rules[Int($1)].verbMask })
             let span = Span(start: Int32(rolePool.count), count: Int32(ruleIDs.count))
             rolePool += ruleIDs
             roleRules.append(span)
@@ -48,8 +50,8 @@ public enum PolicyCompiler {
         // Bindings: sort, resolve roles, index subjects.
         let bindings = set.bindings.sorted(by: Self.bindingOrder)
         var bindingRoles: [Int32] = []
-        var clusterLists: [UInt64: [Int32]] = [:]
-        var namespaceLists: [UInt64: [Int32]] = [:]
+        var clusterLists: [UInt64: [CompiledPolicy.BindingEntry]] = [:]
+        var namespaceLists: [UInt64: [CompiledPolicy.BindingEntry]] = [:]
         for (bindingIndex, binding) in bindings.enumerated() {
             let roleIndex: Int32? =
                 switch binding.roleRef.kind {
@@ -57,6 +59,8 @@ public enum PolicyCompiler {
                 case .role: roleByName[RoleKey(namespace: binding.namespace, name: binding.roleRef.name)]
                 }
             bindingRoles.append(roleIndex ?? -1)
+            let entry = CompiledPolicy.BindingEntry(
+                binding: Int32(bindingIndex), role: roleIndex ?? -1, verbMask: roleIndex.map { roleVerbMasks[Int($0)] } ?? 0)
             let namespaceID = binding.kind == .roleBinding ? state.symbols.intern(binding.namespace) : -1
             for subject in binding.subjects {
                 // A service account without any namespace never matches (Kubernetes' appliesToUser).
@@ -66,10 +70,10 @@ public enum PolicyCompiler {
                 let id = state.symbols.intern(name)
                 if binding.kind == .clusterRoleBinding {
                     let key = CompiledPolicy.subjectKey(kind, id)
-                    if clusterLists[key]?.last != Int32(bindingIndex) { clusterLists[key, default: []].append(Int32(bindingIndex)) }
+                    if clusterLists[key]?.last?.binding != Int32(bindingIndex) { clusterLists[key, default: []].append(entry) }
                 } else {
                     let key = CompiledPolicy.namespacedKey(namespaceID, kind, id)
-                    if namespaceLists[key]?.last != Int32(bindingIndex) { namespaceLists[key, default: []].append(Int32(bindingIndex)) }
+                    if namespaceLists[key]?.last?.binding != Int32(bindingIndex) { namespaceLists[key, default: []].append(entry) }
                 }
             }
         }
@@ -110,7 +114,7 @@ public enum PolicyCompiler {
         return CompiledPolicy(
             symbols: state.symbols.frozen(), verbSymbols: state.verbSymbols.frozen(), pool: pool, rules: state.rules, roles: roles, roleRules: shifted(roleRules),
             roleResourceIndex: KeyedLists(lists: resourceIndex), roleWildcardRules: shifted(roleWildcards),
-            roleIsIndexed: roleIsIndexed, bindings: bindings, bindingRoles: bindingRoles,
+            roleIsIndexed: roleIsIndexed, roleVerbMasks: roleVerbMasks, bindings: bindings, bindingRoles: bindingRoles,
             clusterSubjects: KeyedLists(lists: clusterLists), namespaceSubjects: KeyedLists(lists: namespaceLists),
             accessPolicies: policies, policyRules: shifted(policyRules),
             policyExactSubjects: KeyedLists(lists: exactLists), policyPrefixSubjects: KeyedLists(lists: prefixLists),

@@ -243,20 +243,20 @@ extension CompiledPolicy {
 
     @inline(__always)
     private func scan(
-        _ index: KeyedLists, _ keys: UnsafeBufferPointer<UInt64>, _ scope: UInt64, _ request: ResolvedRequest,
+        _ index: KeyedLists<BindingEntry>, _ keys: UnsafeBufferPointer<UInt64>, _ scope: UInt64, _ request: ResolvedRequest,
         _ path: String?, _ pool: UnsafeBufferPointer<Int32>
     ) -> (Int32, Int32)? {
         var best: (Int32, Int32)? = nil
         index.values.withUnsafeBufferPointer { values in
             for key in keys {
                 for i in index.range(scope | key) {
-                    let binding = values[i]
-                    if let best, binding >= best.0 { break }
-                    let role = bindingRoles[Int(binding)]
-                    if role < 0 { continue }
-                    let position = roleAllows(role, request, path, pool)
+                    let entry = values[i]
+                    if let best, entry.binding >= best.0 { break }
+                    // A missing role has mask 0: skipped here too.
+                    if entry.verbMask & request.verbMask == 0 { continue }
+                    let position = roleAllows(entry.role, request, path, pool)
                     if position >= 0 {
-                        best = (binding, position)
+                        best = (entry.binding, position)
                         break
                     }
                 }
@@ -318,14 +318,14 @@ extension CompiledPolicy {
     func missingRoleErrors(_ request: ResolvedRequest, _ keys: UnsafeBufferPointer<UInt64>) -> [String] {
         var candidates = Set<Int32>()
         clusterSubjects.values.withUnsafeBufferPointer { values in
-            for key in keys { for i in clusterSubjects.range(key) where bindingRoles[Int(values[i])] < 0 { candidates.insert(values[i]) } }
+            for key in keys { for i in clusterSubjects.range(key) where values[i].role < 0 { candidates.insert(values[i].binding) } }
         }
         if request.namespace != SymbolTable.missing {
             let namespace = UInt64(UInt32(bitPattern: request.namespace)) << 33
             namespaceSubjects.values.withUnsafeBufferPointer { values in
                 for key in keys {
-                    for i in namespaceSubjects.range(namespace | key) where bindingRoles[Int(values[i])] < 0 {
-                        candidates.insert(values[i])
+                    for i in namespaceSubjects.range(namespace | key) where values[i].role < 0 {
+                        candidates.insert(values[i].binding)
                     }
                 }
             }
