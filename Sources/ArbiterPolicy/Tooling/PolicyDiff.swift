@@ -21,6 +21,18 @@ public struct PolicyDiff: Sendable {
 
         public var isNonResource: Bool { !nonResourceURL.string.isEmpty }
 
+        public init(
+            scope: ByteString, verb: ByteString, apiGroup: ByteString, resource: ByteString, resourceName: ByteString,
+            nonResourceURL: ByteString
+        ) {
+            self.scope = scope
+            self.verb = verb
+            self.apiGroup = apiGroup
+            self.resource = resource
+            self.resourceName = resourceName
+            self.nonResourceURL = nonResourceURL
+        }
+
         public var description: String {
             let scope = self.scope.string.isEmpty ? "cluster-wide" : "namespace \(self.scope)"
             if isNonResource { return "\(verb) \(nonResourceURL) (\(scope))" }
@@ -41,6 +53,12 @@ public struct PolicyDiff: Sendable {
         public var kind: Subject.Kind
         public var name: ByteString
         public var namespace: ByteString
+
+        public init(kind: Subject.Kind, name: ByteString, namespace: ByteString) {
+            self.kind = kind
+            self.name = name
+            self.namespace = namespace
+        }
 
         public var description: String {
             kind == .serviceAccount ? "ServiceAccount \(namespace)/\(name)" : "\(kind.rawValue) \(name)"
