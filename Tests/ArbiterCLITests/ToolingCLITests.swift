@@ -79,14 +79,14 @@ struct ToolingCLITests {
         apiVersion: rbac.authorization.k8s.io/v1
         kind: RoleBinding
         metadata: {name: dana-edit, namespace: team-a}
-        roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: system:controller:token-cleaner}
+        roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: view}
         subjects: [{kind: User, name: dana}]
         """.write(toFile: extra, atomically: true, encoding: .utf8)
         let args = Self.bootstrapPaths.flatMap { ["--policy", $0] } + Self.bootstrapPaths.flatMap { ["--against", $0] }
         let result = try runArbiter(["diff"] + args + ["--against", extra])
         #expect(result.status == 1, "\(result.stderr)")
         #expect(result.stdout.hasPrefix("User dana:\n"))
-        #expect(result.stdout.contains("  + delete secrets (namespace team-a)"))
+        #expect(result.stdout.contains("  + get pods (namespace team-a)"))
         #expect(!result.stdout.contains("  - "))
     }
 
