@@ -150,4 +150,98 @@ struct ToolingCLITests {
         #expect(!subjects.isEmpty)
         #expect(subjects.allSatisfy { ($0["gained"] as? [Any])?.isEmpty == true })
     }
+
+    // MARK: - lint
+
+    static let risky = """
+        apiVersion: rbac.authorization.k8s.io/v1
+        kind: ClusterRole
+        metadata: {name: node-proxy}
+        rules:
+        - {apiGroups: [""], resources: [nodes/proxy], verbs: [get]}
+        ---
+        apiVersion: rbac.authorization.k8s.io/v1
+        kind: Role
+        metadata: {name: exec, namespace: team-a}
+        rules:
+        - {apiGroups: [""], resources: [pods/exec], verbs: [create]}
+        """
+
+    @Test func lintReportsFindingsAndHonoursFailOnAndExclusions() throws {
+        let directory = try makeTemporaryDirectory("lint")
+        let path = directory.appendingPathComponent("risky.yaml").path
+        try Self.risky.write(toFile: path, atomically: true, encoding: .utf8)
+
+        let plain = try runArbiter(["lint", path])
+        #expect(plain.status == 0, "\(plain.stderr)")
+        #expect(plain.stdout.contains("\(path):1: critical [nodes-proxy] ClusterRole/node-proxy"))
+        #expect(plain.stdout.contains("\(path):7: warning [pod-exec] Role/team-a/exec"))
+
+        #expect(try runArbiter(["lint", path, "--fail-on", "critical"]).status == 1)
+        #expect(try runArbiter(["lint", path, "--fail-on", "critical", "--exclude", "nodes-proxy"]).status == 0)
+        #expect(try runArbiter(["lint", path, "--fail-on", "warning", "--exclude", "nodes-proxy"]).status == 1)
+        let excluded = try runArbiter(
+            ["lint", path, "--fail-on", "info", "--exclude-object", "ClusterRole/node-proxy", "--exclude-object", "Role/team-a/exec"])
+        #expect(excluded.status == 0)
+        #expect(excluded.stdout.contains("No findings."))
+
+        let json = try runArbiter(["lint", path, "-o", "json"])
+        let findings = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [[String: Any]])
+        #expect(findings.compactMap { $0["rule"] as? String }.sorted() == ["nodes-proxy", "pod-exec"])
+        #expect(findings.compactMap { $0["line"] as? Int }.sorted() == [1, 7])
+    }
+
+    // MARK: - access
+
+    @Test func accessMatrixMatchesCanI() throws {
+        let result = try runArbiter(
+            ["access", "--as", "system:kube-scheduler", "-n", "kube-system", "-o", "json"] + Self.bootstrap)
+        #expect(result.status == 0, "\(result.stderr)")
+        let object = try Self.json(result.stdout)
+        let rows = try #require(object["resources"] as? [[String: Any]])
+        let pods = try #require(rows.first { $0["resource"] as? String == "pods" })
+        #expect(pods["get"] as? String == "yes")
+        #expect(pods["create"] as? String == "no")
+        // Every cell of a few rows agrees with can-i.
+        for row in rows where ["pods", "pods/binding", "leases.coordination.k8s.io", "secrets"].contains(row["resource"] as? String ?? "") {
+            let name = row["resource"] as! String
+            let parts = name.split(separator: "/").map(String.init)
+            for verb in ["get", "create", "delete"] {
+                var args = ["can-i", verb, parts[0], "-n", "kube-system", "--as", "system:kube-scheduler", "-q"]
+                if parts.count > 1 { args += ["--subresource", parts[1]] }
+                let canI = try runArbiter(args + Self.bootstrap)
+                #expect((canI.status == 0) == (row[verb] as? String == "yes"), "\(name) \(verb)")
+            }
+        }
+
+        let diff = try runArbiter(
+            ["access", "--as", "system:kube-scheduler", "--diff-as", "system:kube-scheduler", "-n", "kube-system"] + Self.bootstrap)
+        #expect(diff.stdout.contains("No differences."))
+        let differs = try runArbiter(
+            ["access", "--as", "system:kube-scheduler", "--diff-as", "nobody", "-n", "kube-system"] + Self.bootstrap)
+        #expect(differs.stdout.contains("pods/binding"))
+    }
+
+    // MARK: - replay
+
+    @Test func replayReportsChangedDecisions() throws {
+        let directory = try makeTemporaryDirectory("replay")
+        let path = directory.appendingPathComponent("log.jsonl").path
+        try """
+        {"user":"system:kube-scheduler","groups":[],"resourceAttributes":{"namespace":"kube-system","verb":"get","group":"","resource":"pods"},"decision":"allow","reason":"x"}
+        {"user":"jane","groups":[],"resourceAttributes":{"namespace":"default","verb":"get","group":"","resource":"secrets"},"decision":"allow","reason":"old"}
+        {"kind":"Event","apiVersion":"audit.k8s.io/v1","verb":"get","user":{"username":"system:kube-controller-manager","groups":[]},"objectRef":{"resource":"secrets","namespace":"kube-system","name":"x"},"annotations":{"authorization.k8s.io/decision":"forbid"}}
+        {"kind":"Event","apiVersion":"audit.k8s.io/v1","verb":"get","requestURI":"/healthz?verbose","user":{"username":"anon","groups":["system:unauthenticated"]},"annotations":{"authorization.k8s.io/decision":"allow"}}
+        """.write(toFile: path, atomically: true, encoding: .utf8)
+        let result = try runArbiter(["replay", "--input", path, "-o", "json"] + Self.bootstrap)
+        #expect(result.status == 1, "\(result.stderr)")
+        let object = try Self.json(result.stdout)
+        #expect(object["replayed"] as? Int == 4)
+        #expect(object["changed"] as? Int == 2)
+        let lines = try #require(object["lines"] as? [[String: Any]])
+        #expect(lines.compactMap { $0["line"] as? Int } == [2, 3])
+        #expect(lines.compactMap { $0["newDecision"] as? String } == ["no_opinion", "allow"])
+        let counts = try #require(object["counts"] as? [String: Int])
+        #expect(counts == ["allow -> allow": 2, "allow -> no_opinion": 1, "deny -> allow": 1])
+    }
 }
