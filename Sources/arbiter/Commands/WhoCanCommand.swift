@@ -32,10 +32,16 @@ struct WhoCanCommand: ParsableCommand {
     @Option(name: [.short, .customLong("output")], help: "Output format: table, json or yaml.")
     var output: OutputFormat = .table
 
+    @Flag(help: "Print to standard error how long loading and answering took.")
+    var timing = false
+
     @OptionGroup var policy: PolicyOptions
 
     func run() throws {
+        let clock = ContinuousClock()
+        let loadStart = clock.now
         let compiled = try policy.load()
+        let loaded = clock.now - loadStart
         let request: AccessRequest
         do {
             request = try KubectlArguments.request(
@@ -43,7 +49,12 @@ struct WhoCanCommand: ParsableCommand {
         } catch {
             throw ValidationError(error.description)
         }
+        let answerStart = clock.now
         let result = compiled.whoCan(request)
+        let answered = clock.now - answerStart
+        if timing {
+            Console.note("loaded and compiled the policy in \(loaded); answered who-can in \(answered)")
+        }
         switch output {
         case .table: printTable(result)
         case .json, .yaml: Console.out(output.render(Self.value(result)))
