@@ -112,6 +112,9 @@ struct WhoCanCommand: ParsableCommand {
                 ])
             }
             Self.printRows(denyRows)
+            Console.out(
+                "  (users and service accounts are checked as the only identity: a Deny on one of their groups, "
+                    + "e.g. system:authenticated or system:serviceaccounts, applies to them too)")
             let denied = result.deniedSubjects
             if !denied.isEmpty {
                 Console.out("")
