@@ -211,7 +211,7 @@ extension PolicyRule {
     public var summary: String {
         var parts: [String] = []
         func add(_ label: String, _ items: [String]) {
-            if !items.isEmpty { parts.append("\(label)=[\(items.joined(separator: ","))]") }
+            if !items.isEmpty { parts.append("\(label)=[\(items.map { $0.isEmpty ? "\"\"" : $0 }.joined(separator: ","))]") }
         }
         add("verbs", verbs)
         add("apiGroups", apiGroups)

@@ -134,8 +134,8 @@ struct DiffCommand: ParsableCommand {
             Console.out("Reviews: \(changed.count) of \(total) change decision")
             for review in changed {
                 Console.out("  line \(review.line): \(Self.describe(review.request))")
-                Console.out("    old: \(review.old.decision)\(review.old.reason.isEmpty ? "" : " - " + review.old.reason)")
-                Console.out("    new: \(review.new.decision)\(review.new.reason.isEmpty ? "" : " - " + review.new.reason)")
+                Console.out("    old: \(ReplayCommand.label(review.old.decision))\(review.old.reason.isEmpty ? "" : " - " + review.old.reason)")
+                Console.out("    new: \(ReplayCommand.label(review.new.decision))\(review.new.reason.isEmpty ? "" : " - " + review.new.reason)")
             }
         }
     }
@@ -173,8 +173,8 @@ struct DiffCommand: ParsableCommand {
                         changed.map { review in
                             .object([
                                 ("line", .int(review.line)), ("request", .string(Self.describe(review.request))),
-                                ("oldDecision", .string("\(review.old.decision)")), ("oldReason", .string(review.old.reason)),
-                                ("newDecision", .string("\(review.new.decision)")), ("newReason", .string(review.new.reason)),
+                                ("oldDecision", .string(ReplayCommand.label(review.old.decision))), ("oldReason", .string(review.old.reason)),
+                                ("newDecision", .string(ReplayCommand.label(review.new.decision))), ("newReason", .string(review.new.reason)),
                             ])
                         })
                 ))
