@@ -2,7 +2,7 @@ import ArbiterPolicy
 import ArbiterTestSupport
 import Testing
 
-struct PolicyDiffTests {
+struct ToolingDiffTests {
     @Test func identicalPoliciesHaveNoDifferences() throws {
         let set = try ToolingFixtures.bootstrapSet()
         let diff = PolicyDiff.compare(PolicyCompiler.compile(set), PolicyCompiler.compile(set))

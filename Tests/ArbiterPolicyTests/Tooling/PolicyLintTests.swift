@@ -2,7 +2,7 @@ import ArbiterPolicy
 import ArbiterTestSupport
 import Testing
 
-struct PolicyLintTests {
+struct ToolingLintTests {
     static let risky = """
         apiVersion: rbac.authorization.k8s.io/v1
         kind: ClusterRole

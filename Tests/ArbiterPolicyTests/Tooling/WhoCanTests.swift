@@ -104,7 +104,7 @@ enum ToolingFixtures {
     static let probeUser = "who-can-probe-user-named-nowhere"
 }
 
-struct WhoCanTests {
+struct ToolingWhoCanTests {
     /// who-can on the bootstrap fixture agrees exactly with brute force: every candidate subject
     /// evaluated with `authorize` as the only identity.
     @Test func agreesWithBruteForceOnTheBootstrapPolicy() throws {
