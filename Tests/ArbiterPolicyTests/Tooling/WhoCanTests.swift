@@ -1,5 +1,6 @@
 import ArbiterPolicy
 import ArbiterTestSupport
+import Foundation
 import Testing
 
 /// Shared loading of the bootstrap fixture for the tooling tests.
@@ -145,6 +146,49 @@ struct ToolingWhoCanTests {
             }
         }
         #expect(nonEmpty > 100)
+    }
+
+    /// The same brute-force agreement on a generated medium workload (100 namespaces, 10,000
+    /// bindings): a sample of requests in several namespaces, every subject as the only identity.
+    @Test func agreesWithBruteForceOnAGeneratedWorkload() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("who-can-medium-\(getpid())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", sharedDirectory() + "/bench/rbacgen.py", "medium", "--out", directory.path]
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        try #require(process.terminationStatus == 0)
+        let loaded = PolicySourceReader.load(paths: [directory.appendingPathComponent("rbac.yaml").path])
+        try #require(loaded.errors.isEmpty)
+        let policy = PolicyCompiler.compile(loaded.set)
+        let (users, groups) = ToolingFixtures.candidates(for: loaded.set)
+        let namespaces = Array(Set(loaded.set.bindings.map(\.namespace)).filter { !$0.isEmpty }.sorted().prefix(3))
+        let all = ToolingFixtures.requests(for: loaded.set, namespaces: namespaces)
+        let step = max(1, all.count / 60)
+        var nonEmpty = 0
+        for request in stride(from: 0, to: all.count, by: step).map({ all[$0] }) {
+            let answer = policy.whoCan(request)
+            var expectedUsers: Set<String> = []
+            var expectedGroups: Set<String> = []
+            for user in users {
+                var probe = request
+                probe.user = user
+                if policy.authorize(probe).decision == .allow { expectedUsers.insert(user) }
+            }
+            for group in groups {
+                var probe = request
+                probe.user = ToolingFixtures.probeUser
+                probe.groups = [group]
+                if policy.authorize(probe).decision == .allow { expectedGroups.insert(group) }
+            }
+            #expect(Set(answer.allowedSubjects.filter { $0.kind != .group }.map(\.identity)) == expectedUsers, "\(request)")
+            #expect(Set(answer.allowedSubjects.filter { $0.kind == .group }.map(\.identity)) == expectedGroups, "\(request)")
+            if !expectedUsers.isEmpty || !expectedGroups.isEmpty { nonEmpty += 1 }
+        }
+        #expect(nonEmpty > 10)
     }
 
     static let extra = """
