@@ -184,6 +184,8 @@ struct ToolingCLITests {
             ["lint", path, "--fail-on", "info", "--exclude-object", "ClusterRole/node-proxy", "--exclude-object", "Role/team-a/exec"])
         #expect(excluded.status == 0)
         #expect(excluded.stdout.contains("No findings."))
+        let anyNamespace = try runArbiter(["lint", path, "--exclude-object", "Role/exec", "-o", "json"])
+        #expect(!anyNamespace.stdout.contains("pod-exec") && anyNamespace.stdout.contains("nodes-proxy"))
 
         let json = try runArbiter(["lint", path, "-o", "json"])
         let findings = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [[String: Any]])
@@ -230,7 +232,8 @@ struct ToolingCLITests {
         try """
         {"user":"system:kube-scheduler","groups":[],"resourceAttributes":{"namespace":"kube-system","verb":"get","group":"","resource":"pods"},"decision":"allow","reason":"x"}
         {"user":"jane","groups":[],"resourceAttributes":{"namespace":"default","verb":"get","group":"","resource":"secrets"},"decision":"allow","reason":"old"}
-        {"kind":"Event","apiVersion":"audit.k8s.io/v1","verb":"get","user":{"username":"system:kube-controller-manager","groups":[]},"objectRef":{"resource":"secrets","namespace":"kube-system","name":"x"},"annotations":{"authorization.k8s.io/decision":"forbid"}}
+        {"kind":"Event","apiVersion":"audit.k8s.io/v1","auditID":"a1","stage":"RequestReceived","verb":"get","user":{"username":"system:kube-controller-manager","groups":[]},"objectRef":{"resource":"secrets","namespace":"kube-system","name":"x"}}
+        {"kind":"Event","apiVersion":"audit.k8s.io/v1","auditID":"a1","stage":"ResponseComplete","verb":"get","user":{"username":"system:kube-controller-manager","groups":[]},"objectRef":{"resource":"secrets","namespace":"kube-system","name":"x"},"annotations":{"authorization.k8s.io/decision":"forbid"}}
         {"kind":"Event","apiVersion":"audit.k8s.io/v1","verb":"get","requestURI":"/healthz?verbose","user":{"username":"anon","groups":["system:unauthenticated"]},"annotations":{"authorization.k8s.io/decision":"allow"}}
         """.write(toFile: path, atomically: true, encoding: .utf8)
         let result = try runArbiter(["replay", "--input", path, "-o", "json"] + Self.bootstrap)
@@ -239,7 +242,8 @@ struct ToolingCLITests {
         #expect(object["replayed"] as? Int == 4)
         #expect(object["changed"] as? Int == 2)
         let lines = try #require(object["lines"] as? [[String: Any]])
-        #expect(lines.compactMap { $0["line"] as? Int } == [2, 3])
+        #expect(object["auditStagesSkipped"] as? Int == 1)
+        #expect(lines.compactMap { $0["line"] as? Int } == [2, 4])
         #expect(lines.compactMap { $0["newDecision"] as? String } == ["no_opinion", "allow"])
         let counts = try #require(object["counts"] as? [String: Int])
         #expect(counts == ["allow -> allow": 2, "allow -> no_opinion": 1, "deny -> allow": 1])

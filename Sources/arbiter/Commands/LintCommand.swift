@@ -22,7 +22,7 @@ struct LintCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Skip a rule id. Repeat for several.", valueName: "rule-id"))
     var exclude: [String] = []
 
-    @Option(help: ArgumentHelp("Skip an object: KIND/NAME or KIND/NAMESPACE/NAME. Repeat for several.", valueName: "object"))
+    @Option(help: ArgumentHelp("Skip an object: KIND/NAME (every namespace) or KIND/NAMESPACE/NAME. Repeat for several.", valueName: "object"))
     var excludeObject: [String] = []
 
     @Option(help: ArgumentHelp("Exit 1 when a finding has this severity or higher: info, warning, critical or none.", valueName: "severity"))
@@ -48,9 +48,13 @@ struct LintCommand: ParsableCommand {
         }
         let excludedRules = Set(exclude)
         let excludedObjects = Set(excludeObject)
-        let findings = PolicyLint.lint(loaded.set).filter {
-            !excludedRules.contains($0.rule) && !excludedObjects.contains($0.object)
+        // `Kind/name` also excludes namespaced objects of that kind and name in every namespace.
+        func excluded(_ object: String) -> Bool {
+            if excludedObjects.contains(object) { return true }
+            let parts = object.split(separator: "/", omittingEmptySubsequences: false)
+            return parts.count == 3 && excludedObjects.contains("\(parts[0])/\(parts[2])")
         }
+        let findings = PolicyLint.lint(loaded.set).filter { !excludedRules.contains($0.rule) && !excluded($0.object) }
         switch output {
         case .table:
             for finding in findings {

@@ -105,6 +105,8 @@ struct ReplayCommand: ParsableCommand {
         }
         var records: [Record] = []
         var skipped = 0
+        var seenAuditIDs = Set<String>()
+        var duplicates = 0
         for (index, line) in bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).enumerated() {
             if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { continue }
             guard let object = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any],
@@ -113,6 +115,18 @@ struct ReplayCommand: ParsableCommand {
                 skipped += 1
                 Console.warning("line \(index + 1): not a decision-log entry or audit event; skipped")
                 continue
+            }
+            if parsed.format == "audit" {
+                // One request appears at several stages (RequestReceived, ResponseStarted,
+                // ResponseComplete); the first stage has no decision yet. Keep one per auditID.
+                if object["stage"] as? String == "RequestReceived" {
+                    duplicates += 1
+                    continue
+                }
+                if let id = object["auditID"] as? String, !seenAuditIDs.insert(id).inserted {
+                    duplicates += 1
+                    continue
+                }
             }
             let result = compiled.authorize(parsed.request, defaultDecision: policy.defaultDecision.decision)
             let newDecision = Self.label(result.decision)
@@ -133,7 +147,10 @@ struct ReplayCommand: ParsableCommand {
         let listed = showUnchanged ? records : changed
         switch output {
         case .table:
-            Console.out("Replayed \(records.count) request(s)\(skipped > 0 ? ", skipped \(skipped) line(s)" : ""): \(changed.count) decision(s) change")
+            var read = "Replayed \(records.count) request(s)"
+            if skipped > 0 { read += ", skipped \(skipped) line(s)" }
+            if duplicates > 0 { read += ", \(duplicates) other audit stage(s) of the same requests" }
+            Console.out("\(read): \(changed.count) decision(s) change")
             WhoCanCommand.printRows([["OLD -> NEW", "COUNT"]] + counts.sorted { $0.key < $1.key }.map { [$0.key, String($0.value)] })
             for record in listed {
                 Console.out("")
@@ -145,7 +162,8 @@ struct ReplayCommand: ParsableCommand {
             Console.out(
                 output.render(
                     .object([
-                        ("replayed", .int(records.count)), ("skipped", .int(skipped)), ("changed", .int(changed.count)),
+                        ("replayed", .int(records.count)), ("skipped", .int(skipped)), ("auditStagesSkipped", .int(duplicates)),
+                        ("changed", .int(changed.count)),
                         ("counts", .object(counts.sorted { $0.key < $1.key }.map { ($0.key, .int($0.value)) })),
                         (
                             "lines",
