@@ -13,7 +13,7 @@ struct ArbiterCommand: ParsableCommand {
         version: ArbiterVersion.current,
         subcommands: [
             ServeCommand.self, CheckCommand.self, CanICommand.self, ExplainCommand.self, ValidateCommand.self,
-            TestCommand.self, KubeletReviewCommand.self,
+            TestCommand.self, KubeletReviewCommand.self, WhoCanCommand.self, DiffCommand.self, LintCommand.self, AccessCommand.self, ReplayCommand.self,
         ]
     )
 }

@@ -1,0 +1,164 @@
+import ArbiterPolicy
+import ArbiterTestSupport
+import Testing
+
+struct ToolingDiffTests {
+    @Test func identicalPoliciesHaveNoDifferences() throws {
+        let set = try ToolingFixtures.bootstrapSet()
+        let diff = PolicyDiff.compare(PolicyCompiler.compile(set), PolicyCompiler.compile(set))
+        #expect(diff.isEmpty)
+    }
+
+    /// The request a concrete permission tuple stands for, as `subject` alone; nil when the tuple
+    /// has a wildcard (it is compared as written, not expanded).
+    static func request(_ p: PolicyDiff.Permission, _ subject: PolicyDiff.SubjectKey, namespace: String) -> AccessRequest? {
+        let user: String
+        var groups: [String] = []
+        switch subject.kind {
+        case .user: user = subject.name.string
+        case .group:
+            user = ToolingFixtures.probeUser
+            groups = [subject.name.string]
+        case .serviceAccount: user = ServiceAccountName.userName(namespace: subject.namespace.string, name: subject.name.string)
+        }
+        if p.isNonResource {
+            if p.nonResourceURL.string.contains("*") || p.verb.string == "*" { return nil }
+            return .path(p.verb.string, p.nonResourceURL.string, user: user, groups: groups)
+        }
+        if [p.verb, p.apiGroup, p.resource].contains(where: { $0.string.contains("*") }) { return nil }
+        let parts = p.resource.string.split(separator: "/", maxSplits: 1).map(String.init)
+        return .resource(
+            p.verb.string, parts[0], subresource: parts.count > 1 ? parts[1] : "", group: p.apiGroup.string,
+            namespace: namespace, name: p.resourceName.string, user: user, groups: groups)
+    }
+
+    /// Removing one binding loses exactly permissions of that binding's subjects, nothing is
+    /// gained, every lost concrete permission was allowed before, and every concrete permission of
+    /// the binding's role that the new policy no longer allows is listed as lost.
+    @Test(arguments: [
+        ("ClusterRoleBinding", "system:kube-controller-manager", ""),
+        ("RoleBinding", "system:controller:bootstrap-signer", "kube-system"),
+        ("ClusterRoleBinding", "system:kube-scheduler", ""),
+    ])
+    func removingOneBindingLosesExactlyItsSubjectsPermissions(kind: String, name: String, namespace: String) throws {
+        let set = try ToolingFixtures.bootstrapSet()
+        var reduced = set
+        let index = try #require(
+            set.bindings.firstIndex { $0.kind.rawValue == kind && $0.name == name && $0.namespace == namespace })
+        let removed = reduced.bindings.remove(at: index)
+        let old = PolicyCompiler.compile(set)
+        let new = PolicyCompiler.compile(reduced)
+        let diff = PolicyDiff.compare(old, new)
+
+        let subjects = Set(
+            removed.subjects.map { s in
+                PolicyDiff.SubjectKey(
+                    kind: s.kind, name: ByteString(s.name),
+                    namespace: ByteString(s.kind == .serviceAccount ? (s.namespace.isEmpty ? removed.namespace : s.namespace) : ""))
+            })
+        #expect(!diff.subjects.isEmpty)
+        #expect(diff.accessPolicies.isEmpty)
+        for change in diff.subjects {
+            #expect(subjects.contains(change.subject), "\(change.subject)")
+            #expect(change.gained.isEmpty)
+            #expect(!change.lost.isEmpty)
+            for permission in change.lost {
+                let scope = permission.scope.string
+                #expect(scope == removed.namespace)
+                let probeNamespace = scope.isEmpty ? "some-namespace" : scope
+                if let request = Self.request(permission, change.subject, namespace: probeNamespace) {
+                    #expect(old.authorize(request).decision == .allow, "\(request)")
+                }
+            }
+        }
+        // Completeness: each concrete permission of the removed binding that is no longer allowed
+        // is listed as lost for that subject.
+        let role = try #require(old.roles.first {
+                $0.kind == removed.roleRef.kind && $0.name == removed.roleRef.name
+                    && (removed.roleRef.kind == .clusterRole || $0.namespace == removed.namespace)
+            })
+        var checked = 0
+        for subject in subjects {
+            let lost = Set(diff.subjects.first { $0.subject == subject }?.lost ?? [])
+            for rule in role.rules where removed.kind == .clusterRoleBinding || rule.nonResourceURLs.isEmpty {
+                for verb in rule.verbs {
+                    let names = rule.resourceNames.isEmpty ? [""] : rule.resourceNames
+                    var tuples: [PolicyDiff.Permission] = rule.nonResourceURLs.map {
+                        .init(
+                            scope: ByteString(removed.namespace), verb: ByteString(verb), apiGroup: ByteString(""),
+                            resource: ByteString(""), resourceName: ByteString(""), nonResourceURL: ByteString($0))
+                    }
+                    for group in rule.apiGroups {
+                        for resource in rule.resources {
+                            for name in names {
+                                tuples.append(
+                                    .init(
+                                        scope: ByteString(removed.namespace), verb: ByteString(verb), apiGroup: ByteString(group),
+                                        resource: ByteString(resource), resourceName: ByteString(name), nonResourceURL: ByteString("")))
+                            }
+                        }
+                    }
+                    for tuple in tuples {
+                        let namespace = removed.namespace.isEmpty ? "some-namespace" : removed.namespace
+                        guard let request = Self.request(tuple, subject, namespace: namespace) else { continue }
+                        checked += 1
+                        if new.authorize(request).decision != .allow {
+                            #expect(lost.contains(tuple), "\(subject) \(tuple)")
+                        }
+                    }
+                }
+            }
+        }
+        #expect(checked > 0)
+    }
+
+    @Test func reportsAccessPolicyChanges() throws {
+        let base = """
+            apiVersion: arbiter.dev/v1alpha1
+            kind: AccessPolicy
+            metadata: {name: keep}
+            spec:
+              effect: Deny
+              subjects: [{kind: Group, name: g}]
+              rules: [{apiGroups: [""], resources: [secrets], verbs: [get]}]
+            ---
+            apiVersion: arbiter.dev/v1alpha1
+            kind: AccessPolicy
+            metadata: {name: change}
+            spec:
+              effect: Deny
+              subjects: [{kind: Group, name: g}]
+              rules: [{apiGroups: [""], resources: [pods], verbs: [get]}]
+            """
+        let changed = """
+            apiVersion: arbiter.dev/v1alpha1
+            kind: AccessPolicy
+            metadata: {name: keep}
+            spec:
+              effect: Deny
+              subjects: [{kind: Group, name: g}]
+              rules: [{apiGroups: [""], resources: [secrets], verbs: [get]}]
+            ---
+            apiVersion: arbiter.dev/v1alpha1
+            kind: AccessPolicy
+            metadata: {name: change}
+            spec:
+              effect: Deny
+              subjects: [{kind: Group, name: g}]
+              except: [{kind: User, name: admin}]
+              rules: [{apiGroups: [""], resources: [pods], verbs: [get]}]
+            ---
+            apiVersion: arbiter.dev/v1alpha1
+            kind: AccessPolicy
+            metadata: {name: new}
+            spec:
+              effect: Allow
+              subjects: [{kind: User, name: x}]
+              rules: [{apiGroups: [""], resources: [pods], verbs: [list]}]
+            """
+        let diff = PolicyDiff.compare(try compilePolicy(base), try compilePolicy(changed))
+        #expect(diff.subjects.isEmpty)
+        #expect(diff.accessPolicies.map(\.name) == ["change", "new"])
+        #expect(diff.accessPolicies.map(\.kind) == [.changed, .added])
+    }
+}
