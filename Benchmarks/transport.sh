@@ -128,7 +128,7 @@ run_h2load() {
     requests=$(echo "$out" | awk '/^requests:/ {print $8}')
     rps=$(echo "$out" | awk '/^finished in/ {print $4}')
     local p50 p99
-    p50=$(echo "$out" | awk '/^time for request:/ {print $5 " (mean)"}')
+    p50=$(echo "$out" | awk '/^time for request:/ {print $6 " (mean)"}')
     p99="n/a"
     local cpu_us
     cpu_us=$(awk -v t=$((after - before)) -v hz="$TICK" -v n="${requests:-0}" 'BEGIN { if (n > 0) printf "%.1f", t * 1e6 / hz / n; else print "n/a" }')
