@@ -226,6 +226,70 @@ struct ToolingCLITests {
 
     // MARK: - replay
 
+    /// The medium workload's reviews, recorded as a decision log under the generated policy, then
+    /// replayed against the policy without its busiest binding: exactly the reviews whose decision
+    /// changes are reported.
+    @Test func replayOfTheMediumWorkloadReportsExactlyTheChangedDecisions() throws {
+        let directory = try makeTemporaryDirectory("replay-medium")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", sharedDirectory() + "/bench/rbacgen.py", "medium", "--out", directory.path]
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        let loaded = PolicySourceReader.load(paths: [directory.appendingPathComponent("rbac.yaml").path])
+        let old = PolicyCompiler.compile(loaded.set)
+        let lines = try String(contentsOfFile: directory.appendingPathComponent("requests.jsonl").path, encoding: .utf8)
+            .split(separator: "\n")
+        func label(_ decision: Decision) -> String {
+            switch decision {
+            case .allow: return "allow"
+            case .deny: return "deny"
+            case .noOpinion: return "no_opinion"
+            }
+        }
+        var log: [String] = []
+        var requests: [AccessRequest] = []
+        var uses: [Int: Int] = [:]
+        for line in lines {
+            let review = try SubjectAccessReview.decode(Array(line.utf8))
+            let request = review.accessRequest()
+            let result = old.authorize(request)
+            if case .binding(let match)? = result.source { uses[match.binding, default: 0] += 1 }
+            requests.append(request)
+            var entry = try #require(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])["spec"] as! [String: Any]
+            entry["decision"] = label(result.decision)
+            entry["reason"] = result.reason
+            log.append(String(decoding: try JSONSerialization.data(withJSONObject: entry), as: UTF8.self))
+        }
+        let logPath = directory.appendingPathComponent("decisions.jsonl").path
+        try log.joined(separator: "\n").write(toFile: logPath, atomically: true, encoding: .utf8)
+        let busiest = try #require(uses.max { $0.value < $1.value }?.key)
+        let removed = old.bindings[busiest]
+        var reduced = loaded.set
+        reduced.bindings.removeAll { $0.kind == removed.kind && $0.namespace == removed.namespace && $0.name == removed.name }
+        #expect(reduced.bindings.count == loaded.set.bindings.count - 1)
+        var emitter = PolicyYAMLEmitter(seed: 11)
+        let newPath = directory.appendingPathComponent("new.yaml").path
+        try emitter.emit(reduced).write(toFile: newPath, atomically: true, encoding: .utf8)
+        let new = PolicyCompiler.compile(reduced)
+        var expected = Set<Int>()
+        for (index, request) in requests.enumerated() where old.authorize(request).decision != new.authorize(request).decision {
+            expected.insert(index + 1)
+        }
+        #expect(!expected.isEmpty)
+
+        let result = try runArbiter(["replay", "--input", logPath, "-o", "json", "-p", newPath], timeout: 300)
+        #expect(result.status == 1, "\(result.stderr)")
+        let object = try Self.json(result.stdout)
+        #expect(object["replayed"] as? Int == 10_000)
+        let changed = try #require(object["lines"] as? [[String: Any]])
+        #expect(Set(changed.compactMap { $0["line"] as? Int }) == expected)
+        #expect(object["changed"] as? Int == expected.count)
+    }
+
     @Test func replayReportsChangedDecisions() throws {
         let directory = try makeTemporaryDirectory("replay")
         let path = directory.appendingPathComponent("log.jsonl").path

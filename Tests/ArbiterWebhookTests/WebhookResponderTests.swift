@@ -287,6 +287,42 @@ struct WebhookResponderTests {
         #expect(Set(full.keys) == ["kind", "apiVersion", "metadata", "spec", "status"])
     }
 
+    /// Shadow mode: a candidate policy is evaluated next to the live one; answers never change,
+    /// disagreements are counted by what the shadow would do.
+    @Test func shadowPolicyNeverChangesAnswersAndCountsDisagreements() throws {
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let live = directory.appendingPathComponent("live.yaml")
+        try Self.policy.write(to: live, atomically: true, encoding: .utf8)
+        let candidate = directory.appendingPathComponent("candidate.yaml")
+        try (Self.policy + """
+
+            ---
+            apiVersion: arbiter.dev/v1alpha1
+            kind: AccessPolicy
+            metadata: {name: no-pods-for-devs}
+            spec:
+              effect: Deny
+              subjects: [{kind: Group, name: dev}]
+              rules: [{apiGroups: [""], resources: [pods], verbs: [get]}]
+            """).write(to: candidate, atomically: true, encoding: .utf8)
+        let store = PolicyStore()
+        try store.reload(paths: [live.path])
+        let shadow = PolicyStore()
+        try shadow.reload(paths: [candidate.path])
+        let metrics = WebhookMetrics()
+        let responder = WebhookResponder(
+            store: store, shadowStore: shadow, options: .init(callers: CallerPolicy(users: ["kube-apiserver"])),
+            observer: ServiceObserver(metrics: metrics, decisionLog: nil))
+        let allowed = responder.respond(to: Self.post("/authorize", Self.sar()))
+        #expect(try Self.status(allowed)["allowed"] as? Bool == true)
+        let listed = responder.respond(to: Self.post("/authorize", Self.sar(verb: "list")))
+        #expect(try Self.status(listed)["allowed"] as? Bool == true)
+        let text = metrics.render()
+        #expect(text.contains(#"arbiter_shadow_disagreements_total{kind="would_deny"} 1"#), "\(text)")
+        #expect(text.contains(#"arbiter_decisions_total{decision="allow"} 2"#))
+    }
+
     @Test func missingContentTypeReadsAsJSON() throws {
         let request = HTTPRequest(method: "POST", path: "/authorize", body: Array(Self.sar().utf8), peer: Self.apiserver)
         #expect(try Self.responder().respond(to: request).status == 200)
