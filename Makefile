@@ -4,7 +4,7 @@ export ARBITER_WERROR ?= 1
 DEV ?= .dev
 PORT ?= 8443
 
-.PHONY: all deps build release test ci policies deploy-check e2e bench run clean
+.PHONY: all deps build release test ci policies deploy-check e2e fuzz-replay bench run clean
 
 all: build
 
@@ -33,7 +33,11 @@ deploy-check: build
 e2e: build
 	ARBITER=.build/debug/arbiter Tests/e2e/run.sh
 
-ci: build test policies deploy-check e2e
+# Replays the committed fuzz seeds and crash regressions through every fuzz target.
+fuzz-replay: build
+	for t in sar http1 http2 policy kubectl; do .build/debug/ArbiterFuzz $$t Tests/Fixtures/fuzz/$$t || exit 1; done
+
+ci: build test policies deploy-check e2e fuzz-replay
 
 bench: deps
 	./Benchmarks/run.sh

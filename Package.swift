@@ -62,6 +62,11 @@ let package = Package(
             dependencies: ["ArbiterPolicy", "ArbiterReview", "ArbiterHTTP"]
         ),
 
+        .executableTarget(
+            name: "ArbiterFuzz",
+            dependencies: ["ArbiterPolicy", "ArbiterReview", "ArbiterHTTP"]
+        ),
+
         // MARK: - Tests
         .testTarget(name: "ArbiterPolicyTests", dependencies: ["ArbiterPolicy", "ArbiterTestSupport"]),
         .testTarget(name: "ArbiterReviewTests", dependencies: ["ArbiterReview", "ArbiterTestSupport"]),
