@@ -1,0 +1,140 @@
+import ArbiterTestSupport
+import Foundation
+import Glibc
+import Testing
+
+/// `arbiter serve` start-up and shutdown as systemd sees them (security checklist 22 and 24):
+/// READY=1 only once the policy and certificates are loaded; a missing, empty or invalid policy
+/// never becomes ready; SIGTERM says STOPPING=1 and exits 0.
+@Suite(.serialized)
+struct ServeLifecycleTests {
+    /// A datagram socket standing in for systemd's notify socket.
+    final class NotifyListener {
+        let path: String
+        let fd: Int32
+
+        init(directory: URL) throws {
+            path = directory.appendingPathComponent("notify.sock").path
+            fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
+            var address = sockaddr_un()
+            address.sun_family = sa_family_t(AF_UNIX)
+            withUnsafeMutableBytes(of: &address.sun_path) { raw in
+                for (i, byte) in path.utf8.enumerated() where i < raw.count - 1 { raw[i] = byte }
+            }
+            let bound = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+            }
+            try #require(bound == 0)
+            var timeout = timeval(tv_sec: 1, tv_usec: 0)
+            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        }
+
+        /// Messages received within `seconds`.
+        func receive(for seconds: Int) -> [String] {
+            var messages: [String] = []
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            for _ in 0..<seconds {
+                while true {
+                    let n = recv(fd, &buffer, buffer.count, 0)
+                    if n <= 0 { break }
+                    messages.append(String(decoding: buffer[0..<n], as: UTF8.self))
+                }
+            }
+            return messages
+        }
+
+        deinit { close(fd) }
+    }
+
+    static func makeCertificates(in directory: URL) throws -> URL {
+        let pki = directory.appendingPathComponent("pki")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/bash")
+        let script = URL(fileURLWithPath: "\(#filePath)").deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Deploy/pki/make-certs.sh").path
+        process.arguments = [script, "--out", pki.path, "--node", "test-node"]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        try #require(process.terminationStatus == 0)
+        return pki
+    }
+
+    static func freePort() -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    func serve(policy: String, pki: URL, listener: NotifyListener) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: arbiterExecutable())
+        process.arguments = [
+            "serve", "--listen", "127.0.0.1:\(Self.freePort())", "--tls-cert", pki.appendingPathComponent("arbiter.crt").path,
+            "--tls-key", pki.appendingPathComponent("arbiter.key").path, "--client-ca", pki.appendingPathComponent("client-ca.crt").path,
+            "--caller", "kube-apiserver-authz-client", "-p", policy, "--no-watch", "--shutdown-grace", "2s", "--log-level", "error",
+        ]
+        var environment = ProcessInfo.processInfo.environment
+        environment["NOTIFY_SOCKET"] = listener.path
+        process.environment = environment
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+
+    func waitForExit(_ process: Process, seconds: Int) -> Bool {
+        for _ in 0..<(seconds * 10) {
+            if !process.isRunning { return true }
+            usleep(100_000)
+        }
+        return !process.isRunning
+    }
+
+    @Test func readyOnlyAfterLoadingThenStoppingOnSIGTERM() throws {
+        let directory = try makeTemporaryDirectory("serve-lifecycle")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let pki = try Self.makeCertificates(in: directory)
+        let listener = try NotifyListener(directory: directory)
+        let root = URL(fileURLWithPath: "\(#filePath)").deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let process = try serve(policy: root.appendingPathComponent("Policies/control-plane").path, pki: pki, listener: listener)
+        let early = listener.receive(for: 5)
+        #expect(early.contains { $0.hasPrefix("READY=1") }, "\(early)")
+        kill(process.processIdentifier, SIGTERM)
+        #expect(waitForExit(process, seconds: 10))
+        #expect(process.terminationStatus == 0)
+        let late = listener.receive(for: 1)
+        #expect(late.contains { $0.hasPrefix("STOPPING=1") }, "\(late)")
+    }
+
+    @Test(arguments: ["missing", "empty", "invalid"])
+    func aBrokenPolicyNeverBecomesReady(_ kind: String) throws {
+        let directory = try makeTemporaryDirectory("serve-broken")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let pki = try Self.makeCertificates(in: directory)
+        let listener = try NotifyListener(directory: directory)
+        let policy = directory.appendingPathComponent("policies")
+        switch kind {
+        case "empty":
+            try FileManager.default.createDirectory(at: policy, withIntermediateDirectories: true)
+        case "invalid":
+            try FileManager.default.createDirectory(at: policy, withIntermediateDirectories: true)
+            try "kind: ClusterRole\napiVersion: rbac.authorization.k8s.io/v1\nmetadata: {name: x}\nrules: [{verbs: []}]\n"
+                .write(to: policy.appendingPathComponent("bad.yaml"), atomically: true, encoding: .utf8)
+        default:
+            break
+        }
+        let process = try serve(policy: policy.path, pki: pki, listener: listener)
+        #expect(waitForExit(process, seconds: 10))
+        #expect(process.terminationStatus == 1)
+        let messages = listener.receive(for: 1)
+        #expect(!messages.contains { $0.hasPrefix("READY=1") }, "\(messages)")
+    }
+}
