@@ -21,7 +21,10 @@
 /// ever written, so any number of threads may read it at once.
 public final class CompiledPolicy: @unchecked Sendable {
     // MARK: Interned strings and rules
+    /// Subject names (users, groups, service-account user names).
     let symbols: FrozenSymbolTable
+    /// Request attributes: API groups, resources, subresources, names, URLs, namespaces.
+    let attributeSymbols: FrozenSymbolTable
     /// Verbs only: small enough to stay in cache, and a verb id is its mask bit.
     let verbSymbols: FrozenSymbolTable
     let pool: FrozenArray<Int32>
@@ -77,7 +80,7 @@ public final class CompiledPolicy: @unchecked Sendable {
     public let skipped: [String: Int]
 
     init(
-        symbols: FrozenSymbolTable, verbSymbols: FrozenSymbolTable, pool: [Int32], rules: [CompiledRule], roles: [Role], roleRules: [Span],
+        symbols: FrozenSymbolTable, attributeSymbols: FrozenSymbolTable, verbSymbols: FrozenSymbolTable, pool: [Int32], rules: [CompiledRule], roles: [Role], roleRules: [Span],
         roleResourceIndex: KeyedLists<Int32>, roleWildcardRules: [Span], roleIsIndexed: [Bool], roleVerbMasks: [UInt64],
         bindings: [Binding], bindingRoles: [Int32], clusterSubjects: KeyedLists<BindingEntry>,
         namespaceSubjects: KeyedLists<BindingEntry>, accessPolicies: [AccessPolicy], policyRules: [Span],
@@ -85,6 +88,7 @@ public final class CompiledPolicy: @unchecked Sendable {
         skipped: [String: Int]
     ) {
         self.symbols = symbols
+        self.attributeSymbols = attributeSymbols
         self.verbSymbols = verbSymbols
         self.pool = FrozenArray(pool)
         self.roleVerbMasks = FrozenArray(roleVerbMasks)
@@ -130,6 +134,7 @@ public final class CompiledPolicy: @unchecked Sendable {
 
     deinit {
         symbols.free()
+        attributeSymbols.free()
         verbSymbols.free()
         roleVerbMasks.free()
         pool.free()

@@ -40,7 +40,11 @@ struct CompiledRule: Sendable, Hashable {
 
 /// Compiles rules into a pool of ids.
 struct RuleCompilerState {
+    /// Subject names (users, groups, service-account user names, pattern prefixes).
     var symbols = SymbolTable()
+    /// Request attributes (API groups, resources, subresources, names, URLs, namespaces): a
+    /// separate, small table that stays in cache, probed several times per request.
+    var attributeSymbols = SymbolTable()
     /// Verbs have their own small table, so that a verb id doubles as its bit in ``CompiledRule/verbMask``.
     var verbSymbols = SymbolTable()
     var pool: [Int32] = []
@@ -75,7 +79,7 @@ struct RuleCompilerState {
         compiled.verbs = span(ids)
         ids = []
         for group in rule.apiGroups {
-            if group.utf8.elementsEqual("*".utf8) { compiled.flags.insert(.allGroups) } else { ids.append(symbols.intern(group)) }
+            if group.utf8.elementsEqual("*".utf8) { compiled.flags.insert(.allGroups) } else { ids.append(attributeSymbols.intern(group)) }
         }
         compiled.groups = span(ids)
         ids = []
@@ -85,14 +89,14 @@ struct RuleCompilerState {
                 compiled.flags.insert(.allResources)
                 continue
             }
-            ids.append(symbols.intern(resource))
+            ids.append(attributeSymbols.intern(resource))
             if resource.utf8.starts(with: "*/".utf8) && resource.utf8.count > 2 {
-                starSubs.append(symbols.intern(String(Substring(resource.utf8.dropFirst(2)))))
+                starSubs.append(attributeSymbols.intern(String(Substring(resource.utf8.dropFirst(2)))))
             }
         }
         compiled.resources = span(ids)
         compiled.starSubresources = span(starSubs)
-        compiled.names = span(rule.resourceNames.map { symbols.intern($0) })
+        compiled.names = span(rule.resourceNames.map { attributeSymbols.intern($0) })
         ids = []
         var prefixes: [Int32] = []
         for url in rule.nonResourceURLs {
@@ -100,11 +104,11 @@ struct RuleCompilerState {
                 compiled.flags.insert(.allURLs)
                 continue
             }
-            ids.append(symbols.intern(url))
+            ids.append(attributeSymbols.intern(url))
             if url.utf8.last == UInt8(ascii: "*") {
                 var trimmed = Substring(url).utf8
                 while trimmed.last == UInt8(ascii: "*") { trimmed = trimmed.dropLast() }
-                prefixes.append(symbols.intern(String(Substring(trimmed))))
+                prefixes.append(attributeSymbols.intern(String(Substring(trimmed))))
             }
         }
         compiled.urls = span(ids)

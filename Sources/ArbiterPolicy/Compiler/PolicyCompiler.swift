@@ -61,7 +61,7 @@ public enum PolicyCompiler {
             bindingRoles.append(roleIndex ?? -1)
             let entry = CompiledPolicy.BindingEntry(
                 binding: Int32(bindingIndex), role: roleIndex ?? -1, verbMask: roleIndex.map { roleVerbMasks[Int($0)] } ?? 0)
-            let namespaceID = binding.kind == .roleBinding ? state.symbols.intern(binding.namespace) : -1
+            let namespaceID = binding.kind == .roleBinding ? state.attributeSymbols.intern(binding.namespace) : -1
             for subject in binding.subjects {
                 // A service account without any namespace never matches (Kubernetes' appliesToUser).
                 guard let (kind, name) = CompiledPolicy.indexName(subject, bindingNamespace: binding.namespace) else {
@@ -100,9 +100,6 @@ public enum PolicyCompiler {
                     exactLists[key, default: []].append(Int32(policyIndex))
                 }
             }
-            if let namespaces = policy.namespaces {
-                for namespace in namespaces { _ = state.symbols.intern(namespace) }
-            }
         }
 
         // Role spans point into rolePool; move it behind the rule-id pool so one pool serves all.
@@ -112,7 +109,7 @@ public enum PolicyCompiler {
         func shifted(_ spans: [Span]) -> [Span] { spans.map { Span(start: $0.start + offset, count: $0.count) } }
 
         return CompiledPolicy(
-            symbols: state.symbols.frozen(), verbSymbols: state.verbSymbols.frozen(), pool: pool, rules: state.rules, roles: roles, roleRules: shifted(roleRules),
+            symbols: state.symbols.frozen(), attributeSymbols: state.attributeSymbols.frozen(), verbSymbols: state.verbSymbols.frozen(), pool: pool, rules: state.rules, roles: roles, roleRules: shifted(roleRules),
             roleResourceIndex: KeyedLists(lists: resourceIndex), roleWildcardRules: shifted(roleWildcards),
             roleIsIndexed: roleIsIndexed, roleVerbMasks: roleVerbMasks, bindings: bindings, bindingRoles: bindingRoles,
             clusterSubjects: KeyedLists(lists: clusterLists), namespaceSubjects: KeyedLists(lists: namespaceLists),

@@ -89,11 +89,11 @@ extension CompiledPolicy {
             let verb = verbSymbols.lookup(r.verb)
             return ResolvedRequest(
                 isResource: true, verb: verb, verbMask: RuleCompilerState.verbBit(verb), verbBitIsExact: verb >= 0 && verb < 63,
-                group: symbols.lookup(r.group),
-                combined: hasSub ? symbols.lookupCombined(r.resource, r.subresource) : symbols.lookup(r.resource),
-                hasSubresource: hasSub, subresource: hasSub ? symbols.lookup(r.subresource) : SymbolTable.missing,
-                name: symbols.lookup(r.name),
-                namespace: r.namespace.isEmpty ? SymbolTable.missing : symbols.lookup(r.namespace),
+                group: attributeSymbols.lookup(r.group),
+                combined: hasSub ? attributeSymbols.lookupCombined(r.resource, r.subresource) : attributeSymbols.lookup(r.resource),
+                hasSubresource: hasSub, subresource: hasSub ? attributeSymbols.lookup(r.subresource) : SymbolTable.missing,
+                name: attributeSymbols.lookup(r.name),
+                namespace: r.namespace.isEmpty ? SymbolTable.missing : attributeSymbols.lookup(r.namespace),
                 path: SymbolTable.missing)
         case .nonResource(let n):
             let verb = verbSymbols.lookup(n.verb)
@@ -101,7 +101,7 @@ extension CompiledPolicy {
                 isResource: false, verb: verb, verbMask: RuleCompilerState.verbBit(verb), verbBitIsExact: verb >= 0 && verb < 63,
                 group: SymbolTable.missing,
                 combined: SymbolTable.missing, hasSubresource: false, subresource: SymbolTable.missing,
-                name: SymbolTable.missing, namespace: SymbolTable.missing, path: symbols.lookup(n.path))
+                name: SymbolTable.missing, namespace: SymbolTable.missing, path: attributeSymbols.lookup(n.path))
         }
     }
 
@@ -215,7 +215,7 @@ extension CompiledPolicy {
         }
         for i in 0..<Int(rule.urlPrefixes.count) {
             let prefix = pool[Int(rule.urlPrefixes.start) + i]
-            if path.utf8.starts(with: symbols.bytes(prefix)) { return true }
+            if path.utf8.starts(with: attributeSymbols.bytes(prefix)) { return true }
         }
         return false
     }
