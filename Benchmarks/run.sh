@@ -72,3 +72,4 @@ LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 } | tee "$OUT"
 
 Benchmarks/transport.sh "$SECONDS_PER"
+Benchmarks/latency.sh "$SECONDS_PER"
