@@ -68,7 +68,7 @@ let package = Package(
         ),
 
         // MARK: - Tests
-        .testTarget(name: "ArbiterPolicyTests", dependencies: ["ArbiterPolicy", "ArbiterTestSupport"]),
+        .testTarget(name: "ArbiterPolicyTests", dependencies: ["ArbiterPolicy", "ArbiterReview", "ArbiterTestSupport"]),
         .testTarget(name: "ArbiterReviewTests", dependencies: ["ArbiterReview", "ArbiterTestSupport"]),
         .testTarget(name: "ArbiterPosixTests", dependencies: ["ArbiterPosix"]),
         .testTarget(name: "ArbiterHTTPTests", dependencies: ["ArbiterHTTP", "ArbiterPosix"]),

@@ -17,29 +17,11 @@ enum EngineBenchmark {
         return Double(usage.ru_maxrss) / 1024
     }
 
+    /// The workload's reviews, decoded by the real codec (native Swift strings, as in the server).
     static func loadRequests(_ path: String) -> [AccessRequest] {
         let text = try! String(contentsOfFile: path, encoding: .utf8)
         return text.split(separator: "\n").map { line in
-            let object = try! JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
-            let spec = object["spec"] as! [String: Any]
-            // Native Swift strings, as the wire codec produces (Foundation's are bridged).
-            func native(_ s: String) -> String { String(decoding: Array(s.utf8), as: UTF8.self) }
-            let user = native(spec["user"] as? String ?? "")
-            let groups = (spec["groups"] as? [String] ?? []).map(native)
-            if let r = spec["resourceAttributes"] as? [String: Any] {
-                func s(_ k: String) -> String { native(r[k] as? String ?? "") }
-                return AccessRequest(
-                    user: user, groups: groups,
-                    attributes: .resource(
-                        ResourceAttributes(
-                            namespace: s("namespace"), verb: s("verb"), group: s("group"), version: s("version"),
-                            resource: s("resource"), subresource: s("subresource"), name: s("name"))))
-            }
-            let n = spec["nonResourceAttributes"] as! [String: Any]
-            return AccessRequest(
-                user: user, groups: groups,
-                attributes: .nonResource(
-                    NonResourceAttributes(path: native(n["path"] as? String ?? ""), verb: native(n["verb"] as? String ?? ""))))
+            try! SubjectAccessReview.decode(Array(line.utf8)).accessRequest()
         }
     }
 

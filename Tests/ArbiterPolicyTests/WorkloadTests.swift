@@ -1,4 +1,5 @@
 import ArbiterPolicy
+import ArbiterReview
 import ArbiterTestSupport
 import Foundation
 import Testing
@@ -19,26 +20,11 @@ struct WorkloadTests {
         return out
     }
 
+    /// The workload's reviews through the real codec.
     static func requests(_ url: URL) throws -> [AccessRequest] {
         let text = try String(contentsOf: url.appendingPathComponent("requests.jsonl"), encoding: .utf8)
         return try text.split(separator: "\n").map { line in
-            let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
-            let spec = object["spec"] as! [String: Any]
-            let user = spec["user"] as? String ?? ""
-            let groups = spec["groups"] as? [String] ?? []
-            if let r = spec["resourceAttributes"] as? [String: Any] {
-                func s(_ k: String) -> String { r[k] as? String ?? "" }
-                return AccessRequest(
-                    user: user, groups: groups,
-                    attributes: .resource(
-                        ResourceAttributes(
-                            namespace: s("namespace"), verb: s("verb"), group: s("group"), version: s("version"),
-                            resource: s("resource"), subresource: s("subresource"), name: s("name"))))
-            }
-            let n = spec["nonResourceAttributes"] as! [String: Any]
-            return AccessRequest(
-                user: user, groups: groups,
-                attributes: .nonResource(NonResourceAttributes(path: n["path"] as? String ?? "", verb: n["verb"] as? String ?? "")))
+            try SubjectAccessReview.decode(Array(line.utf8)).accessRequest()
         }
     }
 
