@@ -41,6 +41,9 @@ public final class CompiledPolicy: @unchecked Sendable {
     /// Per role: rule positions with resource wildcards (`*`, `*/sub`), and whether indexed.
     let roleWildcardRules: FrozenArray<Span>
     let roleIsIndexed: FrozenArray<Bool>
+    /// Per role, what evaluation needs in one load: its first rule id and count (a role's rules
+    /// are compiled consecutively), its wildcard positions and whether it is indexed.
+    let roleInfo: FrozenArray<RoleInfo>
     /// Per role: the union of its rules' verb masks, to skip a role without touching its rules.
     let roleVerbMasks: FrozenArray<UInt64>
 
@@ -98,6 +101,18 @@ public final class CompiledPolicy: @unchecked Sendable {
         self.roleResourceIndex = roleResourceIndex
         self.roleWildcardRules = FrozenArray(roleWildcardRules)
         self.roleIsIndexed = FrozenArray(roleIsIndexed)
+        // INVARIANT (consecutive-role-rules): `PolicyCompiler` compiles each role's rules one
+        // after the other, so rule `position` of a role is rule `firstRule + position`.
+        self.roleInfo = FrozenArray(roleRules.indices.map { role in
+            let span = roleRules[role]
+            let first = span.count > 0 ? pool[Int(span.start)] : 0
+            for position in 0..<Int(span.count) {
+                precondition(pool[Int(span.start) + position] == first + Int32(position), "a role's rules are not consecutive")
+            }
+            return RoleInfo(
+                firstRule: first, ruleCount: span.count, wildcardStart: roleWildcardRules[role].start,
+                wildcardCount: roleWildcardRules[role].count, indexed: roleIsIndexed[role])
+        })
         self.bindings = bindings
         self.bindingRoles = FrozenArray(bindingRoles)
         self.clusterSubjects = clusterSubjects
@@ -143,6 +158,7 @@ public final class CompiledPolicy: @unchecked Sendable {
         roleResourceIndex.free()
         roleWildcardRules.free()
         roleIsIndexed.free()
+        roleInfo.free()
         bindingRoles.free()
         bindingReasonStart.free()
         bindingSubjectKeys.free()
@@ -172,6 +188,16 @@ public final class CompiledPolicy: @unchecked Sendable {
             binding.kind == .clusterRoleBinding ? goQuoted(binding.name) : goQuoted(binding.name + "/" + binding.namespace)
         return "RBAC: allowed by \(binding.kind.rawValue) \(bindingName) of \(binding.roleRef.kind.rawValue) "
             + "\(goQuoted(binding.roleRef.name)) to \(describe(subject, bindingNamespace: binding.namespace))"
+    }
+
+    /// A role's evaluation metadata, packed.
+    struct RoleInfo: BitwiseCopyable {
+        var firstRule: Int32
+        var ruleCount: Int32
+        /// Span in `pool` of the positions of rules with resource wildcards (indexed roles).
+        var wildcardStart: Int32
+        var wildcardCount: Int32
+        var indexed: Bool
     }
 
     /// One entry of a subject index.

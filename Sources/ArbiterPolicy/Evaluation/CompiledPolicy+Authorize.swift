@@ -160,39 +160,38 @@ extension CompiledPolicy {
         return false
     }
 
-    /// The first rule position of `role` that allows the request, or -1.
+    /// The first rule position of `role` that allows the request, or -1. Callers have checked
+    /// the role's verb mask already (subject index entries carry it).
     @inline(__always)
     func roleAllows(
         _ role: Int32, _ request: ResolvedRequest, _ path: String?, _ pool: UnsafeBufferPointer<Int32>
     ) -> Int32 {
-        if roleVerbMasks[Int(role)] & request.verbMask == 0 { return -1 }
-        let span = roleRules[Int(role)]
-        if request.isResource && roleIsIndexed[Int(role)] {
+        let info = roleInfo[Int(role)]
+        if request.isResource && info.indexed {
             var best = Int32.max
             if request.combined != SymbolTable.missing {
                 let range = roleResourceIndex.range(UInt64(role) << 32 | UInt64(UInt32(bitPattern: request.combined)))
                 roleResourceIndex.values.withUnsafeBufferPointer { positions in
-                    for i in range where ruleAllows(pool[Int(span.start) + Int(positions[i])], request, pool) {
+                    for i in range where ruleAllows(info.firstRule + positions[i], request, pool) {
                         best = positions[i]
                         break
                     }
                 }
             }
-            let wildcards = roleWildcardRules[Int(role)]
-            for i in 0..<Int(wildcards.count) {
-                let position = pool[Int(wildcards.start) + i]
+            for i in 0..<Int(info.wildcardCount) {
+                let position = pool[Int(info.wildcardStart) + i]
                 if position >= best { break }
-                if ruleAllows(pool[Int(span.start) + Int(position)], request, pool) {
+                if ruleAllows(info.firstRule + position, request, pool) {
                     best = position
                     break
                 }
             }
             return best == Int32.max ? -1 : best
         }
-        for position in 0..<Int(span.count) {
-            let ruleID = pool[Int(span.start) + position]
-            if ruleAllows(ruleID, request, pool) { return Int32(position) }
-            if let path, nonResourcePrefixAllows(ruleID, request, path, pool) { return Int32(position) }
+        for position in 0..<info.ruleCount {
+            let ruleID = info.firstRule + position
+            if ruleAllows(ruleID, request, pool) { return position }
+            if let path, nonResourcePrefixAllows(ruleID, request, path, pool) { return position }
         }
         return -1
     }
