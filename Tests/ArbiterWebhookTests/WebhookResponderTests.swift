@@ -323,6 +323,24 @@ struct WebhookResponderTests {
         #expect(text.contains(#"arbiter_decisions_total{decision="allow"} 2"#))
     }
 
+    /// `kubectl auth can-i --list` sends its SelfSubjectRulesReview as protobuf too.
+    @Test func protobufRulesReviewsAreDecoded() throws {
+        let spec = Self.field(1, "team-a")
+        let review = Self.field(1, [UInt8]()) + Self.field(2, spec)
+        let typeMeta = Self.field(1, "authorization.k8s.io/v1") + Self.field(2, "SelfSubjectRulesReview")
+        let body = [0x6b, 0x38, 0x73, 0x00] + Self.field(1, typeMeta) + Self.field(2, review)
+        let response = try Self.responder().respond(
+            to: HTTPRequest(
+                method: "POST", path: "/apis/authorization.k8s.io/v1/selfsubjectrulesreviews",
+                headers: [("content-type", "application/vnd.kubernetes.protobuf")], body: body,
+                peer: PeerIdentity(commonName: "jane")))
+        #expect(response.status == 200)
+        let object = try Self.json(response)
+        #expect((object["spec"] as? [String: Any])?["namespace"] as? String == "team-a")
+        let rules = try #require((object["status"] as? [String: Any])?["resourceRules"] as? [[String: Any]])
+        #expect(rules.contains { ($0["resources"] as? [String]) == ["pods"] })
+    }
+
     @Test func missingContentTypeReadsAsJSON() throws {
         let request = HTTPRequest(method: "POST", path: "/authorize", body: Array(Self.sar().utf8), peer: Self.apiserver)
         #expect(try Self.responder().respond(to: request).status == 200)

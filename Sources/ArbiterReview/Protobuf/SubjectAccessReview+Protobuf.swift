@@ -10,8 +10,23 @@ extension SubjectAccessReview {
     ///
     /// Field selectors, label selectors and extra are skipped (they do not influence decisions).
     public init(protobuf bytes: [UInt8], limits: ReviewDecodingLimits = .default) throws(ReviewDecodingError) {
-        let (apiVersion, kind, raw) = try Self.unwrapEnvelope(bytes, limits: limits)
-        self.init(apiVersion: apiVersion, kind: kind)
+        let object = try Self.decodeEnvelopedObject(bytes, limits: limits)
+        self.init(apiVersion: object.apiVersion, kind: object.kind, metadata: object.metadata)
+        if let specBytes = object.spec {
+            spec = try withProtobufBytes(specBytes) { (buffer) throws(ReviewDecodingError) in
+                try Self.decodeSpec(buffer, limits: limits)
+            }
+        }
+    }
+
+    /// The parts every review object shares: the envelope's apiVersion and kind, `metadata`
+    /// (field 1) and the raw `spec` (field 2); `status` (3) and anything newer are skipped.
+    static func decodeEnvelopedObject(
+        _ bytes: [UInt8], limits: ReviewDecodingLimits
+    ) throws(ReviewDecodingError) -> (apiVersion: String, kind: String, metadata: ReviewMetadata, spec: [UInt8]?) {
+        let (apiVersion, kind, raw) = try unwrapEnvelope(bytes, limits: limits)
+        var metadata = ReviewMetadata()
+        var spec: [UInt8]? = nil
         try withProtobufBytes(raw) { (buffer) throws(ReviewDecodingError) in
             var reader = ProtobufReader(buffer)
             while !reader.isAtEnd {
@@ -19,15 +34,16 @@ extension SubjectAccessReview {
                 switch field {
                 case 1:
                     try reader.expectLengthDelimited(wireType, "metadata")
-                    metadata = try Self.decodeMetadata(reader.lengthDelimited())
+                    metadata = try decodeMetadata(reader.lengthDelimited())
                 case 2:
                     try reader.expectLengthDelimited(wireType, "spec")
-                    spec = try Self.decodeSpec(reader.lengthDelimited(), limits: limits)
+                    spec = Array(try reader.lengthDelimited())
                 default:
-                    try reader.skip(wireType)  // status and anything newer
+                    try reader.skip(wireType)
                 }
             }
         }
+        return (apiVersion, kind, metadata, spec)
     }
 
     /// Splits the `k8s\0` + `runtime.Unknown` envelope.
@@ -150,34 +166,24 @@ extension SubjectAccessReview {
 
 extension SelfSubjectRulesReview {
     /// Decodes a SelfSubjectRulesReview sent as `application/vnd.kubernetes.protobuf`
-    /// (`kubectl auth can-i --list`).
+    /// (`kubectl auth can-i --list`): `spec.namespace` is field 1 of the spec.
     public init(protobuf bytes: [UInt8], limits: ReviewDecodingLimits = .default) throws(ReviewDecodingError) {
-        let (apiVersion, kind, raw) = try SubjectAccessReview.unwrapEnvelope(bytes, limits: limits)
-        self.init(apiVersion: apiVersion, kind: kind)
-        try withProtobufBytes(raw) { (buffer) throws(ReviewDecodingError) in
+        let object = try SubjectAccessReview.decodeEnvelopedObject(bytes, limits: limits)
+        self.init(apiVersion: object.apiVersion, kind: object.kind, metadata: object.metadata)
+        guard let specBytes = object.spec else { return }
+        spec.namespace = try withProtobufBytes(specBytes) { (buffer) throws(ReviewDecodingError) -> String in
             var reader = ProtobufReader(buffer)
+            var namespace = ""
             while !reader.isAtEnd {
-                let (field, wireType) = try reader.tag()
-                switch field {
-                case 1:
-                    try reader.expectLengthDelimited(wireType, "metadata")
-                    metadata = try SubjectAccessReview.decodeMetadata(reader.lengthDelimited())
-                case 2:
-                    try reader.expectLengthDelimited(wireType, "spec")
-                    var inner = ProtobufReader(try reader.lengthDelimited())
-                    while !inner.isAtEnd {
-                        let (number, innerType) = try inner.tag()
-                        if number == 1 {
-                            try inner.expectLengthDelimited(innerType, "spec.namespace")
-                            spec.namespace = try inner.string()
-                        } else {
-                            try inner.skip(innerType)
-                        }
-                    }
-                default:
+                let (number, wireType) = try reader.tag()
+                if number == 1 {
+                    try reader.expectLengthDelimited(wireType, "spec.namespace")
+                    namespace = try reader.string()
+                } else {
                     try reader.skip(wireType)
                 }
             }
+            return namespace
         }
     }
 }
