@@ -33,19 +33,12 @@ public final class CompiledPolicy: @unchecked Sendable {
     // MARK: Roles
     /// Roles with their effective (aggregated) rules, in compiled order.
     public let roles: [Role]
-    /// Per role: its rules, as a span of ``rules`` indices in `pool`.
-    let roleRules: FrozenArray<Span>
     /// Roles over the indexing threshold: `(role << 32 | resource id)` → rule positions in the
     /// role (ascending).
     let roleResourceIndex: KeyedLists<Int32>
-    /// Per role: rule positions with resource wildcards (`*`, `*/sub`), and whether indexed.
-    let roleWildcardRules: FrozenArray<Span>
-    let roleIsIndexed: FrozenArray<Bool>
     /// Per role, what evaluation needs in one load: its first rule id and count (a role's rules
     /// are compiled consecutively), its wildcard positions and whether it is indexed.
     let roleInfo: FrozenArray<RoleInfo>
-    /// Per role: the union of its rules' verb masks, to skip a role without touching its rules.
-    let roleVerbMasks: FrozenArray<UInt64>
 
     // MARK: Bindings
     /// Bindings in evaluation order.
@@ -83,9 +76,8 @@ public final class CompiledPolicy: @unchecked Sendable {
     public let skipped: [String: Int]
 
     init(
-        symbols: FrozenSymbolTable, attributeSymbols: FrozenSymbolTable, verbSymbols: FrozenSymbolTable, pool: [Int32], rules: [CompiledRule], roles: [Role], roleRules: [Span],
-        roleResourceIndex: KeyedLists<Int32>, roleWildcardRules: [Span], roleIsIndexed: [Bool], roleVerbMasks: [UInt64],
-        bindings: [Binding], bindingRoles: [Int32], clusterSubjects: KeyedLists<BindingEntry>,
+        symbols: FrozenSymbolTable, attributeSymbols: FrozenSymbolTable, verbSymbols: FrozenSymbolTable, pool: [Int32], rules: [CompiledRule], roles: [Role], roleInfo: [RoleInfo],
+        roleResourceIndex: KeyedLists<Int32>, bindings: [Binding], bindingRoles: [Int32], clusterSubjects: KeyedLists<BindingEntry>,
         namespaceSubjects: KeyedLists<BindingEntry>, accessPolicies: [AccessPolicy], policyRules: [Span],
         policyExactSubjects: KeyedLists<Int32>, policyPrefixSubjects: KeyedLists<Int32>, userPrefixLengths: [Int], groupPrefixLengths: [Int],
         skipped: [String: Int]
@@ -94,25 +86,10 @@ public final class CompiledPolicy: @unchecked Sendable {
         self.attributeSymbols = attributeSymbols
         self.verbSymbols = verbSymbols
         self.pool = FrozenArray(pool)
-        self.roleVerbMasks = FrozenArray(roleVerbMasks)
         self.rules = FrozenArray(rules)
         self.roles = roles
-        self.roleRules = FrozenArray(roleRules)
         self.roleResourceIndex = roleResourceIndex
-        self.roleWildcardRules = FrozenArray(roleWildcardRules)
-        self.roleIsIndexed = FrozenArray(roleIsIndexed)
-        // INVARIANT (consecutive-role-rules): `PolicyCompiler` compiles each role's rules one
-        // after the other, so rule `position` of a role is rule `firstRule + position`.
-        self.roleInfo = FrozenArray(roleRules.indices.map { role in
-            let span = roleRules[role]
-            let first = span.count > 0 ? pool[Int(span.start)] : 0
-            for position in 0..<Int(span.count) {
-                precondition(pool[Int(span.start) + position] == first + Int32(position), "a role's rules are not consecutive")
-            }
-            return RoleInfo(
-                firstRule: first, ruleCount: span.count, wildcardStart: roleWildcardRules[role].start,
-                wildcardCount: roleWildcardRules[role].count, indexed: roleIsIndexed[role])
-        })
+        self.roleInfo = FrozenArray(roleInfo)
         self.bindings = bindings
         self.bindingRoles = FrozenArray(bindingRoles)
         self.clusterSubjects = clusterSubjects
@@ -151,13 +128,9 @@ public final class CompiledPolicy: @unchecked Sendable {
         symbols.free()
         attributeSymbols.free()
         verbSymbols.free()
-        roleVerbMasks.free()
         pool.free()
         rules.free()
-        roleRules.free()
         roleResourceIndex.free()
-        roleWildcardRules.free()
-        roleIsIndexed.free()
         roleInfo.free()
         bindingRoles.free()
         bindingReasonStart.free()
@@ -194,7 +167,8 @@ public final class CompiledPolicy: @unchecked Sendable {
     struct RoleInfo: BitwiseCopyable {
         var firstRule: Int32
         var ruleCount: Int32
-        /// Span in `pool` of the positions of rules with resource wildcards (indexed roles).
+        /// Span in `pool` of the positions of rules with resource wildcards (`*`, `*/sub`),
+        /// for roles over the indexing threshold.
         var wildcardStart: Int32
         var wildcardCount: Int32
         var indexed: Bool

@@ -9,22 +9,19 @@ public enum PolicyCompiler {
 
         // Roles: aggregate, then sort (ClusterRoles by name, Roles by namespace and name).
         let roles = RoleAggregator.aggregate(set.roles).sorted(by: Self.roleOrder)
-        var roleRules: [Span] = []
-        var roleWildcards: [Span] = []
-        var roleIsIndexed: [Bool] = []
+        var roleInfo: [CompiledPolicy.RoleInfo] = []
         var roleVerbMasks: [UInt64] = []
         var resourceIndex: [UInt64: [Int32]] = [:]
         var clusterRoleByName: [ByteString: Int32] = [:]
         var roleByName: [RoleKey: Int32] = [:]
-        var rolePool: [Int32] = []  // rule indices, spans of roleRules point here (merged later)
+        var rolePool: [Int32] = []  // wildcard positions and policy rule ids (merged into the pool later)
         for (roleIndex, role) in roles.enumerated() {
+            // INVARIANT (consecutive-role-rules): a role's rules are compiled one after the other,
+            // so rule `position` of the role is rule `firstRule + position`.
+            let firstRule = Int32(state.rules.count)
             let ruleIDs = role.rules.map { state.compile($0) }
             roleVerbMasks.append(ruleIDs.reduce(UInt64(0)) { $0 | state.rules[Int($1)].verbMask })
-            let span = Span(start: Int32(rolePool.count), count: Int32(ruleIDs.count))
-            rolePool += ruleIDs
-            roleRules.append(span)
             let indexed = ruleIDs.count > CompiledPolicy.roleIndexThreshold
-            roleIsIndexed.append(indexed)
             var wildcards: [Int32] = []
             if indexed {
                 for (position, ruleID) in ruleIDs.enumerated() {
@@ -39,7 +36,10 @@ public enum PolicyCompiler {
                     }
                 }
             }
-            roleWildcards.append(Span(start: Int32(rolePool.count), count: Int32(wildcards.count)))
+            roleInfo.append(
+                CompiledPolicy.RoleInfo(
+                    firstRule: firstRule, ruleCount: Int32(ruleIDs.count), wildcardStart: Int32(rolePool.count),
+                    wildcardCount: Int32(wildcards.count), indexed: indexed))
             rolePool += wildcards
             switch role.kind {
             case .clusterRole: clusterRoleByName[ByteString(role.name)] = Int32(roleIndex)
@@ -109,9 +109,13 @@ public enum PolicyCompiler {
         func shifted(_ spans: [Span]) -> [Span] { spans.map { Span(start: $0.start + offset, count: $0.count) } }
 
         return CompiledPolicy(
-            symbols: state.symbols.frozen(), attributeSymbols: state.attributeSymbols.frozen(), verbSymbols: state.verbSymbols.frozen(), pool: pool, rules: state.rules, roles: roles, roleRules: shifted(roleRules),
-            roleResourceIndex: KeyedLists(lists: resourceIndex), roleWildcardRules: shifted(roleWildcards),
-            roleIsIndexed: roleIsIndexed, roleVerbMasks: roleVerbMasks, bindings: bindings, bindingRoles: bindingRoles,
+            symbols: state.symbols.frozen(), attributeSymbols: state.attributeSymbols.frozen(), verbSymbols: state.verbSymbols.frozen(), pool: pool, rules: state.rules, roles: roles,
+            roleInfo: roleInfo.map { info in
+                var info = info
+                info.wildcardStart += offset
+                return info
+            },
+            roleResourceIndex: KeyedLists(lists: resourceIndex), bindings: bindings, bindingRoles: bindingRoles,
             clusterSubjects: KeyedLists(lists: clusterLists), namespaceSubjects: KeyedLists(lists: namespaceLists),
             accessPolicies: policies, policyRules: shifted(policyRules),
             policyExactSubjects: KeyedLists(lists: exactLists), policyPrefixSubjects: KeyedLists(lists: prefixLists),
