@@ -81,6 +81,15 @@ public struct ReviewDecodingError: Error, Sendable, Hashable, CustomStringConver
 
     public var description: String { message }
 
+    /// The error for a body of `count` bytes over the `limit`.
+    static func bodyTooLarge(_ count: Int, limit: Int) -> ReviewDecodingError {
+        ReviewDecodingError(
+            .bodyTooLarge,
+            offset: limit,
+            message: "body of \(count) bytes is larger than the limit of \(limit) bytes"
+        )
+    }
+
     public static func == (lhs: Self, rhs: Self) -> Bool { lhs.code == rhs.code }
 
     public func hash(into hasher: inout Hasher) { hasher.combine(code) }

@@ -42,6 +42,18 @@ struct JSONReader {
         self.maxStringBytes = limits.maxStringBytes
     }
 
+    /// Creates a reader over a whole review body after checking the body-level limits (size,
+    /// non-empty); the caller must call ``releaseScratch()`` when done.
+    init(body bytes: UnsafeRawBufferPointer, limits: ReviewDecodingLimits) throws(ReviewDecodingError) {
+        guard bytes.count <= limits.maxBodyBytes else {
+            throw .bodyTooLarge(bytes.count, limit: limits.maxBodyBytes)
+        }
+        guard let base = bytes.baseAddress, bytes.count > 0 else {
+            throw ReviewDecodingError(.unexpectedEndOfInput, offset: 0, message: "empty body")
+        }
+        self.init(base.assumingMemoryBound(to: UInt8.self), count: bytes.count, limits: limits)
+    }
+
     /// Frees the unescaping buffer.
     mutating func releaseScratch() {
         scratch?.deallocate()

@@ -49,7 +49,7 @@ extension SubjectAccessReview {
     /// Splits the `k8s\0` + `runtime.Unknown` envelope.
     static func unwrapEnvelope(_ bytes: [UInt8], limits: ReviewDecodingLimits) throws(ReviewDecodingError) -> (String, String, [UInt8]) {
         guard bytes.count <= limits.maxBodyBytes else {
-            throw ReviewDecodingError(.bodyTooLarge, offset: limits.maxBodyBytes, message: "body of \(bytes.count) bytes is larger than the limit of \(limits.maxBodyBytes) bytes")
+            throw .bodyTooLarge(bytes.count, limit: limits.maxBodyBytes)
         }
         guard bytes.count >= 4, bytes[0] == 0x6b, bytes[1] == 0x38, bytes[2] == 0x73, bytes[3] == 0 else {
             throw ReviewDecodingError(.unexpectedCharacter, offset: 0, message: "protobuf body does not start with the Kubernetes `k8s\\0` magic")

@@ -19,17 +19,7 @@ extension SelfSubjectRulesReview {
     public init(json bytes: UnsafeRawBufferPointer, limits: ReviewDecodingLimits = .default) throws(ReviewDecodingError)
     {
         self.init(apiVersion: "", kind: "")
-        guard bytes.count <= limits.maxBodyBytes else {
-            throw ReviewDecodingError(
-                .bodyTooLarge,
-                offset: limits.maxBodyBytes,
-                message: "body of \(bytes.count) bytes is larger than the limit of \(limits.maxBodyBytes) bytes"
-            )
-        }
-        guard let base = bytes.baseAddress, bytes.count > 0 else {
-            throw ReviewDecodingError(.unexpectedEndOfInput, offset: 0, message: "empty body")
-        }
-        var reader = JSONReader(base.assumingMemoryBound(to: UInt8.self), count: bytes.count, limits: limits)
+        var reader = try JSONReader(body: bytes, limits: limits)
         defer { reader.releaseScratch() }
         try read(from: &reader)
     }
