@@ -59,7 +59,7 @@ let package = Package(
         .target(name: "ArbiterTestSupport", dependencies: ["ArbiterPolicy", "ArbiterReview"]),
         .executableTarget(
             name: "ArbiterBenchmarks",
-            dependencies: ["ArbiterPolicy", "ArbiterReview", "ArbiterHTTP"]
+            dependencies: ["ArbiterPolicy", "ArbiterReview", "ArbiterHTTP", "ArbiterWebhook"]
         ),
 
         .executableTarget(

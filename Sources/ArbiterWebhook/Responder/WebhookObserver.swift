@@ -7,8 +7,14 @@ public import ArbiterPolicy
 public protocol WebhookObserver: Sendable {
     /// Every answered request.
     func requestFinished(route: WebhookEndpoint, status: Int, nanoseconds: UInt64)
-    /// Every decision (200 answers of the review endpoints).
+    /// Whether decisions need the whole ``DecisionEvent`` (a decision log does). When `false`,
+    /// the responder builds no event and calls ``counted(result:shadow:)`` instead, which keeps the
+    /// hot path free of copies of the request.
+    var recordsDecisionEvents: Bool { get }
+    /// Every decision (200 answers of the review endpoints), when ``recordsDecisionEvents``.
     func decided(_ event: DecisionEvent)
+    /// Every decision, when not ``recordsDecisionEvents``.
+    func counted(result: AuthorizationResult, shadow: AuthorizationResult?)
 }
 
 /// One decision, as the decision log records it.

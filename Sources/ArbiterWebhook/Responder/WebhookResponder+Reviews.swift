@@ -7,7 +7,7 @@ extension WebhookResponder {
     /// request's version.
     func review(
         _ request: HTTPRequest, kind: ReviewKind, route: WebhookEndpoint, urlVersion: ReviewAPIVersion?, namespace: String?,
-        start: ContinuousClock.Instant
+        start: UInt64
     ) -> HTTPResponse {
         let encoding = checkPost(request)
         if case .rejected(let rejection) = encoding { return rejection }
@@ -55,11 +55,15 @@ extension WebhookResponder {
         let body = route == .authorize ? review.encodeStatusResponse(result: result) : review.encodeResponse(result: result)
         if let observer {
             let shadow = shadowStore?.current?.policy.authorize(accessRequest, defaultDecision: options.defaultDecision)
-            observer.decided(
-                DecisionEvent(
-                    route: route, caller: caller.user, apiVersion: review.apiVersion, kind: review.kind,
-                    request: accessRequest, result: result, revision: snapshot.revision,
-                    nanoseconds: Self.nanoseconds(since: start), shadow: shadow))
+            if observer.recordsDecisionEvents {
+                observer.decided(
+                    DecisionEvent(
+                        route: route, caller: caller.user, apiVersion: review.apiVersion, kind: review.kind,
+                        request: accessRequest, result: result, revision: snapshot.revision,
+                        nanoseconds: Self.nanoseconds(since: start), shadow: shadow))
+            } else {
+                observer.counted(result: result, shadow: shadow)
+            }
         }
         return HTTPResponse(
             status: 200, headers: [("content-type", "application/json"), ("arbiter-policy-revision", snapshot.revision)],

@@ -2,6 +2,10 @@ public import ArbiterHTTP
 public import ArbiterPolicy
 public import ArbiterReview
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// The webhook's HTTP face: routes requests, checks callers, decodes reviews, asks the policy
 /// and writes the answer.
 ///
@@ -67,7 +71,7 @@ public final class WebhookResponder: Responder {
     }
 
     public func respond(to request: HTTPRequest) -> HTTPResponse {
-        let start = ContinuousClock.now
+        let start = Self.monotonicNanoseconds()
         let (route, response) = dispatch(request, start: start)
         if let observer {
             observer.requestFinished(route: route, status: response.status, nanoseconds: Self.nanoseconds(since: start))
@@ -75,17 +79,24 @@ public final class WebhookResponder: Responder {
         return response
     }
 
-    static func nanoseconds(since start: ContinuousClock.Instant) -> UInt64 {
-        let elapsed = ContinuousClock.now - start
-        let (seconds, attoseconds) = elapsed.components
-        return UInt64(max(0, seconds)) &* 1_000_000_000 &+ UInt64(max(0, attoseconds / 1_000_000_000))
+    /// `CLOCK_MONOTONIC` in nanoseconds (what `ContinuousClock` reads, without `Duration`'s
+    /// 128-bit arithmetic on every request).
+    static func monotonicNanoseconds() -> UInt64 {
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        return UInt64(now.tv_sec) &* 1_000_000_000 &+ UInt64(now.tv_nsec)
+    }
+
+    static func nanoseconds(since start: UInt64) -> UInt64 {
+        let now = monotonicNanoseconds()
+        return now >= start ? now &- start : 0
     }
 
     // MARK: - Routing
 
     static let apiPrefix = "/apis/authorization.k8s.io/"
 
-    func dispatch(_ request: HTTPRequest, start: ContinuousClock.Instant) -> (WebhookEndpoint, HTTPResponse) {
+    func dispatch(_ request: HTTPRequest, start: UInt64) -> (WebhookEndpoint, HTTPResponse) {
         let path = request.path
         if path.bytesEqual(options.authorizePath) {
             return (.authorize, review(request, kind: .subjectAccessReview, route: .authorize, urlVersion: nil, namespace: nil, start: start))
@@ -111,7 +122,7 @@ public final class WebhookResponder: Responder {
         }
     }
 
-    private func api(_ request: HTTPRequest, _ parts: [String], start: ContinuousClock.Instant) -> (WebhookEndpoint, HTTPResponse) {
+    private func api(_ request: HTTPRequest, _ parts: [String], start: UInt64) -> (WebhookEndpoint, HTTPResponse) {
         guard let version = parts.first, version == "v1" || version == "v1beta1" else {
             if parts.isEmpty || parts == [""] { return (.discovery, discovery(request, path: "/apis/authorization.k8s.io")) }
             return (.other, KubernetesStatus.response(404, "the server could not find the requested resource"))
@@ -162,7 +173,7 @@ public final class WebhookResponder: Responder {
         }
         let contentType = request.header("content-type") ?? ""
         // Fast path: what kube-apiserver sends, compared as bytes (no String slicing per request).
-        if contentType.utf8.elementsEqual("application/json".utf8) { return .json }
+        if asciiEqual(contentType, "application/json") { return .json }
         let mediaType = contentType.split(separator: ";", maxSplits: 1).first.map { $0.trimmingSpaces.lowercased() } ?? ""
         switch mediaType {
         case "application/json", "": return .json
@@ -172,6 +183,16 @@ public final class WebhookResponder: Responder {
                 KubernetesStatus.response(
                     415, "unsupported content type `\(contentType)`; send `Content-Type: application/json` (or Kubernetes protobuf)"))
         }
+    }
+}
+
+/// Whether `string` has exactly the bytes of `literal` (a `memcmp`, where
+/// `String.UTF8View.elementsEqual` walks both views byte by byte through iterators).
+func asciiEqual(_ string: String, _ literal: StaticString) -> Bool {
+    guard string.utf8.count == literal.utf8CodeUnitCount else { return false }
+    var string = string
+    return string.withUTF8 { bytes in
+        bytes.isEmpty || memcmp(bytes.baseAddress!, literal.utf8Start, bytes.count) == 0
     }
 }
 

@@ -1,4 +1,4 @@
-import ArbiterPolicy
+public import ArbiterPolicy
 
 /// Feeds what the responder did into the metrics and the decision log.
 ///
@@ -17,11 +17,17 @@ public final class ServiceObserver: WebhookObserver {
         metrics.recordRequest(route, statusCode: status, nanoseconds: Int(clamping: nanoseconds))
     }
 
-    public func decided(_ event: DecisionEvent) {
-        metrics.recordDecision(event.result.decision, evaluationError: event.result.evaluationError != nil)
-        if let shadow = event.shadow, shadow.decision != event.result.decision {
+    public var recordsDecisionEvents: Bool { decisionLog != nil }
+
+    public func counted(result: AuthorizationResult, shadow: AuthorizationResult?) {
+        metrics.recordDecision(result.decision, evaluationError: result.evaluationError != nil)
+        if let shadow, shadow.decision != result.decision {
             metrics.recordShadowDisagreement(shadowDecision: shadow.decision)
         }
+    }
+
+    public func decided(_ event: DecisionEvent) {
+        counted(result: event.result, shadow: event.shadow)
         guard let decisionLog else { return }
         decisionLog.record(
             DecisionLogEntry(
