@@ -29,16 +29,15 @@ struct ServeLifecycleTests {
             setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         }
 
-        /// Messages received within `seconds`.
+        /// Messages received within about `seconds` (a steady stream, such as watchdog pings,
+        /// cannot keep it waiting longer: the deadline is checked after every message).
         func receive(for seconds: Int) -> [String] {
             var messages: [String] = []
             var buffer = [UInt8](repeating: 0, count: 4096)
-            for _ in 0..<seconds {
-                while true {
-                    let n = recv(fd, &buffer, buffer.count, 0)
-                    if n <= 0 { break }
-                    messages.append(String(decoding: buffer[0..<n], as: UTF8.self))
-                }
+            let deadline = ContinuousClock.now + .seconds(seconds)
+            while ContinuousClock.now < deadline {
+                let n = recv(fd, &buffer, buffer.count, 0)
+                if n > 0 { messages.append(String(decoding: buffer[0..<n], as: UTF8.self)) }
             }
             return messages
         }
@@ -73,7 +72,7 @@ struct ServeLifecycleTests {
         return Int(UInt16(bigEndian: address.sin_port))
     }
 
-    func serve(policy: String, pki: URL, listener: NotifyListener) throws -> Process {
+    func serve(policy: String, pki: URL, listener: NotifyListener, extraEnvironment: [String: String] = [:]) throws -> Process {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: arbiterExecutable())
         process.arguments = [
@@ -83,6 +82,7 @@ struct ServeLifecycleTests {
         ]
         var environment = ProcessInfo.processInfo.environment
         environment["NOTIFY_SOCKET"] = listener.path
+        environment.merge(extraEnvironment) { $1 }
         process.environment = environment
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
@@ -112,6 +112,37 @@ struct ServeLifecycleTests {
         #expect(process.terminationStatus == 0)
         let late = listener.receive(for: 1)
         #expect(late.contains { $0.hasPrefix("STOPPING=1") }, "\(late)")
+    }
+
+    /// The whole watchdog path (checklist 24): with `WATCHDOG_USEC` set for this process, the
+    /// service pings at half the interval once ready, and stops pinging when it stops.
+    @Test func pingsTheWatchdogWhileServing() throws {
+        let directory = try makeTemporaryDirectory("serve-watchdog")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let pki = try Self.makeCertificates(in: directory)
+        let listener = try NotifyListener(directory: directory)
+        let root = URL(fileURLWithPath: "\(#filePath)").deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        // No WATCHDOG_PID: systemd sets it to the service's pid, which we do not know before the
+        // start; without it the variable is taken as meant for this process.
+        let process = try serve(
+            policy: root.appendingPathComponent("Policies/control-plane").path, pki: pki, listener: listener,
+            extraEnvironment: ["WATCHDOG_USEC": "400000"])
+        let messages = listener.receive(for: 4)
+        let ready = messages.firstIndex { $0.hasPrefix("READY=1") }
+        try #require(ready != nil, "\(messages)")
+        // About 4 s at one ping per 200 ms; allow a slow, loaded machine plenty of slack.
+        let pings = messages[ready!...].filter { $0 == "WATCHDOG=1" }.count
+        #expect(pings >= 5, "\(messages)")
+        #expect(!messages[..<ready!].contains("WATCHDOG=1"), "no ping before READY: \(messages)")
+        kill(process.processIdentifier, SIGTERM)
+        #expect(waitForExit(process, seconds: 10))
+        #expect(process.terminationStatus == 0)
+        let late = listener.receive(for: 1)
+        let stopping = late.firstIndex { $0.hasPrefix("STOPPING=1") }
+        #expect(stopping != nil, "\(late)")
+        if let stopping {
+            #expect(!late[stopping...].contains("WATCHDOG=1"), "no ping after STOPPING: \(late)")
+        }
     }
 
     @Test(arguments: ["missing", "empty", "invalid"])

@@ -195,14 +195,13 @@ struct ServeCommand: ParsableCommand {
             }
         }
         // The watchdog pings only while every loop thread answers.
-        let stopping = StopFlag()
+        var watchdog: WatchdogPinger? = nil
         if let interval = notifier.watchdogInterval {
-            let thread = WatchdogThread(every: interval / 2, stopping: stopping) {
-                if server.loopsResponsive(within: interval / 4) { try? notifier.watchdog() }
-            }
-            thread.start()
+            watchdog = try WatchdogPinger(
+                every: interval / 2, isHealthy: { server.loopsResponsive(within: interval / 4) },
+                ping: { try? notifier.watchdog() })
         }
-        let finished = StopFlag()
+        let finished = try Latch()
         let watcher = try SignalWatcher { signal in
             if signal == SIGHUP {
                 reload("SIGHUP")
@@ -212,65 +211,11 @@ struct ServeCommand: ParsableCommand {
         }
         finished.wait()
         logger.info("stopping: draining in-flight requests")
+        // No ping may follow STOPPING=1.
+        watchdog?.stop()
         try? notifier.stopping(status: "draining")
-        stopping.set()
         fileWatcher?.stop()
         server.shutdown()
         watcher.stop()
-    }
-}
-
-/// A one-shot flag another thread can wait for.
-final class StopFlag: Sendable {
-    private let fds: (Int32, Int32)
-
-    init() {
-        var pair: [Int32] = [0, 0]
-        pipe(&pair)
-        fds = (pair[0], pair[1])
-    }
-
-    func set() {
-        var byte: UInt8 = 1
-        _ = write(fds.1, &byte, 1)
-    }
-
-    var isSet: Bool {
-        var poller = pollfd(fd: fds.0, events: Int16(POLLIN), revents: 0)
-        return poll(&poller, 1, 0) > 0
-    }
-
-    func wait() {
-        var byte: UInt8 = 0
-        while read(fds.0, &byte, 1) < 0 && errno == EINTR {}
-    }
-}
-
-/// Sends systemd watchdog pings from its own thread.
-final class WatchdogThread: Sendable {
-    let interval: Duration
-    let stopping: StopFlag
-    let body: @Sendable () -> Void
-
-    init(every interval: Duration, stopping: StopFlag, body: @escaping @Sendable () -> Void) {
-        self.interval = interval
-        self.stopping = stopping
-        self.body = body
-    }
-
-    func start() {
-        let unmanaged = Unmanaged.passRetained(self)
-        var thread = pthread_t()
-        pthread_create(&thread, nil, { raw in
-            let watchdog = Unmanaged<WatchdogThread>.fromOpaque(raw!).takeRetainedValue()
-            let microseconds = max(1000, Int(watchdog.interval.components.seconds) * 1_000_000
-                + Int(watchdog.interval.components.attoseconds / 1_000_000_000_000))
-            while !watchdog.stopping.isSet {
-                watchdog.body()
-                usleep(UInt32(min(microseconds, Int(UInt32.max))))
-            }
-            return nil
-        }, unmanaged.toOpaque())
-        pthread_detach(thread)
     }
 }
