@@ -43,7 +43,7 @@ let package = Package(
         .target(
             name: "ArbiterWebhook",
             dependencies: [
-                "ArbiterHTTP", "ArbiterReview", "ArbiterPolicy",
+                "ArbiterHTTP", "ArbiterPosix", "ArbiterReview", "ArbiterPolicy",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

@@ -1,4 +1,5 @@
 public import ArbiterPolicy
+import ArbiterPosix
 
 /// Everything `arbiter serve` runs with: the configuration file (`arbiter.dev/v1alpha1`,
 /// `kind: ServerConfiguration`, documented in `Deploy/config.example.yaml`) with command-line
@@ -224,6 +225,15 @@ public struct ServerConfiguration: Sendable {
             problems.append("no callers: give `callers.users`/`callers.groups` or `--caller CN`/`--caller-group O` (who may ask about others)")
         }
         if listen.isEmpty { problems.append("no listen address") }
+        if !healthListen.isEmpty {
+            if let address = SocketAddress(healthListen) {
+                if !HealthListener.isLoopback(address) {
+                    problems.append("`healthListen` `\(healthListen)` must be a loopback address (127.0.0.1:PORT or [::1]:PORT): it has no authentication")
+                }
+            } else {
+                problems.append("`healthListen` `\(healthListen)` is not host:port")
+            }
+        }
         if !authorizePath.hasPrefix("/") { problems.append("`authorizePath` must start with `/`") }
         for (name, value) in [("maxRequestBodyBytes", maxRequestBodyBytes), ("maxHeaderBytes", maxHeaderBytes),
                               ("maxConcurrentStreams", maxConcurrentStreams), ("maxConnections", maxConnections),

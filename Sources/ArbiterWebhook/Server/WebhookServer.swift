@@ -26,6 +26,7 @@ public final class WebhookServer: Sendable {
     public let decisionLog: DecisionLog?
     let observer: ServiceObserver
     let server: Mutex<HTTPServer?> = Mutex(nil)
+    let healthListener: Mutex<HealthListener?> = Mutex(nil)
     let http2Metrics = HTTP2Metrics()
 
     public init(configuration: ServerConfiguration, logger: Logger, metrics: WebhookMetrics = WebhookMetrics(), decisionLog: DecisionLog? = nil) {
@@ -93,9 +94,6 @@ public final class WebhookServer: Sendable {
     public func start() throws(StartError) {
         let problems = configuration.problems()
         if !problems.isEmpty { throw StartError(description: problems.joined(separator: "; ")) }
-        if !configuration.healthListen.isEmpty {
-            throw StartError(description: "`healthListen` is not supported by this version; probe /healthz over HTTPS")
-        }
         do {
             try reloadPolicy()
         } catch {
@@ -142,12 +140,45 @@ public final class WebhookServer: Sendable {
             throw StartError(description: "cannot listen: \(error)")
         }
         server.withLock { $0 = httpServer }
+        if !configuration.healthListen.isEmpty {
+            do {
+                try startHealthListener(responder: responder)
+            } catch {
+                httpServer.shutdown(deadline: .zero)
+                server.withLock { $0 = nil }
+                throw error
+            }
+        }
         logger.info(
             "serving",
             metadata: [
                 "addresses": "\(httpServer.listeningAddresses.map(\.description).joined(separator: ","))",
                 "authorizePath": "\(configuration.authorizePath)",
             ])
+    }
+
+    /// Starts the plain-HTTP loopback listener for probes (`healthListen`), answering with the
+    /// responder's own health endpoints.
+    private func startHealthListener(responder: WebhookResponder) throws(StartError) {
+        guard let address = SocketAddress(configuration.healthListen), HealthListener.isLoopback(address) else {
+            throw StartError(description: "invalid `healthListen` `\(configuration.healthListen)`: give a loopback host:port")
+        }
+        do {
+            let listener = try HealthListener(address: address) { method, path, query in
+                let response = responder.respond(to: HTTPRequest(method: method, path: path, query: query))
+                let contentType = response.headers.first { $0.name == "content-type" }?.value ?? "text/plain; charset=utf-8"
+                return (response.status, contentType, response.body)
+            }
+            healthListener.withLock { $0 = listener }
+            logger.info("serving health checks over plain HTTP", metadata: ["address": "\(listener.address)"])
+        } catch {
+            throw StartError(description: "cannot listen for health checks on \(configuration.healthListen): \(error)")
+        }
+    }
+
+    /// Where the health listener listens, when one is configured (useful with port 0).
+    public var healthListenerAddress: SocketAddress? {
+        healthListener.withLock { $0?.address }
     }
 
     func makeResponder() -> WebhookResponder {
@@ -195,6 +226,10 @@ public final class WebhookServer: Sendable {
             return server
         }) else { return }
         logger.info("shutting down", metadata: ["grace": "\(configuration.shutdownGrace)"])
+        healthListener.withLock { listener in
+            listener?.stop()
+            listener = nil
+        }
         httpServer.shutdown(deadline: configuration.shutdownGrace)
         decisionLog?.close()
     }

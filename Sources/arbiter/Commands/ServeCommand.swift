@@ -23,6 +23,12 @@ struct ServeCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Address to listen on (host:port, [::1]:port). Repeat for several.", valueName: "address"))
     var listen: [String] = []
 
+    @Option(
+        help: ArgumentHelp(
+            "Also answer /healthz, /livez and /readyz over plain HTTP on this loopback address (for probes without a client certificate).",
+            valueName: "address"))
+    var healthListen: String?
+
     @Option(help: ArgumentHelp("Server certificate chain (PEM).", valueName: "file"))
     var tlsCert: String?
 
@@ -93,6 +99,7 @@ struct ServeCommand: ParsableCommand {
             }
         }
         if !listen.isEmpty { configuration.listen = listen }
+        if let healthListen { configuration.healthListen = healthListen }
         if let tlsCert { configuration.tlsCert = tlsCert }
         if let tlsKey { configuration.tlsKey = tlsKey }
         if let clientCA { configuration.clientCA = clientCA }
