@@ -1,4 +1,4 @@
-import ArbiterPolicy
+@_spi(Statistics) import ArbiterPolicy
 import ArbiterReview
 import Foundation
 
@@ -98,9 +98,40 @@ extension EngineBenchmark {
         print("decisions: \(passes * requests.count), allowed: \(allowed)")
     }
 
+    // `borrowing`, like `authorize`: the request is read in place, as the server passes the one
+    // it decoded (no per-call copy of the pre-built request, no retain of its strings).
     @inline(never)
-    static func decide(_ policy: CompiledPolicy, _ request: AccessRequest) -> Bool {
+    static func decide(_ policy: CompiledPolicy, _ request: borrowing AccessRequest) -> Bool {
         policy.authorize(request).decision == .allow
+    }
+
+    /// Subject-index entries reached per request and how many pass the role filters, on average
+    /// and at the maximum, split by the generator's expected answer.
+    static func candidates(directory: String) {
+        let loaded = PolicySourceReader.load(paths: [directory + "/rbac.yaml"])
+        let policy = PolicyCompiler.compile(loaded.set)
+        let requests = loadRequests(directory + "/requests.jsonl")
+        var entries = 0
+        var filtered = 0
+        var maxEntries = 0
+        var maxFiltered = 0
+        var allowedFiltered = 0
+        var allowed = 0
+        for request in requests {
+            let counts = policy.candidateCounts(request)
+            entries += counts.entries
+            filtered += counts.filtered
+            maxEntries = max(maxEntries, counts.entries)
+            maxFiltered = max(maxFiltered, counts.filtered)
+            if policy.authorize(request).decision == .allow {
+                allowed += 1
+                allowedFiltered += counts.filtered
+            }
+        }
+        let n = Double(requests.count)
+        print(String(format: "candidates per request: %.2f index entries (max %d), %.2f pass the verb and resource filters (max %d; %.2f on allowed, %.2f on the others)",
+                     Double(entries) / n, maxEntries, Double(filtered) / n, maxFiltered,
+                     Double(allowedFiltered) / Double(max(allowed, 1)), Double(filtered - allowedFiltered) / Double(max(requests.count - allowed, 1))))
     }
 }
 

@@ -6,6 +6,7 @@
 //   engine DIR [SECONDS]         load + compile a generated workload (rbacgen.py), decisions/s, p50/p99.
 //   review DIR [SECONDS]         whole reviews in process: decode + evaluate + encode over the workload's mix.
 //   engine-count DIR PASSES      a fixed amount of evaluation work, for instruction counts under callgrind.
+//   engine-candidates DIR        subject-index entries per request, and how many pass the role filters.
 //   responder DIR [SECONDS]      the webhook's own work per request (WebhookResponder, no sockets).
 //   responder-count DIR PASSES   the same, a fixed amount of work for callgrind.
 //   transport-server ARGS...     a TLS server answering a fixed small JSON body (see Benchmarks/transport.sh).
@@ -45,6 +46,8 @@ case "review" where arguments.count >= 2:
     EngineBenchmark.review(directory: arguments[1], seconds: arguments.count > 2 ? Double(arguments[2]) ?? 3 : 3)
 case "engine-count" where arguments.count >= 3:
     EngineBenchmark.count(directory: arguments[1], passes: Int(arguments[2]) ?? 1)
+case "engine-candidates" where arguments.count >= 2:
+    EngineBenchmark.candidates(directory: arguments[1])
 case "responder" where arguments.count >= 2:
     ResponderBenchmark.run(directory: arguments[1], seconds: arguments.count > 2 ? Double(arguments[2]) ?? 3 : 3)
 case "responder-count" where arguments.count >= 3:
@@ -52,5 +55,7 @@ case "responder-count" where arguments.count >= 3:
 case "transport-server":
     exit(TransportServer.run(Array(arguments.dropFirst())))
 default:
-    print("usage: ArbiterBenchmarks codec [ITERATIONS] [ROUNDS] | engine DIR [SECONDS] | review DIR [SECONDS] | engine-count DIR PASSES | responder DIR [SECONDS] | responder-count DIR PASSES | transport-server ...")
+    print(
+        "usage: ArbiterBenchmarks codec [ITERATIONS] [ROUNDS] | engine DIR [SECONDS] | review DIR [SECONDS] | engine-count DIR PASSES"
+            + " | engine-candidates DIR | responder DIR [SECONDS] | responder-count DIR PASSES | transport-server ...")
 }

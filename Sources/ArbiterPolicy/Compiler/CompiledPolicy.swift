@@ -45,13 +45,15 @@ public final class CompiledPolicy: @unchecked Sendable {
     public let bindings: [Binding]
     /// Per binding: index into ``roles``, or -1 when the role does not exist.
     let bindingRoles: FrozenArray<Int32>
-    /// Subject indexes: each entry carries the binding, its role and the role's verb mask, so a
-    /// candidate whose role lacks the request's verb costs no further memory access.
+    /// Subject indexes: each entry carries the binding, its role and the role's verb and
+    /// resource filters, so a candidate whose role cannot match the request's verb or resource
+    /// costs no further memory access.
     let clusterSubjects: KeyedLists<BindingEntry>
     let namespaceSubjects: KeyedLists<BindingEntry>
     /// Per binding subject (flattened, `bindingReasonStart[b]` is binding b's first): the whole
-    /// allow reason, built once so that an allow costs no string formatting.
-    let bindingReasons: [String]
+    /// allow reason, built once so that an allow costs no string formatting (and, through
+    /// ``AuthorizationResult``'s lazy reason, no access to the string unless it is read).
+    let bindingReasons: BindingReasons
     let bindingReasonStart: FrozenArray<Int32>
     /// Per binding subject (same flattening): its subject key, or `UInt64.max` when it can
     /// never match (a service account without a namespace).
@@ -109,7 +111,7 @@ public final class CompiledPolicy: @unchecked Sendable {
                 }
             }
         }
-        self.bindingReasons = reasons
+        self.bindingReasons = BindingReasons(reasons)
         self.bindingReasonStart = FrozenArray(starts)
         self.bindingSubjectKeys = FrozenArray(keys)
         self.hasMissingRoles = bindingRoles.contains(-1)
@@ -181,6 +183,41 @@ public final class CompiledPolicy: @unchecked Sendable {
         var role: Int32
         /// The role's verb mask (0 for a missing role).
         var verbMask: UInt64
+        /// The role's resource filter (``resourceFilterMask(_:pool:)``; 0 for a missing role).
+        var resourceMask: UInt64
+    }
+
+    // MARK: - Resource filter
+
+    /// The bit of a request in a role's resource filter: for a resource request, bit
+    /// `combined % 63` of its `resource[/subresource]` id (an unknown resource, id -1, gets some
+    /// bit too, which only the wildcard roles are sure to have); bit 63 for a non-resource request.
+    @inline(__always)
+    static func resourceFilterBit(isResource: Bool, combined: Int32) -> UInt64 {
+        isResource ? 1 << (UInt64(UInt32(bitPattern: combined)) % 63) : 1 << 63
+    }
+
+    /// A rule's resource filter, a superset of the requests it can allow: every bit 0...62 for a
+    /// rule with `*` or `*/sub` resources, else the ``resourceFilterBit(isResource:combined:)`` of
+    /// each resource it names; bit 63 when it has non-resource URLs.
+    ///
+    /// INVARIANT (resource-filter): if ``ruleAllows(_:_:_:)`` or ``nonResourcePrefixAllows(_:_:_:_:forDeny:)``
+    /// is true for a request and a rule, the rule's filter contains the request's bit. A role's
+    /// filter is the union of its rules' filters, so a role whose filter lacks the bit is skipped
+    /// without reading its rules.
+    static func resourceFilterMask(_ rule: CompiledRule, pool: [Int32]) -> UInt64 {
+        var mask: UInt64 = 0
+        if rule.isWildcardOnResources {
+            mask |= (1 << 63) - 1
+        } else {
+            for i in 0..<Int(rule.resources.count) {
+                mask |= resourceFilterBit(isResource: true, combined: pool[Int(rule.resources.start) + i])
+            }
+        }
+        if rule.flags.contains(.allURLs) || rule.urls.count > 0 || rule.urlPrefixes.count > 0 {
+            mask |= resourceFilterBit(isResource: false, combined: SymbolTable.missing)
+        }
+        return mask
     }
 
     // MARK: - Keys

@@ -11,6 +11,7 @@ public enum PolicyCompiler {
         let roles = RoleAggregator.aggregate(set.roles).sorted(by: Self.roleOrder)
         var roleInfo: [CompiledPolicy.RoleInfo] = []
         var roleVerbMasks: [UInt64] = []
+        var roleResourceMasks: [UInt64] = []
         var resourceIndex: [UInt64: [Int32]] = [:]
         var clusterRoleByName: [ByteString: Int32] = [:]
         var roleByName: [RoleKey: Int32] = [:]
@@ -21,6 +22,8 @@ public enum PolicyCompiler {
             let firstRule = Int32(state.rules.count)
             let ruleIDs = role.rules.map { state.compile($0) }
             roleVerbMasks.append(ruleIDs.reduce(UInt64(0)) { $0 | state.rules[Int($1)].verbMask })
+            roleResourceMasks.append(
+                ruleIDs.reduce(UInt64(0)) { $0 | CompiledPolicy.resourceFilterMask(state.rules[Int($1)], pool: state.pool) })
             let indexed = ruleIDs.count > CompiledPolicy.roleIndexThreshold
             var wildcards: [Int32] = []
             if indexed {
@@ -60,7 +63,8 @@ public enum PolicyCompiler {
                 }
             bindingRoles.append(roleIndex ?? -1)
             let entry = CompiledPolicy.BindingEntry(
-                binding: Int32(bindingIndex), role: roleIndex ?? -1, verbMask: roleIndex.map { roleVerbMasks[Int($0)] } ?? 0)
+                binding: Int32(bindingIndex), role: roleIndex ?? -1, verbMask: roleIndex.map { roleVerbMasks[Int($0)] } ?? 0,
+                resourceMask: roleIndex.map { roleResourceMasks[Int($0)] } ?? 0)
             let namespaceID = binding.kind == .roleBinding ? state.attributeSymbols.intern(binding.namespace) : -1
             for subject in binding.subjects {
                 // A service account without any namespace never matches (Kubernetes' appliesToUser).

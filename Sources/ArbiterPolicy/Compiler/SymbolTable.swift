@@ -205,23 +205,23 @@ struct FrozenSymbolTable: Sendable {
     }
 
     /// The id of `first + "/" + second` without building that string (RBAC's combined
-    /// `resource/subresource`).
+    /// `resource/subresource`). Reads both strings in place (no copy, no retain).
+    @inline(__always)
     func lookupCombined(_ first: String, _ second: String) -> Int32 {
-        var a = first
-        var b = second
-        return a.withUTF8 { a in
-            b.withUTF8 { b in
+        let id = first.utf8.withContiguousStorageIfAvailable { a in
+            second.utf8.withContiguousStorageIfAvailable { b in
                 let total = a.count + 1 + b.count
                 return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: total) { buffer in
-                    var i = 0
-                    for byte in a { buffer[i] = byte; i += 1 }
-                    buffer[i] = UInt8(ascii: "/")
-                    i += 1
-                    for byte in b { buffer[i] = byte; i += 1 }
+                    let base = UnsafeMutableRawPointer(buffer.baseAddress!)
+                    if a.count > 0 { base.copyMemory(from: a.baseAddress!, byteCount: a.count) }
+                    base.storeBytes(of: UInt8(ascii: "/"), toByteOffset: a.count, as: UInt8.self)
+                    if b.count > 0 { (base + a.count + 1).copyMemory(from: b.baseAddress!, byteCount: b.count) }
                     return lookup(UnsafeRawBufferPointer(buffer))
                 }
             }
         }
+        // Only strings without contiguous UTF-8 (bridged ones) take the slow path.
+        return id.flatMap { $0 } ?? lookup(first + "/" + second)
     }
 
     /// The bytes of a symbol.

@@ -18,6 +18,8 @@ struct ResolvedRequest {
     var namespace: Int32
     /// Non-resource requests: the path's id.
     var path: Int32
+    /// The request's bit in the roles' resource filters (``CompiledPolicy/resourceFilterBit(isResource:combined:)``).
+    var resourceBit: UInt64
 }
 
 extension CompiledPolicy {
@@ -27,7 +29,11 @@ extension CompiledPolicy {
     /// AccessPolicy allows; otherwise `defaultDecision` (no opinion unless the operator chose
     /// deny). Ties are broken by the compiled order (bindings by kind, namespace and name), so the
     /// answer and its reason never depend on file or object order.
-    public func authorize(_ request: AccessRequest, defaultDecision: Decision = .noOpinion) -> AuthorizationResult {
+    ///
+    /// The request is borrowed: evaluation reads its strings in place and never copies or
+    /// retains them (a caller holding requests in an array or behind a pointer passes them
+    /// without a defensive copy).
+    public func authorize(_ request: borrowing AccessRequest, defaultDecision: Decision = .noOpinion) -> AuthorizationResult {
         withUnsafeTemporaryAllocation(of: UInt64.self, capacity: request.groups.count + 1) { buffer in
             let count = fillSubjectKeys(request, buffer)
             return decide(request, UnsafeBufferPointer(rebasing: buffer[0..<count]), defaultDecision)
@@ -35,7 +41,7 @@ extension CompiledPolicy {
     }
 
     private func decide(
-        _ request: AccessRequest, _ keys: UnsafeBufferPointer<UInt64>, _ defaultDecision: Decision
+        _ request: borrowing AccessRequest, _ keys: UnsafeBufferPointer<UInt64>, _ defaultDecision: Decision
     ) -> AuthorizationResult {
         // Nobody the policy names, and no subject patterns: nothing can match.
         if keys.isEmpty && policyPrefixSubjects.isEmpty {
@@ -82,26 +88,28 @@ extension CompiledPolicy {
     // MARK: - Resolution
 
     @inline(__always)
-    func resolve(_ request: AccessRequest) -> ResolvedRequest {
+    func resolve(_ request: borrowing AccessRequest) -> ResolvedRequest {
         switch request.attributes {
         case .resource(let r):
             let hasSub = !r.subresource.isEmpty
             let verb = verbSymbols.lookup(r.verb)
+            let combined = hasSub ? attributeSymbols.lookupCombined(r.resource, r.subresource) : attributeSymbols.lookup(r.resource)
             return ResolvedRequest(
                 isResource: true, verb: verb, verbMask: RuleCompilerState.verbBit(verb), verbBitIsExact: verb >= 0 && verb < 63,
                 group: attributeSymbols.lookup(r.group),
-                combined: hasSub ? attributeSymbols.lookupCombined(r.resource, r.subresource) : attributeSymbols.lookup(r.resource),
+                combined: combined,
                 hasSubresource: hasSub, subresource: hasSub ? attributeSymbols.lookup(r.subresource) : SymbolTable.missing,
                 name: attributeSymbols.lookup(r.name),
                 namespace: r.namespace.isEmpty ? SymbolTable.missing : attributeSymbols.lookup(r.namespace),
-                path: SymbolTable.missing)
+                path: SymbolTable.missing, resourceBit: Self.resourceFilterBit(isResource: true, combined: combined))
         case .nonResource(let n):
             let verb = verbSymbols.lookup(n.verb)
             return ResolvedRequest(
                 isResource: false, verb: verb, verbMask: RuleCompilerState.verbBit(verb), verbBitIsExact: verb >= 0 && verb < 63,
                 group: SymbolTable.missing,
                 combined: SymbolTable.missing, hasSubresource: false, subresource: SymbolTable.missing,
-                name: SymbolTable.missing, namespace: SymbolTable.missing, path: attributeSymbols.lookup(n.path))
+                name: SymbolTable.missing, namespace: SymbolTable.missing, path: attributeSymbols.lookup(n.path),
+                resourceBit: Self.resourceFilterBit(isResource: false, combined: SymbolTable.missing))
         }
     }
 
@@ -109,15 +117,16 @@ extension CompiledPolicy {
     /// `(kind << 32 | id)`; names the policy never mentions are left out (no binding can name
     /// them). Returns how many were written.
     @inline(__always)
-    func fillSubjectKeys(_ request: AccessRequest, _ buffer: UnsafeMutableBufferPointer<UInt64>) -> Int {
+    func fillSubjectKeys(_ request: borrowing AccessRequest, _ buffer: UnsafeMutableBufferPointer<UInt64>) -> Int {
         var count = 0
         let user = symbols.lookup(request.user)
         if user != SymbolTable.missing {
             buffer[count] = Self.subjectKey(Self.userKind, user)
             count += 1
         }
-        for group in request.groups {
-            let id = symbols.lookup(group)
+        // Indexing (not `for group in`): no iterator, so no retain of the array or its strings.
+        for index in request.groups.indices {
+            let id = symbols.lookup(request.groups[index])
             if id != SymbolTable.missing {
                 buffer[count] = Self.subjectKey(Self.groupKind, id)
                 count += 1
@@ -251,8 +260,9 @@ extension CompiledPolicy {
                 for i in index.range(scope | key) {
                     let entry = values[i]
                     if let best, entry.binding >= best.0 { break }
-                    // A missing role has mask 0: skipped here too.
-                    if entry.verbMask & request.verbMask == 0 { continue }
+                    // INVARIANT (resource-filter): a role lacking the request's verb or resource bit
+                    // cannot allow it. A missing role has masks 0: skipped here too.
+                    if entry.verbMask & request.verbMask == 0 || entry.resourceMask & request.resourceBit == 0 { continue }
                     let position = roleAllows(entry.role, request, path, pool)
                     if position >= 0 {
                         best = (entry.binding, position)
@@ -273,7 +283,7 @@ extension CompiledPolicy {
         let end = Int(index) + 1 < bindingReasonStart.count ? Int(bindingReasonStart[Int(index) + 1]) : bindingSubjectKeys.count
         for position in start..<end where keys.contains(bindingSubjectKeys[position]) {
             return AuthorizationResult(
-                decision: .allow, reason: bindingReasons[position],
+                allowedBy: bindingReasons, index: Int32(position),
                 source: .binding(BindingMatch(binding: Int(index), subject: position - start, rule: Int(rulePosition))))
         }
         // Unreachable: the binding was found through one of its subjects' keys. Fail closed.

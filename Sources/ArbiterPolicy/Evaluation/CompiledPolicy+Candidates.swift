@@ -1,0 +1,39 @@
+/// How much of a compiled policy one request reaches, for benchmarks and tests of the subject
+/// index (never used when deciding).
+@_spi(Statistics)
+public struct CandidateCounts: Sendable, Hashable {
+    /// Subject-index entries the request's user and groups reach (ClusterRoleBindings, plus
+    /// RoleBindings in the request's namespace), counted once per subject that reaches them.
+    public var entries: Int
+    /// Entries whose role passes the verb and resource filters: the roles whose rules the
+    /// evaluator may read (at most; it stops at the first allowing binding).
+    public var filtered: Int
+}
+
+extension CompiledPolicy {
+    /// The subject-index entries `request` reaches and how many pass the role filters.
+    @_spi(Statistics)
+    public func candidateCounts(_ request: AccessRequest) -> CandidateCounts {
+        withUnsafeTemporaryAllocation(of: UInt64.self, capacity: request.groups.count + 1) { buffer in
+            let keys = UnsafeBufferPointer(rebasing: buffer[0..<fillSubjectKeys(request, buffer)])
+            let resolved = resolve(request)
+            var counts = CandidateCounts(entries: 0, filtered: 0)
+            func count(_ index: KeyedLists<BindingEntry>, scope: UInt64) {
+                for key in keys {
+                    for i in index.range(scope | key) {
+                        let entry = index.values[i]
+                        counts.entries += 1
+                        if entry.verbMask & resolved.verbMask != 0 && entry.resourceMask & resolved.resourceBit != 0 {
+                            counts.filtered += 1
+                        }
+                    }
+                }
+            }
+            count(clusterSubjects, scope: 0)
+            if resolved.namespace != SymbolTable.missing {
+                count(namespaceSubjects, scope: UInt64(UInt32(bitPattern: resolved.namespace)) << 33)
+            }
+            return counts
+        }
+    }
+}
