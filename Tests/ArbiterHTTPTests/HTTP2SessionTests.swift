@@ -228,7 +228,7 @@ import Testing
     }
 
     @Test func fieldStringsDecodeExactlyAsStringDecoding() {
-        var strings = HTTP2FieldStrings()
+        var strings = FieldStringCache()
         let inputs: [[UInt8]] = [
             Array("application/json".utf8), Array("application/json".utf8), [0xFF, 0x41], [0xFF, 0x41],
             [0xEF, 0xBF, 0xBD, 0x41], [0xFF, 0x41], [], Array(repeating: UInt8(ascii: "a"), count: 300),
@@ -236,7 +236,7 @@ import Testing
         ]
         for (index, bytes) in inputs.enumerated() {
             let expected = String(decoding: bytes, as: UTF8.self)
-            for slot in [0, HTTP2FieldStrings.maxSlots - 1, HTTP2FieldStrings.maxSlots] {
+            for slot in [0, FieldStringCache.maxSlots - 1, FieldStringCache.maxSlots] {
                 let string = bytes.withUnsafeBufferPointer { strings.string($0, slot: slot) }
                 #expect(Array(string.utf8) == Array(expected.utf8), "input \(index), slot \(slot)")
             }

@@ -97,11 +97,11 @@ extension HTTP2Session {
         if stream.receivingTrailers { return 0 }
         if name.first == UInt8(ascii: ":") {
             if Self.bytes(name, equal: ":method") {
-                stream.method = fieldStrings.string(value, slot: HTTP2FieldStrings.methodSlot)
+                stream.method = fieldStrings.string(value, slot: HTTP2Session.methodSlot)
             } else if Self.bytes(name, equal: ":path") {
-                stream.path = fieldStrings.string(value, slot: HTTP2FieldStrings.pathSlot)
+                stream.path = fieldStrings.string(value, slot: HTTP2Session.pathSlot)
             } else if Self.bytes(name, equal: ":authority") {
-                let authority = fieldStrings.string(value, slot: HTTP2FieldStrings.authoritySlot)
+                let authority = fieldStrings.string(value, slot: HTTP2Session.authoritySlot)
                 stream.authority = authority
                 // The request's `host` is :authority unless a `host` field comes too (it may not
                 // after pseudo-headers, which libnghttp2 enforces; kept order-independent anyway).
@@ -125,13 +125,21 @@ extension HTTP2Session {
             stream.regularFieldCount += 1
             stream.headers.append(
                 (
-                    fieldStrings.string(name, slot: HTTP2FieldStrings.nameSlot(field: index)),
-                    fieldStrings.string(value, slot: HTTP2FieldStrings.valueSlot(field: index))
+                    fieldStrings.string(name, slot: HTTP2Session.nameSlot(field: index)),
+                    fieldStrings.string(value, slot: HTTP2Session.valueSlot(field: index))
                 )
             )
         }
         return 0
     }
+
+    /// The ``FieldStringCache`` slots of `:method`, `:path` and `:authority`.
+    static let methodSlot = 0
+    static let pathSlot = 1
+    static let authoritySlot = 2
+    /// The slots of the name and the value of the `index`th regular field of a request.
+    static func nameSlot(field index: Int) -> Int { 3 + 2 * index }
+    static func valueSlot(field index: Int) -> Int { 4 + 2 * index }
 
     /// Byte equality of a header name with a literal (no `String` on the hot path).
     static func bytes(_ bytes: UnsafeBufferPointer<UInt8>, equal literal: StaticString) -> Bool {
