@@ -273,7 +273,8 @@ What each server does, and where the time goes (perf record/stat, strace -c on b
   response), which costs h2load several times more CPU per response as well.
 - h2load -c1 -m16 runs in lock step (16 answers, then 16 new requests), so its req/s depends on the
   sum of client and server time per batch plus two wake-ups, not on one core being saturated.
-  `ArbiterBenchmarks transport-server --session-benchmark` times the HTTP/2 session alone.
+  `ArbiterBenchmarks transport-server --session-benchmark` (or `--http1-benchmark`) times the
+  HTTP/2 session (or the HTTP/1.1 handler) alone, without sockets or TLS: the steadiest figures here.
 
 NOTES
     echo "Every run, in order:"
