@@ -5,6 +5,10 @@
 #   client.crt/client.key  CN=alice, O=team-a, O=team-b, clientAuth (signed by ca)
 #   other-ca.crt/.key, other-client.crt/.key   a second CA and a client it signed (CN=mallory)
 #   expired.crt/expired.key  clientAuth from ca, valid 2020-01-01 .. 2020-01-02 (CN=old)
+#   int-ca.crt/.key          an intermediate CA signed by ca
+#   int-server.crt/.key      CN=localhost like server.crt, signed by int-ca (leaf only)
+#   int-server-chain.crt     int-server.crt followed by int-ca.crt
+#   ca-and-int.crt           ca.crt followed by int-ca.crt (a client-CA bundle holding the intermediate)
 # Used by the test suite and Benchmarks/transport.sh. Never use these files outside tests.
 set -eu
 dir=$1
@@ -43,6 +47,10 @@ leaf() { # name ca subject ext
 leaf server ca "/CN=localhost" server_ext
 leaf client ca "/O=team-a/O=team-b/CN=alice" client_ext
 leaf other-client other-ca "/CN=mallory" client_ext
+leaf int-ca ca "/CN=arbiter test intermediate" ca_ext
+leaf int-server int-ca "/CN=localhost" server_ext
+cat int-server.crt int-ca.crt > int-server-chain.crt
+cat ca.crt int-ca.crt > ca-and-int.crt
 
 # An expired client certificate needs explicit dates, which only `openssl ca` sets in OpenSSL 3.0.
 mkdir -p ca-db

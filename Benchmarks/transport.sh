@@ -3,14 +3,23 @@
 #
 #   Benchmarks/transport.sh [DURATION_SECONDS]        (default 10 s per run)
 #   THREADS=1 (server loop threads and nginx workers), REPEAT=3, PORT_ARBITER=18443, PORT_NGINX=18444
+#   BASELINE=PATH  another ArbiterBenchmarks binary (an earlier build) run as target "baseline" on
+#                  PORT_BASELINE=18446, alternating with the others: before/after from the same run
 #
 # Both servers answer every request with the same fixed JSON over mutual TLS (ECDSA P-256, TLS 1.3).
 # wrk and h2load present the client certificate through ../shared/bench/clientcert_shim.c. Rows:
 #   h1-keepalive   wrk -t2 -c16, POST sar-request.json, keep-alive
 #   h1-new-conn    wrk -t2 -c16 with WRK_CONN_CLOSE=1: a full TCP + mTLS handshake per request
 #   h2 -c1 -m16 / -c16 -m10   h2load, only when the server offers h2 (ALPN) — skipped otherwise
-# For each: req/s, p50/p99 latency and server CPU per request (utime+stime of the server process
-# from /proc/PID/stat, before/after). Results go to stdout and docs/benchmarks-transport.md.
+# For each: req/s, p50/p99 latency, server CPU per request (utime+stime of the server process
+# from /proc/PID/stat, before/after) and client CPU per request (`perf stat -e task-clock` of wrk or
+# h2load, when perf works). Results go to stdout and docs/benchmarks-transport.md.
+#
+# Both servers get the same TLS policy, so a handshake costs the same work on each: TLS 1.2+1.3,
+# server cipher preference with the same TLS 1.3 suite order, groups X25519:P-256:P-384, client
+# certificate required, no session cache and no session tickets (nginx needs `ssl_conf_command
+# NumTickets 0`, or OpenSSL still sends two TLS 1.3 tickets), and the server certificate without the
+# root (nginx sets SSL_MODE_NO_AUTO_CHAIN; Arbiter builds its chain once, without the root).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -59,6 +68,10 @@ http {
         ssl_protocols TLSv1.2 TLSv1.3;
         ssl_session_tickets off;
         ssl_session_cache off;
+        ssl_conf_command NumTickets 0;
+        ssl_prefer_server_ciphers on;
+        ssl_conf_command Ciphersuites TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256;
+        ssl_ecdh_curve X25519:prime256v1:secp384r1;
         location / {
             default_type application/json;
             return 200 '$BODY';
@@ -72,6 +85,13 @@ echo "== starting servers" >&2
     --listen "127.0.0.1:$PORT_A" --threads "$THREADS" 2>"$WORK/arbiter.log" &
 PIDS+=($!)
 ARBITER_PID=$!
+PORT_B=${PORT_BASELINE:-18446}
+if [ -n "${BASELINE:-}" ]; then
+    "$BASELINE" transport-server --cert "$WORK/pki/server.crt" --key "$WORK/pki/server.key" --ca "$WORK/pki/ca.crt" \
+        --listen "127.0.0.1:$PORT_B" --threads "$THREADS" 2>"$WORK/baseline.log" &
+    PIDS+=($!)
+    BASELINE_PID=$!
+fi
 nginx -c "$WORK/nginx/nginx.conf" -p "$WORK/nginx" -e "$WORK/nginx/logs/error.log" &
 PIDS+=($!)
 # The webhook end to end: the medium generated policy, real evaluation of every review.
@@ -87,6 +107,13 @@ NGINX_PIDS="$(pgrep -P "$(cat "$WORK/nginx/nginx.pid")" | tr '\n' ' ') $(cat "$W
 # Sum of utime+stime (clock ticks) over the given PIDs.
 cpu_ticks() { local total=0; for p in $1; do set -- $(cut -d' ' -f14,15 "/proc/$p/stat"); total=$((total + $1 + $2)); done; echo $total; }
 TICK=$(getconf CLK_TCK)
+# The client's CPU (task-clock, all its threads) when perf can count it.
+PERF_STAT=()
+if perf stat -x, -e task-clock -o /dev/null true 2>/dev/null; then PERF_STAT=(perf stat -x, -e task-clock -o "$WORK/client.perf" --); fi
+client_cpu_us() {  # requests -> µs of client CPU per request, or n/a
+    if [ ${#PERF_STAT[@]} -eq 0 ] || [ ! -s "$WORK/client.perf" ]; then echo n/a; return; fi
+    awk -F, -v n="$1" '/task-clock/ { if (n > 0) printf "%.1f", $1 * 1000 / n; else print "n/a" }' "$WORK/client.perf"
+}
 ROWS=()
 CPU_LOG="$WORK/cpu.log"  # lines: workload<TAB>server<TAB>cpu_us<TAB>rps
 : > "$CPU_LOG"
@@ -96,7 +123,8 @@ run_wrk() {
     local name=$1 server=$2 port=$3 pids=$4; shift 4
     local before after out
     before=$(cpu_ticks "$pids")
-    out=$(cd "$SHARED" && "$@" -t2 -c16 -d"${DURATION}s" --latency -s "${WRK_SCRIPT:-sar-post.lua}" "https://127.0.0.1:$port" 2>&1)
+    rm -f "$WORK/client.perf"
+    out=$(cd "$SHARED" && "${PERF_STAT[@]}" "$@" -t2 -c16 -d"${DURATION}s" --latency -s "${WRK_SCRIPT:-sar-post.lua}" "https://127.0.0.1:$port" 2>&1)
     after=$(cpu_ticks "$pids")
     local requests rps p50 p99
     requests=$(echo "$out" | awk '/requests in/ {print $1}')
@@ -107,8 +135,10 @@ run_wrk() {
     errors=$(echo "$out" | grep -E "Non-2xx|Socket errors" | tr '\n' ' ' || true)
     local cpu_us
     cpu_us=$(awk -v t=$((after - before)) -v hz="$TICK" -v n="${requests:-0}" 'BEGIN { if (n > 0) printf "%.1f", t * 1e6 / hz / n; else print "n/a" }')
-    ROWS+=("| $name | $server | ${rps:-n/a} | ${p50:-n/a} | ${p99:-n/a} | $cpu_us | ${errors:-} |")
-    printf '%s\t%s\t%s\t%s\n' "$name" "$server" "$cpu_us" "${rps:-0}" >> "$CPU_LOG"
+    local client_us
+    client_us=$(client_cpu_us "${requests:-0}")
+    ROWS+=("| $name | $server | ${rps:-n/a} | ${p50:-n/a} | ${p99:-n/a} | $cpu_us | $client_us | ${errors:-} |")
+    printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$server" "$cpu_us" "${rps:-0}" "$client_us" "${p99:-n/a}" >> "$CPU_LOG"
     echo "${ROWS[-1]}" >&2
 }
 
@@ -116,12 +146,13 @@ run_h2load() {
     local name=$1 server=$2 port=$3 pids=$4 clients=$5 streams=$6
     if ! echo | timeout 5 openssl s_client -connect "127.0.0.1:$port" -alpn h2 -cert "$WORK/pki/client.crt" \
         -key "$WORK/pki/client.key" 2>/dev/null | grep -q "ALPN protocol: h2"; then
-        ROWS+=("| $name | $server | skipped: server does not offer h2 | | | | |")
+        ROWS+=("| $name | $server | skipped: server does not offer h2 | | | | | |")
         return
     fi
     local before after out
     before=$(cpu_ticks "$pids")
-    out=$("${SHIM[@]}" h2load -t1 -c"$clients" -m"$streams" -D "$DURATION" -d "${H2_BODY:-$SHARED/sar-request.json}" \
+    rm -f "$WORK/client.perf"
+    out=$("${PERF_STAT[@]}" "${SHIM[@]}" h2load -t1 -c"$clients" -m"$streams" -D "$DURATION" -d "${H2_BODY:-$SHARED/sar-request.json}" \
         -H 'content-type: application/json' "https://127.0.0.1:$port/authorize" 2>&1)
     after=$(cpu_ticks "$pids")
     local requests rps
@@ -132,16 +163,20 @@ run_h2load() {
     p99="n/a"
     local cpu_us
     cpu_us=$(awk -v t=$((after - before)) -v hz="$TICK" -v n="${requests:-0}" 'BEGIN { if (n > 0) printf "%.1f", t * 1e6 / hz / n; else print "n/a" }')
-    ROWS+=("| $name | $server | ${rps:-n/a} | ${p50:-n/a} | $p99 | $cpu_us | |")
+    local client_us
+    client_us=$(client_cpu_us "${requests:-0}")
+    ROWS+=("| $name | $server | ${rps:-n/a} | ${p50:-n/a} | $p99 | $cpu_us | $client_us | |")
+    printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$server" "$cpu_us" "${rps:-0}" "$client_us" "n/a" >> "$CPU_LOG"
     echo "${ROWS[-1]}" >&2
 }
 
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "== running (${DURATION}s each, load average before: $LOAD_BEFORE)" >&2
-# The machine is shared: run the HTTP/1.1 workloads REPEAT times, alternating servers, and report the
-# median as well as every run.
+# The machine is shared: run every workload REPEAT times, alternating servers within each round, and
+# report the medians as well as every run.
 REPEAT=${REPEAT:-3}
 TARGETS=("arbiter $PORT_A $ARBITER_PID" "nginx $PORT_N $NGINX_PIDS" "webhook $PORT_W $WEBHOOK_PID")
+if [ -n "${BASELINE:-}" ]; then TARGETS=("baseline $PORT_B $BASELINE_PID" "${TARGETS[@]}"); fi
 # The webhook rows post the medium workload's real reviews; the others a fixed sample review.
 target_env() {
     if [ "$1" = webhook ]; then
@@ -150,30 +185,44 @@ target_env() {
         unset WRK_SCRIPT REVIEWS H2_BODY
     fi
 }
+WORKLOADS=(h1-keepalive h1-new-conn h2-c1 h2-c16)
 for round in $(seq "$REPEAT"); do
-    for target in "${TARGETS[@]}"; do
-        set -- $target
-        server=$1 port=$2; shift 2; pids="$*"
-        target_env "$server"
-        run_wrk "h1 keep-alive (wrk -t2 -c16)" "$server" "$port" "$pids" "${SHIM[@]}" wrk
-        run_wrk "h1 new connection per request (WRK_CONN_CLOSE=1)" "$server" "$port" "$pids" env WRK_CONN_CLOSE=1 "${SHIM[@]}" wrk
+    for workload in "${WORKLOADS[@]}"; do
+        for target in "${TARGETS[@]}"; do
+            set -- $target
+            server=$1 port=$2; shift 2; pids="$*"
+            target_env "$server"
+            case $workload in
+            h1-keepalive) run_wrk "h1 keep-alive (wrk -t2 -c16)" "$server" "$port" "$pids" "${SHIM[@]}" wrk ;;
+            h1-new-conn) run_wrk "h1 new connection per request (WRK_CONN_CLOSE=1)" "$server" "$port" "$pids" env WRK_CONN_CLOSE=1 "${SHIM[@]}" wrk ;;
+            h2-c1) run_h2load "h2 (h2load -c1 -m16)" "$server" "$port" "$pids" 1 16 ;;
+            h2-c16) run_h2load "h2 (h2load -c16 -m10)" "$server" "$port" "$pids" 16 10 ;;
+            esac
+        done
     done
 done
-for target in "${TARGETS[@]}"; do
-    set -- $target
-    server=$1 port=$2; shift 2; pids="$*"
-    target_env "$server"
-    run_h2load "h2 (h2load -c1 -m16)" "$server" "$port" "$pids" 1 16
-    run_h2load "h2 (h2load -c16 -m10)" "$server" "$port" "$pids" 16 10
-done
+LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 
-# Medians of the repeated HTTP/1.1 runs.
+# Medians over the rounds; p99 compared in microseconds.
+median() { sort -g | awk '{v[NR]=$1} END {if (NR) print v[int((NR+1)/2)]; else print "n/a"}'; }
+to_us() { awk '{v=$1; if (v ~ /ms$/) {sub(/ms$/,"",v); v*=1000} else if (v ~ /us$/) {sub(/us$/,"",v)} else if (v ~ /s$/) {sub(/s$/,"",v); v*=1e6} else {next} printf "%.0f\n", v}'; }
+field() { awk -F'\t' -v n="$1" -v s="$2" -v f="$3" '$1 == n && $2 == s && $f != "n/a" {print $f}' "$CPU_LOG"; }
 MEDIANS=()
+RATIOS=()
 while IFS=$'\t' read -r name server; do
-    cpu=$(awk -F'\t' -v n="$name" -v s="$server" '$1 == n && $2 == s {print $3}' "$CPU_LOG" | sort -n | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}')
-    rps=$(awk -F'\t' -v n="$name" -v s="$server" '$1 == n && $2 == s {print $4}' "$CPU_LOG" | sort -n | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}')
-    MEDIANS+=("| $name | $server | $rps | $cpu |")
+    cpu=$(field "$name" "$server" 3 | median)
+    rps=$(field "$name" "$server" 4 | median)
+    client=$(field "$name" "$server" 5 | median)
+    p99=$(field "$name" "$server" 6 | to_us | median)
+    [ "$p99" = n/a ] || p99="${p99}us"
+    MEDIANS+=("| $name | $server | $rps | $cpu | $client | $p99 |")
+    printf '%s\t%s\t%s\t%s\n' "$name" "$server" "$rps" "$cpu" >> "$WORK/medians.log"
 done < <(cut -f1,2 "$CPU_LOG" | awk '!seen[$0]++')
+while IFS= read -r name; do
+    a=$(awk -F'\t' -v n="$name" '$1 == n && $2 == "arbiter" {print $3 "\t" $4}' "$WORK/medians.log")
+    n=$(awk -F'\t' -v n="$name" '$1 == n && $2 == "nginx" {print $3 "\t" $4}' "$WORK/medians.log")
+    RATIOS+=("$(printf '%s\t%s\t%s\n' "$name" "$a" "$n" | awk -F'\t' '$3 > 0 && $5 > 0 {printf "| %s | %.2f× | %.2f× |", $1, $2 / $4, $3 / $5}')")
+done < <(cut -f1 "$WORK/medians.log" | awk '!seen[$0]++')
 
 {
     echo "# Transport benchmark: Arbiter vs nginx (mTLS, loopback)"
@@ -182,27 +231,64 @@ done < <(cut -f1,2 "$CPU_LOG" | awk '!seen[$0]++')
     echo
     echo "Machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), $(free -g | awk '/Mem:/ {print $2}') GB,"
     echo "$(. /etc/os-release; echo "$PRETTY_NAME"), kernel $(uname -r), $(openssl version), $(nginx -v 2>&1 | cut -d/ -f2)."
-    echo "Load average before the runs: $LOAD_BEFORE (other work on the machine inflates every number alike)."
+    echo "Load average before the runs: $LOAD_BEFORE, after: $LOAD_AFTER (other work on the machine inflates every"
+    echo "number alike)."
     echo "Client and servers share the cores, so compare CPU per request and numbers from the same run."
     echo
-    echo "Both servers: TLS 1.3, ECDSA P-256 server and client certificates, client certificate required, no"
-    echo "session resumption; the same ${#BODY}-byte JSON body. wrk posts \`sar-request.json\` with \`sar-post.lua\`."
-    echo "CPU/request = (utime + stime of the server process(es) during the run) / requests completed."
+    echo "Both servers: TLS 1.3, ECDSA P-256 server and client certificates, client certificate required, the"
+    echo "same TLS policy (server cipher preference, groups X25519:P-256:P-384), no session cache and no"
+    echo "session tickets, the server certificate sent without the root; the same ${#BODY}-byte JSON body."
+    echo "nginx also sends \`server\` and \`date\` response headers, Arbiter \`content-type\` and \`content-length\`"
+    echo "only. wrk posts \`sar-request.json\` with \`sar-post.lua\`."
+    echo "Server CPU/request = (utime + stime of the server process(es) during the run) / requests completed;"
+    echo "client CPU/request = task-clock of wrk or h2load (perf stat) / requests completed."
     echo
-    echo "Medians of $REPEAT alternating runs per HTTP/1.1 workload:"
+    echo "Medians of $REPEAT rounds; in each round every workload runs against each server in turn:"
     echo
-    echo "| workload | server | req/s (median) | server CPU µs/request (median) |"
-    echo "| --- | --- | --- | --- |"
+    echo "| workload | server | req/s | server CPU µs/request | client CPU µs/request | p99 |"
+    echo "| --- | --- | --- | --- | --- | --- |"
     printf '%s\n' "${MEDIANS[@]}"
     echo
+    echo "Arbiter's transport against nginx (medians; server CPU: below 1 is cheaper):"
+    echo
+    echo "| workload | req/s arbiter / nginx | server CPU arbiter / nginx |"
+    echo "| --- | --- | --- |"
+    printf '%s\n' "${RATIOS[@]}"
+    echo
+    cat <<'NOTES'
+What each server does, and where the time goes (perf record/stat, strace -c on both servers):
+
+- Per connection both do accept4, TCP_NODELAY, one TLS 1.3 handshake (X25519, an ECDSA P-256
+  signature, two ECDSA verifications for the client's chain and CertificateVerify), no session
+  ticket, the answer, close_notify, shutdown(SHUT_WR), a read until the client's FIN, close. Arbiter
+  also reads the peer identity (subject, SANs, SHA-256 fingerprint) once per connection (µs).
+  Server CPU per handshake is ~60% libcrypto (OpenSSL 3.0 builds a decoder context to parse the
+  client certificate's key, the largest single item), ~18% libc malloc, ~11% kernel, ~4% Arbiter.
+- Until 2026-11-29 Arbiter let OpenSSL "auto chain": with a leaf-only certificate file OpenSSL rebuilt
+  the chain from the client-CA store (a full X509_verify_cert, ~100 µs) on every handshake and sent
+  the root too. nginx sets SSL_MODE_NO_AUTO_CHAIN; Arbiter now builds its chain once per context.
+- HTTP/2: per readiness event Arbiter does one SSL_read (read-ahead), answers every complete request,
+  and hands all their frames to one SSL_write (one TLS record for 16 small answers): one read, one
+  write and one epoll_wait per 16 requests. nginx 1.22 writes every frame on its own (two writes per
+  response), which costs h2load several times more CPU per response as well.
+- h2load -c1 -m16 runs in lock step (16 answers, then 16 new requests), so its req/s depends on the
+  sum of client and server time per batch plus two wake-ups, not on one core being saturated.
+  `ArbiterBenchmarks transport-server --session-benchmark` (or `--http1-benchmark`) times the
+  HTTP/2 session (or the HTTP/1.1 handler) alone, without sockets or TLS: the steadiest figures here.
+
+NOTES
     echo "Every run, in order:"
     echo
     echo "Rows \"arbiter\" are the transport answering a fixed body (ArbiterBenchmarks transport-server); rows"
     echo "\"webhook\" are \`arbiter serve\` end to end with the medium generated policy: wrk posts the workload's"
     echo "10,000 reviews in turn (Benchmarks/sar-mix.lua), h2load posts its first review (h2load sends one body)."
+    if [ -n "${BASELINE:-}" ]; then
+        echo "Rows \"baseline\" are an earlier build of the same transport server ($(basename "$BASELINE"))."
+    fi
+    echo "h2load reports no percentiles: its p50 column is the mean time per request."
     echo
-    echo "| workload | server | req/s | p50 | p99 | server CPU µs/request | errors |"
-    echo "| --- | --- | --- | --- | --- | --- | --- |"
+    echo "| workload | server | req/s | p50 | p99 | server CPU µs/request | client CPU µs/request | errors |"
+    echo "| --- | --- | --- | --- | --- | --- | --- | --- |"
     printf '%s\n' "${ROWS[@]}"
 } > docs/benchmarks-transport.md
 cat docs/benchmarks-transport.md

@@ -8,19 +8,39 @@ import Synchronization
 ///
 /// Arguments: `--listen ADDR` (default `127.0.0.1:8443`), `--cert`, `--key`, `--ca` (PEM paths),
 /// `--threads N`. Runs until SIGINT/SIGTERM, then drains for up to 2 s.
+///
+/// `transport-server --session-benchmark REQUESTS [ROUNDS]` instead times ``HTTP2Session`` alone
+/// (no socket, no TLS) answering with the same responder, 16 streams per batch, and prints the
+/// minimum and median CPU ns per request over the rounds: the transport's own HTTP/2 cost, steadier
+/// than any loopback run on a shared machine. `--http1-benchmark REQUESTS [ROUNDS]` does the same
+/// for ``HTTP1Handler`` with wrk's request (`sar-post.lua`: capitalised field names, a 560-byte body).
 enum TransportServer {
     /// The fixed body, the same bytes nginx serves in the benchmark.
     static let body: [UInt8] = Array(
         #"{"apiVersion":"authorization.k8s.io/v1","kind":"SubjectAccessReview","status":{"allowed":true,"reason":"benchmark"}}"#
             .utf8)
 
+    /// The fixed header list, built once like nginx's configuration (a per-call array literal would
+    /// allocate on every response).
+    static let headers: [(name: String, value: String)] = [(name: "content-type", value: "application/json")]
+
     struct FixedResponder: Responder {
         func respond(to request: HTTPRequest) -> HTTPResponse {
-            HTTPResponse(status: 200, headers: [(name: "content-type", value: "application/json")], body: TransportServer.body)
+            HTTPResponse(status: 200, headers: TransportServer.headers, body: TransportServer.body)
         }
     }
 
     static func run(_ arguments: [String]) -> Int32 {
+        if arguments.first == "--http1-benchmark" {
+            return Self.http1Benchmark(
+                requests: arguments.count > 1 ? Int(arguments[1]) ?? 200_000 : 200_000,
+                rounds: arguments.count > 2 ? Int(arguments[2]) ?? 9 : 9)
+        }
+        if arguments.first == "--session-benchmark" {
+            return Self.sessionBenchmark(
+                requests: arguments.count > 1 ? Int(arguments[1]) ?? 200_000 : 200_000,
+                rounds: arguments.count > 2 ? Int(arguments[2]) ?? 9 : 9)
+        }
         var options: [String: String] = [:]
         var index = 0
         while index + 1 < arguments.count {
@@ -65,6 +85,49 @@ enum TransportServer {
             Self.log("error: \(error)")
             return 1
         }
+    }
+
+    static func sessionBenchmark(requests: Int, rounds: Int) -> Int32 {
+        let requestBody = Array(repeating: UInt8(ascii: "x"), count: 560)
+        _ = HTTP2SessionBenchmark.run(requests: 16_000, requestBody: requestBody, responder: FixedResponder())
+        var cpu: [Double] = []
+        for _ in 0..<max(1, rounds) {
+            let result = HTTP2SessionBenchmark.run(requests: requests, requestBody: requestBody, responder: FixedResponder())
+            cpu.append(result.cpuNanosecondsPerRequest)
+        }
+        cpu.sort()
+        Self.log("HTTP2Session: \(requests) requests x \(cpu.count) rounds, CPU ns/request min \(Int(cpu[0])) median \(Int(cpu[cpu.count / 2]))")
+        return 0
+    }
+
+    static func http1Benchmark(requests: Int, rounds: Int) -> Int32 {
+        let body = String(repeating: "x", count: 560)
+        let request = Array(
+            ("POST /authorize HTTP/1.1\r\nHost: 127.0.0.1:8443\r\nContent-Type: application/json\r\n"
+                + "Accept: application/json, */*\r\nUser-Agent: kube-apiserver-admission\r\n"
+                + "Content-Length: 560\r\n\r\n" + body).utf8)
+        var cpu: [Double] = []
+        var output: [UInt8] = []
+        output.reserveCapacity(1 << 16)
+        for round in 0...max(1, rounds) {
+            let handler = HTTP1Handler(responder: FixedResponder(), peer: nil)
+            let start = Self.threadCPUNanoseconds()
+            for _ in 0..<requests {
+                request.withUnsafeBytes { handler.receive($0, now: .now) }
+                handler.produceOutput(into: &output, limit: 1 << 20)
+                output.removeAll(keepingCapacity: true)
+            }
+            if round > 0 { cpu.append(Double(Self.threadCPUNanoseconds() - start) / Double(requests)) }
+        }
+        cpu.sort()
+        Self.log("HTTP1Handler: \(requests) requests x \(cpu.count) rounds, CPU ns/request min \(Int(cpu[0])) median \(Int(cpu[cpu.count / 2]))")
+        return 0
+    }
+
+    static func threadCPUNanoseconds() -> UInt64 {
+        var spec = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &spec)
+        return UInt64(spec.tv_sec) * 1_000_000_000 + UInt64(spec.tv_nsec)
     }
 
     static func log(_ message: String) {

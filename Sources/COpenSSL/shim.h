@@ -43,6 +43,19 @@ static inline int COpenSSL_SSL_set_tlsext_host_name(SSL *ssl, const char *name) 
     return (int)SSL_set_tlsext_host_name(ssl, name);
 }
 
+// SSL_CTX_get0_chain_certs is a macro over SSL_CTX_ctrl, and sk_X509_num a generated macro: the
+// number of chain certificates (intermediates) configured for the current certificate.
+static inline int COpenSSL_SSL_CTX_chain_certificate_count(SSL_CTX *ctx) {
+    STACK_OF(X509) *chain = NULL;
+    if (SSL_CTX_get0_chain_certs(ctx, &chain) != 1 || chain == NULL) return 0;
+    return sk_X509_num(chain);
+}
+
+// SSL_CTX_build_cert_chain is a macro over SSL_CTX_ctrl.
+static inline int COpenSSL_SSL_CTX_build_cert_chain(SSL_CTX *ctx, int flags) {
+    return (int)SSL_CTX_build_cert_chain(ctx, flags);
+}
+
 // OPENSSL_free is a macro over CRYPTO_free with file/line arguments.
 static inline void COpenSSL_OPENSSL_free(void *pointer) {
     OPENSSL_free(pointer);
@@ -61,6 +74,12 @@ static const uint64_t COpenSSL_SSL_OP_IGNORE_UNEXPECTED_EOF = SSL_OP_IGNORE_UNEX
 static const long COpenSSL_SSL_MODE_ENABLE_PARTIAL_WRITE = SSL_MODE_ENABLE_PARTIAL_WRITE;
 static const long COpenSSL_SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER = SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER;
 static const long COpenSSL_SSL_MODE_RELEASE_BUFFERS = SSL_MODE_RELEASE_BUFFERS;
+static const long COpenSSL_SSL_MODE_NO_AUTO_CHAIN = SSL_MODE_NO_AUTO_CHAIN;
+// SSL_BUILD_CHAIN_FLAG_*: plain macros, re-exported with the Int32 type SSL_CTX_build_cert_chain takes.
+static const int COpenSSL_SSL_BUILD_CHAIN_FLAG_UNTRUSTED = SSL_BUILD_CHAIN_FLAG_UNTRUSTED;
+static const int COpenSSL_SSL_BUILD_CHAIN_FLAG_NO_ROOT = SSL_BUILD_CHAIN_FLAG_NO_ROOT;
+static const int COpenSSL_SSL_BUILD_CHAIN_FLAG_IGNORE_ERROR = SSL_BUILD_CHAIN_FLAG_IGNORE_ERROR;
+static const int COpenSSL_SSL_BUILD_CHAIN_FLAG_CLEAR_ERROR = SSL_BUILD_CHAIN_FLAG_CLEAR_ERROR;
 static const long COpenSSL_SSL_SESS_CACHE_OFF = SSL_SESS_CACHE_OFF;
 
 // sk_GENERAL_NAME_* accessors are generated macros.

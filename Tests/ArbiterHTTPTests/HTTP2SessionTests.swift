@@ -201,6 +201,64 @@ import Testing
         #expect(request.headers.filter { $0.name == "host" }.map(\.value) == ["explicit.example"])
     }
 
+    @Test func everyRequestSeesItsOwnFieldsWhenStringsAreReused() throws {
+        let client = HTTP2TestClient()
+        client.handshake()
+        let lists: [[(name: String, value: String)]] = [
+            [("content-type", "application/json"), ("user-agent", "kube-apiserver-admission/v1.31.0 (linux/amd64)")],
+            [("content-type", "application/json"), ("user-agent", "kube-apiserver-admission/v1.31.0 (linux/amd64)")],
+            // Same positions, other values; then other names at those positions.
+            [("content-type", "application/jsox"), ("user-agent", "kube-apiserver-admission/v1.31.0 (linux/amd65)")],
+            [("user-agent", "application/json"), ("content-type", "kube-apiserver-admission/v1.31.0 (linux/amd64)")],
+            [("content-type", "")],
+            [("content-type", "application/json"), ("x-extra", "é"), ("x-extra", "e\u{301}")],
+        ]
+        for (index, extra) in lists.enumerated() {
+            client.send(client.request(streamID: UInt32(2 * index + 1), path: "/p\(index % 2)", extra: extra))
+            client.pump()
+        }
+        let recorded = client.responder.recorded
+        try #require(recorded.count == lists.count)
+        for (request, extra) in zip(recorded, lists) {
+            let expected = [("host", "arbiter.local")] + extra
+            #expect(request.headers.map(\.name) == expected.map(\.0))
+            #expect(request.headers.map { Array($0.value.utf8) } == expected.map { Array($0.1.utf8) })
+        }
+        #expect(recorded.map(\.path) == ["/p0", "/p1", "/p0", "/p1", "/p0", "/p1"])
+    }
+
+    @Test func fieldStringsDecodeExactlyAsStringDecoding() {
+        var strings = FieldStringCache()
+        let inputs: [[UInt8]] = [
+            Array("application/json".utf8), Array("application/json".utf8), [0xFF, 0x41], [0xFF, 0x41],
+            [0xEF, 0xBF, 0xBD, 0x41], [0xFF, 0x41], [], Array(repeating: UInt8(ascii: "a"), count: 300),
+            Array(repeating: UInt8(ascii: "a"), count: 300), Array("application/json".utf8),
+        ]
+        for (index, bytes) in inputs.enumerated() {
+            let expected = String(decoding: bytes, as: UTF8.self)
+            for slot in [0, FieldStringCache.maxSlots - 1, FieldStringCache.maxSlots] {
+                let string = bytes.withUnsafeBufferPointer { strings.string($0, slot: slot) }
+                #expect(Array(string.utf8) == Array(expected.utf8), "input \(index), slot \(slot)")
+            }
+        }
+    }
+
+    @Test func authorityBecomesTheFirstHostFieldOnlyWithoutAHostField() throws {
+        let client = HTTP2TestClient()
+        client.handshake()
+        client.send(client.request(streamID: 1, extra: [("accept", "*/*")]))
+        client.send(client.request(streamID: 3, extra: [("accept", "*/*"), ("host", "explicit.example")]))
+        client.send(client.request(streamID: 5, extra: [("accept", "*/*")]))
+        client.pump()
+        let recorded = client.responder.recorded
+        try #require(recorded.count == 3)
+        #expect(recorded[0].headers.map(\.name) == ["host", "accept"])
+        #expect(recorded[0].header("host") == "arbiter.local")
+        #expect(recorded[1].headers.map(\.name) == ["accept", "host"])
+        #expect(recorded[1].header("host") == "explicit.example")
+        #expect(recorded[2].headers.map(\.name) == ["host", "accept"])
+    }
+
     @Test func peerGoAwayLetsInFlightStreamsFinish() {
         let client = HTTP2TestClient()
         client.handshake()

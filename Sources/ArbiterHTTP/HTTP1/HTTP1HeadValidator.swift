@@ -8,11 +8,21 @@ enum HTTP1HeadValidator {
     static func validate(
         _ bytes: UnsafeRawBufferPointer, configuration: HTTP1Configuration
     ) -> Result<HTTP1RequestHead, HTTP1ParseError> {
+        var strings = FieldStringCache()
+        return self.validate(bytes, configuration: configuration, strings: &strings)
+    }
+
+    /// ``validate(_:configuration:)`` reusing the strings of the connection's previous heads.
+    static func validate(
+        _ bytes: UnsafeRawBufferPointer, configuration: HTTP1Configuration, strings: inout FieldStringCache
+    ) -> Result<HTTP1RequestHead, HTTP1ParseError> {
         guard let firstLF = ASCII.firstLF(bytes, from: 0) else {
             return .failure(.init(.badRequest, "empty request head"))
         }
         let line: (method: String, target: String, isHTTP11: Bool)
-        switch self.parseRequestLine(UnsafeRawBufferPointer(rebasing: bytes[..<(firstLF - 1)]), configuration: configuration) {
+        switch self.parseRequestLine(
+            UnsafeRawBufferPointer(rebasing: bytes[..<(firstLF - 1)]), configuration: configuration, strings: &strings)
+        {
         case .failure(let error): return .failure(error)
         case .success(let parsed): line = parsed
         }
@@ -20,7 +30,9 @@ enum HTTP1HeadValidator {
         fields.reserveCapacity(8)
         var start = firstLF + 1
         while let lf = ASCII.firstLF(bytes, from: start) {
-            switch self.parseField(UnsafeRawBufferPointer(rebasing: bytes[start..<(lf - 1)])) {
+            switch self.parseField(
+                UnsafeRawBufferPointer(rebasing: bytes[start..<(lf - 1)]), strings: &strings, index: fields.count)
+            {
             case .failure(let error): return .failure(error)
             case .success(let field): fields.append(field)
             }
@@ -29,11 +41,24 @@ enum HTTP1HeadValidator {
         return self.interpret(method: line.method, target: line.target, isHTTP11: line.isHTTP11, fields: fields, configuration: configuration)
     }
 
+    /// The ``FieldStringCache`` slots of the method, the target and each field's name and value.
+    static let methodSlot = 0
+    static let targetSlot = 1
+    static func nameSlot(field index: Int) -> Int { 3 + 2 * index }
+    static func valueSlot(field index: Int) -> Int { 4 + 2 * index }
+
     // MARK: - Syntax
 
     /// `method SP request-target SP HTTP-version`, single spaces, origin form (or `*` for OPTIONS).
     static func parseRequestLine(
         _ line: UnsafeRawBufferPointer, configuration: HTTP1Configuration
+    ) -> Result<(method: String, target: String, isHTTP11: Bool), HTTP1ParseError> {
+        var strings = FieldStringCache()
+        return self.parseRequestLine(line, configuration: configuration, strings: &strings)
+    }
+
+    static func parseRequestLine(
+        _ line: UnsafeRawBufferPointer, configuration: HTTP1Configuration, strings: inout FieldStringCache
     ) -> Result<(method: String, target: String, isHTTP11: Bool), HTTP1ParseError> {
         guard let firstSpace = line.firstIndex(of: ASCII.space), firstSpace > 0 else {
             return .failure(.init(.badRequest, "malformed request line"))
@@ -48,7 +73,7 @@ enum HTTP1HeadValidator {
         let version = UnsafeRawBufferPointer(rebasing: rest[(secondSpace + 1)...])
         guard target.count <= configuration.maxURIBytes else { return .failure(.init(.uriTooLong, "request target too long")) }
         guard target.allSatisfy(ASCII.isTargetByte) else { return .failure(.init(.badRequest, "malformed request target")) }
-        let methodText = String(decoding: method, as: UTF8.self)
+        let methodText = strings.string(method, slot: Self.methodSlot)
         let isAsterisk = target.count == 1 && target[0] == UInt8(ascii: "*")
         guard target[0] == UInt8(ascii: "/") || (isAsterisk && methodText == "OPTIONS") else {
             return .failure(.init(.badRequest, "request target is not in origin form"))
@@ -66,11 +91,19 @@ enum HTTP1HeadValidator {
         } else {
             return .failure(.init(.badRequest, "malformed HTTP version"))
         }
-        return .success((methodText, String(decoding: target, as: UTF8.self), isHTTP11))
+        return .success((methodText, strings.string(target, slot: Self.targetSlot), isHTTP11))
     }
 
     /// `field-name ":" OWS field-value OWS`; no obs-fold, no whitespace before the colon.
     static func parseField(_ line: UnsafeRawBufferPointer) -> Result<HTTPField, HTTP1ParseError> {
+        var strings = FieldStringCache()
+        return self.parseField(line, strings: &strings, index: 0)
+    }
+
+    /// ``parseField(_:)`` for the `index`th field of a head, reusing the connection's strings.
+    static func parseField(
+        _ line: UnsafeRawBufferPointer, strings: inout FieldStringCache, index: Int
+    ) -> Result<HTTPField, HTTP1ParseError> {
         guard let first = line.first, !ASCII.isWhitespace(first) else {
             return .failure(.init(.badRequest, "obsolete line folding"))
         }
@@ -85,11 +118,10 @@ enum HTTP1HeadValidator {
         guard value.allSatisfy(ASCII.isFieldValueByte) else {
             return .failure(.init(.badRequest, "invalid byte in header field value"))
         }
-        // Most clients send lower-case names already; lower-case only when needed.
-        let lowerName =
-            name.contains(where: { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") })
-            ? String(decoding: name.map(ASCII.lowercased), as: UTF8.self) : String(decoding: name, as: UTF8.self)
-        return .success(HTTPField(name: lowerName, value: String(decoding: value, as: UTF8.self)))
+        return .success(
+            HTTPField(
+                name: strings.lowercasedString(name, slot: Self.nameSlot(field: index)),
+                value: strings.string(value, slot: Self.valueSlot(field: index))))
     }
 
     // MARK: - Semantics
@@ -105,29 +137,38 @@ enum HTTP1HeadValidator {
         var expectsContinue = false
         var unsupportedExpectation = false
         for field in fields {
-            switch field.name {
-            case "host":
+            switch self.framingField(field.name) {
+            case .host:
                 hostCount += 1
-            case "content-length":
-                for element in field.value.utf8.split(separator: ASCII.comma, omittingEmptySubsequences: false) {
-                    guard let length = self.parseContentLength(Array(element)) else {
-                        return .failure(.init(.badRequest, "malformed content-length"))
+            case .contentLength:
+                // Every comma-separated element (empty ones included) must be the same length.
+                var value = field.value
+                let error: HTTP1ParseError? = value.withUTF8 { bytes in
+                    var start = 0
+                    for index in 0...bytes.count where index == bytes.count || bytes[index] == ASCII.comma {
+                        let element = UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: bytes[start..<index]))
+                        start = index + 1
+                        guard let length = self.parseContentLength(element) else {
+                            return .init(.badRequest, "malformed content-length")
+                        }
+                        if let previous = contentLength, previous != length {
+                            return .init(.badRequest, "conflicting content-length values")
+                        }
+                        contentLength = length
                     }
-                    if let previous = contentLength, previous != length {
-                        return .failure(.init(.badRequest, "conflicting content-length values"))
-                    }
-                    contentLength = length
+                    return nil
                 }
-            case "transfer-encoding":
+                if let error { return .failure(error) }
+            case .transferEncoding:
                 transferEncodings.append(field.value)
-            case "connection":
+            case .connection:
                 for token in self.tokens(field.value) {
                     if token == "close" { connectionClose = true }
                     if token == "keep-alive" { connectionKeepAlive = true }
                 }
-            case "expect":
+            case .expect:
                 if field.value.lowercased() == "100-continue" { expectsContinue = true } else { unsupportedExpectation = true }
-            default:
+            case .other:
                 break
             }
         }
@@ -155,9 +196,27 @@ enum HTTP1HeadValidator {
             hasUnsupportedExpectation: unsupportedExpectation))
     }
 
+    /// The fields whose meaning the framing depends on (names are lower-case tokens, so byte
+    /// equality is `String` equality).
+    private enum FramingField {
+        case host, contentLength, transferEncoding, connection, expect, other
+    }
+
+    private static func framingField(_ name: String) -> FramingField {
+        let utf8 = name.utf8
+        switch utf8.count {
+        case 4: return utf8.elementsEqual("host".utf8) ? .host : .other
+        case 6: return utf8.elementsEqual("expect".utf8) ? .expect : .other
+        case 10: return utf8.elementsEqual("connection".utf8) ? .connection : .other
+        case 14: return utf8.elementsEqual("content-length".utf8) ? .contentLength : .other
+        case 17: return utf8.elementsEqual("transfer-encoding".utf8) ? .transferEncoding : .other
+        default: return .other
+        }
+    }
+
     /// `1*DIGIT` with optional surrounding OWS, at most 18 digits; `nil` otherwise.
-    private static func parseContentLength(_ bytes: [UInt8]) -> Int? {
-        let digits = bytes.withUnsafeBytes { Array(ASCII.trimmed($0)) }
+    private static func parseContentLength(_ bytes: UnsafeRawBufferPointer) -> Int? {
+        let digits = ASCII.trimmed(bytes)
         guard !digits.isEmpty, digits.count <= 18 else { return nil }
         var value = 0
         for digit in digits {

@@ -43,6 +43,8 @@ public struct HTTP1RequestParser {
     private var state: State = .head(scanned: 0, lines: 0)
     private var bodyReceived = 0
     private var fieldCount = 0
+    /// Strings of the previous heads, reused when the next head repeats them (see ``FieldStringCache``).
+    private var fieldStrings = FieldStringCache()
 
     /// The longest chunk-size line accepted (size, extensions and CRLF).
     static let maxChunkLineBytes = 256
@@ -139,7 +141,7 @@ public struct HTTP1RequestParser {
 
     /// Validates the complete head (`bytes` ends with the last field line's CRLF).
     private mutating func finishHead(_ bytes: UnsafeRawBufferPointer, consumed: Int) -> (Event, Int) {
-        switch HTTP1HeadValidator.validate(bytes, configuration: self.configuration) {
+        switch HTTP1HeadValidator.validate(bytes, configuration: self.configuration, strings: &self.fieldStrings) {
         case .failure(let error):
             self.state = .failed(error)
             return (.failure(error), consumed)

@@ -21,10 +21,9 @@ extension HTTP2Session {
             resetStream(streamID, errorCode: NGHTTP2_PROTOCOL_ERROR.rawValue)
             return
         }
-        var headers = stream.headers
-        if let authority = stream.authority, !stream.hasHost {
-            headers.insert((name: "host", value: authority), at: 0)
-        }
+        // Moved out, not copied: `host` from :authority is already in place (see `header`).
+        let headers = stream.headers
+        stream.headers = []
         let path: String
         let query: String
         if let mark = target.utf8.firstIndex(of: UInt8(ascii: "?")) {
@@ -147,18 +146,24 @@ extension HTTP2Session {
 
     // MARK: - Helpers
 
-    /// `tchar` (RFC 9110 §5.6.2) without upper-case letters, indexed by byte.
-    static let lowerCaseTokenBytes: [Bool] = (0..<256).map { byte in
-        let scalar = UInt8(byte)
-        return (scalar >= UInt8(ascii: "a") && scalar <= UInt8(ascii: "z"))
-            || (scalar >= UInt8(ascii: "0") && scalar <= UInt8(ascii: "9"))
-            || "!#$%&'*+-.^_`|~".utf8.contains(scalar)
+    /// True for a `tchar` byte (RFC 9110 §5.6.2) that is not an upper-case letter.
+    @inline(__always)
+    static func isLowerCaseTokenByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+            UInt8(ascii: "!"), UInt8(ascii: "#"), UInt8(ascii: "$"), UInt8(ascii: "%"), UInt8(ascii: "&"),
+            UInt8(ascii: "'"), UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."),
+            UInt8(ascii: "^"), UInt8(ascii: "_"), UInt8(ascii: "`"), UInt8(ascii: "|"), UInt8(ascii: "~"):
+            return true
+        default:
+            return false
+        }
     }
 
     /// True for a lower-case token name that HTTP/2 allows in a response and a value without
     /// CR, LF or NUL; framing headers are ours to set.
     static func isSendableHeader(name: String, value: String) -> Bool {
-        guard !name.isEmpty, name.utf8.allSatisfy({ lowerCaseTokenBytes[Int($0)] }) else { return false }
+        guard !name.isEmpty, name.utf8.allSatisfy({ isLowerCaseTokenByte($0) }) else { return false }
         // Compared as bytes, by length first: `String ==` is Unicode-aware and slow here.
         let bytes = name.utf8
         func matches(_ literal: StaticString) -> Bool {
@@ -217,19 +222,11 @@ struct HTTP2NameValueBuffer {
         name.withUTF8Buffer { bytes.append(contentsOf: $0) }
         let valueStart = bytes.count
         let value = max(0, decimal)
-        var digits = 1
-        var rest = value / 10
-        while rest > 0 {
-            digits += 1
-            rest /= 10
-        }
-        bytes.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: digits))
-        bytes.withUnsafeMutableBufferPointer { buffer in
-            var remaining = value
-            for index in stride(from: valueStart + digits - 1, through: valueStart, by: -1) {
-                buffer[index] = UInt8(ascii: "0") + UInt8(remaining % 10)
-                remaining /= 10
-            }
+        var divisor = 1
+        while divisor <= value / 10 { divisor *= 10 }
+        while divisor > 0 {
+            bytes.append(UInt8(ascii: "0") + UInt8(value / divisor % 10))
+            divisor /= 10
         }
         spans.append((nameStart, valueStart - nameStart, valueStart, bytes.count - valueStart))
     }

@@ -1,4 +1,5 @@
 import CNGHTTP2
+import Glibc
 
 // MARK: - Frame type and flag constants
 
@@ -89,32 +90,62 @@ extension HTTP2Session {
             // at the end of the block.
             stream.headerListExceeded = true
             stream.headers = []
+            stream.synthesizedHost = false
             metrics.headerListViolation()
             return 0
         }
         if stream.receivingTrailers { return 0 }
         if name.first == UInt8(ascii: ":") {
-            let text = String(decoding: value, as: UTF8.self)
             if Self.bytes(name, equal: ":method") {
-                stream.method = text
+                stream.method = fieldStrings.string(value, slot: HTTP2Session.methodSlot)
             } else if Self.bytes(name, equal: ":path") {
-                stream.path = text
+                stream.path = fieldStrings.string(value, slot: HTTP2Session.pathSlot)
             } else if Self.bytes(name, equal: ":authority") {
-                stream.authority = text
+                let authority = fieldStrings.string(value, slot: HTTP2Session.authoritySlot)
+                stream.authority = authority
+                // The request's `host` is :authority unless a `host` field comes too (it may not
+                // after pseudo-headers, which libnghttp2 enforces; kept order-independent anyway).
+                if stream.synthesizedHost {
+                    stream.headers[0].value = authority
+                } else if !stream.hasHost {
+                    stream.headers.insert((name: "host", value: authority), at: 0)
+                    stream.synthesizedHost = true
+                }
             }
             // :scheme (and :protocol) are validated by libnghttp2 and not needed above.
         } else {
-            if Self.bytes(name, equal: "host") { stream.hasHost = true }
+            if Self.bytes(name, equal: "host") {
+                stream.hasHost = true
+                if stream.synthesizedHost {
+                    stream.headers.remove(at: 0)
+                    stream.synthesizedHost = false
+                }
+            }
+            let index = stream.regularFieldCount
+            stream.regularFieldCount += 1
             stream.headers.append(
-                (String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self))
+                (
+                    fieldStrings.string(name, slot: HTTP2Session.nameSlot(field: index)),
+                    fieldStrings.string(value, slot: HTTP2Session.valueSlot(field: index))
+                )
             )
         }
         return 0
     }
 
+    /// The ``FieldStringCache`` slots of `:method`, `:path` and `:authority`.
+    static let methodSlot = 0
+    static let pathSlot = 1
+    static let authoritySlot = 2
+    /// The slots of the name and the value of the `index`th regular field of a request.
+    static func nameSlot(field index: Int) -> Int { 3 + 2 * index }
+    static func valueSlot(field index: Int) -> Int { 4 + 2 * index }
+
     /// Byte equality of a header name with a literal (no `String` on the hot path).
     static func bytes(_ bytes: UnsafeBufferPointer<UInt8>, equal literal: StaticString) -> Bool {
-        literal.withUTF8Buffer { bytes.count == $0.count && bytes.elementsEqual($0) }
+        guard bytes.count == literal.utf8CodeUnitCount else { return false }
+        guard let base = bytes.baseAddress, bytes.count > 0 else { return true }
+        return memcmp(base, literal.utf8Start, bytes.count) == 0
     }
 
     /// A whole frame arrived (after its header block or its DATA payload was delivered).

@@ -69,6 +69,8 @@ public final class HTTP2Session: HTTPProtocolHandler {
 
     /// Scratch space for response header fields, reused across responses.
     var nameValues = HTTP2NameValueBuffer()
+    /// Request header strings reused across the requests of this connection.
+    var fieldStrings = FieldStringCache()
 
     // MARK: - Output
 

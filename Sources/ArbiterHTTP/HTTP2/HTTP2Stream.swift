@@ -31,6 +31,10 @@ final class HTTP2Stream {
     var headers: [(name: String, value: String)] = []
     /// A regular `host` field arrived (then `:authority` is not copied into ``headers``).
     var hasHost = false
+    /// ``headers`` starts with a `host` field made from `:authority`.
+    var synthesizedHost = false
+    /// Regular (not pseudo-header) fields received, kept or not: the position of the next one.
+    var regularFieldCount = 0
     /// Header-list bytes as RFC 9113 counts them (name + value + 32 per field), trailers included.
     var headerListBytes = 0
     var headerListExceeded = false

@@ -40,6 +40,7 @@ public final class TLSContext: @unchecked Sendable {
         try self.configureProtocol()
         try self.loadServerCertificate()
         try self.configureClientAuthentication()
+        self.fixCertificateChain()
         self.configureSessions()
         if offerHTTP2 {
             SSL_CTX_set_alpn_select_cb(context, alpnSelectHTTP2OrHTTP1, nil)
@@ -124,6 +125,26 @@ public final class TLSContext: @unchecked Sendable {
         SSL_CTX_set_client_CA_list(self.context, names)
         SSL_CTX_set_verify(self.context, mode, nil)
         SSL_CTX_set_verify_depth(self.context, c.verifyDepth)
+    }
+
+    /// Decides once, here, which certificates the server sends, instead of on every handshake.
+    ///
+    /// A chain file with intermediates is sent as it is. For a file holding only the leaf, OpenSSL's
+    /// default ("auto chain") builds a chain from the verify store (our client-CA bundle) during
+    /// *every* handshake — a full `X509_verify_cert`, about 100 µs of CPU per connection — and sends
+    /// the self-signed root too, which a client can never use (it must already trust the root) but
+    /// still has to parse. Here the same chain is built once, without the root; the per-handshake
+    /// building is then switched off. A chain that cannot be completed keeps the intermediates
+    /// found, like auto chain did; failures are not errors (the leaf is still sent).
+    private func fixCertificateChain() {
+        if COpenSSL_SSL_CTX_chain_certificate_count(self.context) == 0 {
+            _ = COpenSSL_SSL_CTX_build_cert_chain(
+                self.context,
+                COpenSSL_SSL_BUILD_CHAIN_FLAG_NO_ROOT | COpenSSL_SSL_BUILD_CHAIN_FLAG_IGNORE_ERROR
+                    | COpenSSL_SSL_BUILD_CHAIN_FLAG_CLEAR_ERROR)
+            ERR_clear_error()
+        }
+        _ = COpenSSL_SSL_CTX_set_mode(self.context, COpenSSL_SSL_MODE_NO_AUTO_CHAIN)
     }
 
     private func configureSessions() {

@@ -48,6 +48,41 @@ struct ParseRun {
 }
 
 @Suite struct HTTP1RequestParserTests {
+    @Test func pipelinedHeadsEachSeeTheirOwnFieldsWhenStringsAreReused() throws {
+        let heads = [
+            "POST /authorize HTTP/1.1\r\nHost: a\r\nContent-Type: application/json\r\nUser-Agent: kube-apiserver-admission/v1.31\r\nContent-Length: 2\r\n\r\nab",
+            "POST /authorize HTTP/1.1\r\nHost: a\r\nContent-Type: application/json\r\nUser-Agent: kube-apiserver-admission/v1.31\r\nContent-Length: 2\r\n\r\ncd",
+            // Same positions, other bytes: other case, other value, other name.
+            "POST /authorizf HTTP/1.1\r\nhost: b\r\nCONTENT-TYPE: application/jsoN\r\nAccept: kube-apiserver-admission/v1.31\r\nContent-Length: 1,1\r\n\r\ne",
+            "GET /authorize?x=1 HTTP/1.1\r\nHost: a\r\nContent-Type: \r\n\r\n",
+        ]
+        let run = ParseRun(heads.joined())
+        #expect(run.failure == nil)
+        try #require(run.heads.count == 4)
+        #expect(run.heads.map(\.method) == ["POST", "POST", "POST", "GET"])
+        #expect(run.heads.map(\.target) == ["/authorize", "/authorize", "/authorizf", "/authorize?x=1"])
+        #expect(run.heads[0].headers.map(\.name) == ["host", "content-type", "user-agent", "content-length"])
+        #expect(run.heads[1] == run.heads[0])
+        #expect(run.heads[2].headers.map(\.name) == ["host", "content-type", "accept", "content-length"])
+        #expect(run.heads[2].headers.map(\.value) == ["b", "application/jsoN", "kube-apiserver-admission/v1.31", "1,1"])
+        #expect(run.heads[2].framing == .contentLength(1))
+        #expect(run.heads[3].headers.map(\.value) == ["a", ""])
+        #expect(run.bodies == [Array("ab".utf8), Array("cd".utf8), Array("e".utf8), []])
+    }
+
+    @Test(arguments: ["5,6", "5,", ",5", "", " ", "5 5", "0x5", "1234567890123456789"])
+    func contentLengthListsThatDisagreeOrAreMalformedAre400(_ value: String) {
+        let run = ParseRun("POST / HTTP/1.1\r\nhost: a\r\ncontent-length: \(value)\r\n\r\n")
+        #expect(run.failure?.status == 400)
+    }
+
+    @Test(arguments: [("5, 5", 5), (" 7 ", 7), ("3,3,3", 3), ("0", 0)])
+    func contentLengthListsOfOneValueAreAccepted(_ value: String, _ length: Int) {
+        let run = ParseRun("POST / HTTP/1.1\r\nhost: a\r\ncontent-length: \(value)\r\n\r\n" + String(repeating: "x", count: length))
+        #expect(run.failure == nil)
+        #expect(run.heads.first?.framing == (length == 0 ? HTTP1RequestHead.Framing.none : .contentLength(length)))
+    }
+
     @Test func parsesASimpleGet() {
         let run = ParseRun("GET /healthz?verbose=1 HTTP/1.1\r\nHost: localhost\r\nAccept: */*\r\n\r\n")
         #expect(run.failure == nil)

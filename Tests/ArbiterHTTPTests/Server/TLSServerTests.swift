@@ -181,6 +181,42 @@ import Testing
         #expect(h1.readResponses(1).first?.status == 200)
     }
 
+    /// (server certificate file, client-CA bundle, certificates the client must receive).
+    static let certificateChains: [(String, String, Int)] = [
+        // Leaf signed by the root: the root is never sent (the client must already trust it).
+        ("server.crt", "ca.crt", 1),
+        // Leaf only, intermediate in the client-CA bundle: completed from it, once, without the root.
+        ("int-server.crt", "ca-and-int.crt", 2),
+        // Intermediates in the chain file are sent as they are.
+        ("int-server-chain.crt", "ca.crt", 2),
+    ]
+
+    @Test(arguments: certificateChains)
+    func serverSendsItsChainWithoutTheRoot(certificate: String, clientCA: String, expected: Int) throws {
+        let chainPath = try TestPKI.path(certificate)
+        let keyPath = try TestPKI.path(certificate.hasPrefix("int-") ? "int-server.key" : "server.key")
+        let clientCAPath = try TestPKI.path(clientCA)
+        let server = try TestServer(threads: 1) { configuration in
+            configuration.tls.certificateChainPath = chainPath
+            configuration.tls.privateKeyPath = keyPath
+            configuration.tls.clientCAPath = clientCAPath
+        }
+        let client = try server.client()
+        #expect(client.handshakeError == nil)
+        #expect(client.peerChainLength == expected)
+        client.send("GET / HTTP/1.1\r\nhost: a\r\n\r\n")
+        #expect(client.readResponses(1).first?.status == 200)
+    }
+
+    @Test func noSessionTicketIsIssued() throws {
+        let server = try TestServer(threads: 1)
+        let client = try server.client()
+        client.send("GET / HTTP/1.1\r\nhost: a\r\n\r\n")
+        // TLS 1.3 tickets follow the server's Finished; reading the answer processes any that came.
+        #expect(client.readResponses(1).first?.status == 200)
+        #expect(!client.sessionIsResumable)
+    }
+
     @Test func tlsVersionsBelow12AreRefused() throws {
         let server = try TestServer(threads: 1)
         let output = try ProcessRunner.run(

@@ -58,6 +58,18 @@ final class TLSTestClient {
         if let data { self.negotiatedProtocol = String(decoding: UnsafeBufferPointer(start: data, count: Int(length)), as: UTF8.self) }
     }
 
+    /// How many certificates the server sent (leaf included).
+    var peerChainLength: Int {
+        guard let chain = SSL_get_peer_cert_chain(self.ssl) else { return 0 }
+        return Int(OPENSSL_sk_num(chain))
+    }
+
+    /// True when the client could resume this session (it received a session ticket).
+    var sessionIsResumable: Bool {
+        guard let session = SSL_get_session(self.ssl) else { return false }
+        return SSL_SESSION_is_resumable(session) == 1
+    }
+
     /// Sends bytes over TLS; false when the connection is gone.
     @discardableResult
     func send(_ bytes: [UInt8]) -> Bool {
