@@ -4,7 +4,7 @@ export ARBITER_WERROR ?= 1
 DEV ?= .dev
 PORT ?= 8443
 
-.PHONY: all deps build release test ci policies deploy-check e2e fuzz-replay bench run clean
+.PHONY: all deps build release test ci policies deploy-check e2e fuzz-replay fuzz fuzz-ci bench run clean
 
 all: build
 
@@ -36,6 +36,16 @@ e2e: build
 # Replays the committed fuzz seeds and crash regressions through every fuzz target.
 fuzz-replay: build
 	for t in sar http1 http2 policy kubectl; do .build/debug/ArbiterFuzz $$t Tests/Fixtures/fuzz/$$t || exit 1; done
+
+# Coverage-guided fuzzing (libFuzzer + ASan, built once in .build-fuzz): every target for
+# FUZZ_SECONDS with its seeds and dictionary; fails on a finding or a run that cannot have fuzzed
+# (Tests/fuzz/run.sh, docs/fuzzing.md). fuzz-ci: short, fresh corpus, bounded.
+FUZZ_SECONDS ?= 600
+fuzz: deps
+	SWIFT=$(SWIFT) Tests/fuzz/run.sh $(FUZZ_SECONDS)
+
+fuzz-ci: deps
+	FUZZ_FRESH=1 FUZZ_WORK=.fuzz/ci SWIFT=$(SWIFT) Tests/fuzz/run.sh 30
 
 ci: build test policies deploy-check e2e fuzz-replay
 

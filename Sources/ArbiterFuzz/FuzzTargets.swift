@@ -10,18 +10,21 @@ enum FuzzTargets {
         "sar": sar, "http1": http1, "http2": http2, "policy": policy, "kubectl": kubectl,
     ]
 
-    /// The SubjectAccessReview parser, against Foundation: it is stricter (duplicate keys, depth,
-    /// size, no trailing commas), never looser, and what it accepts round-trips exactly.
+    /// The SubjectAccessReview parser, differential against Foundation's JSONDecoder (see
+    /// `SARDifferential`): the same accept/reject (Arbiter is only ever stricter, for the listed
+    /// reasons) and the same values; what it accepts round-trips through the writer exactly.
     static func sar(_ input: UnsafeRawBufferPointer) {
         let bytes = Array(input)
-        guard let review = try? SubjectAccessReview(json: bytes) else { return }
-        guard (try? JSONSerialization.jsonObject(with: Data(bytes), options: [])) != nil else {
-            fatalError("the codec accepted what JSONSerialization rejects")
-        }
-        let once = review.jsonBytes()
-        guard let again = try? SubjectAccessReview(json: once) else { fatalError("the codec rejects its own output") }
-        guard again.jsonBytes() == once else { fatalError("encode → decode → encode changed the bytes") }
+        let outcome = SARDifferential.compare(bytes)
+        if case .disagree(let why) = outcome { fatalError("sar: \(why)") }
         _ = try? SubjectAccessReview.decode(bytes)
+        guard outcome == .bothAccept, var review = try? SubjectAccessReview(json: bytes) else { return }
+        let once = review.jsonBytes()
+        guard let again = try? SubjectAccessReview(json: once) else { fatalError("sar: the codec rejects its own output") }
+        guard again.jsonBytes() == once else { fatalError("sar: encode → decode → encode changed the bytes") }
+        // The writer turns a status that says both allowed and denied into a deny.
+        if review.status.allowed && review.status.denied { review.status.allowed = false }
+        guard fingerprint(again) == fingerprint(review) else { fatalError("sar: encode → decode changed a value") }
     }
 
     struct EchoResponder: Responder {
@@ -96,5 +99,53 @@ enum FuzzTargets {
             verb: field(0), target: field(1), namespace: field(2), subresource: field(3), user: "u", groups: [])
         else { return }
         if field(1).hasPrefix("/"), request.nonResourcePath != field(1) { fatalError("a URL changed on the way") }
+        // Whatever kubectl's syntax let through, the engine decides it, and `explain` agrees.
+        let answer = kubectlPolicy.authorize(request)
+        guard kubectlPolicy.explain(request).result.decision == answer.decision else {
+            fatalError("kubectl: explain and authorize disagree")
+        }
     }
+
+    /// A small policy with wildcards, subresources, names, URL prefixes and a deny, for `kubectl`.
+    static let kubectlPolicy: CompiledPolicy = {
+        let yaml = """
+            apiVersion: rbac.authorization.k8s.io/v1
+            kind: ClusterRole
+            metadata: {name: fuzz}
+            rules:
+            - apiGroups: ["", "apps"]
+              resources: ["pods", "pods/log", "deployments/*", "*/status"]
+              verbs: ["get", "list", "watch"]
+            - apiGroups: ["*"]
+              resources: ["configmaps"]
+              resourceNames: ["web", "db"]
+              verbs: ["*"]
+            - nonResourceURLs: ["/healthz", "/api/*"]
+              verbs: ["get"]
+            ---
+            apiVersion: rbac.authorization.k8s.io/v1
+            kind: RoleBinding
+            metadata: {name: fuzz, namespace: default}
+            roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: fuzz}
+            subjects: [{kind: User, name: u}]
+            ---
+            apiVersion: rbac.authorization.k8s.io/v1
+            kind: ClusterRoleBinding
+            metadata: {name: fuzz}
+            roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: fuzz}
+            subjects: [{kind: Group, name: "system:authenticated"}]
+            ---
+            apiVersion: arbiter.dev/v1alpha1
+            kind: AccessPolicy
+            metadata: {name: deny-exec}
+            spec:
+              effect: Deny
+              subjects: [{kind: User, name: "*"}]
+              namespaces: ["prod-*"]
+              rules: [{apiGroups: [""], resources: ["pods/exec"], verbs: ["*"]}]
+            """
+        let result = PolicyLoader.combine([PolicyLoader.load(yaml, file: "kubectl-fuzz.yaml")])
+        guard result.errors.isEmpty else { fatalError("the kubectl fuzz policy does not load: \(result.errors)") }
+        return PolicyCompiler.compile(result.set)
+    }()
 }
