@@ -87,22 +87,42 @@ class H2Client:
             pass
 
     def request_many(self, bodies, path="/authorize", timeout=5.0):
-        """Posts each body on its own stream at once; returns [(status, body_bytes)] in order."""
+        """Posts each body on its own stream at once (within the peer's flow-control windows);
+        returns [(status, body_bytes, reset_code)] in order."""
         streams = {}
         order = []
+        unsent = {}
         for body in bodies:
             sid = self.conn.get_next_available_stream_id()
             self.conn.send_headers(sid, [
                 (":method", "POST"), (":scheme", "https"), (":authority", "localhost:%d" % self.port),
                 (":path", path), ("content-type", "application/json"), ("content-length", str(len(body))),
-            ])
-            self.conn.send_data(sid, body, end_stream=True)
+            ], end_stream=not body)
             streams[sid] = {"status": None, "data": bytearray(), "done": False, "reset": None}
             order.append(sid)
-        self.sock.sendall(self.conn.data_to_send())
+            if body:
+                unsent[sid] = memoryview(body)
         deadline = time.monotonic() + timeout
         pending = len(order)
-        while pending:
+        while True:
+            for sid in list(unsent):
+                if streams[sid]["done"]:
+                    del unsent[sid]
+                    continue
+                while unsent[sid].nbytes:
+                    room = min(self.conn.local_flow_control_window(sid), self.conn.max_outbound_frame_size)
+                    if room <= 0:
+                        break
+                    chunk = unsent[sid][:room]
+                    unsent[sid] = unsent[sid][room:]
+                    self.conn.send_data(sid, chunk.tobytes(), end_stream=unsent[sid].nbytes == 0)
+                if not unsent[sid].nbytes:
+                    del unsent[sid]
+            out = self.conn.data_to_send()
+            if out:
+                self.sock.sendall(out)
+            if not pending:
+                break
             left = deadline - time.monotonic()
             if left <= 0:
                 raise TimeoutError("no answer within %.1f s" % timeout)
@@ -131,9 +151,6 @@ class H2Client:
                 elif isinstance(ev, h2.events.RemoteSettingsChanged):
                     for k, v in ev.changed_settings.items():
                         self.remote_settings[int(k)] = v.new_value
-            out = self.conn.data_to_send()
-            if out:
-                self.sock.sendall(out)
         return [(streams[s]["status"], bytes(streams[s]["data"]), streams[s]["reset"]) for s in order]
 
 

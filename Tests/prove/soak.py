@@ -348,6 +348,55 @@ class Soak:
             problems.append("no error log line for the refused material")
         self.results.record("soak-corrupt-material", not problems, "; ".join(figs), "; ".join(problems))
 
+    def empty_policy_reload(self):
+        """Every policy file truncated to 0 bytes on a running server (a botched deploy, a
+        non-atomic copy caught by the watcher): the empty policy must be refused like an invalid
+        one, and the previous policy must keep answering."""
+        a = self.a
+        pol_fail = 'arbiter_policy_reloads_total{result="failure"}'
+        pol_ok = 'arbiter_policy_reloads_total{result="success"}'
+        m0 = metrics(self.pki, "127.0.0.1", a.port)
+        answer0 = self.flip_answer()
+        directory = os.path.join(a.work, "policy")
+        saved = {}
+        for name in sorted(os.listdir(directory)):
+            path = os.path.join(directory, name)
+            if name.endswith(".yaml") and os.path.isfile(path):
+                saved[path] = open(path, "rb").read()
+                open(path, "wb").close()
+        refused = emptied = False
+        deadline = time.monotonic() + 10
+        answer1 = answer0
+        while time.monotonic() < deadline and not refused and not emptied:
+            time.sleep(0.5)
+            m = metrics(self.pki, "127.0.0.1", a.port)
+            refused = metric_sum(m, pol_fail) > metric_sum(m0, pol_fail)
+            accepted = metric_sum(m, pol_ok) > metric_sum(m0, pol_ok)
+            answer1 = self.flip_answer()
+            emptied = accepted and answer1 != answer0
+        for path, data in saved.items():
+            tmp = path + ".restore"
+            with open(tmp, "wb") as f:
+                f.write(data)
+            os.replace(tmp, path)
+        restored = False
+        for _ in range(40):
+            time.sleep(0.5)
+            if self.flip_answer() in ((200, answer0[1]), answer0):
+                restored = True
+                break
+        ok = refused and not emptied and restored
+
+        def name(answer):
+            st = answer[1] or {}
+            return "denied" if st.get("denied") else "allowed" if st.get("allowed") else "no opinion" if answer[0] == 200 else "HTTP %s" % answer[0]
+        self.results.record(
+            "soak-empty-policy-reload", ok,
+            "every policy file truncated to 0 bytes: reload refused %s; the flipped user's review answered %s before, %s after; old policy back after restoring the files %s" % (
+                refused, name(answer0), name(answer1), restored),
+            "" if ok else ("the empty policy was loaded and served (the answer became %s)" % answer1[1] if emptied
+                           else "no reload failure counted within 10 s" if not refused else "old answers not back after restoring"))
+
     # --- fresh connections -----------------------------------------------------------------------
 
     def fresh(self):
@@ -437,6 +486,7 @@ def main():
     s = Soak(a)
     s.run()
     s.corrupt_material()
+    s.empty_policy_reload()
     s.fresh()
     print("%d passed, %d failed" % (s.results.passed, s.results.failed))
     return 0 if s.results.failed == 0 else 1
