@@ -321,7 +321,7 @@ if want deploy && [ -n "${ARBITER:-}" ]; then
     ARBITER=$ARBITER timed deploy bash .ci/check-deploy >"$PROVE_DIR/deploy.log" 2>&1
     rc=$?
     if [ "$rc" = 0 ]; then ok=true; else ok=false; fi
-    record deploy check-deploy $ok ".ci/check-deploy: $(grep -c '^ *PASS' "$PROVE_DIR/deploy.log") PASS, $(grep -c '^ *FAIL' "$PROVE_DIR/deploy.log") FAIL, $(grep -c '^ *SKIP' "$PROVE_DIR/deploy.log") SKIP; $(grep 'security arbiter' "$PROVE_DIR/deploy.log" | sed 's/^ *PASS *//' | tr '\n' ';')" \
+    record deploy check-deploy $ok ".ci/check-deploy: $(grep -c '^ *PASS' "$PROVE_DIR/deploy.log") PASS, $(grep -c '^ *FAIL' "$PROVE_DIR/deploy.log") FAIL, $(grep -c '^ *SKIP' "$PROVE_DIR/deploy.log") SKIP; $(grep 'security arbiter' "$PROVE_DIR/deploy.log" | sed 's/^ *PASS *//' | sort -u | tr '\n' ';')" \
         "$(grep -m3 '^ *FAIL' "$PROVE_DIR/deploy.log" | tr '\n' ' ')"
 fi
 
