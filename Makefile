@@ -63,3 +63,13 @@ run: release
 
 clean:
 	rm -rf .build $(DEV)
+
+# "Prove it under attack" (Tests/prove/run.sh): fuzz summary, differential run, the checklist's unit
+# tests, e2e, abuse probes with a healthy neighbour, sslyze, soak with reloads and rotation, fresh
+# connections; writes docs/reliability.md. prove-ci is the bounded variant .ci/run calls.
+.PHONY: prove prove-ci
+prove: deps
+	Tests/prove/run.sh full
+
+prove-ci: deps
+	Tests/prove/run.sh ci
