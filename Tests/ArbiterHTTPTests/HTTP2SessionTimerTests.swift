@@ -59,12 +59,34 @@ import Testing
         #expect(response?.body.isEmpty == true)
         #expect(response?.ended == false)
         #expect(!client.session.hasPendingOutput)  // blocked, so no busy loop in the connection
+        // The write timer runs from when the response started waiting: the HEADERS frame that
+        // went out with it is not progress of its body (security checklist 7; found by the
+        // abuse probes, where the GOAWAY came only at twice the timeout).
         client.advance(by: .seconds(29))
         #expect(!client.session.isFinished)
-        client.advance(by: .seconds(60))
+        client.advance(by: .seconds(2))
         #expect(client.session.isFinished)
         #expect(client.metrics.goawaysSent(.writeTimeout) == 1)
         #expect(client.goAways.count == 1)
+    }
+
+    @Test func pingsDoNotKeepAZeroWindowReaderAlive() {
+        let client = HTTP2TestClient()
+        client.handshake(settings: [(HTTP2SettingID.initialWindowSize, 0)])
+        client.send(client.request(streamID: 1))
+        client.pump()
+        #expect(client.response(1)?.status == 200)
+        // Keep-alive PINGs are answered, but their acknowledgements are not progress of the
+        // waiting response.
+        for _ in 0..<3 {
+            client.advance(by: .seconds(9))
+            client.send(Frames.ping(42))
+            client.pump()
+            #expect(!client.session.isFinished)
+        }
+        client.advance(by: .seconds(4))
+        #expect(client.session.isFinished)
+        #expect(client.metrics.goawaysSent(.writeTimeout) == 1)
     }
 
     @Test func slowButProgressingReaderIsNotTimedOut() {

@@ -6,8 +6,9 @@ import CNGHTTP2
 // passes in (``receive(_:now:)``, ``deadlineReached(now:)``), so tests drive them without sleeping:
 //
 // - idle: no open stream since `idleSince` → GOAWAY NO_ERROR;
-// - write progress: a response is waiting and no output was taken since `lastWriteProgress` →
-//   GOAWAY (zero window, slow reader);
+// - write progress: a response is waiting and none of its DATA was taken since
+//   `lastWriteProgress` (while one waits, HEADERS and PING/SETTINGS acknowledgements are not
+//   progress), or other output waits and none was taken → GOAWAY (zero window, slow reader);
 // - request receive: a stream still receiving its request after the timeout → RST_STREAM CANCEL;
 // - drain: a graceful shutdown that outlives its timeout → end;
 // - linger: finished, but output is not read → drop it so the connection can close.

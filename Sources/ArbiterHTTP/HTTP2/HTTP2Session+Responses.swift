@@ -134,6 +134,8 @@ extension HTTP2Session {
             _ = buffer.initialize(from: body[offset..<(offset + count)])
         }
         stream.responseOffset += count
+        // A waiting response moved: write progress (see ``produceOutput(into:limit:)``).
+        if count > 0 { writeProgressPending = true }
         if stream.responseOffset == stream.responseBody.count {
             flags.pointee |= NGHTTP2_DATA_FLAG_EOF.rawValue
             stream.responseBody = []

@@ -99,7 +99,8 @@ public final class HTTP2Session: HTTPProtocolHandler {
     /// When the last stream closed (or the session started).
     var idleSince: ContinuousClock.Instant
     var lastWriteProgress: ContinuousClock.Instant
-    /// Output was produced since the last event with a time; it counts as progress at that time.
+    /// Write progress was made since the last event with a time (response DATA taken, or any
+    /// output while no response waits); it counts as progress at that time.
     var writeProgressPending = false
 
     var peerResets: HTTP2RateCounter
@@ -186,6 +187,10 @@ public final class HTTP2Session: HTTPProtocolHandler {
 
     public func produceOutput(into output: inout [UInt8], limit: Int) {
         guard !outputAbandoned, limit > 0 else { return }
+        // While a response waits for its body to move, only its DATA counts as write progress
+        // (``readResponseBody``): HEADERS, PING and SETTINGS acknowledgements must not keep a
+        // zero-window reader alive.
+        let responseWaiting = unsentResponses > 0
         var produced = drainCarry(into: &output, limit: limit)
         while produced < limit, !terminated, let session {
             var chunk: UnsafePointer<UInt8>? = nil
@@ -211,7 +216,7 @@ public final class HTTP2Session: HTTPProtocolHandler {
                 produced += emit(bytes, into: &output, room: limit - produced)
             }
         }
-        if produced > 0 { writeProgressPending = true }
+        if produced > 0 && !responseWaiting { writeProgressPending = true }
         afterEvent()
     }
 
