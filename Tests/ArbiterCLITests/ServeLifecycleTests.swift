@@ -145,7 +145,7 @@ struct ServeLifecycleTests {
         }
     }
 
-    @Test(arguments: ["missing", "empty", "invalid"])
+    @Test(arguments: ["missing", "empty", "empty-file", "invalid"])
     func aBrokenPolicyNeverBecomesReady(_ kind: String) throws {
         let directory = try makeTemporaryDirectory("serve-broken")
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -155,6 +155,10 @@ struct ServeLifecycleTests {
         switch kind {
         case "empty":
             try FileManager.default.createDirectory(at: policy, withIntermediateDirectories: true)
+        case "empty-file":
+            // A truncated file: present, readable, and without a single object.
+            try FileManager.default.createDirectory(at: policy, withIntermediateDirectories: true)
+            try "".write(to: policy.appendingPathComponent("policy.yaml"), atomically: true, encoding: .utf8)
         case "invalid":
             try FileManager.default.createDirectory(at: policy, withIntermediateDirectories: true)
             try "kind: ClusterRole\napiVersion: rbac.authorization.k8s.io/v1\nmetadata: {name: x}\nrules: [{verbs: []}]\n"

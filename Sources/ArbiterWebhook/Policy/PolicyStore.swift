@@ -62,6 +62,15 @@ public final class PolicyStore: Sendable {
             if loaded.set.sourceCount == 0 {
                 throw ReloadFailure(errors: ["no policy files under \(paths.joined(separator: ", "))"])
             }
+            // An empty or truncated file (a half-finished copy, a config-management glitch) must
+            // not replace a policy or become ready: it would answer no opinion to everything
+            // (security checklist 22).
+            if loaded.set.roles.isEmpty && loaded.set.bindings.isEmpty && loaded.set.accessPolicies.isEmpty {
+                throw ReloadFailure(errors: [
+                    "the policy under \(paths.joined(separator: ", ")) is empty: no Role, ClusterRole, RoleBinding, "
+                        + "ClusterRoleBinding or AccessPolicy (an empty or truncated file?); refusing it"
+                ])
+            }
             let policy = PolicyCompiler.compile(loaded.set)
             if let check {
                 let problems = check(policy)
