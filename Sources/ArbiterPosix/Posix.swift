@@ -7,6 +7,15 @@ import CArbiterLinux
 /// ``IOResult/wouldBlock``, and any other failure throws ``SystemError``. `EBADF` and `EFAULT` are
 /// programmer errors and trap.
 public enum Posix {
+    /// Returns free heap pages of every malloc arena to the kernel (`malloc_trim(0)`), for after
+    /// a large structure was dropped (a policy replaced by a reload).
+    ///
+    /// - Returns: whether any memory was released.
+    @discardableResult
+    public static func releaseFreeHeapMemory() -> Bool {
+        CArbiterLinux_malloc_trim() == 1
+    }
+
     /// Runs a system call that returns -1 and sets `errno` on failure.
     @inline(never)
     @discardableResult

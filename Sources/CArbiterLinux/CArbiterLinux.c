@@ -1,6 +1,7 @@
 // CArbiterLinux: see include/CArbiterLinux.h.
 #define _GNU_SOURCE
 #include "CArbiterLinux.h"
+#include <malloc.h>
 
 int CArbiterLinux_epoll_create(void) {
     return epoll_create1(EPOLL_CLOEXEC);
@@ -32,4 +33,8 @@ int CArbiterLinux_eventfd(void) {
 
 int CArbiterLinux_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags) {
     return accept4(fd, addr, len, flags);
+}
+
+int CArbiterLinux_malloc_trim(void) {
+    return malloc_trim(0);
 }

@@ -46,4 +46,8 @@ int CArbiterLinux_eventfd(void);
 /// accept4 is declared only under _GNU_SOURCE, which Swift's Glibc module does not define.
 int CArbiterLinux_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags);
 
+/// malloc_trim(0): returns free heap pages of every arena to the kernel (<malloc.h> is not in
+/// Swift's Glibc module). Returns 1 if memory was released.
+int CArbiterLinux_malloc_trim(void);
+
 #endif
