@@ -90,6 +90,16 @@ struct ParseRun {
         #expect(run.ends == 1)
     }
 
+    /// Fuzzing finding: one recursive call per leading empty line overflowed the stack.
+    @Test func manyEmptyLinesBeforeTheRequestLineDoNotRecurse() {
+        let crlfs = String(repeating: "\r\n", count: 200_000)
+        let run = ParseRun(crlfs + "GET / HTTP/1.1\r\nhost: a\r\n\r\n")
+        #expect(run.failure == nil)
+        #expect(run.heads.map(\.target) == ["/"])
+        // Split inside the run of empty lines, and with an odd CR at a chunk's end.
+        #expect(ParseRun(crlfs + "GET / HTTP/1.1\r\nhost: a\r\n\r\n", chunkSize: 4095).ends == 1)
+    }
+
     @Test func identicalDuplicateContentLengthsAreOneLength() {
         let run = ParseRun("POST / HTTP/1.1\r\nhost: a\r\ncontent-length: 2\r\ncontent-length: 2\r\n\r\nok")
         #expect(run.failure == nil)
