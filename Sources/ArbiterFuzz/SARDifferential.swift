@@ -177,6 +177,19 @@ enum SARDifferential {
     }
 
     static func compare(_ bytes: [UInt8]) -> Outcome {
+        let outcome = compareOnce(bytes)
+        // A UTF-8 byte order mark: Foundation skips it; Arbiter rejects it, as Go's encoding/json
+        // does (RFC 8259 §8.1: a parser MAY ignore it). Found by fuzzing. The rest must still agree.
+        if case .disagree = outcome, bytes.starts(with: utf8BOM) {
+            let rest = compareOnce(Array(bytes.dropFirst(utf8BOM.count)))
+            return rest == .bothAccept || rest == .stricter ? .stricter : rest
+        }
+        return outcome
+    }
+
+    private static let utf8BOM: [UInt8] = [0xEF, 0xBB, 0xBF]
+
+    private static func compareOnce(_ bytes: [UInt8]) -> Outcome {
         let ours: Result<SubjectAccessReview, ReviewDecodingError>
         do throws(ReviewDecodingError) {
             ours = .success(try SubjectAccessReview(json: bytes))

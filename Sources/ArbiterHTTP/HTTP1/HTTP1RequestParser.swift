@@ -103,9 +103,17 @@ public struct HTTP1RequestParser {
     // MARK: - Head
 
     private mutating func parseHead(_ input: UnsafeRawBufferPointer, scanned: Int, lines: Int) -> (Event, Int) {
-        // RFC 9112 §2.2: ignore empty lines before the request line.
-        if scanned == 0 && lines == 0 && input.count >= 2 && input[0] == ASCII.cr && input[1] == ASCII.lf {
-            return Self.shifted(self.parse(UnsafeRawBufferPointer(rebasing: input[2...])), by: 2)
+        // RFC 9112 §2.2: ignore empty lines before the request line. A loop, not one recursive
+        // call per line: the client decides how many there are (fuzzing overflowed the stack).
+        if scanned == 0 && lines == 0 {
+            var skipped = 0
+            while skipped + 1 < input.count && input[skipped] == ASCII.cr && input[skipped + 1] == ASCII.lf {
+                skipped += 2
+            }
+            if skipped > 0 {
+                let rest = UnsafeRawBufferPointer(rebasing: input[skipped...])
+                return Self.shifted(self.parseHead(rest, scanned: 0, lines: 0), by: skipped)
+            }
         }
         var lineStart = scanned
         var lines = lines

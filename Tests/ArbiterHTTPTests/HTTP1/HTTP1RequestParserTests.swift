@@ -126,6 +126,15 @@ struct ParseRun {
         #expect(run.ends == 1)
     }
 
+    /// Fuzzing finding: one recursive call per leading empty line overflowed the stack.
+    @Test func manyEmptyLinesBeforeTheRequestLineDoNotRecurse() {
+        let crlfs = String(repeating: "\r\n", count: 200_000)
+        let run = ParseRun(crlfs + "GET / HTTP/1.1\r\nhost: a\r\n\r\n")
+        #expect(run.failure == nil)
+        #expect(run.heads.map(\.target) == ["/"])
+        // Split inside the run of empty lines, and with an odd CR at a chunk's end.
+        #expect(ParseRun(crlfs + "GET / HTTP/1.1\r\nhost: a\r\n\r\n", chunkSize: 4095).ends == 1)
+    }
 
     @Test func connectionCloseAndHTTP10DisableKeepAlive() {
         #expect(ParseRun("GET / HTTP/1.1\r\nhost: a\r\nconnection: Close\r\n\r\n").heads.first?.keepAlive == false)
