@@ -319,6 +319,19 @@ def write_report(args):
         out.append("| %d | %s | %s | %s |" % (number, md(title), "<br>".join(parts), verdict(item_ok)))
     out.append("")
     out.append("Every item covered and passing in this run: **%s**.\n" % ("yes" if all_items_ok else "no"))
+    samples_path = os.path.join(prove_dir, "soak-samples.tsv")
+    if os.path.exists(samples_path):
+        rows_s = [l.split("\t") for l in open(samples_path).read().splitlines()[1:] if l.strip()]
+        every = max(1, len(rows_s) // 12)
+        out.append("## Server during the soak\n")
+        out.append("Every %dth sample of `.build-prove/soak-samples.tsv` (seconds since the load started)." % every
+                   if every > 1 else "Every sample of `.build-prove/soak-samples.tsv` (seconds since the load started).")
+        out.append("")
+        out.append("| s | RSS MiB | descriptors | threads |")
+        out.append("| --- | --- | --- | --- |")
+        for r in rows_s[::every] + ([rows_s[-1]] if (len(rows_s) - 1) % every else []):
+            out.append("| %s | %.1f | %s | %s |" % (r[0], int(r[1]) / 1024, r[2], r[3]))
+        out.append("")
     if steps:
         out.append("## Step times on this machine\n")
         out.append("| step | seconds |")
