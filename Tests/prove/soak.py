@@ -308,9 +308,9 @@ class Soak:
         problems, figs = [], []
         tls_fail = 'arbiter_tls_reloads_total{result="failure"}'
         pol_fail = 'arbiter_policy_reloads_total{result="failure"}'
+        time.sleep(1.5)  # the churner's last change is reloaded (the watcher debounces 500 ms)
         m0 = metrics(self.pki, "127.0.0.1", a.port)
         served = self.peer_cert()
-        answer0 = self.flip_answer()
         # 1. A corrupt serving certificate on disk.
         crt = os.path.join(w, "tls", "server.crt")
         good = open(crt, "rb").read()
@@ -326,7 +326,9 @@ class Soak:
         figs.append("corrupt certificate: failure counted %s, old certificate still served %s" % (counted, still))
         if not (counted and still):
             problems.append("corrupt certificate: counted %s, old served %s" % (counted, still))
-        # 2. A billion-laughs policy file next to the live policy.
+        # 2. A billion-laughs policy file next to the live policy (after the reloads above settled).
+        time.sleep(1.5)
+        answer0 = self.flip_answer()
         laughs = ['lol: &l0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
         for i in range(1, 9):
             laughs.append("l%d: &l%d [%s]" % (i, i, ",".join(["*l%d" % (i - 1)] * 9)))
