@@ -178,6 +178,12 @@ enum SARDifferential {
 
     static func compare(_ bytes: [UInt8]) -> Outcome {
         let outcome = compareOnce(bytes)
+        // Foundation also reads UTF-16 and UTF-32 (a BOM, or NUL bytes as in `{\0}\0`); Arbiter
+        // reads UTF-8 only, like Go and RFC 8259 §8.1. NUL is never valid UTF-8 JSON outside a
+        // string, so Foundation accepting a NUL means it transcoded. Found by fuzzing.
+        if case .disagree = outcome, bytes.contains(0) || bytes.starts(with: [0xFE, 0xFF]) || bytes.starts(with: [0xFF, 0xFE]) {
+            return .stricter
+        }
         // A UTF-8 byte order mark: Foundation skips it; Arbiter rejects it, as Go's encoding/json
         // does (RFC 8259 §8.1: a parser MAY ignore it). Found by fuzzing. The rest must still agree.
         if case .disagree = outcome, bytes.starts(with: utf8BOM) {

@@ -38,7 +38,11 @@ def main() -> int:
     env = dict(os.environ, ARBITER_FUZZ_TARGET=target, SWIFT_BACKTRACE="enable=no")
 
     def cov(directory: str) -> str:
-        out = subprocess.run([binary, "-runs=0", directory], env=env, capture_output=True, text=True, timeout=3600)
+        with tempfile.TemporaryDirectory() as scratch:  # a crashing input's artifact goes there
+            out = subprocess.run(
+                [binary, "-runs=0", "-artifact_prefix=" + scratch + "/", directory],
+                env=env, capture_output=True, text=True, timeout=3600,
+            )
         line = next((l for l in out.stderr.splitlines() if "INITED" in l), "")
         return line.split("cov: ")[1].split()[0] if "cov: " in line else "?"
 
