@@ -34,7 +34,10 @@ struct SymbolTable: Sendable {
             i &+= 8
         }
         if i < count {
-            h = (h ^ loadTail(base + i, count &- i)) &* 0x9e37_79b9_7f4a_7c15
+            // The last 1 to 7 bytes: one load of the string's last 8 bytes (overlapping bytes
+            // already mixed in; the length is in `h`) when there are that many, else a tail load.
+            let tail = count >= 8 ? base.loadUnaligned(fromByteOffset: count &- 8, as: UInt64.self) : loadTail(base, count)
+            h = (h ^ tail) &* 0x9e37_79b9_7f4a_7c15
             h ^= h &>> 31
         }
         return h
@@ -263,12 +266,15 @@ func loadTail(_ pointer: UnsafeRawPointer, _ count: Int) -> UInt64 {
 
 @inline(__always)
 func memcmpEqual(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, _ count: Int) -> Bool {
+    if count < 8 { return count == 0 || loadTail(a, count) == loadTail(b, count) }
     var i = 0
-    while i + 8 <= count {
+    while i &+ 8 <= count {
         if a.loadUnaligned(fromByteOffset: i, as: UInt64.self) != b.loadUnaligned(fromByteOffset: i, as: UInt64.self) {
             return false
         }
-        i += 8
+        i &+= 8
     }
-    return i == count || loadTail(a + i, count - i) == loadTail(b + i, count - i)
+    // The last 1 to 7 bytes: compare the last 8 (the overlap was already found equal).
+    return i == count
+        || a.loadUnaligned(fromByteOffset: count &- 8, as: UInt64.self) == b.loadUnaligned(fromByteOffset: count &- 8, as: UInt64.self)
 }

@@ -169,15 +169,18 @@ extension CompiledPolicy {
             buffer[count] = Self.subjectKey(Self.userKind, user)
             count += 1
         }
-        // Indexing (not `for group in`): no iterator, so no retain of the array or its strings.
-        for index in request.groups.indices {
-            let id = symbols.lookup(request.groups[index])
-            if id != SymbolTable.missing {
-                buffer[count] = Self.subjectKey(Self.groupKind, id)
-                count += 1
+        // Through the array's buffer (not `for group in` or the array subscript, which return
+        // owned copies): the group names are borrowed, with no retain of the array or its strings.
+        return request.groups.withUnsafeBufferPointer { groups in
+            for index in groups.indices {
+                let id = symbols.lookup(groups[index])
+                if id != SymbolTable.missing {
+                    buffer[count] = Self.subjectKey(Self.groupKind, id)
+                    count += 1
+                }
             }
+            return count
         }
-        return count
     }
 
     // MARK: - Rules
