@@ -25,16 +25,20 @@ struct SymbolTable: Sendable {
     static func hash(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
         var h: UInt64 = 0xcbf2_9ce4_8422_2325 ^ UInt64(bytes.count)
         guard let base = bytes.baseAddress else { return h }
+        // Wrapping arithmetic throughout: no overflow checks in the loop.
         var i = 0
         let count = bytes.count
-        while i + 8 <= count {
+        while i &+ 8 <= count {
             h = (h ^ base.loadUnaligned(fromByteOffset: i, as: UInt64.self)) &* 0x9e37_79b9_7f4a_7c15
-            h ^= h >> 31
-            i += 8
+            h ^= h &>> 31
+            i &+= 8
         }
         if i < count {
-            h = (h ^ loadTail(base + i, count - i)) &* 0x9e37_79b9_7f4a_7c15
-            h ^= h >> 31
+            // The last 1 to 7 bytes: one load of the string's last 8 bytes (overlapping bytes
+            // already mixed in; the length is in `h`) when there are that many, else a tail load.
+            let tail = count >= 8 ? base.loadUnaligned(fromByteOffset: count &- 8, as: UInt64.self) : loadTail(base, count)
+            h = (h ^ tail) &* 0x9e37_79b9_7f4a_7c15
+            h ^= h &>> 31
         }
         return h
     }
@@ -193,21 +197,25 @@ struct FrozenSymbolTable: Sendable {
     }
 
     /// The id of a string, or ``SymbolTable/missing``.
+    ///
+    /// The string is borrowed and its UTF-8 read in place: a caller passing an element of an
+    /// array (a request's groups) makes no copy and no retain.
     @inline(__always)
-    func lookup(_ string: String) -> Int32 {
+    func lookup(_ string: borrowing String) -> Int32 {
         // The empty string (core API group, no name) is frequent: no hashing needed.
         if string.isEmpty { return emptyID }
         if let id = string.utf8.withContiguousStorageIfAvailable({ lookup(UnsafeRawBufferPointer($0)) }) {
             return id
         }
-        var copy = string
+        // Only strings without contiguous UTF-8 (bridged ones) get here.
+        var copy = copy string
         return copy.withUTF8 { lookup(UnsafeRawBufferPointer($0)) }
     }
 
     /// The id of `first + "/" + second` without building that string (RBAC's combined
     /// `resource/subresource`). Reads both strings in place (no copy, no retain).
     @inline(__always)
-    func lookupCombined(_ first: String, _ second: String) -> Int32 {
+    func lookupCombined(_ first: borrowing String, _ second: borrowing String) -> Int32 {
         let id = first.utf8.withContiguousStorageIfAvailable { a in
             second.utf8.withContiguousStorageIfAvailable { b in
                 let total = a.count + 1 + b.count
@@ -221,7 +229,7 @@ struct FrozenSymbolTable: Sendable {
             }
         }
         // Only strings without contiguous UTF-8 (bridged ones) take the slow path.
-        return id.flatMap { $0 } ?? lookup(first + "/" + second)
+        return id.flatMap { $0 } ?? lookup((copy first) + "/" + (copy second))
     }
 
     /// The bytes of a symbol.
@@ -258,12 +266,15 @@ func loadTail(_ pointer: UnsafeRawPointer, _ count: Int) -> UInt64 {
 
 @inline(__always)
 func memcmpEqual(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, _ count: Int) -> Bool {
+    if count < 8 { return count == 0 || loadTail(a, count) == loadTail(b, count) }
     var i = 0
-    while i + 8 <= count {
+    while i &+ 8 <= count {
         if a.loadUnaligned(fromByteOffset: i, as: UInt64.self) != b.loadUnaligned(fromByteOffset: i, as: UInt64.self) {
             return false
         }
-        i += 8
+        i &+= 8
     }
-    return i == count || loadTail(a + i, count - i) == loadTail(b + i, count - i)
+    // The last 1 to 7 bytes: compare the last 8 (the overlap was already found equal).
+    return i == count
+        || a.loadUnaligned(fromByteOffset: count &- 8, as: UInt64.self) == b.loadUnaligned(fromByteOffset: count &- 8, as: UInt64.self)
 }

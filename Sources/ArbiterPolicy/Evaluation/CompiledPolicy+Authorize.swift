@@ -34,15 +34,40 @@ extension CompiledPolicy {
     /// retains them (a caller holding requests in an array or behind a pointer passes them
     /// without a defensive copy).
     public func authorize(_ request: borrowing AccessRequest, defaultDecision: Decision = .noOpinion) -> AuthorizationResult {
-        withUnsafeTemporaryAllocation(of: UInt64.self, capacity: request.groups.count + 1) { buffer in
-            let count = fillSubjectKeys(request, buffer)
-            return decide(request, UnsafeBufferPointer(rebasing: buffer[0..<count]), defaultDecision)
+        // Scratch space: the subject keys, then up to two candidate ranges per key.
+        let capacity = 3 * (request.groups.count + 1)
+        if hasDenyPolicies || hasAllowPolicies || hasMissingRoles {
+            return withUnsafeTemporaryAllocation(of: UInt64.self, capacity: capacity) { buffer in
+                decide(request, buffer, defaultDecision)
+            }
         }
+        // RBAC only, every role present (the common case): the scratch scope returns a plain
+        // value and the result is built outside it, so it is never copied on the way out.
+        let allow = withUnsafeTemporaryAllocation(of: UInt64.self, capacity: capacity) { buffer -> BindingAllow? in
+            let count = fillSubjectKeys(request, buffer)
+            if count == 0 { return nil }
+            let keys = UnsafeBufferPointer(rebasing: buffer[0..<count])
+            var resolved = resolveScope(request)
+            var ranges = CandidateRanges(buffer: UnsafeMutableBufferPointer(rebasing: buffer[count...]))
+            collectCandidates(resolved, keys, &ranges)
+            // No role can match: the group, name and subresource are never looked up.
+            if ranges.isEmpty { return nil }
+            resolveDetails(&resolved, request)
+            guard let (binding, position) = firstAllowingBinding(resolved, ranges, path: request.nonResourcePath) else {
+                return nil
+            }
+            return bindingAllow(binding, rulePosition: position, keys: keys)
+        }
+        guard let allow else { return noMatch(defaultDecision, errors: []) }
+        return allowedByBinding(allow)
     }
 
+    /// The general path: AccessPolicies and bindings to missing roles.
     private func decide(
-        _ request: borrowing AccessRequest, _ keys: UnsafeBufferPointer<UInt64>, _ defaultDecision: Decision
+        _ request: borrowing AccessRequest, _ buffer: UnsafeMutableBufferPointer<UInt64>, _ defaultDecision: Decision
     ) -> AuthorizationResult {
+        let count = fillSubjectKeys(request, buffer)
+        let keys = UnsafeBufferPointer(rebasing: buffer[0..<count])
         // Nobody the policy names, and no subject patterns: nothing can match.
         if keys.isEmpty && policyPrefixSubjects.isEmpty {
             return noMatch(defaultDecision, errors: [])
@@ -55,8 +80,10 @@ extension CompiledPolicy {
                     decision: .deny, reason: "AccessPolicy: denied by AccessPolicy \(goQuoted(name)) rule \(position)",
                     source: .accessPolicy(index: policy, ruleIndex: position))
             }
-            if let (binding, position) = matchBinding(resolved, keys, path: request.nonResourcePath) {
-                return allowedByBinding(binding, rulePosition: position, keys: keys)
+            var ranges = CandidateRanges(buffer: UnsafeMutableBufferPointer(rebasing: buffer[count...]))
+            collectCandidates(resolved, keys, &ranges)
+            if let (binding, position) = firstAllowingBinding(resolved, ranges, path: request.nonResourcePath) {
+                return allowedByBinding(bindingAllow(binding, rulePosition: position, keys: keys))
             }
             if hasAllowPolicies, let (policy, position) = matchAccessPolicy(.allow, request, resolved, keys) {
                 let accessPolicy = accessPolicies[policy]
@@ -87,8 +114,19 @@ extension CompiledPolicy {
 
     // MARK: - Resolution
 
+    /// Every attribute of the request resolved to ids.
     @inline(__always)
     func resolve(_ request: borrowing AccessRequest) -> ResolvedRequest {
+        var resolved = resolveScope(request)
+        resolveDetails(&resolved, request)
+        return resolved
+    }
+
+    /// What the subject-index filters and scopes need: the verb, the `resource[/subresource]`
+    /// (or the path) and the namespace. The group, subresource and name are left
+    /// ``SymbolTable/missing`` until ``resolveDetails(_:_:)``.
+    @inline(__always)
+    func resolveScope(_ request: borrowing AccessRequest) -> ResolvedRequest {
         switch request.attributes {
         case .resource(let r):
             let hasSub = !r.subresource.isEmpty
@@ -96,10 +134,8 @@ extension CompiledPolicy {
             let combined = hasSub ? attributeSymbols.lookupCombined(r.resource, r.subresource) : attributeSymbols.lookup(r.resource)
             return ResolvedRequest(
                 isResource: true, verb: verb, verbMask: RuleCompilerState.verbBit(verb), verbBitIsExact: verb >= 0 && verb < 63,
-                group: attributeSymbols.lookup(r.group),
-                combined: combined,
-                hasSubresource: hasSub, subresource: hasSub ? attributeSymbols.lookup(r.subresource) : SymbolTable.missing,
-                name: attributeSymbols.lookup(r.name),
+                group: SymbolTable.missing, combined: combined, hasSubresource: hasSub, subresource: SymbolTable.missing,
+                name: SymbolTable.missing,
                 namespace: r.namespace.isEmpty ? SymbolTable.missing : attributeSymbols.lookup(r.namespace),
                 path: SymbolTable.missing, resourceBit: Self.resourceFilterBit(isResource: true, combined: combined))
         case .nonResource(let n):
@@ -113,6 +149,15 @@ extension CompiledPolicy {
         }
     }
 
+    /// Completes ``resolveScope(_:)``: the API group, subresource and name of a resource request.
+    @inline(__always)
+    func resolveDetails(_ resolved: inout ResolvedRequest, _ request: borrowing AccessRequest) {
+        guard case .resource(let r) = request.attributes else { return }
+        resolved.group = attributeSymbols.lookup(r.group)
+        if resolved.hasSubresource { resolved.subresource = attributeSymbols.lookup(r.subresource) }
+        resolved.name = attributeSymbols.lookup(r.name)
+    }
+
     /// Writes the subject keys of the requester into `buffer`: its user name, then each group, as
     /// `(kind << 32 | id)`; names the policy never mentions are left out (no binding can name
     /// them). Returns how many were written.
@@ -124,15 +169,18 @@ extension CompiledPolicy {
             buffer[count] = Self.subjectKey(Self.userKind, user)
             count += 1
         }
-        // Indexing (not `for group in`): no iterator, so no retain of the array or its strings.
-        for index in request.groups.indices {
-            let id = symbols.lookup(request.groups[index])
-            if id != SymbolTable.missing {
-                buffer[count] = Self.subjectKey(Self.groupKind, id)
-                count += 1
+        // Through the array's buffer (not `for group in` or the array subscript, which return
+        // owned copies): the group names are borrowed, with no retain of the array or its strings.
+        return request.groups.withUnsafeBufferPointer { groups in
+            for index in groups.indices {
+                let id = symbols.lookup(groups[index])
+                if id != SymbolTable.missing {
+                    buffer[count] = Self.subjectKey(Self.groupKind, id)
+                    count += 1
+                }
             }
+            return count
         }
-        return count
     }
 
     // MARK: - Rules
@@ -230,65 +278,125 @@ extension CompiledPolicy {
 
     // MARK: - Bindings
 
-    /// The first binding (in compiled order) that allows the request, with the rule position.
-    func matchBinding(
-        _ request: ResolvedRequest, _ keys: UnsafeBufferPointer<UInt64>, path: String?
-    ) -> (Int32, Int32)? {
-        pool.withUnsafeBufferPointer { pool in
-            bindingMatch(request, keys, path, pool)
+    /// The subject-index lists of the requester's keys that hold at least one entry passing the
+    /// role filters: ClusterRoleBinding lists first, then RoleBinding lists of the request's
+    /// namespace. Each is stored as `start << 32 | end` (positions in the index's values).
+    struct CandidateRanges {
+        let buffer: UnsafeMutableBufferPointer<UInt64>
+        /// How many of the ranges are ClusterRoleBinding lists (they come first).
+        var clusterCount = 0
+        var count = 0
+
+        init(buffer: UnsafeMutableBufferPointer<UInt64>) { self.buffer = buffer }
+
+        var isEmpty: Bool { count == 0 }
+
+        @inline(__always)
+        mutating func append(_ range: Range<Int>) {
+            buffer[count] = UInt64(range.lowerBound) << 32 | UInt64(range.upperBound)
+            count += 1
+        }
+
+        @inline(__always)
+        func range(_ i: Int) -> Range<Int> { Int(buffer[i] >> 32)..<Int(buffer[i] & 0xffff_ffff) }
+    }
+
+    /// Probes the subject indexes once per key and scope and keeps the lists worth scanning
+    /// (at most two per key: `ranges` has room for them).
+    @inline(__always)
+    func collectCandidates(_ request: ResolvedRequest, _ keys: UnsafeBufferPointer<UInt64>, _ ranges: inout CandidateRanges) {
+        collect(clusterSubjects, keys, 0, request, &ranges)
+        ranges.clusterCount = ranges.count
+        guard request.namespace != SymbolTable.missing, !namespaceSubjects.isEmpty else { return }
+        collect(namespaceSubjects, keys, UInt64(UInt32(bitPattern: request.namespace)) << 33, request, &ranges)
+    }
+
+    @inline(__always)
+    private func collect(
+        _ index: KeyedLists<BindingEntry>, _ keys: UnsafeBufferPointer<UInt64>, _ scope: UInt64, _ request: ResolvedRequest,
+        _ ranges: inout CandidateRanges
+    ) {
+        let values = index.values.buffer
+        for key in keys {
+            let range = index.range(scope | key)
+            for i in range where Self.passesFilters(values[i], request) {
+                ranges.append(range)
+                break
+            }
         }
     }
 
-    private func bindingMatch(
-        _ request: ResolvedRequest, _ keys: UnsafeBufferPointer<UInt64>, _ path: String?,
-        _ pool: UnsafeBufferPointer<Int32>
-    ) -> (Int32, Int32)? {
-        if let found = scan(clusterSubjects, keys, 0, request, path, pool) { return found }
-        guard request.namespace != SymbolTable.missing, !namespaceSubjects.isEmpty else { return nil }
-        let namespace = UInt64(UInt32(bitPattern: request.namespace)) << 33
-        return scan(namespaceSubjects, keys, namespace, request, path, pool)
+    /// INVARIANT (resource-filter): a role lacking the request's verb or resource bit cannot
+    /// allow it. A missing role has masks 0: it never passes.
+    @inline(__always)
+    static func passesFilters(_ entry: BindingEntry, _ request: ResolvedRequest) -> Bool {
+        entry.verbMask & request.verbMask != 0 && entry.resourceMask & request.resourceBit != 0
+    }
+
+    /// The first binding (in compiled order) that allows the request, with the rule position.
+    /// Every ClusterRoleBinding precedes every RoleBinding in that order, so a ClusterRoleBinding
+    /// match ends the search.
+    func firstAllowingBinding(_ request: ResolvedRequest, _ ranges: CandidateRanges, path: String?) -> (Int32, Int32)? {
+        pool.withUnsafeBufferPointer { pool in
+            if let found = scan(clusterSubjects, ranges, 0..<ranges.clusterCount, request, path, pool) { return found }
+            return scan(namespaceSubjects, ranges, ranges.clusterCount..<ranges.count, request, path, pool)
+        }
     }
 
     @inline(__always)
     private func scan(
-        _ index: KeyedLists<BindingEntry>, _ keys: UnsafeBufferPointer<UInt64>, _ scope: UInt64, _ request: ResolvedRequest,
+        _ index: KeyedLists<BindingEntry>, _ ranges: CandidateRanges, _ which: Range<Int>, _ request: ResolvedRequest,
         _ path: String?, _ pool: UnsafeBufferPointer<Int32>
     ) -> (Int32, Int32)? {
         var best: (Int32, Int32)? = nil
-        index.values.withUnsafeBufferPointer { values in
-            for key in keys {
-                for i in index.range(scope | key) {
-                    let entry = values[i]
-                    if let best, entry.binding >= best.0 { break }
-                    // INVARIANT (resource-filter): a role lacking the request's verb or resource bit
-                    // cannot allow it. A missing role has masks 0: skipped here too.
-                    if entry.verbMask & request.verbMask == 0 || entry.resourceMask & request.resourceBit == 0 { continue }
-                    let position = roleAllows(entry.role, request, path, pool)
-                    if position >= 0 {
-                        best = (entry.binding, position)
-                        break
-                    }
+        let values = index.values.buffer
+        for r in which {
+            for i in ranges.range(r) {
+                let entry = values[i]
+                if let best, entry.binding >= best.0 { break }
+                if !Self.passesFilters(entry, request) { continue }
+                let position = roleAllows(entry.role, request, path, pool)
+                if position >= 0 {
+                    best = (entry.binding, position)
+                    break
                 }
             }
         }
         return best
     }
 
-    /// The allow result of a binding: Kubernetes reports the binding's first subject (in the
-    /// binding's order) that applies to the requester.
-    func allowedByBinding(
-        _ index: Int32, rulePosition: Int32, keys: UnsafeBufferPointer<UInt64>
-    ) -> AuthorizationResult {
+    /// An allowing binding, its rule and the subject reported (all plain integers).
+    struct BindingAllow: BitwiseCopyable {
+        var binding: Int32
+        var rule: Int32
+        /// Index in ``bindingReasons`` of the subject reported, or -1 when none applies.
+        var reason: Int32
+        /// Position of that subject in the binding.
+        var subject: Int32
+    }
+
+    /// Kubernetes reports the binding's first subject (in the binding's order) that applies to
+    /// the requester.
+    @inline(__always)
+    func bindingAllow(_ index: Int32, rulePosition: Int32, keys: UnsafeBufferPointer<UInt64>) -> BindingAllow {
         let start = Int(bindingReasonStart[Int(index)])
         let end = Int(index) + 1 < bindingReasonStart.count ? Int(bindingReasonStart[Int(index) + 1]) : bindingSubjectKeys.count
         for position in start..<end where keys.contains(bindingSubjectKeys[position]) {
-            return AuthorizationResult(
-                allowedBy: bindingReasons, index: Int32(position),
-                source: .binding(BindingMatch(binding: Int(index), subject: position - start, rule: Int(rulePosition))))
+            return BindingAllow(binding: index, rule: rulePosition, reason: Int32(position), subject: Int32(position - start))
         }
-        // Unreachable: the binding was found through one of its subjects' keys. Fail closed.
+        return BindingAllow(binding: index, rule: rulePosition, reason: -1, subject: -1)
+    }
+
+    /// The allow result of a binding.
+    func allowedByBinding(_ allow: BindingAllow) -> AuthorizationResult {
+        guard allow.reason >= 0 else {
+            // Unreachable: the binding was found through one of its subjects' keys. Fail closed.
+            return AuthorizationResult(
+                decision: .noOpinion, evaluationError: "internal error: a binding matched through no subject")
+        }
         return AuthorizationResult(
-            decision: .noOpinion, evaluationError: "internal error: a binding matched through no subject")
+            allowedBy: bindingReasons, index: allow.reason,
+            source: .binding(BindingMatch(binding: Int(allow.binding), subject: Int(allow.subject), rule: Int(allow.rule))))
     }
 
     /// Kubernetes' `appliesToUser`, byte-exact.
