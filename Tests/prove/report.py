@@ -412,19 +412,20 @@ def main():
         return 0
     if a.fuzz_summary_from_log:
         # Tests/fuzz/run.sh prints one line per target: TARGET<TAB>execs=N<TAB>...<TAB>ok | FAIL: why
-        lines = []
+        # (as each target ends and again in its final summary: one row per target, the last wins).
+        lines = {}
         for line in open(a.fuzz_summary_from_log, errors="replace"):
             f = line.rstrip("\n").split("\t")
             if len(f) >= 3 and re.fullmatch(r"\w+", f[0]) and f[1].startswith("execs="):
                 execs = f[1].split("=", 1)[1]
                 result = f[-1]
                 extra = " ".join(x for x in f[2:-1] if x.startswith(("exec/s=", "cov=", "new_units=")))
-                lines.append("%s %s %d %s%s" % (f[0], execs, 0 if result == "ok" else 1, extra,
-                                                 "" if result == "ok" else " " + result))
+                lines[f[0]] = "%s %s %d %s%s" % (f[0], execs, 0 if result == "ok" else 1, extra,
+                                                  "" if result == "ok" else " " + result)
         if lines:
             with open(a.fuzz_summary, "w") as out:
                 out.write("# target executions findings note (from the fuzz command's summary lines)\n")
-                out.write("\n".join(lines) + "\n")
+                out.write("\n".join(lines.values()) + "\n")
         return 0
     if a.write:
         write_report(a)
