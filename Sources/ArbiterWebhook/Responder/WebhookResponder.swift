@@ -173,7 +173,7 @@ public final class WebhookResponder: Responder {
         }
         let contentType = request.header("content-type") ?? ""
         // Fast path: what kube-apiserver sends, compared as bytes (no String slicing per request).
-        if asciiEqual(contentType, "application/json") { return .json }
+        if contentType.bytesEqual("application/json") { return .json }
         let mediaType = contentType.split(separator: ";", maxSplits: 1).first.map { $0.trimmingSpaces.lowercased() } ?? ""
         switch mediaType {
         case "application/json", "": return .json
@@ -183,16 +183,6 @@ public final class WebhookResponder: Responder {
                 KubernetesStatus.response(
                     415, "unsupported content type `\(contentType)`; send `Content-Type: application/json` (or Kubernetes protobuf)"))
         }
-    }
-}
-
-/// Whether `string` has exactly the bytes of `literal` (a `memcmp`, where
-/// `String.UTF8View.elementsEqual` walks both views byte by byte through iterators).
-func asciiEqual(_ string: String, _ literal: StaticString) -> Bool {
-    guard string.utf8.count == literal.utf8CodeUnitCount else { return false }
-    var string = string
-    return string.withUTF8 { bytes in
-        bytes.isEmpty || memcmp(bytes.baseAddress!, literal.utf8Start, bytes.count) == 0
     }
 }
 
