@@ -11,6 +11,10 @@
 #   h1-keepalive   wrk -t2 -c16, POST sar-request.json, keep-alive
 #   h1-new-conn    wrk -t2 -c16 with WRK_CONN_CLOSE=1: a full TCP + mTLS handshake per request
 #   h2 -c1 -m16 / -c16 -m10   h2load, only when the server offers h2 (ALPN) — skipped otherwise
+# Targets: "arbiter" (the transport, fixed body), "nginx" (fixed body), "webhook" (`arbiter serve`, medium
+# policy, the workload's real reviews through Benchmarks/sar-mix.lua) and "nginx-mix" (nginx answering
+# its fixed body to the same sar-mix.lua client and review mix as the webhook rows), so that each
+# server ratio compares two servers driven by the same client script.
 # For each: req/s, p50/p99 latency, server CPU per request (utime+stime of the server process
 # from /proc/PID/stat, before/after) and client CPU per request (`perf stat -e task-clock` of wrk or
 # h2load, when perf works). Results go to stdout and docs/benchmarks-transport.md.
@@ -175,11 +179,12 @@ echo "== running (${DURATION}s each, load average before: $LOAD_BEFORE)" >&2
 # The machine is shared: run every workload REPEAT times, alternating servers within each round, and
 # report the medians as well as every run.
 REPEAT=${REPEAT:-3}
-TARGETS=("arbiter $PORT_A $ARBITER_PID" "nginx $PORT_N $NGINX_PIDS" "webhook $PORT_W $WEBHOOK_PID")
+TARGETS=("arbiter $PORT_A $ARBITER_PID" "nginx $PORT_N $NGINX_PIDS" "webhook $PORT_W $WEBHOOK_PID"
+    "nginx-mix $PORT_N $NGINX_PIDS")
 if [ -n "${BASELINE:-}" ]; then TARGETS=("baseline $PORT_B $BASELINE_PID" "${TARGETS[@]}"); fi
-# The webhook rows post the medium workload's real reviews; the others a fixed sample review.
+# The webhook and nginx-mix rows post the medium workload's real reviews; the others a fixed sample review.
 target_env() {
-    if [ "$1" = webhook ]; then
+    if [ "$1" = webhook ] || [ "$1" = nginx-mix ]; then
         export WRK_SCRIPT=$ROOT/Benchmarks/sar-mix.lua REVIEWS=$MEDIUM/requests.jsonl H2_BODY=$WORK/medium-review.json
     else
         unset WRK_SCRIPT REVIEWS H2_BODY
@@ -218,10 +223,15 @@ while IFS=$'\t' read -r name server; do
     MEDIANS+=("| $name | $server | $rps | $cpu | $client | $p99 |")
     printf '%s\t%s\t%s\t%s\n' "$name" "$server" "$rps" "$cpu" >> "$WORK/medians.log"
 done < <(cut -f1,2 "$CPU_LOG" | awk '!seen[$0]++')
+# ratio NAME A B: "req/s A/B | server CPU A/B" from the medians, or "n/a | n/a".
+ratio() {
+    local a b
+    a=$(awk -F'\t' -v n="$1" -v s="$2" '$1 == n && $2 == s {print $3 "\t" $4}' "$WORK/medians.log")
+    b=$(awk -F'\t' -v n="$1" -v s="$3" '$1 == n && $2 == s {print $3 "\t" $4}' "$WORK/medians.log")
+    printf '%s\t%s\n' "$a" "$b" | awk -F'\t' '{ if ($1 > 0 && $3 > 0) printf "%.2f× | %.2f×", $1 / $3, $2 / $4; else printf "n/a | n/a" }'
+}
 while IFS= read -r name; do
-    a=$(awk -F'\t' -v n="$name" '$1 == n && $2 == "arbiter" {print $3 "\t" $4}' "$WORK/medians.log")
-    n=$(awk -F'\t' -v n="$name" '$1 == n && $2 == "nginx" {print $3 "\t" $4}' "$WORK/medians.log")
-    RATIOS+=("$(printf '%s\t%s\t%s\n' "$name" "$a" "$n" | awk -F'\t' '$3 > 0 && $5 > 0 {printf "| %s | %.2f× | %.2f× |", $1, $2 / $4, $3 / $5}')")
+    RATIOS+=("| $name | $(ratio "$name" arbiter nginx) | $(ratio "$name" webhook nginx-mix) |")
 done < <(cut -f1 "$WORK/medians.log" | awk '!seen[$0]++')
 
 {
@@ -239,7 +249,8 @@ done < <(cut -f1 "$WORK/medians.log" | awk '!seen[$0]++')
     echo "same TLS policy (server cipher preference, groups X25519:P-256:P-384), no session cache and no"
     echo "session tickets, the server certificate sent without the root; the same ${#BODY}-byte JSON body."
     echo "nginx also sends \`server\` and \`date\` response headers, Arbiter \`content-type\` and \`content-length\`"
-    echo "only. wrk posts \`sar-request.json\` with \`sar-post.lua\`."
+    echo "only. wrk posts \`sar-request.json\` with \`sar-post.lua\` to rows arbiter and nginx, and the medium"
+    echo "workload's reviews with \`Benchmarks/sar-mix.lua\` to rows webhook and nginx-mix."
     echo "Server CPU/request = (utime + stime of the server process(es) during the run) / requests completed;"
     echo "client CPU/request = task-clock of wrk or h2load (perf stat) / requests completed."
     echo
@@ -249,10 +260,13 @@ done < <(cut -f1 "$WORK/medians.log" | awk '!seen[$0]++')
     echo "| --- | --- | --- | --- | --- | --- |"
     printf '%s\n' "${MEDIANS[@]}"
     echo
-    echo "Arbiter's transport against nginx (medians; server CPU: below 1 is cheaper):"
+    echo "Arbiter against nginx, each pair driven by the same client script (medians; server CPU: below 1"
+    echo "is cheaper). arbiter / nginx: the transport alone, both posting \`sar-request.json\` (sar-post.lua);"
+    echo "webhook / nginx-mix: \`arbiter serve\` deciding every review against nginx's fixed answer, both"
+    echo "posting the medium workload's 10,000 reviews (Benchmarks/sar-mix.lua; nginx ignores the body):"
     echo
-    echo "| workload | req/s arbiter / nginx | server CPU arbiter / nginx |"
-    echo "| --- | --- | --- |"
+    echo "| workload | req/s arbiter / nginx | server CPU arbiter / nginx | req/s webhook / nginx-mix | server CPU webhook / nginx-mix |"
+    echo "| --- | --- | --- | --- | --- |"
     printf '%s\n' "${RATIOS[@]}"
     echo
     cat <<'NOTES'
@@ -282,6 +296,10 @@ NOTES
     echo "Rows \"arbiter\" are the transport answering a fixed body (ArbiterBenchmarks transport-server); rows"
     echo "\"webhook\" are \`arbiter serve\` end to end with the medium generated policy: wrk posts the workload's"
     echo "10,000 reviews in turn (Benchmarks/sar-mix.lua), h2load posts its first review (h2load sends one body)."
+    echo "Rows \"nginx-mix\" are nginx (same review mix): the same nginx answering its fixed body, driven by the"
+    echo "same client script and reviews as the webhook rows, so the webhook's ratio compares servers, not"
+    echo "wrk scripts. sar-mix.lua formats every request once when it loads; request() returns a prebuilt"
+    echo "string (until 2026-12 it called wrk.format per request, about 8 µs of client CPU per request)."
     if [ -n "${BASELINE:-}" ]; then
         echo "Rows \"baseline\" are an earlier build of the same transport server ($(basename "$BASELINE"))."
     fi
