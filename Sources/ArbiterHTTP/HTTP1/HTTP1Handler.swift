@@ -9,10 +9,16 @@
 /// Any parse error is answered with its status and `connection: close`, and the handler then takes
 /// no more input: after a framing error nothing that follows can be trusted.
 public final class HTTP1Handler: HTTPProtocolHandler {
-    /// Everything that changes while the connection is served, in one value. Each call from the
-    /// connection is then a single access to a class property (one dynamic exclusivity check)
-    /// instead of one per property touched; inside ``Core`` accesses are checked statically.
-    private var core: Core
+    /// Everything that changes while the connection is served, in one value; inside ``Core`` every
+    /// access is checked statically.
+    ///
+    /// `@exclusivity(unchecked)`: the runtime check on this one property cost two calls per access
+    /// and the connection makes about ten accesses per request (``hasPendingOutput``,
+    /// ``isFinished``, ...). INVARIANT (no-reentry): the handler is confined to its loop thread and
+    /// each method makes one access to `core` that ends before it returns; nothing reachable from
+    /// inside an access (the parser, the responder, the writer) holds a reference to the handler,
+    /// so no two accesses can overlap.
+    @exclusivity(unchecked) private var core: Core
     /// The origin of the handler's times. ``Core`` keeps times as `Duration`s since this instant:
     /// `ContinuousClock.Instant` is a resilient type, so every value containing one (a phase, an
     /// optional deadline, the whole core) would be copied and destroyed through runtime value
@@ -59,8 +65,9 @@ public final class HTTP1Handler: HTTPProtocolHandler {
     public var isFinished: Bool { self.core.finished }
 
     public var nextDeadline: ContinuousClock.Instant? {
-        guard let deadline = self.core.nextDeadline else { return nil }
-        return self.origin + deadline
+        // Field reads only: calling a getter on `core` would copy the whole struct.
+        guard !self.core.finished else { return nil }
+        return self.origin + self.core.phase.deadline(self.core.configuration)
     }
 
     public func deadlineReached(now: ContinuousClock.Instant) {
@@ -85,6 +92,15 @@ extension HTTP1Handler {
         case head(since: Duration)
         /// Reading a request body (body timeout).
         case body(since: Duration)
+
+        /// When this phase times out.
+        func deadline(_ configuration: HTTP1Configuration) -> Duration {
+            switch self {
+            case .idle(let since): return since + configuration.idleTimeout
+            case .head(let since): return since + configuration.headerTimeout
+            case .body(let since): return since + configuration.bodyTimeout
+            }
+        }
     }
 
     /// The handler's state and logic (see ``HTTP1Handler/core``).
@@ -181,11 +197,7 @@ extension HTTP1Handler {
 
         var nextDeadline: Duration? {
             guard !self.finished else { return nil }
-            switch self.phase {
-            case .idle(let since): return since + self.configuration.idleTimeout
-            case .head(let since): return since + self.configuration.headerTimeout
-            case .body(let since): return since + self.configuration.bodyTimeout
-            }
+            return self.phase.deadline(self.configuration)
         }
 
         mutating func deadlineReached(now: Duration) {
