@@ -62,15 +62,18 @@ enum TransportServer {
                 HTTP2Session(responder: responder, peer: peer, metrics: http2Metrics, now: .now)
             })
         configuration.onEvent = { event in Self.log("\(event)") }
+        // Block the signals before the loop threads start, so they inherit the mask and only
+        // sigwait below takes SIGINT/SIGTERM (a process-directed signal may otherwise go to a loop
+        // thread, which valgrind, for one, then never hands to sigwait).
+        var signals = sigset_t()
+        sigemptyset(&signals)
+        sigaddset(&signals, SIGINT)
+        sigaddset(&signals, SIGTERM)
+        pthread_sigmask(SIG_BLOCK, &signals, nil)
         do {
             let server = try HTTPServer(configuration: configuration, responder: FixedResponder())
             try server.start()
             Self.log("listening on \(server.listeningAddresses.map(\.description).joined(separator: ", "))")
-            var signals = sigset_t()
-            sigemptyset(&signals)
-            sigaddset(&signals, SIGINT)
-            sigaddset(&signals, SIGTERM)
-            pthread_sigmask(SIG_BLOCK, &signals, nil)
             var received: Int32 = 0
             sigwait(&signals, &received)
             server.shutdown(deadline: .seconds(2))

@@ -23,10 +23,13 @@ import Synchronization
 /// to it; and no closure or `inout` access to one of these properties spans a call that touches
 /// the same property. Accesses therefore never overlap, which the checks would only confirm.
 final class Connection: EventHandler {
+    /// Where the connection is; the deadline of `handshaking` and `lingering` is ``phaseDeadline``
+    /// (kept out of the enum: `ContinuousClock.Instant` is a resilient type, and an enum holding
+    /// one is copied through runtime value witnesses on every `switch`).
     enum State {
-        case handshaking(deadline: ContinuousClock.Instant)
+        case handshaking
         case active(any HTTPProtocolHandler)
-        case lingering(deadline: ContinuousClock.Instant, drained: Int)
+        case lingering(drained: Int)
         case closed
     }
 
@@ -35,6 +38,8 @@ final class Connection: EventHandler {
     let tls: TLSConnection?
     private let shedding: Bool
     @exclusivity(unchecked) var state: State
+    /// When the handshake or the lingering close must be over.
+    @exclusivity(unchecked) var phaseDeadline: ContinuousClock.Instant
     @exclusivity(unchecked) var registration: EventLoop.Registration?
     @exclusivity(unchecked) private var interest: UInt32 = 0
 
@@ -62,7 +67,8 @@ final class Connection: EventHandler {
         self.serverLoop = serverLoop
         self.shedding = shedding
         self.tls = try? TLSConnection(context: tlsContext, fd: fd)
-        self.state = .handshaking(deadline: .now + serverLoop.context.configuration.handshakeTimeout)
+        self.state = .handshaking
+        self.phaseDeadline = .now + serverLoop.context.configuration.handshakeTimeout
     }
 
     deinit {
