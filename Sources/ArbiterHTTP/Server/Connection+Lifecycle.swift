@@ -118,7 +118,8 @@ extension Connection {
             self.timer = nil
         }
         if let registration = self.registration {
-            self.serverLoop.loop.deregister(registration)
+            // An accepted socket is never duplicated: closing it below takes it out of epoll.
+            self.serverLoop.loop.deregister(registration, descriptorClosing: true)
             self.registration = nil
         }
         self.tls?.free()
