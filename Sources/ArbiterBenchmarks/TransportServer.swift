@@ -7,7 +7,7 @@ import Synchronization
 /// body, for `Benchmarks/transport.sh` (wrk / h2load against it and nginx side by side).
 ///
 /// Arguments: `--listen ADDR` (default `127.0.0.1:8443`), `--cert`, `--key`, `--ca` (PEM paths),
-/// `--threads N`. Runs until SIGINT/SIGTERM, then drains for up to 2 s.
+/// `--threads N`, `--accepts-per-wakeup N`. Runs until SIGINT/SIGTERM, then drains for up to 2 s.
 ///
 /// `transport-server --session-benchmark REQUESTS [ROUNDS]` instead times ``HTTP2Session`` alone
 /// (no socket, no TLS) answering with the same responder, 16 streams per batch, and prints the
@@ -62,15 +62,19 @@ enum TransportServer {
                 HTTP2Session(responder: responder, peer: peer, metrics: http2Metrics, now: .now)
             })
         configuration.onEvent = { event in Self.log("\(event)") }
+        if let accepts = options["--accepts-per-wakeup"].flatMap({ Int($0) }) { configuration.acceptsPerWakeup = accepts }
+        // Block the signals before the loop threads start, so they inherit the mask and only
+        // sigwait below takes SIGINT/SIGTERM (a process-directed signal may otherwise go to a loop
+        // thread, which valgrind, for one, then never hands to sigwait).
+        var signals = sigset_t()
+        sigemptyset(&signals)
+        sigaddset(&signals, SIGINT)
+        sigaddset(&signals, SIGTERM)
+        pthread_sigmask(SIG_BLOCK, &signals, nil)
         do {
             let server = try HTTPServer(configuration: configuration, responder: FixedResponder())
             try server.start()
             Self.log("listening on \(server.listeningAddresses.map(\.description).joined(separator: ", "))")
-            var signals = sigset_t()
-            sigemptyset(&signals)
-            sigaddset(&signals, SIGINT)
-            sigaddset(&signals, SIGTERM)
-            pthread_sigmask(SIG_BLOCK, &signals, nil)
             var received: Int32 = 0
             sigwait(&signals, &received)
             server.shutdown(deadline: .seconds(2))

@@ -130,9 +130,15 @@ public final class EventLoop: @unchecked Sendable {
     }
 
     /// Removes a registration; call before closing the descriptor. Pending events for it are dropped.
-    public func deregister(_ registration: Registration) {
+    ///
+    /// - Parameter descriptorClosing: the caller closes the descriptor right after this call and
+    ///   holds its only reference (no `dup`, no fork), so closing removes it from the epoll set and
+    ///   the `EPOLL_CTL_DEL` system call is skipped. Events already collected for it in this
+    ///   iteration are dropped either way (the handler is gone).
+    public func deregister(_ registration: Registration, descriptorClosing: Bool = false) {
         precondition(self.inEventLoop, "EventLoop.deregister called off its loop thread")
         self.handlers[registration.token] = nil
+        if descriptorClosing { return }
         _ = try? Posix.epollControl(
             self.epollFD, operation: CArbiterLinux_EPOLL_CTL_DEL, fd: registration.fd, events: 0, token: 0)
     }

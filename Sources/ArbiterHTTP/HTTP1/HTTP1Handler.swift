@@ -9,41 +9,21 @@
 /// Any parse error is answered with its status and `connection: close`, and the handler then takes
 /// no more input: after a framing error nothing that follows can be trusted.
 public final class HTTP1Handler: HTTPProtocolHandler {
-    /// What the handler is waiting for; drives the timeouts.
-    private enum Phase {
-        /// Between requests (idle timeout).
-        case idle(since: ContinuousClock.Instant)
-        /// Reading a request head (header timeout).
-        case head(since: ContinuousClock.Instant)
-        /// Reading a request body (body timeout).
-        case body(since: ContinuousClock.Instant)
-    }
-
-    private let responder: any Responder
-    private let peer: PeerIdentity?
-    private let configuration: HTTP1Configuration
-    private let metrics: HTTPServerMetrics?
-    private let maxRequestsInFlight: Int
-    private let shedAllRequests: Bool
-
-    private var parser: HTTP1RequestParser
-    private var input: [UInt8] = []
-    private var inputStart = 0
-    private var currentHead: HTTP1RequestHead?
-    private var currentBody: [UInt8] = []
-    private var phase: Phase
-    private var lastNow: ContinuousClock.Instant
-
-    private var output: [UInt8] = []
-    private var outputStart = 0
-    /// Bytes ever queued / handed out, to know when each in-flight response has left.
-    private var queuedTotal = 0
-    private var producedTotal = 0
-    /// `queuedTotal` at the end of each response that holds an in-flight slot, oldest first.
-    private var inFlightEnds: [Int] = []
-
-    private var finished = false
-    private var closeAfterCurrent = false
+    /// Everything that changes while the connection is served, in one value; inside ``Core`` every
+    /// access is checked statically.
+    ///
+    /// `@exclusivity(unchecked)`: the runtime check on this one property cost two calls per access
+    /// and the connection makes about ten accesses per request (``hasPendingOutput``,
+    /// ``isFinished``, ...). INVARIANT (no-reentry): the handler is confined to its loop thread and
+    /// each method makes one access to `core` that ends before it returns; nothing reachable from
+    /// inside an access (the parser, the responder, the writer) holds a reference to the handler,
+    /// so no two accesses can overlap.
+    @exclusivity(unchecked) private var core: Core
+    /// The origin of the handler's times. ``Core`` keeps times as `Duration`s since this instant:
+    /// `ContinuousClock.Instant` is a resilient type, so every value containing one (a phase, an
+    /// optional deadline, the whole core) would be copied and destroyed through runtime value
+    /// witnesses on every request, where a `Duration` is plain data.
+    private let origin: ContinuousClock.Instant
 
     /// Creates a handler for one connection.
     ///
@@ -59,175 +39,287 @@ public final class HTTP1Handler: HTTPProtocolHandler {
         metrics: HTTPServerMetrics? = nil, maxRequestsInFlight: Int = .max, shedAllRequests: Bool = false,
         now: ContinuousClock.Instant = .now
     ) {
-        self.responder = responder
-        self.peer = peer
-        self.configuration = configuration
-        self.metrics = metrics
-        self.maxRequestsInFlight = maxRequestsInFlight
-        self.shedAllRequests = shedAllRequests
-        self.parser = HTTP1RequestParser(configuration: configuration)
-        self.phase = .idle(since: now)
-        self.lastNow = now
+        self.origin = now
+        self.core = Core(
+            responder: responder, peer: peer, configuration: configuration, metrics: metrics,
+            maxRequestsInFlight: maxRequestsInFlight, shedAllRequests: shedAllRequests, now: .zero)
     }
 
     deinit {
         // Responses never written (connection closed early) give their slots back.
-        if !self.inFlightEnds.isEmpty { self.metrics?.releaseInFlight(self.inFlightEnds.count) }
+        if !self.core.inFlightEnds.isEmpty { self.core.metrics?.releaseInFlight(self.core.inFlightEnds.count) }
     }
 
     // MARK: - HTTPProtocolHandler
 
     public func receive(_ bytes: UnsafeRawBufferPointer, now: ContinuousClock.Instant) {
-        self.lastNow = now
-        guard !self.finished, bytes.count > 0 else { return }
-        self.input.append(contentsOf: bytes)
-        if case .idle = self.phase { self.phase = .head(since: now) }
-        self.processInput(now: now)
+        self.core.receive(bytes, now: now - self.origin)
     }
 
     public func produceOutput(into output: inout [UInt8], limit: Int) {
-        let count = min(limit, self.output.count - self.outputStart)
-        guard count > 0 else { return }
-        output.append(contentsOf: self.output[self.outputStart..<(self.outputStart + count)])
-        self.outputStart += count
-        self.producedTotal += count
-        var released = 0
-        while let end = self.inFlightEnds.first, end <= self.producedTotal {
-            self.inFlightEnds.removeFirst()
-            released += 1
-        }
-        if released > 0 { self.metrics?.releaseInFlight(released) }
-        if self.outputStart == self.output.count {
-            self.output.removeAll(keepingCapacity: self.output.capacity <= 64 * 1024)
-            self.outputStart = 0
-        }
-        // Output drained below the cap: parse the pipelined requests that were waiting.
-        if !self.finished && self.inputStart < self.input.count { self.processInput(now: self.lastNow) }
+        self.core.produceOutput(into: &output, limit: limit)
     }
 
-    public var hasPendingOutput: Bool { self.outputStart < self.output.count }
+    public var hasPendingOutput: Bool { self.core.hasPendingOutput }
 
-    public var isFinished: Bool { self.finished }
+    public var isFinished: Bool { self.core.finished }
 
     public var nextDeadline: ContinuousClock.Instant? {
-        guard !self.finished else { return nil }
-        switch self.phase {
-        case .idle(let since): return since + self.configuration.idleTimeout
-        case .head(let since): return since + self.configuration.headerTimeout
-        case .body(let since): return since + self.configuration.bodyTimeout
-        }
+        // Field reads only: calling a getter on `core` would copy the whole struct.
+        guard !self.core.finished else { return nil }
+        return self.origin + self.core.phase.deadline(self.core.configuration)
     }
 
     public func deadlineReached(now: ContinuousClock.Instant) {
-        self.lastNow = now
-        guard !self.finished, let deadline = self.nextDeadline, deadline <= now else { return }
-        switch self.phase {
-        case .idle:
-            self.finished = true
-        case .head, .body:
-            self.metrics?.recordError(.timeout)
-            self.fail(status: 408, reason: "request timeout")
-        }
+        self.core.deadlineReached(now: now - self.origin)
     }
 
     public func beginGracefulShutdown() {
-        self.closeAfterCurrent = true
-        if case .idle = self.phase, self.inputStart == self.input.count { self.finished = true }
-    }
-
-    // MARK: - Input
-
-    private var queuedOutputBytes: Int { self.output.count - self.outputStart }
-
-    private func processInput(now: ContinuousClock.Instant) {
-        while !self.finished && self.queuedOutputBytes < self.configuration.maxQueuedOutputBytes {
-            let (event, consumed) = self.input.withUnsafeBytes { buffer in
-                self.parser.parse(UnsafeRawBufferPointer(rebasing: buffer[self.inputStart...]))
-            }
-            let base = self.inputStart
-            self.inputStart += consumed
-            switch event {
-            case .needMore:
-                self.compactInput()
-                return
-            case .head(let head):
-                self.phase = .body(since: now)
-                if head.hasUnsupportedExpectation {
-                    self.fail(status: 417, reason: "unsupported expectation")
-                    return
-                }
-                if head.expectsContinue {
-                    self.enqueue(HTTP1ResponseWriter.continueResponse)
-                }
-                self.currentHead = head
-                self.currentBody = []
-            case .body(let range):
-                self.currentBody.append(contentsOf: self.input[(base + range.lowerBound)..<(base + range.upperBound)])
-            case .end:
-                self.completeRequest()
-                self.phase = self.inputStart < self.input.count ? .head(since: now) : .idle(since: now)
-                if self.closeAfterCurrent, case .idle = self.phase { self.finished = true }
-            case .failure(let error):
-                self.metrics?.recordError(.badRequest)
-                self.fail(status: error.status, reason: error.reason)
-                return
-            }
-        }
-        self.compactInput()
-    }
-
-    private func compactInput() {
-        if self.inputStart == self.input.count {
-            self.input.removeAll(keepingCapacity: self.input.capacity <= 64 * 1024)
-            self.inputStart = 0
-        } else if self.inputStart > 4096 && self.inputStart * 2 > self.input.count {
-            self.input.removeFirst(self.inputStart)
-            self.inputStart = 0
-        }
-    }
-
-    // MARK: - Answers
-
-    private func completeRequest() {
-        guard let head = self.currentHead else { return }
-        self.currentHead = nil
-        let body = self.currentBody
-        self.currentBody = []
-        if self.shedAllRequests || !(self.metrics?.tryAcquireInFlight(limit: self.maxRequestsInFlight) ?? true) {
-            self.metrics?.recordShed()
-            // No Retry-After: kube-apiserver does not retry a plain 503, so it fails fast.
-            self.fail(status: 503, reason: "overloaded", close: self.shedAllRequests || !head.keepAlive)
-            return
-        }
-        let request = HTTPRequest(
-            method: head.method, path: head.path, query: head.query,
-            headers: head.headers.map { (name: $0.name, value: $0.value) }, body: body, peer: self.peer,
-            protocolVersion: .http1_1)
-        let response = self.responder.respond(to: request)
-        self.metrics?.recordRequest()
-        let close = !head.keepAlive || self.closeAfterCurrent
-        let before = self.output.count
-        HTTP1ResponseWriter.write(
-            response, close: close, omitBody: head.method == "HEAD", http10KeepAlive: !head.isHTTP11 && !close,
-            into: &self.output)
-        self.queuedTotal += self.output.count - before
-        if self.metrics != nil { self.inFlightEnds.append(self.queuedTotal) }
-        if close { self.finished = true }
-    }
-
-    /// Queues an error answer; with `close` (the default) the handler takes no more input.
-    private func fail(status: Int, reason: String, close: Bool = true) {
-        var bytes: [UInt8] = []
-        HTTP1ResponseWriter.writeError(status: status, reason: reason, close: close, into: &bytes)
-        self.enqueue(bytes)
-        if close { self.finished = true }
-    }
-
-    private func enqueue(_ bytes: [UInt8]) {
-        self.output.append(contentsOf: bytes)
-        self.queuedTotal += bytes.count
+        self.core.beginGracefulShutdown()
     }
 }
 
 @available(*, unavailable)
 extension HTTP1Handler: Sendable {}
+
+extension HTTP1Handler {
+    /// What the handler is waiting for, since when (relative to ``HTTP1Handler/origin``); drives
+    /// the timeouts.
+    enum Phase {
+        /// Between requests (idle timeout).
+        case idle(since: Duration)
+        /// Reading a request head (header timeout).
+        case head(since: Duration)
+        /// Reading a request body (body timeout).
+        case body(since: Duration)
+
+        /// When this phase times out.
+        func deadline(_ configuration: HTTP1Configuration) -> Duration {
+            switch self {
+            case .idle(let since): return since + configuration.idleTimeout
+            case .head(let since): return since + configuration.headerTimeout
+            case .body(let since): return since + configuration.bodyTimeout
+            }
+        }
+    }
+
+    /// The handler's state and logic (see ``HTTP1Handler/core``).
+    struct Core {
+        let responder: any Responder
+        let peer: PeerIdentity?
+        let configuration: HTTP1Configuration
+        let metrics: HTTPServerMetrics?
+        let maxRequestsInFlight: Int
+        let shedAllRequests: Bool
+
+        var parser: HTTP1RequestParser
+        /// Input not yet consumed by the parser, from `inputStart`. Usually empty between events:
+        /// input is parsed straight from the connection's read buffer and only a partial request
+        /// is copied here.
+        var input: [UInt8] = []
+        var inputStart = 0
+        /// The body of the request being read; its head is the parser's ``HTTP1RequestParser/head``.
+        var currentBody: [UInt8] = []
+        var phase: Phase
+        var lastNow: Duration
+
+        var output: [UInt8] = []
+        var outputStart = 0
+        /// Bytes ever queued / handed out, to know when each in-flight response has left.
+        var queuedTotal = 0
+        var producedTotal = 0
+        /// `queuedTotal` at the end of each response that holds an in-flight slot, oldest first.
+        var inFlightEnds: [Int] = []
+
+        var finished = false
+        var closeAfterCurrent = false
+
+        init(
+            responder: any Responder, peer: PeerIdentity?, configuration: HTTP1Configuration,
+            metrics: HTTPServerMetrics?, maxRequestsInFlight: Int, shedAllRequests: Bool, now: Duration
+        ) {
+            self.responder = responder
+            self.peer = peer
+            self.configuration = configuration
+            self.metrics = metrics
+            self.maxRequestsInFlight = maxRequestsInFlight
+            self.shedAllRequests = shedAllRequests
+            self.parser = HTTP1RequestParser(configuration: configuration)
+            self.phase = .idle(since: now)
+            self.lastNow = now
+        }
+
+        mutating func receive(_ bytes: UnsafeRawBufferPointer, now: Duration) {
+            self.lastNow = now
+            guard !self.finished, bytes.count > 0 else { return }
+            if case .idle = self.phase { self.phase = .head(since: now) }
+            if self.inputStart == self.input.count {
+                // Nothing buffered: parse the caller's bytes where they are, keep only the rest.
+                let consumed = self.process(bytes, now: now)
+                if consumed < bytes.count {
+                    self.input.removeAll(keepingCapacity: true)
+                    self.inputStart = 0
+                    self.input.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[consumed...]))
+                }
+            } else {
+                self.input.append(contentsOf: bytes)
+                self.processBufferedInput(now: now)
+            }
+        }
+
+        mutating func produceOutput(into output: inout [UInt8], limit: Int) {
+            let count = min(limit, self.output.count - self.outputStart)
+            guard count > 0 else { return }
+            if output.isEmpty && self.outputStart == 0 && count == self.output.count {
+                // Everything fits: hand over the buffer instead of copying it (the caller's empty
+                // buffer, with its capacity, becomes ours).
+                swap(&output, &self.output)
+            } else {
+                output.append(contentsOf: self.output[self.outputStart..<(self.outputStart + count)])
+                self.outputStart += count
+            }
+            self.producedTotal += count
+            var released = 0
+            while let end = self.inFlightEnds.first, end <= self.producedTotal {
+                self.inFlightEnds.removeFirst()
+                released += 1
+            }
+            if released > 0 { self.metrics?.releaseInFlight(released) }
+            if self.outputStart == self.output.count {
+                self.output.removeAll(keepingCapacity: self.output.capacity <= 64 * 1024)
+                self.outputStart = 0
+            }
+            // Output drained below the cap: parse the pipelined requests that were waiting.
+            if !self.finished && self.inputStart < self.input.count { self.processBufferedInput(now: self.lastNow) }
+        }
+
+        var hasPendingOutput: Bool { self.outputStart < self.output.count }
+
+        var nextDeadline: Duration? {
+            guard !self.finished else { return nil }
+            return self.phase.deadline(self.configuration)
+        }
+
+        mutating func deadlineReached(now: Duration) {
+            self.lastNow = now
+            guard !self.finished, let deadline = self.nextDeadline, deadline <= now else { return }
+            switch self.phase {
+            case .idle:
+                self.finished = true
+            case .head, .body:
+                self.metrics?.recordError(.timeout)
+                self.fail(status: 408, reason: "request timeout")
+            }
+        }
+
+        mutating func beginGracefulShutdown() {
+            self.closeAfterCurrent = true
+            if case .idle = self.phase, self.inputStart == self.input.count { self.finished = true }
+        }
+
+        // MARK: - Input
+
+        private var queuedOutputBytes: Int { self.output.count - self.outputStart }
+
+        /// Parses what waits in ``input``.
+        private mutating func processBufferedInput(now: Duration) {
+            // A second reference to the storage while parsing: `process` never changes `input`.
+            let input = self.input
+            let start = self.inputStart
+            let consumed = input.withUnsafeBytes { buffer in
+                self.process(UnsafeRawBufferPointer(rebasing: buffer[start...]), now: now)
+            }
+            self.inputStart += consumed
+            self.compactInput()
+        }
+
+        /// Parses and answers the requests in `buffer` until it needs more, fails, or output is
+        /// over its cap; returns how many bytes were consumed.
+        private mutating func process(_ buffer: UnsafeRawBufferPointer, now: Duration) -> Int {
+            var offset = 0
+            while !self.finished && self.queuedOutputBytes < self.configuration.maxQueuedOutputBytes {
+                let (step, consumed) = self.parser.step(UnsafeRawBufferPointer(rebasing: buffer[offset...]))
+                let base = offset
+                offset += consumed
+                switch step {
+                case .needMore:
+                    return offset
+                case .head:
+                    self.phase = .body(since: now)
+                    if self.parser.head.hasUnsupportedExpectation {
+                        self.fail(status: 417, reason: "unsupported expectation")
+                        return offset
+                    }
+                    if self.parser.head.expectsContinue {
+                        self.enqueue(HTTP1ResponseWriter.continueResponse)
+                    }
+                    self.currentBody = []
+                case .body(let range):
+                    self.currentBody.append(
+                        contentsOf: UnsafeRawBufferPointer(rebasing: buffer[(base + range.lowerBound)..<(base + range.upperBound)]))
+                case .end:
+                    self.completeRequest()
+                    self.phase = offset < buffer.count ? .head(since: now) : .idle(since: now)
+                    if self.closeAfterCurrent, case .idle = self.phase { self.finished = true }
+                case .failure:
+                    let error = self.parser.error ?? HTTP1ParseError(.badRequest, "malformed request")
+                    self.metrics?.recordError(.badRequest)
+                    self.fail(status: error.status, reason: error.reason)
+                    return offset
+                }
+            }
+            return offset
+        }
+
+        private mutating func compactInput() {
+            if self.inputStart == self.input.count {
+                self.input.removeAll(keepingCapacity: self.input.capacity <= 64 * 1024)
+                self.inputStart = 0
+            } else if self.inputStart > 4096 && self.inputStart * 2 > self.input.count {
+                self.input.removeFirst(self.inputStart)
+                self.inputStart = 0
+            }
+        }
+
+        // MARK: - Answers
+
+        /// Answers the request whose head is the parser's ``HTTP1RequestParser/head``.
+        private mutating func completeRequest() {
+            let keepAlive = self.parser.head.keepAlive
+            let body = self.currentBody
+            self.currentBody = []
+            if self.shedAllRequests || !(self.metrics?.tryAcquireInFlight(limit: self.maxRequestsInFlight) ?? true) {
+                self.metrics?.recordShed()
+                // No Retry-After: kube-apiserver does not retry a plain 503, so it fails fast.
+                self.fail(status: 503, reason: "overloaded", close: self.shedAllRequests || !keepAlive)
+                return
+            }
+            let request = HTTPRequest(
+                method: self.parser.head.method, path: self.parser.head.path, query: self.parser.head.query,
+                fieldBlock: self.parser.head.fieldBlock, body: body, peer: self.peer)
+            let response = self.responder.respond(to: request)
+            self.metrics?.recordRequest()
+            let close = !keepAlive || self.closeAfterCurrent
+            let before = self.output.count
+            HTTP1ResponseWriter.write(
+                response, close: close, omitBody: self.parser.head.isHEAD,
+                http10KeepAlive: !self.parser.head.isHTTP11 && !close, into: &self.output)
+            self.queuedTotal += self.output.count - before
+            if self.metrics != nil { self.inFlightEnds.append(self.queuedTotal) }
+            if close { self.finished = true }
+        }
+
+        /// Queues an error answer; with `close` (the default) the handler takes no more input.
+        private mutating func fail(status: Int, reason: String, close: Bool = true) {
+            var bytes: [UInt8] = []
+            HTTP1ResponseWriter.writeError(status: status, reason: reason, close: close, into: &bytes)
+            self.enqueue(bytes)
+            if close { self.finished = true }
+        }
+
+        private mutating func enqueue(_ bytes: [UInt8]) {
+            self.output.append(contentsOf: bytes)
+            self.queuedTotal += bytes.count
+        }
+    }
+}

@@ -10,10 +10,18 @@ public struct HTTP1RequestHead: Sendable, Equatable {
     public var method: String
     /// The request target as sent (origin form: path and optional query).
     public var target: String
+    /// The path part of the target.
+    public var path: String
+    /// The query part of the target, without `?`.
+    public var query: String
+    /// The method is `HEAD` (the answer carries no body).
+    var isHEAD: Bool
     /// True for HTTP/1.1, false for HTTP/1.0.
     public var isHTTP11: Bool
-    /// Fields in arrival order, names lower-cased.
-    public var headers: [HTTPField]
+    /// Fields in arrival order, names lower-cased; made from the received bytes on each access.
+    public var headers: [HTTPField] { self.fieldBlock.fields }
+    /// The validated field lines as received (see ``HTTP1FieldBlock``).
+    var fieldBlock: HTTP1FieldBlock
     public var framing: Framing
     /// The connection stays open after the response (version default and `Connection` tokens).
     public var keepAlive: Bool
@@ -22,17 +30,10 @@ public struct HTTP1RequestHead: Sendable, Equatable {
     /// An `Expect` value other than `100-continue` was sent (answered with 417).
     public var hasUnsupportedExpectation: Bool
 
-    /// The path part of the target.
-    public var path: String {
-        guard let mark = self.target.utf8.firstIndex(of: UInt8(ascii: "?")) else { return self.target }
-        return String(self.target[..<mark])
-    }
-
-    /// The query part of the target, without `?`.
-    public var query: String {
-        guard let mark = self.target.utf8.firstIndex(of: UInt8(ascii: "?")) else { return "" }
-        return String(self.target[self.target.utf8.index(after: mark)...])
-    }
+    /// A placeholder for "no head yet".
+    static let none = HTTP1RequestHead(
+        method: "", target: "", path: "", query: "", isHEAD: false, isHTTP11: true, fieldBlock: .empty,
+        framing: .none, keepAlive: true, expectsContinue: false, hasUnsupportedExpectation: false)
 }
 
 /// One header field; the name is lower-case.

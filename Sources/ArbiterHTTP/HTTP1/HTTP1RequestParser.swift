@@ -43,7 +43,8 @@ public struct HTTP1RequestParser {
     private var state: State = .head(scanned: 0, lines: 0)
     private var bodyReceived = 0
     private var fieldCount = 0
-    /// Strings of the previous heads, reused when the next head repeats them (see ``FieldStringCache``).
+    /// The method and target strings of the previous heads, reused when the next head repeats them
+    /// (see ``FieldStringCache``).
     private var fieldStrings = FieldStringCache()
 
     /// The longest chunk-size line accepted (size, extensions and CRLF).
@@ -67,9 +68,44 @@ public struct HTTP1RequestParser {
 
     /// Parses as much of `input` as forms one event.
     public mutating func parse(_ input: UnsafeRawBufferPointer) -> (event: Event, consumed: Int) {
+        let (step, consumed) = self.step(input)
+        switch step {
+        case .needMore: return (.needMore, consumed)
+        case .head: return (.head(self.head), consumed)
+        case .body(let range): return (.body(range), consumed)
+        case .end: return (.end, consumed)
+        case .failure: return (.failure(self.error ?? HTTP1ParseError(.badRequest, "parser failed")), consumed)
+        }
+    }
+
+    /// An ``Event`` without its payloads, which stay in the parser: ``head`` and ``error``. The
+    /// handler's per-request path steps with these, so no request head is copied into an event and
+    /// out again.
+    enum Step: Equatable {
+        case needMore
+        /// A complete, validated request head: ``head``.
+        case head
+        case body(Range<Int>)
+        case end
+        /// The request is invalid: ``error``.
+        case failure
+    }
+
+    /// The head of the request being read, valid from its ``Step/head`` step until the next one
+    /// (the placeholder ``HTTP1RequestHead/none`` before the first).
+    private(set) var head = HTTP1RequestHead.none
+
+    /// Why the parser failed, once it has.
+    var error: HTTP1ParseError? {
+        if case .failed(let error) = self.state { return error }
+        return nil
+    }
+
+    /// ``parse(_:)`` without copying payloads out (see ``Step``).
+    mutating func step(_ input: UnsafeRawBufferPointer) -> (Step, Int) {
         switch self.state {
-        case .failed(let error):
-            return (.failure(error), 0)
+        case .failed:
+            return (.failure, 0)
         case .head(let scanned, let lines):
             return self.parseHead(input, scanned: scanned, lines: lines)
         case .fixedBody(let remaining):
@@ -94,7 +130,7 @@ public struct HTTP1RequestParser {
                 return self.fail(.badRequest, "chunk data not followed by CRLF")
             }
             self.state = .chunkSize
-            return Self.shifted(self.parse(UnsafeRawBufferPointer(rebasing: input[2...])), by: 2)
+            return Self.shifted(self.step(UnsafeRawBufferPointer(rebasing: input[2...])), by: 2)
         case .trailers(let scanned, let fields):
             return self.parseTrailers(input, scanned: scanned, fields: fields)
         }
@@ -102,7 +138,7 @@ public struct HTTP1RequestParser {
 
     // MARK: - Head
 
-    private mutating func parseHead(_ input: UnsafeRawBufferPointer, scanned: Int, lines: Int) -> (Event, Int) {
+    private mutating func parseHead(_ input: UnsafeRawBufferPointer, scanned: Int, lines: Int) -> (Step, Int) {
         // RFC 9112 §2.2: ignore empty lines before the request line. A loop, not one recursive
         // call per line: the client decides how many there are (fuzzing overflowed the stack).
         if scanned == 0 && lines == 0 {
@@ -148,11 +184,11 @@ public struct HTTP1RequestParser {
     }
 
     /// Validates the complete head (`bytes` ends with the last field line's CRLF).
-    private mutating func finishHead(_ bytes: UnsafeRawBufferPointer, consumed: Int) -> (Event, Int) {
+    private mutating func finishHead(_ bytes: UnsafeRawBufferPointer, consumed: Int) -> (Step, Int) {
         switch HTTP1HeadValidator.validate(bytes, configuration: self.configuration, strings: &self.fieldStrings) {
         case .failure(let error):
             self.state = .failed(error)
-            return (.failure(error), consumed)
+            return (.failure, consumed)
         case .success(let head):
             self.bodyReceived = 0
             switch head.framing {
@@ -160,7 +196,8 @@ public struct HTTP1RequestParser {
             case .contentLength(let length): self.state = .fixedBody(remaining: length)
             case .chunked: self.state = .chunkSize
             }
-            return (.head(head), consumed)
+            self.head = head
+            return (.head, consumed)
         }
     }
 
@@ -171,7 +208,7 @@ public struct HTTP1RequestParser {
 
     // MARK: - Chunked body
 
-    private mutating func parseChunkSize(_ input: UnsafeRawBufferPointer) -> (Event, Int) {
+    private mutating func parseChunkSize(_ input: UnsafeRawBufferPointer) -> (Step, Int) {
         guard let lf = ASCII.firstLF(input, from: 0, limit: Self.maxChunkLineBytes) else {
             if input.count >= Self.maxChunkLineBytes { return self.fail(.badRequest, "chunk size line too long") }
             return (.needMore, 0)
@@ -197,17 +234,17 @@ public struct HTTP1RequestParser {
         }
         if size == 0 {
             self.state = .trailers(scanned: 0, fields: 0)
-            return Self.shifted(self.parse(UnsafeRawBufferPointer(rebasing: input[(lf + 1)...])), by: lf + 1)
+            return Self.shifted(self.step(UnsafeRawBufferPointer(rebasing: input[(lf + 1)...])), by: lf + 1)
         }
         guard size <= self.configuration.maxBodyBytes - self.bodyReceived else {
             return self.fail(.contentTooLarge, "request body too large")
         }
         self.bodyReceived += size
         self.state = .chunkData(remaining: size)
-        return Self.shifted(self.parse(UnsafeRawBufferPointer(rebasing: input[(lf + 1)...])), by: lf + 1)
+        return Self.shifted(self.step(UnsafeRawBufferPointer(rebasing: input[(lf + 1)...])), by: lf + 1)
     }
 
-    private mutating func parseTrailers(_ input: UnsafeRawBufferPointer, scanned: Int, fields: Int) -> (Event, Int) {
+    private mutating func parseTrailers(_ input: UnsafeRawBufferPointer, scanned: Int, fields: Int) -> (Step, Int) {
         var lineStart = scanned
         var fields = fields
         while let lf = ASCII.firstLF(input, from: lineStart) {
@@ -218,9 +255,9 @@ public struct HTTP1RequestParser {
             }
             // Trailers are validated like header fields, then discarded (RFC 9110 §6.5.1).
             let line = UnsafeRawBufferPointer(rebasing: input[lineStart..<(lf - 1)])
-            if case .failure(let error) = HTTP1HeadValidator.parseField(line) {
+            if let error = HTTP1HeadValidator.validateField(line) {
                 self.state = .failed(error)
-                return (.failure(error), 0)
+                return (.failure, 0)
             }
             fields += 1
             if fields > self.configuration.maxHeaderCount || lf + 1 > self.configuration.maxHeaderBytes {
@@ -235,17 +272,17 @@ public struct HTTP1RequestParser {
         return (.needMore, 0)
     }
 
-    private mutating func fail(_ code: HTTP1ParseError.Code, _ reason: String) -> (Event, Int) {
+    private mutating func fail(_ code: HTTP1ParseError.Code, _ reason: String) -> (Step, Int) {
         let error = HTTP1ParseError(code, reason)
         self.state = .failed(error)
-        return (.failure(error), 0)
+        return (.failure, 0)
     }
 
     /// Offsets a result computed on a suffix of the input that starts `offset` bytes in.
-    private static func shifted(_ result: (event: Event, consumed: Int), by offset: Int) -> (Event, Int) {
-        if case .body(let range) = result.event {
+    private static func shifted(_ result: (step: Step, consumed: Int), by offset: Int) -> (Step, Int) {
+        if case .body(let range) = result.step {
             return (.body((range.lowerBound + offset)..<(range.upperBound + offset)), result.consumed + offset)
         }
-        return (result.event, result.consumed + offset)
+        return (result.step, result.consumed + offset)
     }
 }

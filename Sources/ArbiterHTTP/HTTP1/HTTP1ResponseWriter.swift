@@ -6,7 +6,9 @@
 enum HTTP1ResponseWriter {
     static let continueResponse: [UInt8] = Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)
 
-    /// Appends `response` to `output`.
+    /// Appends `response` to `output`: the status line and header section are assembled in one
+    /// scratch buffer and appended with the body, so a response is two copies whatever its number
+    /// of fields (and the connection hands the whole buffer to one `SSL_write`).
     ///
     /// - Parameters:
     ///   - close: adds `connection: close`.
@@ -16,52 +18,78 @@ enum HTTP1ResponseWriter {
         _ response: HTTPResponse, close: Bool, omitBody: Bool, http10KeepAlive: Bool = false, into output: inout [UInt8]
     ) {
         let status = (100...999).contains(response.status) ? response.status : 500
-        output.append(contentsOf: "HTTP/1.1 ".utf8)
-        Self.appendDecimal(status, to: &output)
-        output.append(ASCII.space)
-        output.append(contentsOf: Self.reasonPhrase(status).utf8)
-        output.append(contentsOf: "\r\n".utf8)
-        for field in response.headers where Self.isSafe(field) && !Self.isFramingField(field.name) {
-            output.append(contentsOf: field.name.utf8)
-            output.append(contentsOf: ": ".utf8)
-            output.append(contentsOf: field.value.utf8)
-            output.append(contentsOf: "\r\n".utf8)
-        }
+        let reason = Self.reasonPhrase(status)
         let bodyAllowed = status != 204 && status != 304
-        if bodyAllowed {
-            output.append(contentsOf: "content-length: ".utf8)
-            Self.appendDecimal(response.body.count, to: &output)
-            output.append(contentsOf: "\r\n".utf8)
+        let connection: StaticString? =
+            close ? "connection: close\r\n" : (http10KeepAlive ? "connection: keep-alive\r\n" : nil)
+        // First pass: which fields are written, and how many bytes the head takes. Fields past the
+        // 64th (never seen in practice) are checked again in the second pass instead of remembered.
+        var written: UInt64 = 0
+        var size = "HTTP/1.1 000 \r\n".utf8.count + reason.utf8CodeUnitCount + 2
+        response.headers.withUnsafeBufferPointer { fields in
+            for index in fields.indices where Self.isWritten(fields[index]) {
+                if index < 64 { written |= 1 << UInt64(index) }
+                size += fields[index].name.utf8.count + 2 + fields[index].value.utf8.count + 2
+            }
         }
-        if close {
-            output.append(contentsOf: "connection: close\r\n".utf8)
-        } else if http10KeepAlive {
-            output.append(contentsOf: "connection: keep-alive\r\n".utf8)
-        }
-        output.append(contentsOf: "\r\n".utf8)
-        if bodyAllowed && !omitBody {
-            output.append(contentsOf: response.body)
+        if bodyAllowed { size += "content-length: \r\n".utf8.count + Self.decimalDigits(response.body.count) }
+        if let connection { size += connection.utf8CodeUnitCount }
+        withUnsafeTemporaryAllocation(byteCount: size, alignment: 1) { head in
+            var writer = ByteWriter(head)
+            writer.append("HTTP/1.1 ")
+            writer.appendDecimal(status)
+            writer.append(ASCII.space)
+            writer.append(reason)
+            writer.append("\r\n")
+            response.headers.withUnsafeBufferPointer { fields in
+                for index in fields.indices
+                where index < 64 ? written & (1 << UInt64(index)) != 0 : Self.isWritten(fields[index]) {
+                    writer.append(fields[index].name)
+                    writer.append(": ")
+                    writer.append(fields[index].value)
+                    writer.append("\r\n")
+                }
+            }
+            if bodyAllowed {
+                writer.append("content-length: ")
+                writer.appendDecimal(response.body.count)
+                writer.append("\r\n")
+            }
+            if let connection { writer.append(connection) }
+            writer.append("\r\n")
+            precondition(writer.count == size, "HTTP/1.1 response head size mismatch")
+            let sendBody = bodyAllowed && !omitBody
+            output.reserveCapacity(output.count + size + (sendBody ? response.body.count : 0))
+            output.append(contentsOf: UnsafeRawBufferPointer(head))
+            if sendBody { output.append(contentsOf: response.body) }
         }
     }
 
-    /// Appends a non-negative integer in decimal without going through `String`.
-    private static func appendDecimal(_ value: Int, to output: inout [UInt8]) {
-        let value = max(0, value)
-        var divisor = 1
-        while divisor <= value / 10 { divisor *= 10 }
-        while divisor > 0 {
-            output.append(UInt8(ascii: "0") + UInt8(value / divisor % 10))
-            divisor /= 10
+    /// True when `field` is sent: a safe field that is not one of the framing fields.
+    private static func isWritten(_ field: (name: String, value: String)) -> Bool {
+        Self.isSafe(field) && !Self.isFramingField(field.name)
+    }
+
+    /// The number of decimal digits of a non-negative integer.
+    private static func decimalDigits(_ value: Int) -> Int {
+        var digits = 1
+        var rest = max(0, value)
+        while rest >= 10 {
+            rest /= 10
+            digits += 1
         }
+        return digits
     }
 
     /// `content-length`, `connection` and `transfer-encoding`, in any case: owned by the transport.
     private static func isFramingField(_ name: String) -> Bool {
-        var name = name
-        return name.withUTF8 { bytes in
-            let raw = UnsafeRawBufferPointer(bytes)
-            return ASCII.equalsLowercased(raw, "content-length") || ASCII.equalsLowercased(raw, "connection")
-                || ASCII.equalsLowercased(raw, "transfer-encoding")
+        Self.withUTF8(name) { raw in
+            switch raw.count {
+            case 10: return ASCII.equalsLowercased(raw, "connection")
+            case 14: return ASCII.equalsLowercased(raw, "content-length")
+            case 17: return ASCII.equalsLowercased(raw, "transfer-encoding")
+            default: return false
+            }
         }
     }
 
@@ -74,12 +102,30 @@ enum HTTP1ResponseWriter {
         self.write(response, close: close, omitBody: false, into: &output)
     }
 
+    /// A name of token bytes and a value without CR, LF, NUL or other controls but HTAB.
     private static func isSafe(_ field: (name: String, value: String)) -> Bool {
-        !field.name.isEmpty && field.name.utf8.allSatisfy(ASCII.isTokenByte)
-            && field.value.utf8.allSatisfy { $0 == ASCII.tab || ($0 >= 0x20 && $0 != 0x7f) }
+        Self.withUTF8(field.name) { name in
+            guard !name.isEmpty else { return false }
+            for byte in name where !ASCII.isTokenByte(byte) { return false }
+            return true
+        }
+            && Self.withUTF8(field.value) { value in
+                for byte in value where byte < ASCII.space ? byte != ASCII.tab : byte == 0x7f { return false }
+                return true
+            }
     }
 
-    static func reasonPhrase(_ status: Int) -> String {
+    /// Calls `body` with the UTF-8 of `text`, without copying when the string is native (always,
+    /// in practice).
+    @inline(__always)
+    static func withUTF8<R>(_ text: String, _ body: (UnsafeRawBufferPointer) -> R) -> R {
+        if let result = text.utf8.withContiguousStorageIfAvailable({ body(UnsafeRawBufferPointer($0)) }) {
+            return result
+        }
+        return Array(text.utf8).withUnsafeBytes { body($0) }
+    }
+
+    static func reasonPhrase(_ status: Int) -> StaticString {
         switch status {
         case 100: "Continue"
         case 200: "OK"
@@ -105,5 +151,61 @@ enum HTTP1ResponseWriter {
         case 505: "HTTP Version Not Supported"
         default: "Status"
         }
+    }
+}
+
+/// Writes bytes into a buffer whose size was computed beforehand (``HTTP1ResponseWriter``).
+///
+/// Every write is bounds-checked: writing past the end traps instead of corrupting memory.
+struct ByteWriter {
+    private let buffer: UnsafeMutableRawBufferPointer
+    private(set) var count = 0
+
+    init(_ buffer: UnsafeMutableRawBufferPointer) {
+        self.buffer = buffer
+    }
+
+    @inline(__always)
+    mutating func append(_ byte: UInt8) {
+        precondition(self.count < self.buffer.count, "ByteWriter overflow")
+        self.buffer[self.count] = byte
+        self.count += 1
+    }
+
+    @inline(__always)
+    mutating func append(_ bytes: UnsafeRawBufferPointer) {
+        guard !bytes.isEmpty else { return }
+        precondition(bytes.count <= self.buffer.count - self.count, "ByteWriter overflow")
+        UnsafeMutableRawBufferPointer(rebasing: self.buffer[self.count...]).copyMemory(from: bytes)
+        self.count += bytes.count
+    }
+
+    @inline(__always)
+    mutating func append(_ text: StaticString) {
+        self.append(UnsafeRawBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
+    }
+
+    @inline(__always)
+    mutating func append(_ text: String) {
+        HTTP1ResponseWriter.withUTF8(text) { self.append($0) }
+    }
+
+    /// A non-negative integer in decimal, without going through `String`.
+    mutating func appendDecimal(_ value: Int) {
+        var rest = max(0, value)
+        var digits = 1
+        while rest >= 10 {
+            rest /= 10
+            digits += 1
+        }
+        precondition(digits <= self.buffer.count - self.count, "ByteWriter overflow")
+        rest = max(0, value)
+        var index = self.count + digits
+        while index > self.count {
+            index -= 1
+            self.buffer[index] = UInt8(ascii: "0") + UInt8(rest % 10)
+            rest /= 10
+        }
+        self.count += digits
     }
 }

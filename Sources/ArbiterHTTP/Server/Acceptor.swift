@@ -16,8 +16,6 @@ final class Acceptor: EventHandler {
     private unowned let serverLoop: ServerLoop
     private var registration: EventLoop.Registration?
     private var stopped = false
-    /// Bound on accepts per readiness event, so one busy listener cannot starve connections.
-    private static let acceptsPerEvent = 64
 
     init(fd: Int32, exclusive: Bool, serverLoop: ServerLoop) {
         self.fd = fd
@@ -44,7 +42,9 @@ final class Acceptor: EventHandler {
         let context = self.serverLoop.context
         let configuration = context.configuration
         let metrics = context.metrics
-        for _ in 0..<Self.acceptsPerEvent {
+        // Bounded per readiness event (HTTPServer.Configuration.acceptsPerWakeup), so new handshakes
+        // cannot crowd out the connections already being served.
+        for _ in 0..<max(1, configuration.acceptsPerWakeup) {
             let result: IOResult<Int32>
             do {
                 result = try ListeningSocket.accept(self.fd)

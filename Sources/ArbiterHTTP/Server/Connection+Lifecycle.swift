@@ -8,8 +8,8 @@ extension Connection {
     /// The earliest instant something must happen on this connection, or `nil`.
     private var desiredDeadline: ContinuousClock.Instant? {
         switch self.state {
-        case .handshaking(let deadline):
-            return deadline
+        case .handshaking:
+            return self.phaseDeadline
         case .active(let handler):
             let write: ContinuousClock.Instant? =
                 self.hasPendingOutput ? self.lastWriteProgress + self.configuration.writeTimeout : nil
@@ -19,8 +19,8 @@ extension Connection {
             case (nil, let b?): return b
             case (nil, nil): return nil
             }
-        case .lingering(let deadline, _):
-            return deadline
+        case .lingering:
+            return self.phaseDeadline
         case .closed:
             return nil
         }
@@ -46,8 +46,8 @@ extension Connection {
 
     private func timerFired(now: ContinuousClock.Instant) {
         switch self.state {
-        case .handshaking(let deadline):
-            if now >= deadline {
+        case .handshaking:
+            if now >= self.phaseDeadline {
                 self.serverLoop.context.report(.handshakeFailed(.timeout, detail: "no complete handshake within the handshake timeout"))
                 self.close()
             }
@@ -61,8 +61,8 @@ extension Connection {
                 handler.deadlineReached(now: now)
                 self.serve()
             }
-        case .lingering(let deadline, _):
-            if now >= deadline { self.close() }
+        case .lingering:
+            if now >= self.phaseDeadline { self.close() }
         case .closed:
             return
         }
@@ -74,14 +74,15 @@ extension Connection {
     func startLingering(sendCloseNotify: Bool) {
         if sendCloseNotify { self.tls?.sendCloseNotify() }
         Posix.shutdown(self.fd, Int32(SHUT_WR))
-        self.state = .lingering(deadline: .now + self.configuration.lingerTimeout, drained: 0)
+        self.state = .lingering(drained: 0)
+        self.phaseDeadline = .now + self.configuration.lingerTimeout
         self.setInterest(EventLoop.Interest.readable)
         self.drainWhileLingering()
     }
 
     /// Reads and discards what the peer still sends; closes on its FIN, an error, or too many bytes.
     func drainWhileLingering() {
-        guard case .lingering(let deadline, var drained) = self.state else { return }
+        guard case .lingering(var drained) = self.state else { return }
         let buffer = self.serverLoop.readBuffer
         while true {
             let result: IOResult<Int>
@@ -93,7 +94,7 @@ extension Connection {
             }
             switch result {
             case .wouldBlock:
-                self.state = .lingering(deadline: deadline, drained: drained)
+                self.state = .lingering(drained: drained)
                 return
             case .processed(0):
                 self.close()
@@ -117,7 +118,8 @@ extension Connection {
             self.timer = nil
         }
         if let registration = self.registration {
-            self.serverLoop.loop.deregister(registration)
+            // An accepted socket is never duplicated: closing it below takes it out of epoll.
+            self.serverLoop.loop.deregister(registration, descriptorClosing: true)
             self.registration = nil
         }
         self.tls?.free()

@@ -15,11 +15,21 @@ import Synchronization
 /// overtake the alert or the last response.
 ///
 /// Loop-confined: every method runs on the loop thread of its ``ServerLoop``.
+///
+/// The per-event state is `@exclusivity(unchecked)`: the runtime exclusivity check cost two calls
+/// per property access, about thirty per keep-alive request. INVARIANT (no-reentry): the loop
+/// calls into a connection only from its top level (an event, a timer, a task), never while one
+/// of its methods runs; the TLS session and the protocol handler it calls hold no reference back
+/// to it; and no closure or `inout` access to one of these properties spans a call that touches
+/// the same property. Accesses therefore never overlap, which the checks would only confirm.
 final class Connection: EventHandler {
+    /// Where the connection is; the deadline of `handshaking` and `lingering` is ``phaseDeadline``
+    /// (kept out of the enum: `ContinuousClock.Instant` is a resilient type, and an enum holding
+    /// one is copied through runtime value witnesses on every `switch`).
     enum State {
-        case handshaking(deadline: ContinuousClock.Instant)
+        case handshaking
         case active(any HTTPProtocolHandler)
-        case lingering(deadline: ContinuousClock.Instant, drained: Int)
+        case lingering(drained: Int)
         case closed
     }
 
@@ -27,23 +37,25 @@ final class Connection: EventHandler {
     unowned let serverLoop: ServerLoop
     let tls: TLSConnection?
     private let shedding: Bool
-    var state: State
-    var registration: EventLoop.Registration?
-    private var interest: UInt32 = 0
+    @exclusivity(unchecked) var state: State
+    /// When the handshake or the lingering close must be over.
+    @exclusivity(unchecked) var phaseDeadline: ContinuousClock.Instant
+    @exclusivity(unchecked) var registration: EventLoop.Registration?
+    @exclusivity(unchecked) private var interest: UInt32 = 0
 
     /// Plaintext waiting for `SSL_write`, from `outputStart`.
-    private var output: [UInt8] = []
-    private var outputStart = 0
+    @exclusivity(unchecked) private var output: [UInt8] = []
+    @exclusivity(unchecked) private var outputStart = 0
     /// The last `SSL_read`/`SSL_write` needs the socket writable (TLS renegotiation-free key updates).
-    private var tlsWantsWrite = false
+    @exclusivity(unchecked) private var tlsWantsWrite = false
     /// The peer closed its side (EOF or close_notify).
-    private var peerClosed = false
+    @exclusivity(unchecked) private var peerClosed = false
     /// The last time output moved, while some was pending.
-    var lastWriteProgress: ContinuousClock.Instant = .now
+    @exclusivity(unchecked) var lastWriteProgress: ContinuousClock.Instant = .now
 
-    var armedDeadline: ContinuousClock.Instant?
-    var timer: EventLoop.TimerID?
-    private var resumeScheduled = false
+    @exclusivity(unchecked) var armedDeadline: ContinuousClock.Instant?
+    @exclusivity(unchecked) var timer: EventLoop.TimerID?
+    @exclusivity(unchecked) private var resumeScheduled = false
 
     /// The most lingering-drain bytes read before giving up on a clean close.
     static let maxDrainBytes = 256 * 1024
@@ -55,7 +67,8 @@ final class Connection: EventHandler {
         self.serverLoop = serverLoop
         self.shedding = shedding
         self.tls = try? TLSConnection(context: tlsContext, fd: fd)
-        self.state = .handshaking(deadline: .now + serverLoop.context.configuration.handshakeTimeout)
+        self.state = .handshaking
+        self.phaseDeadline = .now + serverLoop.context.configuration.handshakeTimeout
     }
 
     deinit {
@@ -90,7 +103,8 @@ final class Connection: EventHandler {
         case .handshaking:
             self.continueHandshake()
         case .active:
-            self.serve()
+            // One clock read per event (it costs more than a little, and every use wants "now").
+            self.serve(now: .now)
         case .lingering:
             self.drainWhileLingering()
         case .closed:
@@ -141,7 +155,7 @@ final class Connection: EventHandler {
     // MARK: - Serving
 
     /// Reads what is available, feeds the handler, writes what it produced, and updates interest.
-    func serve() {
+    func serve(now: ContinuousClock.Instant = .now) {
         guard case .active(let handler) = self.state, let tls = self.tls else { return }
         var reads = 0
         // Read while there is room for the answers and the handler still wants input.
@@ -151,8 +165,8 @@ final class Connection: EventHandler {
             reads += 1
             switch tls.read(into: self.serverLoop.readBuffer) {
             case .bytes(let count):
-                handler.receive(UnsafeRawBufferPointer(rebasing: self.serverLoop.readBuffer[..<count]), now: .now)
-                self.pullOutput(from: handler)
+                handler.receive(UnsafeRawBufferPointer(rebasing: self.serverLoop.readBuffer[..<count]), now: now)
+                self.pullOutput(from: handler, now: now)
                 // A short read with nothing left inside OpenSSL drained the socket as far as we
                 // know; epoll is level-triggered and reports anything that arrives later, so skip
                 // the read that would only return EAGAIN.
@@ -171,7 +185,7 @@ final class Connection: EventHandler {
                 return
             }
         }
-        guard self.flush(handler: handler, tls: tls) else { return }
+        guard self.flush(handler: handler, tls: tls, now: now) else { return }
         self.finishOrUpdateInterest(handler: handler)
         // OpenSSL may hold decrypted bytes that will never wake epoll (pitfall 4): when we can read
         // again, come back on the next loop iteration rather than wait for an event.
@@ -198,22 +212,22 @@ final class Connection: EventHandler {
         self.output.count - self.outputStart >= self.configuration.maxOutputBufferBytes
     }
 
-    private func pullOutput(from handler: any HTTPProtocolHandler) {
+    private func pullOutput(from handler: any HTTPProtocolHandler, now: ContinuousClock.Instant) {
         let room = self.configuration.maxOutputBufferBytes - (self.output.count - self.outputStart)
         if room > 0 && handler.hasPendingOutput {
             if self.outputStart == self.output.count {
                 self.output.removeAll(keepingCapacity: true)
                 self.outputStart = 0
-                self.lastWriteProgress = .now
+                self.lastWriteProgress = now
             }
             handler.produceOutput(into: &self.output, limit: room)
         }
     }
 
     /// Writes pending output; returns false if the connection was closed.
-    private func flush(handler: any HTTPProtocolHandler, tls: TLSConnection) -> Bool {
+    private func flush(handler: any HTTPProtocolHandler, tls: TLSConnection, now: ContinuousClock.Instant) -> Bool {
         while true {
-            self.pullOutput(from: handler)
+            self.pullOutput(from: handler, now: now)
             guard self.outputStart < self.output.count else { return true }
             let result = self.output.withUnsafeBytes { bytes in
                 tls.write(UnsafeRawBufferPointer(rebasing: bytes[self.outputStart...]))
@@ -221,7 +235,7 @@ final class Connection: EventHandler {
             switch result {
             case .bytes(let count):
                 self.outputStart += count
-                self.lastWriteProgress = .now
+                self.lastWriteProgress = now
                 self.tlsWantsWrite = false
                 if self.outputStart == self.output.count {
                     self.output.removeAll(keepingCapacity: self.output.capacity <= 64 * 1024)

@@ -14,11 +14,28 @@ public struct HTTPRequest: Sendable {
     /// The query without the `?`, or `""`.
     public var query: String
     /// Header fields in arrival order; names are lower-cased by the transport.
-    public var headers: [(name: String, value: String)]
+    ///
+    /// For HTTP/1.1 the fields stay the bytes that arrived until this property is read, and every
+    /// read builds the `String`s anew: prefer ``header(_:)`` or ``hasHeader(_:value:)`` for one field.
+    public var headers: [(name: String, value: String)] {
+        get {
+            self.fieldBlock.bytes.isEmpty ? self.fieldList : self.fieldBlock.fields.map { (name: $0.name, value: $0.value) }
+        }
+        set {
+            self.fieldList = newValue
+            self.fieldBlock = .empty
+        }
+    }
     public var body: [UInt8]
     /// The verified client certificate's identity, or `nil` without client authentication.
     public var peer: PeerIdentity?
     public var protocolVersion: ProtocolVersion
+
+    /// Where the header fields are: the validated bytes of an HTTP/1.1 head, read on demand, or
+    /// (when those are empty) a list of strings (HTTP/2, tests). Two plain properties rather than
+    /// an enum: a multi-payload enum of these is copied and destroyed through runtime witnesses.
+    var fieldList: [(name: String, value: String)]
+    var fieldBlock: HTTP1FieldBlock
 
     public init(
         method: String, path: String, query: String = "", headers: [(name: String, value: String)] = [],
@@ -27,17 +44,43 @@ public struct HTTPRequest: Sendable {
         self.method = method
         self.path = path
         self.query = query
-        self.headers = headers
+        self.fieldList = headers
+        self.fieldBlock = .empty
         self.body = body
         self.peer = peer
         self.protocolVersion = protocolVersion
     }
 
+    /// A request from a validated HTTP/1.1 head, without turning its fields into strings.
+    init(
+        method: String, path: String, query: String, fieldBlock: HTTP1FieldBlock, body: [UInt8], peer: PeerIdentity?
+    ) {
+        self.method = method
+        self.path = path
+        self.query = query
+        self.fieldList = []
+        self.fieldBlock = fieldBlock
+        self.body = body
+        self.peer = peer
+        self.protocolVersion = .http1_1
+    }
+
     /// The first value of a header field, by lower-case name.
     public func header(_ lowercasedName: String) -> String? {
-        for field in headers where field.name == lowercasedName {
+        guard self.fieldBlock.bytes.isEmpty else { return self.fieldBlock.value(named: lowercasedName) }
+        for field in self.fieldList where field.name == lowercasedName {
             return field.value
         }
         return nil
+    }
+
+    /// True when the first field named `lowercasedName` has exactly the bytes of `value` (no
+    /// case folding, no canonical equivalence); cheaper than ``header(_:)``, which makes a `String`.
+    public func hasHeader(_ lowercasedName: String, value: String) -> Bool {
+        guard self.fieldBlock.bytes.isEmpty else { return self.fieldBlock.hasValue(named: lowercasedName, equalTo: value) }
+        for field in self.fieldList where field.name == lowercasedName {
+            return field.value.utf8.elementsEqual(value.utf8)
+        }
+        return false
     }
 }

@@ -35,6 +35,14 @@ extension HTTPServer {
         public var maxOutputBufferBytes: Int
         /// How long accepting pauses after `EMFILE`/`ENFILE`.
         public var acceptBackoff: Duration
+        /// Connections a loop accepts from one listener per readiness event (at least 1).
+        ///
+        /// New connections are admitted at this rate per loop iteration, between serving the
+        /// connections already open; a larger batch lets a burst of new handshakes (≈0.5 ms of CPU
+        /// each) run ahead of requests that are already waiting, which stretches their tail
+        /// latency. The default, 1, is nginx's `multi_accept off`: level-triggered epoll reports
+        /// the listener again on the next iteration while its queue is not empty.
+        public var acceptsPerWakeup: Int
         /// Receives handshake failures, connection errors and accept pauses, with detail, for logging.
         ///
         /// Called synchronously on a loop thread: it must not block (hand the event to a logger).
@@ -48,7 +56,8 @@ extension HTTPServer {
             overloadConnectionAllowance: Int = 256, maxRequestsInFlight: Int = 4096,
             handshakeTimeout: Duration = .seconds(10), writeTimeout: Duration = .seconds(30),
             lingerTimeout: Duration = .seconds(2), maxOutputBufferBytes: Int = 256 * 1024,
-            acceptBackoff: Duration = .milliseconds(100), onEvent: (@Sendable (TransportEvent) -> Void)? = nil
+            acceptBackoff: Duration = .milliseconds(100), acceptsPerWakeup: Int = 1,
+            onEvent: (@Sendable (TransportEvent) -> Void)? = nil
         ) {
             self.listenAddresses = listenAddresses
             self.tls = tls
@@ -64,6 +73,7 @@ extension HTTPServer {
             self.lingerTimeout = lingerTimeout
             self.maxOutputBufferBytes = maxOutputBufferBytes
             self.acceptBackoff = acceptBackoff
+            self.acceptsPerWakeup = acceptsPerWakeup
             self.onEvent = onEvent
         }
     }

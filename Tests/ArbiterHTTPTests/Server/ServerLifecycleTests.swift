@@ -117,6 +117,31 @@ import Testing
         #expect(successes.load(ordering: .relaxed) == clients * 20)
         #expect(server.metrics.requests.load(ordering: .relaxed) == clients * 20)
     }
+
+    /// One accept per listener wakeup still drains a burst: the listener stays readable while
+    /// connections wait, and each loop iteration takes the next one.
+    @Test func oneAcceptPerWakeupServesABurstOfNewConnections() throws {
+        let server = try TestServer(threads: 1) { $0.acceptsPerWakeup = 1 }
+        let port = server.port
+        let successes = Atomic<Int>(0)
+        let done = BlockingSemaphore()
+        let clients = 16
+        for index in 0..<clients {
+            DispatchQueue.global().async {
+                defer { done.signal() }
+                guard let client = try? TLSTestClient(
+                    port: port, certificate: try? TestPKI.path("client.crt"), key: try? TestPKI.path("client.key"))
+                else { return }
+                client.send("GET /\(index) HTTP/1.1\r\nhost: a\r\nconnection: close\r\n\r\n")
+                if ParsedResponse.parseAll(client.readUntilClose()).first?.bodyText.contains("GET /\(index) ") == true {
+                    successes.add(1, ordering: .relaxed)
+                }
+            }
+        }
+        for _ in 0..<clients { #expect(done.wait(seconds: 30)) }
+        #expect(successes.load(ordering: .relaxed) == clients)
+        #expect(server.metrics.connectionsAccepted.load(ordering: .relaxed) == clients)
+    }
 }
 
 @Suite struct ServerStartFailureTests {
