@@ -250,6 +250,27 @@ struct JSONReader {
         throw typeMismatch(expected: "a string", context)
     }
 
+    /// Reads `apiVersion`: the string (`""` for `null`) and the supported version it names
+    /// byte for byte, if any; the two versions come back as the enum's own literals.
+    mutating func readAPIVersion(_ context: JSONContext) throws(ReviewDecodingError) -> (String, ReviewAPIVersion?) {
+        let byte = try peekByte(context)
+        if byte == UInt8(ascii: "\"") {
+            let (pointer, count, _) = try scanString()
+            if bytesEqual(pointer, count, "authorization.k8s.io/v1") {
+                return (ReviewAPIVersion.v1.rawValue, .v1)
+            }
+            if bytesEqual(pointer, count, "authorization.k8s.io/v1beta1") {
+                return (ReviewAPIVersion.v1beta1.rawValue, .v1beta1)
+            }
+            return (makeString(pointer, count), nil)
+        }
+        if byte == UInt8(ascii: "n") {
+            try skipLiteral("null")
+            return ("", nil)
+        }
+        throw typeMismatch(expected: "a string", context)
+    }
+
     /// Reads `true` or `false`, or `nil` for `null`.
     mutating func readBool(_ context: JSONContext) throws(ReviewDecodingError) -> Bool? {
         switch try peekByte(context) {

@@ -82,7 +82,9 @@ extension SubjectAccessReview {
         while let key = try reader.nextKey(&state, context) {
             if key.matches("apiVersion") {
                 try reader.markKnown(0, key, &state, context)
-                self.apiVersion = try reader.readString(JSONContext("apiVersion")) ?? ""
+                let (apiVersion, version) = try reader.readAPIVersion(JSONContext("apiVersion"))
+                self.apiVersionStorage = apiVersion
+                self.version = version
             } else if key.matches("kind") {
                 try reader.markKnown(1, key, &state, context)
                 self.kind = try reader.readString(JSONContext("kind")) ?? ""

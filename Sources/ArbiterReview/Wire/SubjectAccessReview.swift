@@ -17,8 +17,15 @@
 public struct SubjectAccessReview: Sendable {
     /// `authorization.k8s.io/v1` or `authorization.k8s.io/v1beta1` once validated; echoed as sent.
     public var apiVersion: String {
-        didSet { version = ReviewAPIVersion(exactly: apiVersion) }
+        get { apiVersionStorage }
+        set {
+            apiVersionStorage = newValue
+            version = ReviewAPIVersion(exactly: newValue)
+        }
     }
+    /// ``apiVersion``'s storage; the decoder sets it together with ``version``, which it already
+    /// knows from the bytes it read.
+    var apiVersionStorage: String
     /// `SubjectAccessReview`, `SelfSubjectAccessReview` or `LocalSubjectAccessReview`; echoed.
     public var kind: String
     public var metadata: ReviewMetadata
@@ -33,7 +40,7 @@ public struct SubjectAccessReview: Sendable {
         spec: Spec = Spec(),
         status: Status = Status()
     ) {
-        self.apiVersion = apiVersion
+        self.apiVersionStorage = apiVersion
         self.version = ReviewAPIVersion(exactly: apiVersion)
         self.kind = kind
         self.metadata = metadata
@@ -42,18 +49,19 @@ public struct SubjectAccessReview: Sendable {
     }
 
     /// An empty review for the decoder to fill in.
+    @inline(__always)
     init(empty: Void) {
-        apiVersion = ""
+        apiVersionStorage = ""
         version = nil
         kind = ""
         metadata = ReviewMetadata()
-        spec = Spec()
+        spec = Spec(empty: ())
         status = Status()
     }
 
     /// The parsed ``apiVersion``, or `nil` if it is neither supported version (byte-exact; kept
     /// in step with ``apiVersion`` so the hot path compares once).
-    public private(set) var version: ReviewAPIVersion?
+    public internal(set) var version: ReviewAPIVersion?
 }
 
 extension SubjectAccessReview {
@@ -84,6 +92,18 @@ extension SubjectAccessReview {
             self.groups = groups
             self.extra = extra
             self.uid = uid
+        }
+
+        /// An empty spec for the decoder to fill in, set field by field (the defaulted initializer
+        /// makes the optimiser copy the optional attribute blocks around).
+        @inline(__always)
+        init(empty: Void) {
+            resourceAttributes = nil
+            nonResourceAttributes = nil
+            user = ""
+            groups = []
+            extra = []
+            uid = ""
         }
     }
 
