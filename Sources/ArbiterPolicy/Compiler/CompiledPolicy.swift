@@ -16,17 +16,21 @@
 ///
 /// Results never depend on file or object order: ties are broken by the sorted order above.
 ///
-/// INVARIANT (frozen-tables): the index tables are ``FrozenArray``s written once by the compiler
-/// and freed in `deinit`; that is why the class is `@unchecked Sendable`: after `init` nothing is
-/// ever written, so any number of threads may read it at once.
+/// INVARIANT (frozen-tables): the index tables are ``FrozenArray``s in the policy's own
+/// ``TableArena``, written once by the compiler and freed with the policy; that is why the class
+/// is `@unchecked Sendable`: after `init` nothing is ever written, so any number of threads may
+/// read it at once.
 public final class CompiledPolicy: @unchecked Sendable {
+    /// The memory of every table below; freed with the policy.
+    let arena: TableArena
+
     // MARK: Interned strings and rules
     /// Subject names (users, groups, service-account user names).
-    let symbols: FrozenSymbolTable
+    let symbols: FrozenSymbolTable<SubjectScopes>
     /// Request attributes: API groups, resources, subresources, names, URLs, namespaces.
-    let attributeSymbols: FrozenSymbolTable
+    let attributeSymbols: FrozenSymbolTable<NoPayload>
     /// Verbs only: small enough to stay in cache, and a verb id is its mask bit.
-    let verbSymbols: FrozenSymbolTable
+    let verbSymbols: FrozenSymbolTable<NoPayload>
     let pool: FrozenArray<Int32>
     let rules: FrozenArray<CompiledRule>
 
@@ -78,22 +82,24 @@ public final class CompiledPolicy: @unchecked Sendable {
     public let skipped: [String: Int]
 
     init(
-        symbols: FrozenSymbolTable, attributeSymbols: FrozenSymbolTable, verbSymbols: FrozenSymbolTable, pool: [Int32], rules: [CompiledRule], roles: [Role], roleInfo: [RoleInfo],
+        arena: TableArena, symbols: FrozenSymbolTable<SubjectScopes>, attributeSymbols: FrozenSymbolTable<NoPayload>,
+        verbSymbols: FrozenSymbolTable<NoPayload>, pool: [Int32], rules: [CompiledRule], roles: [Role], roleInfo: [RoleInfo],
         roleResourceIndex: KeyedLists<Int32>, bindings: [Binding], bindingRoles: [Int32], clusterSubjects: KeyedLists<BindingEntry>,
         namespaceSubjects: KeyedLists<BindingEntry>, accessPolicies: [AccessPolicy], policyRules: [Span],
         policyExactSubjects: KeyedLists<Int32>, policyPrefixSubjects: KeyedLists<Int32>, userPrefixLengths: [Int], groupPrefixLengths: [Int],
         skipped: [String: Int]
     ) {
+        self.arena = arena
         self.symbols = symbols
         self.attributeSymbols = attributeSymbols
         self.verbSymbols = verbSymbols
-        self.pool = FrozenArray(pool)
-        self.rules = FrozenArray(rules)
+        self.pool = FrozenArray(pool, in: arena)
+        self.rules = FrozenArray(rules, in: arena)
         self.roles = roles
         self.roleResourceIndex = roleResourceIndex
-        self.roleInfo = FrozenArray(roleInfo)
+        self.roleInfo = FrozenArray(roleInfo, in: arena)
         self.bindings = bindings
-        self.bindingRoles = FrozenArray(bindingRoles)
+        self.bindingRoles = FrozenArray(bindingRoles, in: arena)
         self.clusterSubjects = clusterSubjects
         self.namespaceSubjects = namespaceSubjects
         var reasons: [String] = []
@@ -112,11 +118,11 @@ public final class CompiledPolicy: @unchecked Sendable {
             }
         }
         self.bindingReasons = BindingReasons(reasons)
-        self.bindingReasonStart = FrozenArray(starts)
-        self.bindingSubjectKeys = FrozenArray(keys)
+        self.bindingReasonStart = FrozenArray(starts, in: arena)
+        self.bindingSubjectKeys = FrozenArray(keys, in: arena)
         self.hasMissingRoles = bindingRoles.contains(-1)
         self.accessPolicies = accessPolicies
-        self.policyRules = FrozenArray(policyRules)
+        self.policyRules = FrozenArray(policyRules, in: arena)
         self.policyExactSubjects = policyExactSubjects
         self.policyPrefixSubjects = policyPrefixSubjects
         self.userPrefixLengths = userPrefixLengths
@@ -124,24 +130,6 @@ public final class CompiledPolicy: @unchecked Sendable {
         self.hasDenyPolicies = accessPolicies.contains { $0.effect == .deny }
         self.hasAllowPolicies = accessPolicies.contains { $0.effect == .allow }
         self.skipped = skipped
-    }
-
-    deinit {
-        symbols.free()
-        attributeSymbols.free()
-        verbSymbols.free()
-        pool.free()
-        rules.free()
-        roleResourceIndex.free()
-        roleInfo.free()
-        bindingRoles.free()
-        bindingReasonStart.free()
-        bindingSubjectKeys.free()
-        clusterSubjects.free()
-        namespaceSubjects.free()
-        policyRules.free()
-        policyExactSubjects.free()
-        policyPrefixSubjects.free()
     }
 
     /// The name a binding subject is indexed under: user names (service accounts by their user

@@ -17,12 +17,7 @@ struct KeyedLists<Value: BitwiseCopyable>: Sendable {
 
     var isEmpty: Bool { values.count == 0 }
 
-    func free() {
-        slots.free()
-        values.free()
-    }
-
-    init(lists: [UInt64: [Value]]) {
+    init(lists: [UInt64: [Value]], in arena: TableArena) {
         var capacity = 8
         while capacity < lists.count * 2 { capacity *= 2 }
         var slots = Array(repeating: Slot(key: 0, start: 0, count: 0), count: capacity)
@@ -36,8 +31,8 @@ struct KeyedLists<Value: BitwiseCopyable>: Sendable {
             slots[i] = Slot(key: key, start: Int32(values.count), count: Int32(list.count))
             values += list
         }
-        self.slots = FrozenArray(slots)
-        self.values = FrozenArray(values)
+        self.slots = FrozenArray(slots, in: arena)
+        self.values = FrozenArray(values, in: arena)
         self.mask = mask
     }
 

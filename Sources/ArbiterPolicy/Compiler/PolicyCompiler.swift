@@ -55,6 +55,8 @@ public enum PolicyCompiler {
         var bindingRoles: [Int32] = []
         var clusterLists: [UInt64: [CompiledPolicy.BindingEntry]] = [:]
         var namespaceLists: [UInt64: [CompiledPolicy.BindingEntry]] = [:]
+        // Per subject symbol id: the scopes it has bindings in (INVARIANT subject-scopes).
+        var subjectScopes: [SubjectScopes] = []
         for (bindingIndex, binding) in bindings.enumerated() {
             let roleIndex: Int32? =
                 switch binding.roleRef.kind {
@@ -72,6 +74,9 @@ public enum PolicyCompiler {
                     continue
                 }
                 let id = state.symbols.intern(name)
+                if Int(id) >= subjectScopes.count { subjectScopes += repeatElement(.none, count: Int(id) + 1 - subjectScopes.count) }
+                let bit = binding.kind == .clusterRoleBinding ? SubjectScopes.clusterBit : SubjectScopes.namespaceBit(namespaceID)
+                if kind == CompiledPolicy.userKind { subjectScopes[Int(id)].user |= bit } else { subjectScopes[Int(id)].group |= bit }
                 if binding.kind == .clusterRoleBinding {
                     let key = CompiledPolicy.subjectKey(kind, id)
                     if clusterLists[key]?.last?.binding != Int32(bindingIndex) { clusterLists[key, default: []].append(entry) }
@@ -112,18 +117,33 @@ public enum PolicyCompiler {
         pool += rolePool
         func shifted(_ spans: [Span]) -> [Span] { spans.map { Span(start: $0.start + offset, count: $0.count) } }
 
+        let arena = TableArena(
+            expectedBytes: Self.estimatedTableBytes(
+                state, pool: pool.count,
+                bindingSubjects: bindings.reduce(0) { $0 + $1.subjects.count }))
         return CompiledPolicy(
-            symbols: state.symbols.frozen(), attributeSymbols: state.attributeSymbols.frozen(), verbSymbols: state.verbSymbols.frozen(), pool: pool, rules: state.rules, roles: roles,
+            arena: arena, symbols: state.symbols.frozen(payloads: subjectScopes, in: arena), attributeSymbols: state.attributeSymbols.frozen(in: arena),
+            verbSymbols: state.verbSymbols.frozen(in: arena), pool: pool, rules: state.rules, roles: roles,
             roleInfo: roleInfo.map { info in
                 var info = info
                 info.wildcardStart += offset
                 return info
             },
-            roleResourceIndex: KeyedLists(lists: resourceIndex), bindings: bindings, bindingRoles: bindingRoles,
-            clusterSubjects: KeyedLists(lists: clusterLists), namespaceSubjects: KeyedLists(lists: namespaceLists),
+            roleResourceIndex: KeyedLists(lists: resourceIndex, in: arena), bindings: bindings, bindingRoles: bindingRoles,
+            clusterSubjects: KeyedLists(lists: clusterLists, in: arena), namespaceSubjects: KeyedLists(lists: namespaceLists, in: arena),
             accessPolicies: policies, policyRules: shifted(policyRules),
-            policyExactSubjects: KeyedLists(lists: exactLists), policyPrefixSubjects: KeyedLists(lists: prefixLists),
+            policyExactSubjects: KeyedLists(lists: exactLists, in: arena), policyPrefixSubjects: KeyedLists(lists: prefixLists, in: arena),
             userPrefixLengths: userLengths.sorted(), groupPrefixLengths: groupLengths.sorted(), skipped: set.skipped)
+    }
+
+    /// Roughly how many bytes the frozen tables take (within a factor of two), to choose the
+    /// arena's first chunk: symbols with their slots, rules, the pool, the subject indexes.
+    static func estimatedTableBytes(_ state: RuleCompilerState, pool: Int, bindingSubjects: Int) -> Int {
+        let symbols = [state.symbols, state.attributeSymbols, state.verbSymbols].reduce(0) {
+            $0 + $1.storage.count + $1.count * (4 + 2 * MemoryLayout<FrozenSymbolTable<SubjectScopes>.Slot>.stride)
+        }
+        let entry = MemoryLayout<CompiledPolicy.BindingEntry>.stride + 2 * MemoryLayout<KeyedLists<Int32>.Slot>.stride
+        return symbols + state.rules.count * MemoryLayout<CompiledRule>.stride + pool * 4 + bindingSubjects * (entry + 12)
     }
 
     /// Where an AccessPolicy subject is indexed: user-name space or group space, the exact name

@@ -123,21 +123,58 @@ struct SymbolTable: Sendable {
     }
 
     /// The read-only form used by a compiled policy.
-    func frozen() -> FrozenSymbolTable {
-        FrozenSymbolTable(storage: storage, offsets: offsets, hashes: hashes)
+    func frozen<Payload: SymbolPayload>(payloads: [Payload] = [], in arena: TableArena) -> FrozenSymbolTable<Payload> {
+        FrozenSymbolTable(storage: storage, offsets: offsets, hashes: hashes, payloads: payloads, in: arena)
     }
 
 }
 
+/// What a frozen symbol table stores in each slot besides the symbol: nothing (``NoPayload``)
+/// or, for subject names, where their bindings are (``SubjectScopes``).
+protocol SymbolPayload: BitwiseCopyable, Sendable {
+    /// The payload of a slot whose symbol has none (and of a missing symbol).
+    static var none: Self { get }
+}
+
+/// The payload of tables that need none; it takes no space in a slot.
+struct NoPayload: SymbolPayload {
+    static var none: NoPayload { NoPayload() }
+}
+
+/// Where a subject name has bindings, as two bit sets (one for the name as a user, one as a
+/// group): bit 63 when some ClusterRoleBinding names it, bit `namespace id % 63` for each
+/// namespace where some RoleBinding names it.
+///
+/// INVARIANT (subject-scopes): a subject key with no bit of a request's scope has no entry in the
+/// subject indexes for that scope, so the evaluator skips the probe (and the cache miss) for it.
+/// A set bit means only "maybe" (namespaces share bits).
+struct SubjectScopes: SymbolPayload {
+    var user: UInt64
+    var group: UInt64
+
+    static var none: SubjectScopes { SubjectScopes(user: 0, group: 0) }
+
+    static let clusterBit: UInt64 = 1 << 63
+
+    /// The bit of RoleBindings in namespace `id` (an attribute-table id, never missing).
+    @inline(__always)
+    static func namespaceBit(_ id: Int32) -> UInt64 { 1 << (UInt64(UInt32(bitPattern: id)) % 63) }
+
+    /// The bits of `kind` (``CompiledPolicy/userKind`` or ``CompiledPolicy/groupKind``).
+    @inline(__always)
+    func bits(_ kind: UInt64) -> UInt64 { kind == CompiledPolicy.userKind ? user : group }
+}
+
 /// A ``SymbolTable`` after compilation: the same lookups on frozen storage, with each slot
-/// carrying the symbol's hash, offset and length so that a lookup touches one slot and, on a
-/// hit, the symbol's bytes: two cache lines, not four.
-struct FrozenSymbolTable: Sendable {
+/// carrying the symbol's hash, offset, length and payload, so that a lookup touches one slot and,
+/// on a hit, the symbol's bytes: two cache lines, not four.
+struct FrozenSymbolTable<Payload: SymbolPayload>: Sendable {
     struct Slot: BitwiseCopyable {
         var id: Int32
         var hash: UInt32
         var offset: Int32
         var length: Int32
+        var payload: Payload
     }
 
     let storage: FrozenArray<UInt8>
@@ -146,39 +183,43 @@ struct FrozenSymbolTable: Sendable {
     private let mask: Int
     /// The id of `""`, or ``SymbolTable/missing``.
     private let emptyID: Int32
+    /// The payload of `""`.
+    private let emptyPayload: Payload
 
-    init(storage: [UInt8], offsets: [Int32], hashes: [UInt64]) {
+    /// - Parameter payloads: per symbol id, or empty for none at all.
+    init(storage: [UInt8], offsets: [Int32], hashes: [UInt64], payloads: [Payload] = [], in arena: TableArena) {
         var capacity = 16
         while capacity < hashes.count * 2 { capacity *= 2 }
-        var slots = Array(repeating: Slot(id: -1, hash: 0, offset: 0, length: 0), count: capacity)
+        var slots = Array(repeating: Slot(id: -1, hash: 0, offset: 0, length: 0, payload: .none), count: capacity)
         let mask = capacity - 1
         for (id, hash) in hashes.enumerated() {
             var i = Int(truncatingIfNeeded: SymbolTable.mix(hash)) & mask
             while slots[i].id >= 0 { i = (i + 1) & mask }
             slots[i] = Slot(
                 id: Int32(id), hash: UInt32(truncatingIfNeeded: hash), offset: offsets[id],
-                length: offsets[id + 1] - offsets[id])
+                length: offsets[id + 1] - offsets[id], payload: id < payloads.count ? payloads[id] : .none)
         }
-        self.storage = FrozenArray(storage)
-        self.offsets = FrozenArray(offsets)
-        self.slots = FrozenArray(slots)
+        self.storage = FrozenArray(storage, in: arena)
+        self.offsets = FrozenArray(offsets, in: arena)
+        self.slots = FrozenArray(slots, in: arena)
         self.mask = mask
         var empty = SymbolTable.missing
         for id in 0..<hashes.count where offsets[id] == offsets[id + 1] { empty = Int32(id) }
         self.emptyID = empty
+        self.emptyPayload = empty >= 0 && Int(empty) < payloads.count ? payloads[Int(empty)] : .none
     }
 
     var count: Int { offsets.count - 1 }
 
-    func free() {
-        storage.free()
-        offsets.free()
-        slots.free()
-    }
-
     /// The id of a byte string, or ``SymbolTable/missing``.
     @inline(__always)
     func lookup(_ bytes: UnsafeRawBufferPointer) -> Int32 {
+        entry(bytes).id
+    }
+
+    /// The id and payload of a byte string; ``SymbolTable/missing`` and `.none` when absent.
+    @inline(__always)
+    func entry(_ bytes: UnsafeRawBufferPointer) -> (id: Int32, payload: Payload) {
         let hash = SymbolTable.hash(bytes)
         let short = UInt32(truncatingIfNeeded: hash)
         let slots = self.slots.buffer
@@ -186,14 +227,25 @@ struct FrozenSymbolTable: Sendable {
         var i = Int(truncatingIfNeeded: SymbolTable.mix(hash)) & mask
         while true {
             let slot = slots[i]
-            if slot.id < 0 { return SymbolTable.missing }
+            if slot.id < 0 { return (SymbolTable.missing, .none) }
             if slot.hash == short && Int(slot.length) == bytes.count
                 && (bytes.count == 0 || memcmpEqual(base + Int(slot.offset), bytes.baseAddress!, bytes.count))
             {
-                return slot.id
+                return (slot.id, slot.payload)
             }
             i = (i + 1) & mask
         }
+    }
+
+    /// The id and payload of a string (borrowed and read in place, like ``lookup(_:)-(String)``).
+    @inline(__always)
+    func entry(_ string: borrowing String) -> (id: Int32, payload: Payload) {
+        if string.isEmpty { return (emptyID, emptyPayload) }
+        if let found = string.utf8.withContiguousStorageIfAvailable({ entry(UnsafeRawBufferPointer($0)) }) {
+            return found
+        }
+        var copy = copy string
+        return copy.withUTF8 { entry(UnsafeRawBufferPointer($0)) }
     }
 
     /// The id of a string, or ``SymbolTable/missing``.

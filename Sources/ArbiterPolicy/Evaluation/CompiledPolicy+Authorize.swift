@@ -34,29 +34,30 @@ extension CompiledPolicy {
     /// retains them (a caller holding requests in an array or behind a pointer passes them
     /// without a defensive copy).
     public func authorize(_ request: borrowing AccessRequest, defaultDecision: Decision = .noOpinion) -> AuthorizationResult {
-        // Scratch space: the subject keys, then up to two candidate ranges per key.
-        let capacity = 3 * (request.groups.count + 1)
+        // Scratch space: the subject keys, their scope bits, then up to two candidate ranges per key.
+        let capacity = 4 * (request.groups.count + 1)
         if hasDenyPolicies || hasAllowPolicies || hasMissingRoles {
             return withUnsafeTemporaryAllocation(of: UInt64.self, capacity: capacity) { buffer in
-                decide(request, buffer, defaultDecision)
+                decide(request, SubjectKeys(buffer, subjects: request.groups.count + 1), defaultDecision)
             }
         }
         // RBAC only, every role present (the common case): the scratch scope returns a plain
         // value and the result is built outside it, so it is never copied on the way out.
         let allow = withUnsafeTemporaryAllocation(of: UInt64.self, capacity: capacity) { buffer -> BindingAllow? in
-            let count = fillSubjectKeys(request, buffer)
-            if count == 0 { return nil }
-            let keys = UnsafeBufferPointer(rebasing: buffer[0..<count])
             var resolved = resolveScope(request)
-            var ranges = CandidateRanges(buffer: UnsafeMutableBufferPointer(rebasing: buffer[count...]))
-            collectCandidates(resolved, keys, &ranges)
+            var subjects = SubjectKeys(buffer, subjects: request.groups.count + 1)
+            // Only the names with bindings in the request's scope: nothing else can allow.
+            fillSubjectKeys(request, &subjects, scope: Self.scopeBits(resolved), keepAll: false)
+            if subjects.count == 0 { return nil }
+            var ranges = subjects.candidateRanges
+            collectCandidates(resolved, subjects, &ranges)
             // No role can match: the group, name and subresource are never looked up.
             if ranges.isEmpty { return nil }
             resolveDetails(&resolved, request)
             guard let (binding, position) = firstAllowingBinding(resolved, ranges, path: request.nonResourcePath) else {
                 return nil
             }
-            return bindingAllow(binding, rulePosition: position, keys: keys)
+            return bindingAllow(binding, rulePosition: position, keys: subjects.keys)
         }
         guard let allow else { return noMatch(defaultDecision, errors: []) }
         return allowedByBinding(allow)
@@ -64,15 +65,16 @@ extension CompiledPolicy {
 
     /// The general path: AccessPolicies and bindings to missing roles.
     private func decide(
-        _ request: borrowing AccessRequest, _ buffer: UnsafeMutableBufferPointer<UInt64>, _ defaultDecision: Decision
+        _ request: borrowing AccessRequest, _ subjects: consuming SubjectKeys, _ defaultDecision: Decision
     ) -> AuthorizationResult {
-        let count = fillSubjectKeys(request, buffer)
-        let keys = UnsafeBufferPointer(rebasing: buffer[0..<count])
+        let resolved = resolve(request)
+        // Every name the policy knows: AccessPolicies may name subjects that have no binding.
+        fillSubjectKeys(request, &subjects, scope: Self.scopeBits(resolved), keepAll: true)
+        let keys = subjects.keys
         // Nobody the policy names, and no subject patterns: nothing can match.
         if keys.isEmpty && policyPrefixSubjects.isEmpty {
             return noMatch(defaultDecision, errors: [])
         }
-        let resolved = resolve(request)
         do {
             if hasDenyPolicies, let (policy, position) = matchAccessPolicy(.deny, request, resolved, keys) {
                 let name = accessPolicies[policy].name
@@ -80,8 +82,8 @@ extension CompiledPolicy {
                     decision: .deny, reason: "AccessPolicy: denied by AccessPolicy \(goQuoted(name)) rule \(position)",
                     source: .accessPolicy(index: policy, ruleIndex: position))
             }
-            var ranges = CandidateRanges(buffer: UnsafeMutableBufferPointer(rebasing: buffer[count...]))
-            collectCandidates(resolved, keys, &ranges)
+            var ranges = subjects.candidateRanges
+            collectCandidates(resolved, subjects, &ranges)
             if let (binding, position) = firstAllowingBinding(resolved, ranges, path: request.nonResourcePath) {
                 return allowedByBinding(bindingAllow(binding, rulePosition: position, keys: keys))
             }
@@ -158,28 +160,68 @@ extension CompiledPolicy {
         resolved.name = attributeSymbols.lookup(r.name)
     }
 
-    /// Writes the subject keys of the requester into `buffer`: its user name, then each group, as
-    /// `(kind << 32 | id)`; names the policy never mentions are left out (no binding can name
-    /// them). Returns how many were written.
+    /// The ``SubjectScopes`` bits of a request's scope: ClusterRoleBindings always, RoleBindings
+    /// of its namespace when it has one the policy knows.
     @inline(__always)
-    func fillSubjectKeys(_ request: borrowing AccessRequest, _ buffer: UnsafeMutableBufferPointer<UInt64>) -> Int {
+    static func scopeBits(_ request: ResolvedRequest) -> UInt64 {
+        SubjectScopes.clusterBit | (request.namespace != SymbolTable.missing ? SubjectScopes.namespaceBit(request.namespace) : 0)
+    }
+
+    /// The requester's subject keys (`kind << 32 | id`: its user name, then each group) and, per
+    /// key, its ``SubjectScopes`` bits within the request's scope, in scratch space: then
+    /// ``CandidateRanges`` after them.
+    struct SubjectKeys: ~Copyable {
+        let buffer: UnsafeMutableBufferPointer<UInt64>
+        /// The most keys there can be (the user and every group).
+        let capacity: Int
         var count = 0
-        let user = symbols.lookup(request.user)
-        if user != SymbolTable.missing {
-            buffer[count] = Self.subjectKey(Self.userKind, user)
+
+        /// `buffer` holds at least `4 * subjects` words.
+        init(_ buffer: UnsafeMutableBufferPointer<UInt64>, subjects: Int) {
+            self.buffer = buffer
+            self.capacity = subjects
+        }
+
+        var keys: UnsafeBufferPointer<UInt64> { UnsafeBufferPointer(rebasing: buffer[0..<count]) }
+
+        @inline(__always)
+        func scopes(_ i: Int) -> UInt64 { buffer[capacity + i] }
+
+        @inline(__always)
+        mutating func append(_ key: UInt64, scopes: UInt64) {
+            buffer[count] = key
+            buffer[capacity + count] = scopes
             count += 1
+        }
+
+        /// Room for two ranges per key, after the keys and their scopes.
+        var candidateRanges: CandidateRanges {
+            CandidateRanges(buffer: UnsafeMutableBufferPointer(rebasing: buffer[(2 * capacity)...]))
+        }
+    }
+
+    /// Writes the subject keys of the requester: its user name, then each group. Names the policy
+    /// never mentions are left out (no binding or AccessPolicy can name them); unless `keepAll`,
+    /// so are names without a binding in `scope` (INVARIANT subject-scopes).
+    @inline(__always)
+    func fillSubjectKeys(
+        _ request: borrowing AccessRequest, _ subjects: inout SubjectKeys, scope: UInt64, keepAll: Bool
+    ) {
+        let user = symbols.entry(request.user)
+        if user.id != SymbolTable.missing {
+            let bits = user.payload.user & scope
+            if keepAll || bits != 0 { subjects.append(Self.subjectKey(Self.userKind, user.id), scopes: bits) }
         }
         // Through the array's buffer (not `for group in` or the array subscript, which return
         // owned copies): the group names are borrowed, with no retain of the array or its strings.
-        return request.groups.withUnsafeBufferPointer { groups in
+        request.groups.withUnsafeBufferPointer { groups in
             for index in groups.indices {
-                let id = symbols.lookup(groups[index])
-                if id != SymbolTable.missing {
-                    buffer[count] = Self.subjectKey(Self.groupKind, id)
-                    count += 1
+                let group = symbols.entry(groups[index])
+                if group.id != SymbolTable.missing {
+                    let bits = group.payload.group & scope
+                    if keepAll || bits != 0 { subjects.append(Self.subjectKey(Self.groupKind, group.id), scopes: bits) }
                 }
             }
-            return count
         }
     }
 
@@ -301,28 +343,33 @@ extension CompiledPolicy {
         func range(_ i: Int) -> Range<Int> { Int(buffer[i] >> 32)..<Int(buffer[i] & 0xffff_ffff) }
     }
 
-    /// Probes the subject indexes once per key and scope and keeps the lists worth scanning
-    /// (at most two per key: `ranges` has room for them).
+    /// Probes the subject indexes for each key whose scope bits say it may have bindings there,
+    /// and keeps the lists worth scanning (at most two per key: `ranges` has room for them).
     @inline(__always)
-    func collectCandidates(_ request: ResolvedRequest, _ keys: UnsafeBufferPointer<UInt64>, _ ranges: inout CandidateRanges) {
-        collect(clusterSubjects, keys, 0, request, &ranges)
+    func collectCandidates(_ request: ResolvedRequest, _ subjects: borrowing SubjectKeys, _ ranges: inout CandidateRanges) {
+        let keys = subjects.keys
+        let clusterValues = clusterSubjects.values.buffer
+        for i in keys.indices where subjects.scopes(i) & SubjectScopes.clusterBit != 0 {
+            collect(clusterSubjects.range(keys[i]), clusterValues, request, &ranges)
+        }
         ranges.clusterCount = ranges.count
-        guard request.namespace != SymbolTable.missing, !namespaceSubjects.isEmpty else { return }
-        collect(namespaceSubjects, keys, UInt64(UInt32(bitPattern: request.namespace)) << 33, request, &ranges)
+        guard request.namespace != SymbolTable.missing else { return }
+        let namespace = UInt64(UInt32(bitPattern: request.namespace)) << 33
+        let namespaceValues = namespaceSubjects.values.buffer
+        for i in keys.indices where subjects.scopes(i) & ~SubjectScopes.clusterBit != 0 {
+            collect(namespaceSubjects.range(namespace | keys[i]), namespaceValues, request, &ranges)
+        }
     }
 
+    /// Keeps `range` if one of its entries passes the role filters.
     @inline(__always)
     private func collect(
-        _ index: KeyedLists<BindingEntry>, _ keys: UnsafeBufferPointer<UInt64>, _ scope: UInt64, _ request: ResolvedRequest,
+        _ range: Range<Int>, _ values: UnsafeBufferPointer<BindingEntry>, _ request: ResolvedRequest,
         _ ranges: inout CandidateRanges
     ) {
-        let values = index.values.buffer
-        for key in keys {
-            let range = index.range(scope | key)
-            for i in range where Self.passesFilters(values[i], request) {
-                ranges.append(range)
-                break
-            }
+        for i in range where Self.passesFilters(values[i], request) {
+            ranges.append(range)
+            return
         }
     }
 

@@ -14,9 +14,11 @@ extension CompiledPolicy {
     /// The subject-index entries `request` reaches and how many pass the role filters.
     @_spi(Statistics)
     public func candidateCounts(_ request: AccessRequest) -> CandidateCounts {
-        withUnsafeTemporaryAllocation(of: UInt64.self, capacity: request.groups.count + 1) { buffer in
-            let keys = UnsafeBufferPointer(rebasing: buffer[0..<fillSubjectKeys(request, buffer)])
+        withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 4 * (request.groups.count + 1)) { buffer in
             let resolved = resolve(request)
+            var subjects = SubjectKeys(buffer, subjects: request.groups.count + 1)
+            fillSubjectKeys(request, &subjects, scope: Self.scopeBits(resolved), keepAll: true)
+            let keys = subjects.keys
             var counts = CandidateCounts(entries: 0, filtered: 0)
             func count(_ index: KeyedLists<BindingEntry>, scope: UInt64) {
                 for key in keys {
