@@ -36,6 +36,10 @@ enum EngineBenchmark {
         print(String(format: "load %.3f s, compile %.3f s, total %.3f s, peak RSS %.0f MiB (%.0f before)",
                      Double(t1 - t0) / 1e9, Double(t2 - t1) / 1e9, Double(t2 - t0) / 1e9, maxRSSMiB(), rssBefore))
         print("policy: \(policy.summary)")
+        let sizes = policy.tableSizes
+        let mib = { (bytes: Int) in String(format: "%.1f", Double(bytes) / 1_048_576) }
+        print("tables: \(mib(sizes.tables.reduce(0) { $0 + $1.bytes })) MiB in \(mib(sizes.mapped)) MiB of arena ("
+            + sizes.tables.prefix(6).map { "\($0.name) \(mib($0.bytes))" }.joined(separator: ", ") + ")")
 
         let requests = loadRequests(directory + "/requests.jsonl")
         let expected = try! String(contentsOfFile: directory + "/expected.txt", encoding: .utf8).split(separator: "\n")

@@ -17,6 +17,9 @@ struct KeyedLists<Value: BitwiseCopyable>: Sendable {
 
     var isEmpty: Bool { values.count == 0 }
 
+    /// The bytes of the slot table.
+    var slotBytes: Int { slots.count * MemoryLayout<Slot>.stride }
+
     init(lists: [UInt64: [Value]], in arena: TableArena) {
         var capacity = 8
         while capacity < lists.count * 2 { capacity *= 2 }

@@ -39,3 +39,22 @@ extension CompiledPolicy {
         }
     }
 }
+
+extension CompiledPolicy {
+    /// The bytes of each evaluation table (what a decision may read), largest first, and the
+    /// arena's mapped total, for benchmarks.
+    @_spi(Statistics)
+    public var tableSizes: (tables: [(name: String, bytes: Int)], mapped: Int) {
+        func size<T>(_ array: FrozenArray<T>) -> Int { array.count * MemoryLayout<T>.stride }
+        func symbolBytes<P>(_ table: FrozenSymbolTable<P>) -> Int { size(table.storage) + size(table.offsets) + size(table.slots) }
+        func listBytes<V>(_ lists: KeyedLists<V>) -> Int { lists.slotBytes + size(lists.values) }
+        let tables = [
+            ("subject symbols", symbolBytes(symbols)), ("attribute symbols", symbolBytes(attributeSymbols)),
+            ("verb symbols", symbolBytes(verbSymbols)), ("rules", size(rules)), ("pool", size(pool)),
+            ("role info", size(roleInfo)), ("role resource index", listBytes(roleResourceIndex)),
+            ("ClusterRoleBinding index", listBytes(clusterSubjects)), ("RoleBinding index", listBytes(namespaceSubjects)),
+            ("binding subjects", size(bindingReasonStart) + size(bindingSubjectKeys) + size(bindingRoles)),
+        ]
+        return (tables.sorted { $0.1 > $1.1 }.map { (name: $0.0, bytes: $0.1) }, arena.mappedBytes)
+    }
+}
