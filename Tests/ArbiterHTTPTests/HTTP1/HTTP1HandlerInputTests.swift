@@ -85,6 +85,18 @@ import Testing
         #expect(copy.header("content-type") == nil)
         #expect(copy.header("accept") == "*/*")
         #expect(copy.hasHeader("accept", value: "*/*"))
+        // A list of fields (HTTP/2, tests) compares bytes too: no prefix, no canonical equivalence,
+        // the first field of a name decides.
+        copy.headers = [
+            (name: "content-type", value: "application/json"), (name: "x-k", value: "K"),
+            (name: "content-type", value: "text/plain"),
+        ]
+        #expect(copy.hasHeader("content-type", value: "application/json"))
+        #expect(!copy.hasHeader("content-type", value: "application/json; charset=utf-8"))
+        #expect(!copy.hasHeader("content-type", value: "text/plain"))
+        #expect(copy.hasHeader("x-k", value: "K"))
+        #expect(!copy.hasHeader("x-k", value: "\u{212A}"))
+        #expect(!copy.hasHeader("content-typ", value: "application/json"))
     }
 
     @Test func writerDropsUnsafeFieldsBeyondTheSixtyFourth() {
