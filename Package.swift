@@ -88,5 +88,12 @@ for target in package.targets where target.type != .system {
     if Context.environment["ARBITER_WERROR"] == "1" {
         settings.append(.treatAllWarnings(as: .error))
     }
+    // The event-loop modules keep their mutable state confined to one loop thread and never
+    // re-enter an object while one of its accesses is open; the debug build (the test suite) checks
+    // that dynamically, and release builds drop the per-access runtime checks (two runtime calls per
+    // class-property access, ~7% of an HTTP/2 request's instructions).
+    if ["ArbiterPosix", "ArbiterHTTP", "ArbiterWebhook"].contains(target.name) {
+        settings.append(.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release)))
+    }
     target.swiftSettings = settings
 }

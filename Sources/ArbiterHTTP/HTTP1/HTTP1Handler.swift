@@ -12,13 +12,12 @@ public final class HTTP1Handler: HTTPProtocolHandler {
     /// Everything that changes while the connection is served, in one value; inside ``Core`` every
     /// access is checked statically.
     ///
-    /// `@exclusivity(unchecked)`: the runtime check on this one property cost two calls per access
-    /// and the connection makes about ten accesses per request (``hasPendingOutput``,
-    /// ``isFinished``, ...). INVARIANT (no-reentry): the handler is confined to its loop thread and
-    /// each method makes one access to `core` that ends before it returns; nothing reachable from
-    /// inside an access (the parser, the responder, the writer) holds a reference to the handler,
-    /// so no two accesses can overlap.
-    @exclusivity(unchecked) private var core: Core
+    /// INVARIANT (no-reentry): the handler is confined to its loop thread and each method makes one
+    /// access to `core` that ends before it returns; nothing reachable from inside an access (the
+    /// parser, the responder, the writer) holds a reference to the handler, so no two accesses can
+    /// overlap. Debug builds check that at run time; release builds of this module skip the checks
+    /// (`-enforce-exclusivity=unchecked`, see Package.swift), which cost two calls per access.
+    private var core: Core
     /// The origin of the handler's times. ``Core`` keeps times as `Duration`s since this instant:
     /// `ContinuousClock.Instant` is a resilient type, so every value containing one (a phase, an
     /// optional deadline, the whole core) would be copied and destroyed through runtime value

@@ -16,12 +16,13 @@ import Synchronization
 ///
 /// Loop-confined: every method runs on the loop thread of its ``ServerLoop``.
 ///
-/// The per-event state is `@exclusivity(unchecked)`: the runtime exclusivity check cost two calls
-/// per property access, about thirty per keep-alive request. INVARIANT (no-reentry): the loop
-/// calls into a connection only from its top level (an event, a timer, a task), never while one
-/// of its methods runs; the TLS session and the protocol handler it calls hold no reference back
-/// to it; and no closure or `inout` access to one of these properties spans a call that touches
-/// the same property. Accesses therefore never overlap, which the checks would only confirm.
+/// INVARIANT (no-reentry): the loop calls into a connection only from its top level (an event, a
+/// timer, a task), never while one of its methods runs; the TLS session and the protocol handler
+/// it calls hold no reference back to it; and no closure or `inout` access to one of its
+/// properties spans a call that touches the same property. Accesses therefore never overlap:
+/// debug builds (the test suite) check that at run time, release builds of the transport modules
+/// skip the checks (`-enforce-exclusivity=unchecked` in Package.swift; about thirty runtime calls
+/// per keep-alive request).
 final class Connection: EventHandler {
     /// Where the connection is; the deadline of `handshaking` and `lingering` is ``phaseDeadline``
     /// (kept out of the enum: `ContinuousClock.Instant` is a resilient type, and an enum holding
@@ -37,25 +38,25 @@ final class Connection: EventHandler {
     unowned let serverLoop: ServerLoop
     let tls: TLSConnection?
     private let shedding: Bool
-    @exclusivity(unchecked) var state: State
+    var state: State
     /// When the handshake or the lingering close must be over.
-    @exclusivity(unchecked) var phaseDeadline: ContinuousClock.Instant
-    @exclusivity(unchecked) var registration: EventLoop.Registration?
-    @exclusivity(unchecked) private var interest: UInt32 = 0
+    var phaseDeadline: ContinuousClock.Instant
+    var registration: EventLoop.Registration?
+    private var interest: UInt32 = 0
 
     /// Plaintext waiting for `SSL_write`, from `outputStart`.
-    @exclusivity(unchecked) private var output: [UInt8] = []
-    @exclusivity(unchecked) private var outputStart = 0
+    private var output: [UInt8] = []
+    private var outputStart = 0
     /// The last `SSL_read`/`SSL_write` needs the socket writable (TLS renegotiation-free key updates).
-    @exclusivity(unchecked) private var tlsWantsWrite = false
+    private var tlsWantsWrite = false
     /// The peer closed its side (EOF or close_notify).
-    @exclusivity(unchecked) private var peerClosed = false
+    private var peerClosed = false
     /// The last time output moved, while some was pending.
-    @exclusivity(unchecked) var lastWriteProgress: ContinuousClock.Instant = .now
+    var lastWriteProgress: ContinuousClock.Instant = .now
 
-    @exclusivity(unchecked) var armedDeadline: ContinuousClock.Instant?
-    @exclusivity(unchecked) var timer: EventLoop.TimerID?
-    @exclusivity(unchecked) private var resumeScheduled = false
+    var armedDeadline: ContinuousClock.Instant?
+    var timer: EventLoop.TimerID?
+    private var resumeScheduled = false
 
     /// The most lingering-drain bytes read before giving up on a clean close.
     static let maxDrainBytes = 256 * 1024
