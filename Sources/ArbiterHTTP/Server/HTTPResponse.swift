@@ -14,3 +14,11 @@ public struct HTTPResponse: Sendable {
         self.body = body
     }
 }
+
+extension HTTPResponse {
+    /// The reason phrase Arbiter writes in an HTTP/1.1 status line for `status` (`"Status"` for a
+    /// code it does not name), so that every listener speaks the same status lines.
+    public static func reasonPhrase(for status: Int) -> String {
+        HTTP1ResponseWriter.reasonPhrase(status).description
+    }
+}

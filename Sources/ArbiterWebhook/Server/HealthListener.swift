@@ -1,4 +1,5 @@
 public import ArbiterPosix
+import ArbiterHTTP
 import Glibc
 
 /// A plain-HTTP listener on loopback for probes that cannot present a client certificate (the
@@ -195,16 +196,7 @@ private struct HealthLoop {
     }
 
     static func render(status: Int, contentType: String, body: [UInt8], includeBody: Bool, extra: String = "") -> [UInt8] {
-        let reason: String
-        switch status {
-        case 200: reason = "OK"
-        case 400: reason = "Bad Request"
-        case 404: reason = "Not Found"
-        case 405: reason = "Method Not Allowed"
-        case 431: reason = "Request Header Fields Too Large"
-        case 503: reason = "Service Unavailable"
-        default: reason = "Status"
-        }
+        let reason = HTTPResponse.reasonPhrase(for: status)
         let head =
             "HTTP/1.1 \(status) \(reason)\r\nContent-Type: \(contentType)\r\nContent-Length: \(body.count)\r\n"
             + "Cache-Control: no-store\r\n\(extra)Connection: close\r\n\r\n"
