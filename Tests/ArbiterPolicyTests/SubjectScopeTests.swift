@@ -13,22 +13,16 @@ struct SubjectScopeTests {
         for n in 0..<130 {
             documents.append("apiVersion: v1\nkind: Namespace\nmetadata: {name: ns-\(n)}")
         }
-        documents.append(
-            """
-            apiVersion: rbac.authorization.k8s.io/v1
-            kind: ClusterRole
-            metadata: {name: pod-reader}
-            rules:
-            - {apiGroups: [""], resources: [pods], verbs: [get]}
-            """)
-        documents.append(
-            """
-            apiVersion: rbac.authorization.k8s.io/v1
-            kind: ClusterRole
-            metadata: {name: secret-lister}
-            rules:
-            - {apiGroups: [""], resources: [secrets], verbs: [list]}
-            """)
+        for (role, resource, verb) in [("pod-reader", "pods", "get"), ("secret-lister", "secrets", "list")] {
+            documents.append(
+                """
+                apiVersion: rbac.authorization.k8s.io/v1
+                kind: ClusterRole
+                metadata: {name: \(role)}
+                rules:
+                - {apiGroups: [""], resources: [\(resource)], verbs: [\(verb)]}
+                """)
+        }
         for (name, namespace, kind, subject) in [
             ("jane-pods", "ns-5", "User", "jane"), ("dev-pods", "ns-70", "Group", "dev"),
             ("sa-pods", "ns-100", "ServiceAccount", "robot"),

@@ -117,6 +117,16 @@ enum ASCII {
         return UnsafeRawBufferPointer(rebasing: bytes[start..<end])
     }
 
+    /// True when `bytes` are exactly the UTF-8 of `string` (no case folding, no canonical
+    /// equivalence).
+    @inline(__always)
+    static func sameBytes(_ bytes: UnsafeRawBufferPointer, _ string: String) -> Bool {
+        var string = string
+        return string.withUTF8 { expected in
+            bytes.count == expected.count && (bytes.isEmpty || memcmp(bytes.baseAddress!, expected.baseAddress!, bytes.count) == 0)
+        }
+    }
+
     /// Case-insensitive comparison of `count` bytes at `bytes` with a lower-case ASCII literal.
     @inline(__always)
     static func equalsLowercased(_ bytes: UnsafeRawPointer, count: Int, _ literal: StaticString) -> Bool {

@@ -64,11 +64,7 @@ struct HTTP1FieldBlock: Sendable, Equatable {
     func hasValue(named lowercasedName: String, equalTo expected: String) -> Bool {
         var result = false
         self.firstValue(named: lowercasedName) { value in
-            var expected = expected
-            result = expected.withUTF8 { expectedBytes in
-                value.count == expectedBytes.count
-                    && (value.isEmpty || memcmp(value.baseAddress!, expectedBytes.baseAddress!, value.count) == 0)
-            }
+            result = ASCII.sameBytes(value, expected)
         }
         return result
     }

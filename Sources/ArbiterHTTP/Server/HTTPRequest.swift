@@ -1,5 +1,3 @@
-import Glibc
-
 /// One HTTP request, complete with its body, as the transport hands it to a ``Responder``.
 ///
 /// The transport knows nothing of Kubernetes: it parses, enforces limits and hands over values.
@@ -91,9 +89,6 @@ public struct HTTPRequest: Sendable {
     @inline(__always)
     static func sameBytes(_ a: String, _ b: String) -> Bool {
         var a = a
-        var b = b
-        return a.withUTF8 { x in
-            b.withUTF8 { y in x.count == y.count && (x.isEmpty || memcmp(x.baseAddress!, y.baseAddress!, x.count) == 0) }
-        }
+        return a.withUTF8 { ASCII.sameBytes(UnsafeRawBufferPointer($0), b) }
     }
 }

@@ -159,10 +159,6 @@ struct SubjectScopes: SymbolPayload {
     /// The bit of RoleBindings in namespace `id` (an attribute-table id, never missing).
     @inline(__always)
     static func namespaceBit(_ id: Int32) -> UInt64 { 1 << (UInt64(UInt32(bitPattern: id)) % 63) }
-
-    /// The bits of `kind` (``CompiledPolicy/userKind`` or ``CompiledPolicy/groupKind``).
-    @inline(__always)
-    func bits(_ kind: UInt64) -> UInt64 { kind == CompiledPolicy.userKind ? user : group }
 }
 
 /// A ``SymbolTable`` after compilation: the same lookups on frozen storage, with each slot
@@ -237,31 +233,26 @@ struct FrozenSymbolTable<Payload: SymbolPayload>: Sendable {
         }
     }
 
-    /// The id and payload of a string (borrowed and read in place, like ``lookup(_:)-(String)``).
-    @inline(__always)
-    func entry(_ string: borrowing String) -> (id: Int32, payload: Payload) {
-        if string.isEmpty { return (emptyID, emptyPayload) }
-        if let found = string.utf8.withContiguousStorageIfAvailable({ entry(UnsafeRawBufferPointer($0)) }) {
-            return found
-        }
-        var copy = copy string
-        return copy.withUTF8 { entry(UnsafeRawBufferPointer($0)) }
-    }
-
-    /// The id of a string, or ``SymbolTable/missing``.
+    /// The id and payload of a string, or ``SymbolTable/missing`` and `.none`.
     ///
     /// The string is borrowed and its UTF-8 read in place: a caller passing an element of an
     /// array (a request's groups) makes no copy and no retain.
     @inline(__always)
-    func lookup(_ string: borrowing String) -> Int32 {
+    func entry(_ string: borrowing String) -> (id: Int32, payload: Payload) {
         // The empty string (core API group, no name) is frequent: no hashing needed.
-        if string.isEmpty { return emptyID }
-        if let id = string.utf8.withContiguousStorageIfAvailable({ lookup(UnsafeRawBufferPointer($0)) }) {
-            return id
+        if string.isEmpty { return (emptyID, emptyPayload) }
+        if let found = string.utf8.withContiguousStorageIfAvailable({ entry(UnsafeRawBufferPointer($0)) }) {
+            return found
         }
         // Only strings without contiguous UTF-8 (bridged ones) get here.
         var copy = copy string
-        return copy.withUTF8 { lookup(UnsafeRawBufferPointer($0)) }
+        return copy.withUTF8 { entry(UnsafeRawBufferPointer($0)) }
+    }
+
+    /// The id of a string, or ``SymbolTable/missing`` (see ``entry(_:)-(String)``).
+    @inline(__always)
+    func lookup(_ string: borrowing String) -> Int32 {
+        entry(string).id
     }
 
     /// The id of `first + "/" + second` without building that string (RBAC's combined
