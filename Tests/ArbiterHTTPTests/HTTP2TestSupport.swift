@@ -102,6 +102,8 @@ final class HTTP2TestClient {
     private(set) var responses: [UInt32: HTTP2ReceivedResponse] = [:]
     /// Bytes handed out per `produceOutput` call, to check the limit.
     private(set) var outputChunkSizes: [Int] = []
+    /// Per non-empty `produceOutput` call, the streams whose response HEADERS it carried.
+    private(set) var responseHeadersPerOutput: [[UInt32]] = []
     var outputLimit = 16 * 1024
 
     /// - Parameter custom: A responder to use instead of ``responder`` (which then records nothing).
@@ -173,7 +175,10 @@ final class HTTP2TestClient {
             outputChunkSizes.append(output.count)
             if output.isEmpty { break }
             unparsed += output
+            let before = frames.count
             parse()
+            let headers = frames[before...].filter { $0.kind == .headers }.map(\.streamID)
+            if !headers.isEmpty { responseHeadersPerOutput.append(headers) }
         }
         return Array(frames[firstNew...])
     }

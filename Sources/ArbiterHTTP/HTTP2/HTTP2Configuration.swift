@@ -34,6 +34,21 @@ public struct HTTP2Configuration: Sendable {
     /// Upper bound of request-body bytes buffered across all streams of the connection; a stream
     /// that would pass it is refused with REFUSED_STREAM (safe for the client to retry).
     public var maxBufferedBodyBytes: Int = 4 * 1024 * 1024
+    /// Most requests answered in one burst, before their frames go to the connection to be
+    /// written. At least 1.
+    ///
+    /// A read that delivers many complete requests (a client with many streams in flight) is
+    /// answered in bursts, each written before the next is computed: the first answers leave
+    /// sooner, and a client waiting for them works while the rest are computed. A burst ends at
+    /// this many answers or once it has taken ``burstDuration``, whichever comes first. Each burst
+    /// costs one TLS record and one `write`.
+    public var responsesPerWrite: Int = 32
+    /// Once answering a burst has taken this long, its frames are written before the next request
+    /// is answered: no answer waits behind much more than this of other answers' work.
+    ///
+    /// Cheap answers (a few µs) still leave together, one write for many; expensive ones leave
+    /// in several writes. `.zero` writes every answer on its own.
+    public var burstDuration: Duration = .microseconds(20)
     /// Queued SETTINGS/PING acknowledgements beyond which libnghttp2 reports a flood.
     public var maxOutboundControlFrames: Int = 1000
     /// Most entries accepted in one SETTINGS frame.

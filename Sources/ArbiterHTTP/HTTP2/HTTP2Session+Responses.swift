@@ -3,13 +3,56 @@ import CNGHTTP2
 // MARK: - Answering requests
 
 extension HTTP2Session {
-    /// The request on `streamID` is complete (END_STREAM): build it, ask the responder, answer.
+    /// The request on `streamID` is complete (END_STREAM): queue it for the responder.
+    ///
+    /// Called from inside `mem_recv`; the responder runs later, from ``answerBurst()`` (called by
+    /// ``produceOutput(into:limit:)``), so answers leave in bursts rather than only after every
+    /// request a read delivered has been answered.
     func completeRequest(_ streamID: Int32) {
         guard let stream = lookUpStream(streamID), stream.state == .receiving else {
             return
         }
         if stream.headerListExceeded {
             reject(streamID, status: 431)
+            return
+        }
+        stream.state = .ready
+        readyStreams.append(streamID)
+    }
+
+    /// Answers one burst of queued requests, in the order they completed: at most
+    /// ``HTTP2Configuration/responsesPerWrite``, and none after the burst has taken
+    /// ``HTTP2Configuration/burstDuration``. Returns how many it took off the queue (streams reset
+    /// meanwhile are skipped and count too).
+    ///
+    /// The one place the session reads the clock itself: the budget measures our own work, not
+    /// the peer's timing, so it does not come from the connection's `now`.
+    func answerBurst() -> Int {
+        var taken = 0
+        let limit = max(1, configuration.responsesPerWrite)
+        let started = ContinuousClock.now
+        while taken < limit, readyHead < readyStreams.count, !terminated {
+            let streamID = readyStreams[readyHead]
+            readyHead += 1
+            taken += 1
+            answer(streamID)
+            if readyHead < readyStreams.count, ContinuousClock.now - started >= configuration.burstDuration { break }
+        }
+        if readyHead == readyStreams.count {
+            readyStreams.removeAll(keepingCapacity: true)
+            readyHead = 0
+        }
+        return taken
+    }
+
+    /// True while completed requests wait for the responder.
+    var hasReadyRequests: Bool { readyHead < readyStreams.count }
+
+    /// Builds the request of a ``HTTP2Stream/State/ready`` stream, asks the responder, submits the
+    /// answer.
+    private func answer(_ streamID: Int32) {
+        // Gone (reset by the peer, refused, or the session ended) since it was queued: nothing to do.
+        guard let stream = lookUpStream(streamID), stream.state == .ready else {
             return
         }
         let body = stream.body

@@ -5,7 +5,8 @@ import CNGHTTP2
 ///
 /// The session owns an `nghttp2_session` (server mode) and talks to it only through
 /// `nghttp2_session_mem_recv` (bytes in) and `nghttp2_session_mem_send` (bytes out); it never
-/// touches a socket or a clock. The owning connection feeds it decrypted bytes with
+/// touches a socket, and reads the clock only to size its answer bursts (timeouts use the instants
+/// the connection passes in). The owning connection feeds it decrypted bytes with
 /// ``receive(_:now:)``, drains ``produceOutput(into:limit:)`` into TLS, and arms a timer for
 /// ``nextDeadline``.
 ///
@@ -66,6 +67,12 @@ public final class HTTP2Session: HTTPProtocolHandler {
     var bufferedBodyBytes = 0
     /// Streams whose response body the data provider has not finished reading.
     var unsentResponses = 0
+    /// Complete requests waiting for the responder, oldest first, from ``readyHead``.
+    ///
+    /// Bounded by ``HTTP2Configuration/maxConcurrentStreams``: a queued stream stays in ``streams``
+    /// until it is answered.
+    var readyStreams: [Int32] = []
+    var readyHead = 0
 
     /// Scratch space for response header fields, reused across responses.
     var nameValues = HTTP2NameValueBuffer()
@@ -160,6 +167,8 @@ public final class HTTP2Session: HTTPProtocolHandler {
         cachedStream = nil
         bufferedBodyBytes = 0
         unsentResponses = 0
+        readyStreams.removeAll()
+        readyHead = 0
     }
 
     // MARK: - HTTPProtocolHandler
@@ -190,9 +199,31 @@ public final class HTTP2Session: HTTPProtocolHandler {
         // While a response waits for its body to move, only its DATA counts as write progress
         // (``readResponseBody``): HEADERS, PING and SETTINGS acknowledgements must not keep a
         // zero-window reader alive.
-        let responseWaiting = unsentResponses > 0
+        // Answers submitted by this call count as waiting too (they were submitted before their
+        // frames are taken, as if they had been answered while receiving).
+        var responseWaiting = unsentResponses > 0
         var produced = drainCarry(into: &output, limit: limit)
+        // Answer a burst of queued requests, then hand out their frames (and anything else
+        // libnghttp2 has queued); the connection writes them and calls again for the next burst.
+        // A burst whose frames are all held back by flow control does not end the call.
         while produced < limit, !terminated, let session {
+            if produced == 0, hasReadyRequests {
+                _ = answerBurst()
+                if terminated { break }
+                responseWaiting = responseWaiting || unsentResponses > 0
+            }
+            produced += sendQueuedFrames(session, into: &output, room: limit - produced)
+            if produced > 0 || !hasReadyRequests || terminated { break }
+        }
+        if produced > 0 && !responseWaiting { writeProgressPending = true }
+        afterEvent()
+    }
+
+    /// Moves frames from `mem_send` into `output`, at most `room` bytes (the rest to ``carry``).
+    private func sendQueuedFrames(_ session: OpaquePointer, into output: inout [UInt8], room: Int) -> Int {
+        var produced = 0
+        let limit = room
+        while produced < limit, !terminated {
             var chunk: UnsafePointer<UInt8>? = nil
             let length = nghttp2_session_mem_send(session, &chunk)
             if length < 0 {
@@ -216,14 +247,15 @@ public final class HTTP2Session: HTTPProtocolHandler {
                 produced += emit(bytes, into: &output, room: limit - produced)
             }
         }
-        if produced > 0 && !responseWaiting { writeProgressPending = true }
-        afterEvent()
+        return produced
     }
 
     public var hasPendingOutput: Bool {
         if outputAbandoned { return false }
         if carryOffset < carry.count { return true }
-        guard !terminated, let session, !sendBlocked else { return false }
+        guard !terminated, let session else { return false }
+        if hasReadyRequests { return true }
+        guard !sendBlocked else { return false }
         return nghttp2_session_want_write(session) != 0
     }
 

@@ -11,6 +11,8 @@ final class HTTP2Stream {
     enum State {
         /// Headers or body still arriving.
         case receiving
+        /// The request is complete and queued for the responder (``HTTP2Session/readyStreams``).
+        case ready
         /// A response was submitted; its body is read by the data provider.
         case responding
         /// Answered early (431, 413) before the request ended: further input is dropped, and the

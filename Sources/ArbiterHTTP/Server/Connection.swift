@@ -226,10 +226,15 @@ final class Connection: EventHandler {
     }
 
     /// Writes pending output; returns false if the connection was closed.
+    ///
+    /// What the buffer holds is written before more is pulled from the handler, so an HTTP/2
+    /// session answering in bursts gets each burst on the wire before it computes the next.
     private func flush(handler: any HTTPProtocolHandler, tls: TLSConnection, now: ContinuousClock.Instant) -> Bool {
         while true {
-            self.pullOutput(from: handler, now: now)
-            guard self.outputStart < self.output.count else { return true }
+            if self.outputStart == self.output.count {
+                self.pullOutput(from: handler, now: now)
+                guard self.outputStart < self.output.count else { return true }
+            }
             let result = self.output.withUnsafeBytes { bytes in
                 tls.write(UnsafeRawBufferPointer(rebasing: bytes[self.outputStart...]))
             }

@@ -12,8 +12,9 @@
 ///
 /// A handler is confined to the loop thread of its connection; it is not `Sendable`.
 public protocol HTTPProtocolHandler: AnyObject {
-    /// Feeds plaintext bytes from the peer. Complete requests are answered synchronously and the
-    /// answers queued for ``produceOutput(into:limit:)``.
+    /// Feeds plaintext bytes from the peer. Complete requests are answered synchronously, here or
+    /// from the next ``produceOutput(into:limit:)`` calls (HTTP/2 answers in bursts, so a burst can
+    /// be written before the next is computed).
     func receive(_ bytes: UnsafeRawBufferPointer, now: ContinuousClock.Instant)
 
     /// Appends up to about `limit` bytes of pending plaintext output to `output`.
