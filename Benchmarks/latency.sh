@@ -5,6 +5,7 @@
 # (h2load --log-file); prints p50/p90/p99/p99.9/max.
 #
 #   Benchmarks/latency.sh [SECONDS]      (default 10)
+#   SERVE_ARGS="--busy-poll 0s"  extra arguments of `arbiter serve`
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -24,7 +25,7 @@ head -1 "$MEDIUM/requests.jsonl" > "$WORK/review.json"
 "$ROOT/Benchmarks/make-test-pki.sh" "$WORK/pki" >&2
 gcc -O2 -shared -fPIC -o "$WORK/shim.so" "$SHARED/clientcert_shim.c" -ldl -lssl
 
-"$ARBITER" serve --listen "127.0.0.1:$PORT" --tls-cert "$WORK/pki/server.crt" --tls-key "$WORK/pki/server.key" \
+"$ARBITER" serve ${SERVE_ARGS:-} --listen "127.0.0.1:$PORT" --tls-cert "$WORK/pki/server.crt" --tls-key "$WORK/pki/server.key" \
     --client-ca "$WORK/pki/ca.crt" --caller alice --threads 1 --log-level warning --no-watch -p "$MEDIUM/rbac.yaml" &
 SERVER=$!
 for _ in $(seq 1 100); do

@@ -5,6 +5,11 @@
 #   THREADS=1 (server loop threads and nginx workers), REPEAT=3, PORT_ARBITER=18443, PORT_NGINX=18444
 #   BASELINE=PATH  another ArbiterBenchmarks binary (an earlier build) run as target "baseline" on
 #                  PORT_BASELINE=18446, alternating with the others: before/after from the same run
+#   WORKLOADS="h2-c1 h2-c16"  a subset of h1-keepalive h1-new-conn h2-c1 h2-c16 (default: all four)
+#   ARBITER_ARGS="--responses-per-write 4"  extra arguments of the transport-server (and baseline)
+#   BASELINE_ARGS="..."  the baseline's instead (default: ARBITER_ARGS); BASELINE may be this build
+#   WEBHOOK_CONFIG=FILE  an `arbiter serve --config` file for the webhook (flags still set the rest)
+#   OUT=FILE       where the report goes (default docs/benchmarks-transport.md)
 #
 # Both servers answer every request with the same fixed JSON over mutual TLS (ECDSA P-256, TLS 1.3).
 # wrk and h2load present the client certificate through ../shared/bench/clientcert_shim.c. Rows:
@@ -86,20 +91,20 @@ CONF
 
 echo "== starting servers" >&2
 "$BIN" transport-server --cert "$WORK/pki/server.crt" --key "$WORK/pki/server.key" --ca "$WORK/pki/ca.crt" \
-    --listen "127.0.0.1:$PORT_A" --threads "$THREADS" 2>"$WORK/arbiter.log" &
+    --listen "127.0.0.1:$PORT_A" --threads "$THREADS" ${ARBITER_ARGS:-} 2>"$WORK/arbiter.log" &
 PIDS+=($!)
 ARBITER_PID=$!
 PORT_B=${PORT_BASELINE:-18446}
 if [ -n "${BASELINE:-}" ]; then
     "$BASELINE" transport-server --cert "$WORK/pki/server.crt" --key "$WORK/pki/server.key" --ca "$WORK/pki/ca.crt" \
-        --listen "127.0.0.1:$PORT_B" --threads "$THREADS" 2>"$WORK/baseline.log" &
+        --listen "127.0.0.1:$PORT_B" --threads "$THREADS" ${BASELINE_ARGS:-${ARBITER_ARGS:-}} 2>"$WORK/baseline.log" &
     PIDS+=($!)
     BASELINE_PID=$!
 fi
 nginx -c "$WORK/nginx/nginx.conf" -p "$WORK/nginx" -e "$WORK/nginx/logs/error.log" &
 PIDS+=($!)
 # The webhook end to end: the medium generated policy, real evaluation of every review.
-"$ARBITER" serve --listen "127.0.0.1:$PORT_W" --tls-cert "$WORK/pki/server.crt" --tls-key "$WORK/pki/server.key" \
+"$ARBITER" serve ${WEBHOOK_CONFIG:+--config "$WEBHOOK_CONFIG"} --listen "127.0.0.1:$PORT_W" --tls-cert "$WORK/pki/server.crt" --tls-key "$WORK/pki/server.key" \
     --client-ca "$WORK/pki/ca.crt" --caller alice --threads "$THREADS" --log-level warning --no-watch \
     -p "$MEDIUM/rbac.yaml" 2>"$WORK/webhook.log" &
 PIDS+=($!)
@@ -190,7 +195,7 @@ target_env() {
         unset WRK_SCRIPT REVIEWS H2_BODY
     fi
 }
-WORKLOADS=(h1-keepalive h1-new-conn h2-c1 h2-c16)
+read -r -a WORKLOADS <<< "${WORKLOADS:-h1-keepalive h1-new-conn h2-c1 h2-c16}"
 for round in $(seq "$REPEAT"); do
     for workload in "${WORKLOADS[@]}"; do
         for target in "${TARGETS[@]}"; do
@@ -295,12 +300,22 @@ What each server does, and where the time goes (perf record/stat, strace -c on b
 - Until 2026-11-29 Arbiter let OpenSSL "auto chain": with a leaf-only certificate file OpenSSL rebuilt
   the chain from the client-CA store (a full X509_verify_cert, ~100 µs) on every handshake and sent
   the root too. nginx sets SSL_MODE_NO_AUTO_CHAIN; Arbiter now builds its chain once per context.
-- HTTP/2: per readiness event Arbiter does one SSL_read (read-ahead), answers every complete request,
-  and hands all their frames to one SSL_write (one TLS record for 16 small answers): one read, one
-  write and one epoll_wait per 16 requests. nginx 1.22 writes every frame on its own (two writes per
-  response), which costs h2load several times more CPU per response as well.
-- h2load -c1 -m16 runs in lock step (16 answers, then 16 new requests), so its req/s depends on the
-  sum of client and server time per batch plus two wake-ups, not on one core being saturated.
+- HTTP/2: per readiness event Arbiter does one SSL_read (read-ahead) and parses every frame; the
+  complete requests are then answered in bursts (HTTP2Configuration.responsesPerWrite, 32, and
+  .burstDuration, 20 µs of work), each burst's frames handed to one SSL_write before the next
+  burst is computed. 16 fixed answers fit one burst: one read, one write and one epoll_wait per 16
+  requests. 16 webhook answers (≈5 µs each) leave in about four writes, so h2load already works
+  on the first answers while the rest are computed. nginx 1.22 writes every frame on its own (two
+  writes per response), which costs h2load several times more CPU per response as well.
+- h2load -c1 -m16 runs in lock step (answers, then as many new requests), so its req/s depends
+  on the sum of client and server time per round plus two sleeps and wake-ups, not on one core
+  being saturated. On this VM a wake-up costs the waker several µs (perf: ~15% of the server's
+  CPU in sock_def_readable/try_to_wake_up) and the woken side ~7% in finish_task_switch, plus the
+  latency. Arbiter's loops therefore poll before sleeping while requests keep coming back within
+  twice the last round's work (HTTPServer.Configuration.busyPoll, 200 µs; `arbiter serve
+  --busy-poll`): in this run's rows the client's next requests are picked up without a sleep. A
+  loop that is idle or lightly loaded (gaps longer than that) sleeps as before; polling costs at
+  most twice the loop's own work, and it yields the CPU between polls.
   `ArbiterBenchmarks transport-server --session-benchmark` (or `--http1-benchmark`) times the
   HTTP/2 session (or the HTTP/1.1 handler) alone, without sockets or TLS: the steadiest figures here.
 
@@ -322,5 +337,5 @@ NOTES
     echo "| workload | server | req/s | p50 | p99 | server CPU µs/request | client CPU µs/request | errors |"
     echo "| --- | --- | --- | --- | --- | --- | --- | --- |"
     printf '%s\n' "${ROWS[@]}"
-} > docs/benchmarks-transport.md
-cat docs/benchmarks-transport.md
+} > "${OUT:-docs/benchmarks-transport.md}"
+cat "${OUT:-docs/benchmarks-transport.md}"

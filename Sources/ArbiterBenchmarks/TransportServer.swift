@@ -7,7 +7,8 @@ import Synchronization
 /// body, for `Benchmarks/transport.sh` (wrk / h2load against it and nginx side by side).
 ///
 /// Arguments: `--listen ADDR` (default `127.0.0.1:8443`), `--cert`, `--key`, `--ca` (PEM paths),
-/// `--threads N`, `--accepts-per-wakeup N`. Runs until SIGINT/SIGTERM, then drains for up to 2 s.
+/// `--threads N`, `--accepts-per-wakeup N`, `--responses-per-write N` and `--burst-us µs` (HTTP/2 answer
+/// bursts), `--busy-poll-us µs` (the loops' polling budget; 0 turns it off). Runs until SIGINT/SIGTERM, then drains for up to 2 s.
 ///
 /// `transport-server --session-benchmark REQUESTS [ROUNDS]` instead times ``HTTP2Session`` alone
 /// (no socket, no TLS) answering with the same responder, 16 streams per batch, and prints the
@@ -50,19 +51,24 @@ enum TransportServer {
         guard let cert = options["--cert"], let key = options["--key"], let ca = options["--ca"],
             let address = SocketAddress(options["--listen"] ?? "127.0.0.1:8443")
         else {
-            Self.log("usage: ArbiterBenchmarks transport-server --cert PEM --key PEM --ca PEM [--listen ADDR] [--threads N]")
+            Self.log("usage: ArbiterBenchmarks transport-server --cert PEM --key PEM --ca PEM [--listen ADDR] [--threads N] [--responses-per-write N] [--burst-us MICROSECONDS] [--busy-poll-us MICROSECONDS]")
             return 64
         }
         let http2Metrics = HTTP2Metrics()
+        var http2 = HTTP2Configuration()
+        if let burst = options["--responses-per-write"].flatMap({ Int($0) }) { http2.responsesPerWrite = max(1, burst) }
+        if let micros = options["--burst-us"].flatMap({ Int($0) }) { http2.burstDuration = .microseconds(max(0, micros)) }
+        let http2Configuration = http2
         var configuration = HTTPServer.Configuration(
             listenAddresses: [address],
             tls: TLSConfiguration(certificateChainPath: cert, privateKeyPath: key, clientCAPath: ca),
             threads: options["--threads"].flatMap { Int($0) },
             http2HandlerFactory: { responder, peer in
-                HTTP2Session(responder: responder, peer: peer, metrics: http2Metrics, now: .now)
+                HTTP2Session(responder: responder, peer: peer, configuration: http2Configuration, metrics: http2Metrics, now: .now)
             })
         configuration.onEvent = { event in Self.log("\(event)") }
         if let accepts = options["--accepts-per-wakeup"].flatMap({ Int($0) }) { configuration.acceptsPerWakeup = accepts }
+        if let micros = options["--busy-poll-us"].flatMap({ Int($0) }) { configuration.busyPoll = .microseconds(max(0, micros)) }
         // Block the signals before the loop threads start, so they inherit the mask and only
         // sigwait below takes SIGINT/SIGTERM (a process-directed signal may otherwise go to a loop
         // thread, which valgrind, for one, then never hands to sigwait).

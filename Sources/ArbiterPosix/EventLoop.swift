@@ -11,6 +11,15 @@ import Synchronization
 ///
 /// Timers live in a heap and bound the `epoll_wait` timeout, so a loop with nothing to do sleeps.
 ///
+/// Optionally a busy loop polls before it sleeps (``busyPoll``): while events keep arriving soon
+/// after the loop became idle, it checks for them without blocking (yielding the CPU between
+/// checks to anything else runnable) instead of sleeping and being woken for each one. On a
+/// virtual machine a sleep and a wake-up cost both sides several microseconds and add tens of
+/// microseconds of latency; a client that waits for answers before it asks again (HTTP/2 with a
+/// fixed number of streams in flight, as kube-apiserver's client does) pays that on every round
+/// trip. The loop polls at most twice as long as its last round of work took, and only after gaps
+/// it could have caught (``BusyPoller``): an idle or lightly loaded loop sleeps as before.
+///
 /// `@unchecked Sendable`: every stored property is either immutable, protected by ``tasks``, or
 /// marked "loop thread only" and touched only from the loop thread (checked by preconditions on the
 /// registration and timer APIs).
@@ -57,12 +66,18 @@ public final class EventLoop: @unchecked Sendable {
     private var nextToken: UInt64 = 1
     // loop thread only
     private var timers = TimerHeap()
+    /// The longest the loop polls for events before it sleeps; `.zero` never polls.
+    public let busyPoll: Duration
     // Set once by `run()` before any event is handled; read by `inEventLoop` from any thread.
     private let thread = Atomic<UInt>(0)  // Atomic: only a store-once word, no data behind it
 
     /// Creates a loop; call ``run()`` on the thread that will own it.
-    public init(index: Int = 0) throws(SystemError) {
+    ///
+    /// - Parameter busyPoll: The longest the loop polls for events before sleeping (see the
+    ///   type's description); `.zero` (the default) never polls.
+    public init(index: Int = 0, busyPoll: Duration = .zero) throws(SystemError) {
         self.index = index
+        self.busyPoll = max(.zero, busyPoll)
         self.epollFD = try Posix.epollCreate()
         do {
             self.wakeFD = try Posix.eventFD()
@@ -169,6 +184,7 @@ public final class EventLoop: @unchecked Sendable {
         let capacity = 256
         var tokens = [UInt64](repeating: 0, count: capacity)
         var events = [UInt32](repeating: 0, count: capacity)
+        var poller = BusyPoller(budget: self.busyPoll)
         while true {
             let (queued, stop) = self.tasks.withLock { tasks in
                 let queued = tasks.queue
@@ -178,7 +194,9 @@ public final class EventLoop: @unchecked Sendable {
             for task in queued { task() }
             if stop && queued.isEmpty { break }
 
-            let timeout = queued.isEmpty ? self.epollTimeout() : 0
+            var timeout = queued.isEmpty ? self.epollTimeout() : 0
+            let polling = timeout != 0 && poller.isEnabled && poller.shouldPoll(now: .now)
+            if polling { timeout = 0 }
             let count = tokens.withUnsafeMutableBufferPointer { tokenBuffer in
                 events.withUnsafeMutableBufferPointer { eventBuffer in
                     CArbiterLinux_epoll_wait(
@@ -188,6 +206,14 @@ public final class EventLoop: @unchecked Sendable {
             if count < 0 {
                 precondition(errno == EINTR, "epoll_wait failed: errno \(errno)")
                 continue
+            }
+            if poller.isEnabled {
+                if count > 0 {
+                    poller.eventsArrived(now: .now)
+                } else if polling {
+                    // Nothing yet: let anything else runnable on this CPU have it before polling again.
+                    sched_yield()
+                }
             }
             for i in 0..<Int(count) {
                 if tokens[i] == Self.wakeToken {
@@ -201,6 +227,7 @@ public final class EventLoop: @unchecked Sendable {
                 self.handlers[tokens[i]]?.handleEvents(events[i])
             }
             self.runDueTimers()
+            if count > 0 && poller.isEnabled { poller.becameIdle(now: .now) }
         }
         self.timers.removeAll()
     }
@@ -218,5 +245,57 @@ public final class EventLoop: @unchecked Sendable {
         let (seconds, attoseconds) = remaining.components
         let milliseconds = seconds * 1000 + (attoseconds + 999_999_999_999_999) / 1_000_000_000_000_000
         return Int32(clamping: milliseconds)
+    }
+}
+
+/// When an ``EventLoop`` polls instead of sleeping.
+///
+/// After a round of work the loop may poll for up to its *allowance*: twice as long as that round
+/// took, at most `budget`. It does so only if the events of that round came within the previous
+/// allowance of the loop becoming idle, that is, if polling would have caught them. So polling
+/// never costs more than twice the loop's own work, happens only while the loop is busy a third
+/// of the time or more, and stops at the first gap it could not have caught.
+///
+/// Loop thread only; pure logic over the instants it is given (``EventLoop`` passes the clock).
+struct BusyPoller {
+    let budget: Duration
+    /// When the latest round of work started (events returned by a wait).
+    private var workStarted: ContinuousClock.Instant?
+    /// When the loop last finished handling events.
+    private var idleSince: ContinuousClock.Instant?
+    /// How long a gap after `idleSince` polling covers.
+    private var allowance: Duration = .zero
+    /// Polling until this instant; `nil` when the next wait blocks.
+    private(set) var pollUntil: ContinuousClock.Instant?
+    /// The latest events came within the allowance of `idleSince`.
+    private var caught = false
+
+    init(budget: Duration) {
+        self.budget = max(.zero, budget)
+    }
+
+    /// True when polling is configured at all (otherwise no clock needs reading).
+    var isEnabled: Bool { self.budget > .zero }
+
+    /// True when the next wait should not block.
+    mutating func shouldPoll(now: ContinuousClock.Instant) -> Bool {
+        guard let until = self.pollUntil else { return false }
+        if now < until { return true }
+        self.pollUntil = nil
+        return false
+    }
+
+    /// A wait returned events at `now`.
+    mutating func eventsArrived(now: ContinuousClock.Instant) {
+        self.caught = self.idleSince.map { now - $0 <= self.allowance } ?? false
+        self.workStarted = now
+    }
+
+    /// The loop handled those events at `now` and is about to wait again.
+    mutating func becameIdle(now: ContinuousClock.Instant) {
+        let work = self.workStarted.map { now - $0 } ?? .zero
+        self.allowance = min(self.budget, work * 2)
+        self.idleSince = now
+        self.pollUntil = self.caught && self.allowance > .zero ? now + self.allowance : nil
     }
 }

@@ -10,11 +10,13 @@ public final class EventLoopGroup: Sendable {
     private let threads = LockedValue<[pthread_t]>([])
 
     /// Creates `count` loops (default: the number of online cores) and starts their threads.
-    public init(count: Int? = nil) throws(SystemError) {
+    ///
+    /// - Parameter busyPoll: Each loop's ``EventLoop/busyPoll``.
+    public init(count: Int? = nil, busyPoll: Duration = .zero) throws(SystemError) {
         let resolved = max(1, count ?? Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
         var loops: [EventLoop] = []
         for index in 0..<resolved {
-            loops.append(try EventLoop(index: index))
+            loops.append(try EventLoop(index: index, busyPoll: busyPoll))
         }
         self.loops = loops
         var threads: [pthread_t] = []

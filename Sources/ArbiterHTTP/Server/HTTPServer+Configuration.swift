@@ -43,6 +43,13 @@ extension HTTPServer {
         /// latency. The default, 1, is nginx's `multi_accept off`: level-triggered epoll reports
         /// the listener again on the next iteration while its queue is not empty.
         public var acceptsPerWakeup: Int
+        /// How long a loop polls for events before it sleeps, while they keep arriving that close
+        /// together (``EventLoop/busyPoll``), at most twice as long as the loop's last round of
+        /// work took; `.zero` always sleeps.
+        ///
+        /// Trades idle CPU for latency: a client that waits for its answers before asking again
+        /// gets them without the wake-ups of both sides on every round trip.
+        public var busyPoll: Duration
         /// Receives handshake failures, connection errors and accept pauses, with detail, for logging.
         ///
         /// Called synchronously on a loop thread: it must not block (hand the event to a logger).
@@ -57,7 +64,7 @@ extension HTTPServer {
             handshakeTimeout: Duration = .seconds(10), writeTimeout: Duration = .seconds(30),
             lingerTimeout: Duration = .seconds(2), maxOutputBufferBytes: Int = 256 * 1024,
             acceptBackoff: Duration = .milliseconds(100), acceptsPerWakeup: Int = 1,
-            onEvent: (@Sendable (TransportEvent) -> Void)? = nil
+            busyPoll: Duration = .microseconds(200), onEvent: (@Sendable (TransportEvent) -> Void)? = nil
         ) {
             self.listenAddresses = listenAddresses
             self.tls = tls
@@ -74,6 +81,7 @@ extension HTTPServer {
             self.maxOutputBufferBytes = maxOutputBufferBytes
             self.acceptBackoff = acceptBackoff
             self.acceptsPerWakeup = acceptsPerWakeup
+            self.busyPoll = busyPoll
             self.onEvent = onEvent
         }
     }

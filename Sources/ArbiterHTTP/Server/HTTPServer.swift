@@ -102,7 +102,7 @@ public final class HTTPServer: Sendable {
             guard case .idle = state else { preconditionFailure("HTTPServer.start called twice") }
             Posix.ignoreSIGPIPE()
             let configuration = self.context.configuration
-            let group = try EventLoopGroup(count: configuration.threads)
+            let group = try EventLoopGroup(count: configuration.threads, busyPoll: configuration.busyPoll)
             var sharedListeners: [Int32] = []
             var perLoopListeners: [[Int32]] = Array(repeating: [], count: group.loops.count)
             var addresses: [SocketAddress] = []

@@ -35,6 +35,8 @@ public struct ServerConfiguration: Sendable {
     public var maxRequestBodyBytes = 65536
     public var maxHeaderBytes = 16384
     public var maxConcurrentStreams = 100
+    /// HTTP/2: answers computed before they are written (see HTTP2Configuration.responsesPerWrite).
+    public var http2ResponsesPerWrite = 32
     public var maxConnections = 1024
     public var maxInFlight = 2048
     public var handshakeTimeout: Duration = .seconds(5)
@@ -45,6 +47,8 @@ public struct ServerConfiguration: Sendable {
     public var shutdownGrace: Duration = .seconds(20)
     /// 0: one loop thread per CPU.
     public var threads = 0
+    /// How long a loop thread polls for the next request before sleeping, under load.
+    public var busyPoll: Duration = .microseconds(200)
     public var logLevel = "info"
     public var logFormat = LogFormat.logfmt
     /// `""` off, `-` standard output, or a file.
@@ -119,6 +123,7 @@ public struct ServerConfiguration: Sendable {
                     case "maxRequestBodyBytes": configuration.maxRequestBodyBytes = number
                     case "maxHeaderBytes": configuration.maxHeaderBytes = number
                     case "maxConcurrentStreams": configuration.maxConcurrentStreams = number
+                    case "http2ResponsesPerWrite": configuration.http2ResponsesPerWrite = number
                     case "maxConnections": configuration.maxConnections = number
                     case "maxInFlight": configuration.maxInFlight = number
                     default: throw unknown(limit, in: "`limits`")
@@ -138,6 +143,8 @@ public struct ServerConfiguration: Sendable {
                     }
                 }
             case "threads": configuration.threads = try value.integer("`threads`") ?? 0
+            case "busyPoll":
+                configuration.busyPoll = try parseDuration(try value.string("`busyPoll`") ?? "", at: value.location)
             case "log":
                 for log in try value.entries("`log`") {
                     switch log.key {
@@ -201,12 +208,13 @@ public struct ServerConfiguration: Sendable {
             let unit = rest.prefix { $0.isLetter }
             rest = rest.dropFirst(unit.count)
             switch unit {
+            case "us", "µs": total += .microseconds(value)
             case "ms": total += .milliseconds(value)
             case "s": total += .seconds(value)
             case "m": total += .seconds(value * 60)
             case "h": total += .seconds(value * 3600)
             default:
-                throw PolicyError(.invalidValue, "invalid duration `\(text)` (units: ms, s, m, h)", at: location)
+                throw PolicyError(.invalidValue, "invalid duration `\(text)` (units: us, ms, s, m, h)", at: location)
             }
         }
         return total
@@ -235,9 +243,12 @@ public struct ServerConfiguration: Sendable {
             }
         }
         if !authorizePath.hasPrefix("/") { problems.append("`authorizePath` must start with `/`") }
+        if busyPoll > .milliseconds(1) {
+            problems.append("`busyPoll` must be at most 1ms (it is CPU spent waiting for the next request)")
+        }
         for (name, value) in [("maxRequestBodyBytes", maxRequestBodyBytes), ("maxHeaderBytes", maxHeaderBytes),
                               ("maxConcurrentStreams", maxConcurrentStreams), ("maxConnections", maxConnections),
-                              ("maxInFlight", maxInFlight)] where value <= 0 {
+                              ("maxInFlight", maxInFlight), ("http2ResponsesPerWrite", http2ResponsesPerWrite)] where value <= 0 {
             problems.append("`limits.\(name)` must be positive")
         }
         if !["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(logLevel) {

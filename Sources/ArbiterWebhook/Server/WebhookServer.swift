@@ -117,6 +117,7 @@ public final class WebhookServer: Sendable {
         }
         var http2 = HTTP2Configuration()
         http2.maxConcurrentStreams = configuration.maxConcurrentStreams
+        http2.responsesPerWrite = configuration.http2ResponsesPerWrite
         http2.maxHeaderListSize = configuration.maxHeaderBytes
         http2.maxRequestBodyBytes = configuration.maxRequestBodyBytes
         http2.idleTimeout = configuration.idleTimeout
@@ -134,7 +135,7 @@ public final class WebhookServer: Sendable {
                 HTTP2Session(responder: responder, peer: peer, configuration: http2Configuration, metrics: metrics, now: .now)
             },
             maxConnections: configuration.maxConnections, maxRequestsInFlight: configuration.maxInFlight,
-            handshakeTimeout: configuration.handshakeTimeout,
+            handshakeTimeout: configuration.handshakeTimeout, busyPoll: configuration.busyPoll,
             onEvent: { [logger] event in logger.debug("transport event", metadata: ["event": "\(event)"]) })
         let responder = makeResponder()
         let httpServer: HTTPServer

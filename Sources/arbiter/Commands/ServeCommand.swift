@@ -65,6 +65,12 @@ struct ServeCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Loop threads (0: one per CPU).", valueName: "n"))
     var threads: Int?
 
+    @Option(
+        help: ArgumentHelp(
+            "Under load, how long a loop thread polls for the next request before sleeping (e.g. 200us; 0s: never).",
+            valueName: "duration"))
+    var busyPoll: String?
+
     @Option(help: ArgumentHelp("Most concurrent connections served before fast 503s.", valueName: "n"))
     var maxConnections: Int?
 
@@ -117,6 +123,13 @@ struct ServeCommand: ParsableCommand {
         if !metricsReader.isEmpty { configuration.metricsReaders.users = metricsReader }
         if let authorizePath { configuration.authorizePath = authorizePath }
         if let threads { configuration.threads = threads }
+        if let busyPoll {
+            do {
+                configuration.busyPoll = try ServerConfiguration.parseDuration(busyPoll)
+            } catch {
+                throw ValidationError("--busy-poll: \(error.message)")
+            }
+        }
         if let maxConnections { configuration.maxConnections = maxConnections }
         if let maxRequestBody { configuration.maxRequestBodyBytes = maxRequestBody }
         if let shutdownGrace {

@@ -1,0 +1,61 @@
+import Glibc
+import Testing
+
+@testable import ArbiterWebhook
+
+/// The configuration file's transport tuning (`busyPoll`, `limits.http2ResponsesPerWrite`) and the
+/// shipped example.
+@Suite struct ServerConfigurationTests {
+    /// Writes `text` to a fresh temporary file and returns its path.
+    static func file(_ text: String) throws -> String {
+        var template = Array("/tmp/arbiter-config-XXXXXX.yaml".utf8CString)
+        let fd = mkstemps(&template, 5)
+        try #require(fd >= 0)
+        defer { close(fd) }
+        let bytes = Array(text.utf8)
+        try #require(write(fd, bytes, bytes.count) == bytes.count)
+        return template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+    }
+
+    @Test func durationsTakeMicroseconds() throws {
+        #expect(try ServerConfiguration.parseDuration("200us") == .microseconds(200))
+        #expect(try ServerConfiguration.parseDuration("150µs") == .microseconds(150))
+        #expect(try ServerConfiguration.parseDuration("1ms500us") == .microseconds(1_500))
+        #expect(try ServerConfiguration.parseDuration("0s") == .zero)
+        #expect(throws: (any Error).self) { try ServerConfiguration.parseDuration("200ns") }
+    }
+
+    @Test func defaultsPollAndAnswerInBursts() {
+        let configuration = ServerConfiguration()
+        #expect(configuration.busyPoll == .microseconds(200))
+        #expect(configuration.http2ResponsesPerWrite == 32)
+    }
+
+    @Test func busyPollAndBurstSizeComeFromTheFile() throws {
+        let path = try Self.file("busyPoll: 50us\nlimits:\n  http2ResponsesPerWrite: 4\n")
+        defer { unlink(path) }
+        let configuration = try ServerConfiguration.load(file: path)
+        #expect(configuration.busyPoll == .microseconds(50))
+        #expect(configuration.http2ResponsesPerWrite == 4)
+        #expect(!configuration.problems().contains { $0.contains("busyPoll") || $0.contains("ResponsesPerWrite") })
+    }
+
+    @Test func outOfRangeTuningIsAProblem() throws {
+        var configuration = ServerConfiguration()
+        configuration.busyPoll = .milliseconds(5)
+        configuration.http2ResponsesPerWrite = 0
+        let problems = configuration.problems()
+        #expect(problems.contains { $0.contains("`busyPoll` must be at most 1ms") })
+        #expect(problems.contains { $0.contains("`limits.http2ResponsesPerWrite` must be positive") })
+        let path = try Self.file("busyPoll: fast\n")
+        defer { unlink(path) }
+        #expect(throws: (any Error).self) { try ServerConfiguration.load(file: path) }
+    }
+
+    @Test func theShippedExampleLoadsWithItsDocumentedDefaults() throws {
+        let root = String(#filePath).split(separator: "/").dropLast(3).joined(separator: "/")
+        let configuration = try ServerConfiguration.load(file: "/" + root + "/Deploy/config.example.yaml")
+        #expect(configuration.busyPoll == ServerConfiguration().busyPoll)
+        #expect(configuration.http2ResponsesPerWrite == ServerConfiguration().http2ResponsesPerWrite)
+    }
+}
