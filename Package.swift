@@ -64,7 +64,7 @@ let package = Package(
 
         .executableTarget(
             name: "ArbiterFuzz",
-            dependencies: ["ArbiterPolicy", "ArbiterReview", "ArbiterHTTP"]
+            dependencies: ["ArbiterPolicy", "ArbiterReview", "ArbiterHTTP", "ArbiterTestSupport"]
         ),
 
         // MARK: - Tests

@@ -1,6 +1,7 @@
 import ArbiterHTTP
 import ArbiterPolicy
 import ArbiterReview
+import ArbiterTestSupport
 import Foundation
 
 /// The fuzz targets: each takes arbitrary bytes and must neither crash nor break an invariant

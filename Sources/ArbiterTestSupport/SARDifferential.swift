@@ -1,10 +1,9 @@
-import ArbiterReview
+public import ArbiterReview
 import Foundation
 
-// The `sar` fuzz target's oracle: Foundation's JSONDecoder on mirror types, compared value by
-// value with Arbiter's pull parser. The same comparison as ArbiterReviewTests/DifferentialTests
-// (which drives it with generated reviews); a test module cannot be imported here, so the mirror
-// types live in both places. Keep them in step.
+// The SubjectAccessReview parser's oracle: Foundation's JSONDecoder on mirror types, compared value
+// by value with Arbiter's pull parser. One copy, used by the `sar` fuzz target (arbitrary bytes)
+// and by ArbiterReviewTests/DifferentialTests (generated and mutated reviews).
 
 /// A SubjectAccessReview as Foundation decodes it: every field optional, `null` = absent.
 private struct OracleReview: Decodable {
@@ -69,7 +68,7 @@ private struct LenientStrings: Decodable {
 }
 
 /// Every decoded value as bytes, in a fixed order; absent and empty are the same.
-typealias SARFingerprint = [[UInt8]]
+public typealias SARFingerprint = [[UInt8]]
 
 private func b(_ string: String?) -> [UInt8] { Array((string ?? "").utf8) }
 
@@ -115,7 +114,7 @@ private func fingerprint(_ review: OracleReview) -> SARFingerprint? {
     return print
 }
 
-func fingerprint(_ review: SubjectAccessReview) -> SARFingerprint {
+public func fingerprint(_ review: SubjectAccessReview) -> SARFingerprint {
     var print: SARFingerprint = [
         b(review.apiVersion), b(review.kind), b(review.metadata.name), b(review.metadata.namespace),
     ]
@@ -156,7 +155,7 @@ private let deliberatelyStricter: Set<ReviewDecodingError.Code> = [
 ]
 
 /// Whether `error` is a trailing comma (`[1,]`, `{"a":1,}`): RFC 8259 forbids it, Foundation's
-/// parser accepts it, Arbiter rejects it.
+/// parser (JSONDecoder and JSONSerialization alike) accepts it, Arbiter rejects it.
 private func isTrailingComma(_ error: ReviewDecodingError, in bytes: [UInt8]) -> Bool {
     guard error.code == .unexpectedCharacter, let offset = error.offset, offset < bytes.count,
         bytes[offset] == UInt8(ascii: "]") || bytes[offset] == UInt8(ascii: "}")
@@ -165,8 +164,8 @@ private func isTrailingComma(_ error: ReviewDecodingError, in bytes: [UInt8]) ->
     return before == UInt8(ascii: ",")
 }
 
-enum SARDifferential {
-    enum Outcome: Equatable {
+public enum SARDifferential {
+    public enum Outcome: Equatable, Sendable {
         case bothAccept
         case bothReject
         /// Arbiter rejects on purpose what Foundation accepts (see `deliberatelyStricter`), or
@@ -176,7 +175,7 @@ enum SARDifferential {
         case disagree(String)
     }
 
-    static func compare(_ bytes: [UInt8]) -> Outcome {
+    public static func compare(_ bytes: [UInt8]) -> Outcome {
         let outcome = compareOnce(bytes)
         // Foundation also reads UTF-16 and UTF-32 (a BOM, or NUL bytes as in `{\0}\0`); Arbiter
         // reads UTF-8 only, like Go and RFC 8259 §8.1. NUL is never valid UTF-8 JSON outside a
