@@ -195,7 +195,8 @@ public final class EventLoop: @unchecked Sendable {
             if stop && queued.isEmpty { break }
 
             var timeout = queued.isEmpty ? self.epollTimeout() : 0
-            let polling = timeout != 0 && poller.isEnabled && poller.shouldPoll(now: .now)
+            // The clock is read only while a poll window is open.
+            let polling = timeout != 0 && poller.pollUntil != nil && poller.shouldPoll(now: .now)
             if polling { timeout = 0 }
             let count = tokens.withUnsafeMutableBufferPointer { tokenBuffer in
                 events.withUnsafeMutableBufferPointer { eventBuffer in

@@ -5,19 +5,31 @@ import Testing
 /// Requests that arrive together are answered in bursts (``HTTP2Configuration/responsesPerWrite``,
 /// ``HTTP2Configuration/burstDuration``), each burst handed out before the next is computed.
 @Suite struct HTTP2SessionBurstTests {
-    /// `count` complete POST requests on streams 1, 3, 5, ... in one byte string.
-    private func requests(_ client: HTTP2TestClient, count: Int) -> [UInt8] {
-        (0..<count).flatMap { index in
-            client.request(streamID: UInt32(2 * index + 1), method: "POST", body: Array("r\(index)".utf8))
-        }
+    /// A session past its handshake that has received `count` complete POST requests (streams
+    /// 1, 3, 5, ..., bodies `r0`, `r1`, ...) in one read, no output taken yet. The burst budget is
+    /// a minute unless given, so only `responsesPerWrite` ends a burst.
+    private func client(
+        receiving count: Int,
+        responsesPerWrite: Int = HTTP2Configuration().responsesPerWrite,
+        burstDuration: Duration = .seconds(60),
+        maxConcurrentStreams: Int = HTTP2Configuration().maxConcurrentStreams,
+        responder: (any Responder)? = nil
+    ) -> HTTP2TestClient {
+        var configuration = HTTP2Configuration()
+        configuration.responsesPerWrite = responsesPerWrite
+        configuration.burstDuration = burstDuration
+        configuration.maxConcurrentStreams = maxConcurrentStreams
+        let client = HTTP2TestClient(configuration: configuration, custom: responder)
+        client.handshake()
+        client.send(
+            (0..<count).flatMap { index in
+                client.request(streamID: UInt32(2 * index + 1), method: "POST", body: Array("r\(index)".utf8))
+            })
+        return client
     }
 
     @Test func requestsAreAnsweredWhenOutputIsTakenNotWhileReceiving() {
-        var configuration = HTTP2Configuration()
-        configuration.burstDuration = .seconds(60)
-        let client = HTTP2TestClient(configuration: configuration)
-        client.handshake()
-        client.send(requests(client, count: 3))
+        let client = self.client(receiving: 3)
         // Parsed and queued, but the responder has not run yet.
         #expect(client.responder.recorded.isEmpty)
         #expect(client.session.hasPendingOutput)
@@ -29,12 +41,7 @@ import Testing
     }
 
     @Test func burstsHoldAtMostResponsesPerWrite() {
-        var configuration = HTTP2Configuration()
-        configuration.responsesPerWrite = 3
-        configuration.burstDuration = .seconds(60)
-        let client = HTTP2TestClient(configuration: configuration)
-        client.handshake()
-        client.send(requests(client, count: 8))
+        let client = self.client(receiving: 8, responsesPerWrite: 3)
         client.pump()
         #expect(client.responseHeadersPerOutput == [[1, 3, 5], [7, 9, 11], [13, 15]])
         for index in 0..<8 {
@@ -46,11 +53,7 @@ import Testing
     }
 
     @Test func zeroBurstDurationWritesEveryAnswerOnItsOwn() {
-        var configuration = HTTP2Configuration()
-        configuration.burstDuration = .zero
-        let client = HTTP2TestClient(configuration: configuration)
-        client.handshake()
-        client.send(requests(client, count: 4))
+        let client = self.client(receiving: 4, burstDuration: .zero)
         client.pump()
         #expect(client.responseHeadersPerOutput == [[1], [3], [5], [7]])
     }
@@ -64,18 +67,13 @@ import Testing
                 return HTTPResponse(status: 200, body: Array("ok".utf8))
             }
         }
-        var configuration = HTTP2Configuration()
-        configuration.burstDuration = .milliseconds(1)
-        let client = HTTP2TestClient(configuration: configuration, custom: SlowResponder())
-        client.handshake()
-        client.send(requests(client, count: 3))
+        let client = self.client(receiving: 3, burstDuration: .milliseconds(1), responder: SlowResponder())
         client.pump()
         #expect(client.responseHeadersPerOutput == [[1], [3], [5]])
     }
 
     @Test func aStreamResetWhileQueuedIsNeverAnswered() {
-        let client = HTTP2TestClient()
-        client.handshake()
+        let client = self.client(receiving: 0)
         // Stream 1 completes and is reset by the peer in the same read, before any output is taken.
         client.send(
             client.request(streamID: 1, method: "POST", body: Array("a".utf8))
@@ -90,11 +88,7 @@ import Testing
     }
 
     @Test func queuedRequestsStillCountAgainstTheStreamLimit() {
-        var configuration = HTTP2Configuration()
-        configuration.maxConcurrentStreams = 2
-        let client = HTTP2TestClient(configuration: configuration)
-        client.handshake()
-        client.send(requests(client, count: 3))
+        let client = self.client(receiving: 3, maxConcurrentStreams: 2)
         client.pump()
         #expect(client.response(1)?.status == 200)
         #expect(client.response(3)?.status == 200)
@@ -103,12 +97,7 @@ import Testing
     }
 
     @Test func eachOutputCallTakesOneBurst() {
-        var configuration = HTTP2Configuration()
-        configuration.responsesPerWrite = 2
-        configuration.burstDuration = .seconds(60)
-        let client = HTTP2TestClient(configuration: configuration)
-        client.handshake()
-        client.send(requests(client, count: 6))
+        let client = self.client(receiving: 6, responsesPerWrite: 2)
         // The rest waits (and counts as pending output, under the write timer) until asked for.
         var output: [UInt8] = []
         client.session.produceOutput(into: &output, limit: 64 * 1024)
@@ -123,9 +112,7 @@ import Testing
     }
 
     @Test func gracefulShutdownStillAnswersQueuedRequests() {
-        let client = HTTP2TestClient()
-        client.handshake()
-        client.send(requests(client, count: 2))
+        let client = self.client(receiving: 2)
         client.session.beginGracefulShutdown()
         client.pump()
         #expect(client.response(1)?.status == 200)

@@ -45,7 +45,7 @@ import Testing
         configuration.busyPoll = .milliseconds(5)
         configuration.http2ResponsesPerWrite = 0
         let problems = configuration.problems()
-        #expect(problems.contains { $0.contains("`busyPoll` must be at most 1ms") })
+        #expect(problems.contains { $0.contains("`busyPoll` (--busy-poll) is 5000us; it must be at most 1ms") })
         #expect(problems.contains { $0.contains("`limits.http2ResponsesPerWrite` must be positive") })
         let path = try Self.file("busyPoll: fast\n")
         defer { unlink(path) }

@@ -22,12 +22,11 @@ extension HTTP2Session {
 
     /// Answers one burst of queued requests, in the order they completed: at most
     /// ``HTTP2Configuration/responsesPerWrite``, and none after the burst has taken
-    /// ``HTTP2Configuration/burstDuration``. Returns how many it took off the queue (streams reset
-    /// meanwhile are skipped and count too).
+    /// ``HTTP2Configuration/burstDuration`` (streams reset meanwhile are skipped, and count).
     ///
     /// The one place the session reads the clock itself: the budget measures our own work, not
     /// the peer's timing, so it does not come from the connection's `now`.
-    func answerBurst() -> Int {
+    func answerBurst() {
         var taken = 0
         let limit = max(1, configuration.responsesPerWrite)
         let started = ContinuousClock.now
@@ -42,7 +41,6 @@ extension HTTP2Session {
             readyStreams.removeAll(keepingCapacity: true)
             readyHead = 0
         }
-        return taken
     }
 
     /// True while completed requests wait for the responder.

@@ -208,7 +208,7 @@ public final class HTTP2Session: HTTPProtocolHandler {
         // A burst whose frames are all held back by flow control does not end the call.
         while produced < limit, !terminated, let session {
             if produced == 0, hasReadyRequests {
-                _ = answerBurst()
+                answerBurst()
                 if terminated { break }
                 responseWaiting = responseWaiting || unsentResponses > 0
             }
@@ -220,9 +220,8 @@ public final class HTTP2Session: HTTPProtocolHandler {
     }
 
     /// Moves frames from `mem_send` into `output`, at most `room` bytes (the rest to ``carry``).
-    private func sendQueuedFrames(_ session: OpaquePointer, into output: inout [UInt8], room: Int) -> Int {
+    private func sendQueuedFrames(_ session: OpaquePointer, into output: inout [UInt8], room limit: Int) -> Int {
         var produced = 0
-        let limit = room
         while produced < limit, !terminated {
             var chunk: UnsafePointer<UInt8>? = nil
             let length = nghttp2_session_mem_send(session, &chunk)

@@ -244,7 +244,8 @@ public struct ServerConfiguration: Sendable {
         }
         if !authorizePath.hasPrefix("/") { problems.append("`authorizePath` must start with `/`") }
         if busyPoll > .milliseconds(1) {
-            problems.append("`busyPoll` must be at most 1ms (it is CPU spent waiting for the next request)")
+            let micros = busyPoll.components.seconds * 1_000_000 + busyPoll.components.attoseconds / 1_000_000_000_000
+            problems.append("`busyPoll` (--busy-poll) is \(micros)us; it must be at most 1ms (it is CPU spent waiting for the next request)")
         }
         for (name, value) in [("maxRequestBodyBytes", maxRequestBodyBytes), ("maxHeaderBytes", maxHeaderBytes),
                               ("maxConcurrentStreams", maxConcurrentStreams), ("maxConnections", maxConnections),

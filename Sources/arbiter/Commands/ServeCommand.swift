@@ -123,22 +123,10 @@ struct ServeCommand: ParsableCommand {
         if !metricsReader.isEmpty { configuration.metricsReaders.users = metricsReader }
         if let authorizePath { configuration.authorizePath = authorizePath }
         if let threads { configuration.threads = threads }
-        if let busyPoll {
-            do {
-                configuration.busyPoll = try ServerConfiguration.parseDuration(busyPoll)
-            } catch {
-                throw ValidationError("--busy-poll: \(error.message)")
-            }
-        }
+        if let busyPoll { configuration.busyPoll = try Self.duration(busyPoll, flag: "--busy-poll") }
         if let maxConnections { configuration.maxConnections = maxConnections }
         if let maxRequestBody { configuration.maxRequestBodyBytes = maxRequestBody }
-        if let shutdownGrace {
-            do {
-                configuration.shutdownGrace = try ServerConfiguration.parseDuration(shutdownGrace)
-            } catch {
-                throw ValidationError("--shutdown-grace: \(error.message)")
-            }
-        }
+        if let shutdownGrace { configuration.shutdownGrace = try Self.duration(shutdownGrace, flag: "--shutdown-grace") }
         if let logLevel { configuration.logLevel = logLevel }
         if let logFormat {
             guard let format = LogFormat(rawValue: logFormat) else {
@@ -152,6 +140,15 @@ struct ServeCommand: ParsableCommand {
         let problems = configuration.problems()
         if !problems.isEmpty { throw ValidationError(problems.joined(separator: "\n")) }
         return configuration
+    }
+
+    /// A Go-style duration given to `flag`, or a usage error naming the flag.
+    private static func duration(_ text: String, flag: String) throws -> Duration {
+        do {
+            return try ServerConfiguration.parseDuration(text)
+        } catch {
+            throw ValidationError("\(flag): \(error.message)")
+        }
     }
 
     func run() throws {
