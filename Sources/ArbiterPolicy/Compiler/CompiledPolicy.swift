@@ -164,15 +164,32 @@ public final class CompiledPolicy: @unchecked Sendable {
         var indexed: Bool
     }
 
-    /// One entry of a subject index.
+    /// One entry of a subject index: a binding, seen from one of its subjects (24 bytes).
     struct BindingEntry: BitwiseCopyable {
         var binding: Int32
         /// Index in ``roles``, or -1 for a missing role.
         var role: Int32
-        /// The role's verb mask (0 for a missing role).
-        var verbMask: UInt64
+        /// Where the binding's subjects start in ``bindingReasons`` and ``bindingSubjectKeys``.
+        var reasonStart: Int32
+        /// The role's verb mask, folded to 16 bits (``foldVerbs(_:)``; 0 for a missing role).
+        var verbFilter: UInt16
+        /// The position in the binding of the first subject with this entry's key (at most
+        /// ``maxSubjectPosition``, where the evaluator looks at every subject before it). When
+        /// it is 0, that subject is the one Kubernetes reports, with no look at the others.
+        var subjectPosition: UInt16
         /// The role's resource filter (``resourceFilterMask(_:pool:)``; 0 for a missing role).
-        var resourceMask: UInt64
+        var resourceFilter: UInt64
+
+        static var maxSubjectPosition: Int { Int(UInt16.max) }
+    }
+
+    /// A verb mask folded to 16 bits: bit `b` becomes bit `b % 16`. Filters only say "maybe",
+    /// so folding both sides keeps them sound: a role with bit `b` has bit `b % 16`. (Policies
+    /// rarely use more than 16 verbs; the exact test is the rule's own 64-bit mask.)
+    @inline(__always)
+    static func foldVerbs(_ mask: UInt64) -> UInt16 {
+        let half = UInt32(truncatingIfNeeded: mask) | UInt32(truncatingIfNeeded: mask >> 32)
+        return UInt16(truncatingIfNeeded: half) | UInt16(truncatingIfNeeded: half >> 16)
     }
 
     // MARK: - Resource filter

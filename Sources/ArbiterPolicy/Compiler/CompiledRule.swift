@@ -58,6 +58,7 @@ struct RuleCompilerState {
     }
 
     /// The mask bit of a verb id: its own bit for the first 63 verbs, bit 63 for all others.
+    @inline(__always)
     static func verbBit(_ id: Int32) -> UInt64 {
         id < 0 ? 1 << 63 : (id < 63 ? 1 << UInt64(id) : 1 << 63)
     }

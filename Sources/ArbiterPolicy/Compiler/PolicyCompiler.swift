@@ -57,22 +57,29 @@ public enum PolicyCompiler {
         var namespaceLists: [UInt64: [CompiledPolicy.BindingEntry]] = [:]
         // Per subject symbol id: the scopes it has bindings in (INVARIANT subject-scopes).
         var subjectScopes: [SubjectScopes] = []
+        // Where each binding's subjects start among all bindings' subjects (``CompiledPolicy/bindingReasonStart``).
+        var reasonStart: Int32 = 0
         for (bindingIndex, binding) in bindings.enumerated() {
+            defer { reasonStart += Int32(binding.subjects.count) }
             let roleIndex: Int32? =
                 switch binding.roleRef.kind {
                 case .clusterRole: clusterRoleByName[ByteString(binding.roleRef.name)]
                 case .role: roleByName[RoleKey(namespace: binding.namespace, name: binding.roleRef.name)]
                 }
             bindingRoles.append(roleIndex ?? -1)
-            let entry = CompiledPolicy.BindingEntry(
-                binding: Int32(bindingIndex), role: roleIndex ?? -1, verbMask: roleIndex.map { roleVerbMasks[Int($0)] } ?? 0,
-                resourceMask: roleIndex.map { roleResourceMasks[Int($0)] } ?? 0)
+            var entry = CompiledPolicy.BindingEntry(
+                binding: Int32(bindingIndex), role: roleIndex ?? -1,
+                reasonStart: reasonStart, verbFilter: CompiledPolicy.foldVerbs(roleIndex.map { roleVerbMasks[Int($0)] } ?? 0),
+                subjectPosition: 0, resourceFilter: roleIndex.map { roleResourceMasks[Int($0)] } ?? 0)
             let namespaceID = binding.kind == .roleBinding ? state.attributeSymbols.intern(binding.namespace) : -1
-            for subject in binding.subjects {
+            for (position, subject) in binding.subjects.enumerated() {
                 // A service account without any namespace never matches (Kubernetes' appliesToUser).
                 guard let (kind, name) = CompiledPolicy.indexName(subject, bindingNamespace: binding.namespace) else {
                     continue
                 }
+                // A later subject with the same key keeps the first one's position (the lists
+                // below keep one entry per binding and key).
+                entry.subjectPosition = UInt16(min(position, CompiledPolicy.BindingEntry.maxSubjectPosition))
                 let id = state.symbols.intern(name)
                 if Int(id) >= subjectScopes.count { subjectScopes += repeatElement(.none, count: Int(id) + 1 - subjectScopes.count) }
                 let bit = binding.kind == .clusterRoleBinding ? SubjectScopes.clusterBit : SubjectScopes.namespaceBit(namespaceID)

@@ -20,6 +20,26 @@ struct ResolvedRequest {
     var path: Int32
     /// The request's bit in the roles' resource filters (``CompiledPolicy/resourceFilterBit(isResource:combined:)``).
     var resourceBit: UInt64
+    /// `verbMask` folded as the subject-index entries' verb filters (``CompiledPolicy/foldVerbs(_:)``).
+    var verbFilter: UInt16
+
+    init(
+        isResource: Bool, verb: Int32, group: Int32, combined: Int32, hasSubresource: Bool, namespace: Int32, path: Int32
+    ) {
+        self.isResource = isResource
+        self.verb = verb
+        self.verbMask = RuleCompilerState.verbBit(verb)
+        self.verbBitIsExact = verb >= 0 && verb < 63
+        self.group = group
+        self.combined = combined
+        self.hasSubresource = hasSubresource
+        self.subresource = SymbolTable.missing
+        self.name = SymbolTable.missing
+        self.namespace = namespace
+        self.path = path
+        self.resourceBit = CompiledPolicy.resourceFilterBit(isResource: isResource, combined: combined)
+        self.verbFilter = CompiledPolicy.foldVerbs(verbMask)
+    }
 }
 
 extension CompiledPolicy {
@@ -34,33 +54,49 @@ extension CompiledPolicy {
     /// retains them (a caller holding requests in an array or behind a pointer passes them
     /// without a defensive copy).
     public func authorize(_ request: borrowing AccessRequest, defaultDecision: Decision = .noOpinion) -> AuthorizationResult {
-        // Scratch space: the subject keys, their scope bits, then up to two candidate ranges per key.
-        let capacity = 4 * (request.groups.count + 1)
+        // Scratch space: the subject keys, their scope bits, then up to two candidate ranges per
+        // key. Of a constant size for up to 15 groups, so that no stack-size check is needed.
+        let subjectCount = request.groups.count + 1
         if hasDenyPolicies || hasAllowPolicies || hasMissingRoles {
-            return withUnsafeTemporaryAllocation(of: UInt64.self, capacity: capacity) { buffer in
-                decide(request, SubjectKeys(buffer, subjects: request.groups.count + 1), defaultDecision)
+            return withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 4 * subjectCount) { buffer in
+                decide(request, SubjectKeys(buffer, subjects: subjectCount), defaultDecision)
             }
         }
         // RBAC only, every role present (the common case): the scratch scope returns a plain
         // value and the result is built outside it, so it is never copied on the way out.
-        let allow = withUnsafeTemporaryAllocation(of: UInt64.self, capacity: capacity) { buffer -> BindingAllow? in
-            var resolved = resolveScope(request)
-            var subjects = SubjectKeys(buffer, subjects: request.groups.count + 1)
-            // Only the names with bindings in the request's scope: nothing else can allow.
-            fillSubjectKeys(request, &subjects, scope: Self.scopeBits(resolved), keepAll: false)
-            if subjects.count == 0 { return nil }
-            var ranges = subjects.candidateRanges
-            collectCandidates(resolved, subjects, &ranges)
-            // No role can match: the group, name and subresource are never looked up.
-            if ranges.isEmpty { return nil }
-            resolveDetails(&resolved, request)
-            guard let (binding, position) = firstAllowingBinding(resolved, ranges, path: request.nonResourcePath) else {
-                return nil
+        let allow: BindingAllow?
+        if subjectCount <= Self.fixedScratchSubjects {
+            allow = withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 4 * Self.fixedScratchSubjects) { buffer in
+                rbacAllow(request, SubjectKeys(buffer, subjects: subjectCount))
             }
-            return bindingAllow(binding, rulePosition: position, keys: subjects.keys)
+        } else {
+            allow = withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 4 * subjectCount) { buffer in
+                rbacAllow(request, SubjectKeys(buffer, subjects: subjectCount))
+            }
         }
         guard let allow else { return noMatch(defaultDecision, errors: []) }
         return allowedByBinding(allow)
+    }
+
+    /// The user and up to 15 groups fit the constant-size scratch space.
+    static var fixedScratchSubjects: Int { 16 }
+
+    /// The first binding allowing the request, when the policy is RBAC only with every role present.
+    @inline(__always)
+    private func rbacAllow(_ request: borrowing AccessRequest, _ subjects: consuming SubjectKeys) -> BindingAllow? {
+        var resolved = resolveScope(request)
+        // Only the names with bindings in the request's scope: nothing else can allow.
+        fillSubjectKeys(request, &subjects, scope: Self.scopeBits(resolved), keepAll: false)
+        if subjects.count == 0 { return nil }
+        var ranges = subjects.candidateRanges
+        collectCandidates(resolved, subjects, &ranges)
+        // No role can match: the group, name and subresource are never looked up.
+        if ranges.isEmpty { return nil }
+        resolveDetails(&resolved, request)
+        guard let (entry, position) = firstAllowingBinding(resolved, ranges, path: request.nonResourcePath) else {
+            return nil
+        }
+        return bindingAllow(entry, rulePosition: position, keys: subjects.keys)
     }
 
     /// The general path: AccessPolicies and bindings to missing roles.
@@ -84,8 +120,8 @@ extension CompiledPolicy {
             }
             var ranges = subjects.candidateRanges
             collectCandidates(resolved, subjects, &ranges)
-            if let (binding, position) = firstAllowingBinding(resolved, ranges, path: request.nonResourcePath) {
-                return allowedByBinding(bindingAllow(binding, rulePosition: position, keys: keys))
+            if let (entry, position) = firstAllowingBinding(resolved, ranges, path: request.nonResourcePath) {
+                return allowedByBinding(bindingAllow(entry, rulePosition: position, keys: keys))
             }
             if hasAllowPolicies, let (policy, position) = matchAccessPolicy(.allow, request, resolved, keys) {
                 let accessPolicy = accessPolicies[policy]
@@ -103,6 +139,7 @@ extension CompiledPolicy {
     /// Nothing allowed or denied: no opinion (or the configured default), with Kubernetes'
     /// aggregated errors for bindings to missing roles as the reason.
     private func noMatch(_ defaultDecision: Decision, errors: [String]) -> AuthorizationResult {
+        if errors.isEmpty && defaultDecision == .noOpinion { return AuthorizationResult(decision: .noOpinion) }
         let reason = errors.isEmpty ? "" : "RBAC: " + Self.aggregate(errors)
         if defaultDecision == .deny {
             let denyReason = reason.isEmpty ? "no policy allows this request (default decision: Deny)" : reason
@@ -135,19 +172,14 @@ extension CompiledPolicy {
             let verb = verbSymbols.lookup(r.verb)
             let combined = hasSub ? attributeSymbols.lookupCombined(r.resource, r.subresource) : attributeSymbols.lookup(r.resource)
             return ResolvedRequest(
-                isResource: true, verb: verb, verbMask: RuleCompilerState.verbBit(verb), verbBitIsExact: verb >= 0 && verb < 63,
-                group: SymbolTable.missing, combined: combined, hasSubresource: hasSub, subresource: SymbolTable.missing,
-                name: SymbolTable.missing,
+                isResource: true, verb: verb, group: SymbolTable.missing, combined: combined, hasSubresource: hasSub,
                 namespace: r.namespace.isEmpty ? SymbolTable.missing : attributeSymbols.lookup(r.namespace),
-                path: SymbolTable.missing, resourceBit: Self.resourceFilterBit(isResource: true, combined: combined))
+                path: SymbolTable.missing)
         case .nonResource(let n):
             let verb = verbSymbols.lookup(n.verb)
             return ResolvedRequest(
-                isResource: false, verb: verb, verbMask: RuleCompilerState.verbBit(verb), verbBitIsExact: verb >= 0 && verb < 63,
-                group: SymbolTable.missing,
-                combined: SymbolTable.missing, hasSubresource: false, subresource: SymbolTable.missing,
-                name: SymbolTable.missing, namespace: SymbolTable.missing, path: attributeSymbols.lookup(n.path),
-                resourceBit: Self.resourceFilterBit(isResource: false, combined: SymbolTable.missing))
+                isResource: false, verb: verb, group: SymbolTable.missing, combined: SymbolTable.missing,
+                hasSubresource: false, namespace: SymbolTable.missing, path: attributeSymbols.lookup(n.path))
         }
     }
 
@@ -377,13 +409,13 @@ extension CompiledPolicy {
     /// allow it. A missing role has masks 0: it never passes.
     @inline(__always)
     static func passesFilters(_ entry: BindingEntry, _ request: ResolvedRequest) -> Bool {
-        entry.verbMask & request.verbMask != 0 && entry.resourceMask & request.resourceBit != 0
+        entry.verbFilter & request.verbFilter != 0 && entry.resourceFilter & request.resourceBit != 0
     }
 
     /// The first binding (in compiled order) that allows the request, with the rule position.
     /// Every ClusterRoleBinding precedes every RoleBinding in that order, so a ClusterRoleBinding
     /// match ends the search.
-    func firstAllowingBinding(_ request: ResolvedRequest, _ ranges: CandidateRanges, path: String?) -> (Int32, Int32)? {
+    func firstAllowingBinding(_ request: ResolvedRequest, _ ranges: CandidateRanges, path: String?) -> (BindingEntry, Int32)? {
         pool.withUnsafeBufferPointer { pool in
             if let found = scan(clusterSubjects, ranges, 0..<ranges.clusterCount, request, path, pool) { return found }
             return scan(namespaceSubjects, ranges, ranges.clusterCount..<ranges.count, request, path, pool)
@@ -394,17 +426,17 @@ extension CompiledPolicy {
     private func scan(
         _ index: KeyedLists<BindingEntry>, _ ranges: CandidateRanges, _ which: Range<Int>, _ request: ResolvedRequest,
         _ path: String?, _ pool: UnsafeBufferPointer<Int32>
-    ) -> (Int32, Int32)? {
-        var best: (Int32, Int32)? = nil
+    ) -> (BindingEntry, Int32)? {
+        var best: (BindingEntry, Int32)? = nil
         let values = index.values.buffer
         for r in which {
             for i in ranges.range(r) {
                 let entry = values[i]
-                if let best, entry.binding >= best.0 { break }
+                if let best, entry.binding >= best.0.binding { break }
                 if !Self.passesFilters(entry, request) { continue }
                 let position = roleAllows(entry.role, request, path, pool)
                 if position >= 0 {
-                    best = (entry.binding, position)
+                    best = (entry, position)
                     break
                 }
             }
@@ -423,15 +455,34 @@ extension CompiledPolicy {
     }
 
     /// Kubernetes reports the binding's first subject (in the binding's order) that applies to
-    /// the requester.
+    /// the requester. The entry's own subject applies; only the subjects before it need a look,
+    /// and when it is the binding's first there are none (the common case: no memory touched).
     @inline(__always)
-    func bindingAllow(_ index: Int32, rulePosition: Int32, keys: UnsafeBufferPointer<UInt64>) -> BindingAllow {
-        let start = Int(bindingReasonStart[Int(index)])
-        let end = Int(index) + 1 < bindingReasonStart.count ? Int(bindingReasonStart[Int(index) + 1]) : bindingSubjectKeys.count
-        for position in start..<end where keys.contains(bindingSubjectKeys[position]) {
-            return BindingAllow(binding: index, rule: rulePosition, reason: Int32(position), subject: Int32(position - start))
+    func bindingAllow(_ entry: BindingEntry, rulePosition: Int32, keys: UnsafeBufferPointer<UInt64>) -> BindingAllow {
+        let start = Int(entry.reasonStart)
+        let own = Int(entry.subjectPosition)
+        if own == BindingEntry.maxSubjectPosition {
+            // A subject this far into a binding: look at all of them, as Kubernetes does.
+            return bindingAllowScanning(entry, rulePosition: rulePosition, keys: keys)
         }
-        return BindingAllow(binding: index, rule: rulePosition, reason: -1, subject: -1)
+        for position in start..<(start + own) where keys.contains(bindingSubjectKeys[position]) {
+            return BindingAllow(binding: entry.binding, rule: rulePosition, reason: Int32(position), subject: Int32(position - start))
+        }
+        // The entry was reached through this subject's key (checked in debug builds and tests).
+        assert(keys.contains(bindingSubjectKeys[start + own]))
+        return BindingAllow(binding: entry.binding, rule: rulePosition, reason: Int32(start + own), subject: Int32(own))
+    }
+
+    /// ``bindingAllow(_:rulePosition:keys:)`` looking at every subject of the binding.
+    @inline(never)
+    func bindingAllowScanning(_ entry: BindingEntry, rulePosition: Int32, keys: UnsafeBufferPointer<UInt64>) -> BindingAllow {
+        let index = Int(entry.binding)
+        let start = Int(entry.reasonStart)
+        let end = index + 1 < bindingReasonStart.count ? Int(bindingReasonStart[index + 1]) : bindingSubjectKeys.count
+        for position in start..<end where keys.contains(bindingSubjectKeys[position]) {
+            return BindingAllow(binding: entry.binding, rule: rulePosition, reason: Int32(position), subject: Int32(position - start))
+        }
+        return BindingAllow(binding: entry.binding, rule: rulePosition, reason: -1, subject: -1)
     }
 
     /// The allow result of a binding.
@@ -441,9 +492,7 @@ extension CompiledPolicy {
             return AuthorizationResult(
                 decision: .noOpinion, evaluationError: "internal error: a binding matched through no subject")
         }
-        return AuthorizationResult(
-            allowedBy: bindingReasons, index: allow.reason,
-            source: .binding(BindingMatch(binding: Int(allow.binding), subject: Int(allow.subject), rule: Int(allow.rule))))
+        return AuthorizationResult(allowedBy: bindingReasons, allow)
     }
 
     /// Kubernetes' `appliesToUser`, byte-exact.

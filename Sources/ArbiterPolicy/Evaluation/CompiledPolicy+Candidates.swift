@@ -25,7 +25,7 @@ extension CompiledPolicy {
                     for i in index.range(scope | key) {
                         let entry = index.values[i]
                         counts.entries += 1
-                        if entry.verbMask & resolved.verbMask != 0 && entry.resourceMask & resolved.resourceBit != 0 {
+                        if Self.passesFilters(entry, resolved) {
                             counts.filtered += 1
                         }
                     }

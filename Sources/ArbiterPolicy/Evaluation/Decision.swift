@@ -12,8 +12,14 @@ public enum Decision: String, Sendable, Hashable {
 }
 
 /// The outcome of evaluating one ``AccessRequest``: the decision, its reason and what decided it.
+///
+/// The two results almost every request gets are cheap to make, copy and destroy: an RBAC allow
+/// is a reference to the policy's reason table and four integers, a plain no-opinion is nothing
+/// at all. Everything else (denies, AccessPolicy allows, errors, a changed reason) lives in a
+/// small immutable box.
 public struct AuthorizationResult: Sendable, Hashable {
     public var decision: Decision
+
     /// Human-readable; for RBAC allows exactly Kubernetes' format
     /// (`RBAC: allowed by ClusterRoleBinding "x" of ClusterRole "y" to User "z"`).
     ///
@@ -22,44 +28,64 @@ public struct AuthorizationResult: Sendable, Hashable {
     /// no access to the string's (cold) storage unless somebody asks for the reason.
     public var reason: String {
         get {
-            switch reasonStorage {
-            case .text(let text): return text
-            case .binding(let table, let index): return table.reason(index)
-            }
+            if let reasons { return reasons.reason(allow.reason) }
+            return details?.reason ?? ""
         }
-        set { reasonStorage = .text(newValue) }
+        set { setDetails(reason: newValue, evaluationError: evaluationError, source: source) }
     }
+
     /// Set whenever something went wrong while evaluating (a binding to a missing role, ...).
     /// An error never turns into an allow.
-    public var evaluationError: String?
-    /// What decided the request, for explanations and decision logs; `nil` when nothing matched.
-    public var source: DecisionSource?
-
-    /// Where ``reason`` comes from.
-    var reasonStorage: ReasonStorage
-
-    enum ReasonStorage: Sendable {
-        case text(String)
-        /// Entry `index` of an immutable table owned (and kept alive) by the compiled policy.
-        case binding(BindingReasons, Int32)
+    public var evaluationError: String? {
+        get { details?.evaluationError }
+        set { setDetails(reason: reason, evaluationError: newValue, source: source) }
     }
+
+    /// What decided the request, for explanations and decision logs; `nil` when nothing matched.
+    public var source: DecisionSource? {
+        get {
+            if reasons != nil {
+                return .binding(BindingMatch(binding: Int(allow.binding), subject: Int(allow.subject), rule: Int(allow.rule)))
+            }
+            return details?.source
+        }
+        set { setDetails(reason: reason, evaluationError: evaluationError, source: newValue) }
+    }
+
+    // Three plain stored properties rather than an enum with payloads: with Swift 6.3, debug
+    // builds of another module crashed copying such an enum (an outlined copy retained a
+    // pointer read from the wrong payload).
+    /// An RBAC allow: the policy's reason table (kept alive by the result) and ``allow``.
+    private var reasons: BindingReasons?
+    /// The binding, rule and reason entry of an RBAC allow (unused otherwise).
+    private var allow: CompiledPolicy.BindingAllow
+    /// Any other result with a reason, error or source.
+    private var details: ResultDetails?
 
     public init(
         decision: Decision, reason: String = "", evaluationError: String? = nil,
         source: DecisionSource? = nil
     ) {
         self.decision = decision
-        self.reasonStorage = .text(reason)
-        self.evaluationError = evaluationError
-        self.source = source
+        self.reasons = nil
+        self.allow = CompiledPolicy.BindingAllow(binding: -1, rule: -1, reason: -1, subject: -1)
+        self.details = nil
+        if !reason.isEmpty || evaluationError != nil || source != nil {
+            self.details = ResultDetails(reason: reason, evaluationError: evaluationError, source: source)
+        }
     }
 
-    /// An RBAC allow whose reason is entry `index` of `reasons`.
-    init(allowedBy reasons: BindingReasons, index: Int32, source: DecisionSource) {
+    /// An RBAC allow whose reason is entry `allow.reason` of `reasons`.
+    init(allowedBy reasons: BindingReasons, _ allow: CompiledPolicy.BindingAllow) {
         self.decision = .allow
-        self.reasonStorage = .binding(reasons, index)
-        self.evaluationError = nil
-        self.source = source
+        self.reasons = reasons
+        self.allow = allow
+        self.details = nil
+    }
+
+    private mutating func setDetails(reason: String, evaluationError: String?, source: DecisionSource?) {
+        reasons = nil
+        details = ResultDetails(reason: reason, evaluationError: evaluationError, source: source)
     }
 
     // Equality and hashing see the reason's text, never where it is stored.
@@ -73,6 +99,20 @@ public struct AuthorizationResult: Sendable, Hashable {
         hasher.combine(reason)
         hasher.combine(evaluationError)
         hasher.combine(source)
+    }
+}
+
+/// The parts of a result that are neither an RBAC allow nor nothing; immutable, so results
+/// share it when copied (a setter of ``AuthorizationResult`` makes a new one).
+final class ResultDetails: Sendable {
+    let reason: String
+    let evaluationError: String?
+    let source: DecisionSource?
+
+    init(reason: String, evaluationError: String?, source: DecisionSource?) {
+        self.reason = reason
+        self.evaluationError = evaluationError
+        self.source = source
     }
 }
 
