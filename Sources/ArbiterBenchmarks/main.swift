@@ -5,7 +5,8 @@
 //                                encode of the 560-byte sample review; minimum and median over rounds.
 //   engine DIR [SECONDS]         load + compile a generated workload (rbacgen.py), decisions/s, p50/p99.
 //   review DIR [SECONDS]         whole reviews in process: decode + evaluate + encode over the workload's mix.
-//   engine-count DIR PASSES      a fixed amount of evaluation work, for instruction counts under callgrind.
+//   engine-count DIR PASSES [warm]  a fixed amount of evaluation work, for instruction counts under callgrind
+//                                (warm: each request read just before its decision, as after decoding).
 //   engine-candidates DIR        subject-index entries per request, and how many pass the role filters.
 //   responder DIR [SECONDS]      the webhook's own work per request (WebhookResponder, no sockets).
 //   responder-count DIR PASSES   the same, a fixed amount of work for callgrind.
@@ -45,7 +46,7 @@ case "engine" where arguments.count >= 2:
 case "review" where arguments.count >= 2:
     EngineBenchmark.review(directory: arguments[1], seconds: arguments.count > 2 ? Double(arguments[2]) ?? 3 : 3)
 case "engine-count" where arguments.count >= 3:
-    EngineBenchmark.count(directory: arguments[1], passes: Int(arguments[2]) ?? 1)
+    EngineBenchmark.count(directory: arguments[1], passes: Int(arguments[2]) ?? 1, warm: arguments.count > 3 && arguments[3] == "warm")
 case "engine-candidates" where arguments.count >= 2:
     EngineBenchmark.candidates(directory: arguments[1])
 case "responder" where arguments.count >= 2:
