@@ -304,6 +304,19 @@ struct JSONReader {
         return result
     }
 
+    /// Checks an array of strings, or `null`, exactly as ``readStringArray(_:)`` reads it, without
+    /// building the strings.
+    mutating func skipStringArray(_ context: JSONContext) throws(ReviewDecodingError) {
+        guard try beginArray(context) else { return }
+        var isFirst = true
+        while try nextElement(&isFirst, context) {
+            guard try peekByte(context) == UInt8(ascii: "\"") else {
+                throw typeMismatch(expected: "a string", context.element)
+            }
+            _ = try scanString()
+        }
+    }
+
     // MARK: - Skipping
 
     /// Validates and skips one value of any type.

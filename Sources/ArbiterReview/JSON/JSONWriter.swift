@@ -102,6 +102,11 @@ struct JSONWriter: ~Copyable {
         value.withUTF8 { bytes in appendEscaped(bytes) }
     }
 
+    /// Appends UTF-8 `bytes` as a quoted, escaped JSON string.
+    mutating func appendString(_ bytes: UnsafeBufferPointer<UInt8>) {
+        appendEscaped(bytes)
+    }
+
     /// Appends `["a","b"]`.
     mutating func appendStringArray(_ values: [String]) {
         append("[")

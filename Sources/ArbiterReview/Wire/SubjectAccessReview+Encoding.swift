@@ -81,17 +81,9 @@ extension SubjectAccessReview.Spec {
         }
         writer.appendField("\"user\":", user, comma: &comma)
         writer.appendField(groupsKey == .group ? "\"group\":" : "\"groups\":", groups, comma: &comma)
-        if !extra.isEmpty {
+        if !extraStorage.isEmpty {
             writer.appendKey("\"extra\":", comma: &comma)
-            writer.append("{")
-            let sorted = extra.count < 2 ? extra : extra.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
-            for (position, entry) in sorted.enumerated() {
-                if position > 0 { writer.append(",") }
-                writer.appendString(entry.key)
-                writer.append(":")
-                writer.appendStringArray(entry.values)
-            }
-            writer.append("}")
+            extraStorage.write(to: &writer)
         }
         writer.appendField("\"uid\":", uid, comma: &comma)
         writer.append("}")

@@ -43,7 +43,7 @@ extension SubjectAccessReview.Spec {
                 nonResourceAttributes = try SubjectAccessReview.NonResourceAttributes.read(from: &reader)
             } else if key.matches("extra") {
                 try reader.markKnown(5, key, &state, context)
-                extra = try Self.readExtra(from: &reader)
+                extraStorage = try Self.validateExtra(from: &reader)
             } else if key.matches("uid") {
                 try reader.markKnown(6, key, &state, context)
                 uid = try reader.readString(JSONContext("spec.uid")) ?? ""
@@ -72,8 +72,25 @@ extension SubjectAccessReview.Spec {
         try reader.skipValue(JSONContext("spec").member(key))
     }
 
+    /// Checks `spec.extra` exactly as ``readExtra(from:)`` reads it (same rules, same errors) and
+    /// keeps a copy of its bytes for ``ExtraStorage`` instead of building the entries.
+    private static func validateExtra(from reader: inout JSONReader) throws(ReviewDecodingError) -> ExtraStorage {
+        let context = JSONContext("spec.extra")
+        guard try reader.beginObject(context) else { return .entries([]) }
+        let start = reader.index - 1
+        var count = 0
+        var state = JSONObjectState()
+        while let key = try reader.nextKey(&state, context) {
+            try reader.markOther(key, &state, context)
+            try reader.skipStringArray(context.member(key))
+            count += 1
+        }
+        guard count > 0 else { return .entries([]) }
+        return .json(Array(UnsafeBufferPointer(start: reader.base + start, count: reader.index - start)), count: count)
+    }
+
     /// Reads `spec.extra`: an object of string arrays; `null` values read as empty lists.
-    private static func readExtra(
+    static func readExtra(
         from reader: inout JSONReader
     ) throws(ReviewDecodingError) -> [SubjectAccessReview.ExtraEntry] {
         let context = JSONContext("spec.extra")

@@ -75,7 +75,23 @@ extension SubjectAccessReview {
         /// `spec.groups` in v1, `spec.group` in v1beta1.
         public var groups: [String]
         /// Authenticator extras, in the order they were sent (keys are unique byte strings).
-        public var extra: [ExtraEntry]
+        ///
+        /// The decoder validates `spec.extra` completely but keeps it as JSON until it is read
+        /// (see ``ExtraStorage``): the policy engine never looks at it, and kube-apiserver's
+        /// webhook answer does not echo it.
+        public var extra: [ExtraEntry] {
+            get { extraStorage.entries }
+            set { extraStorage = .entries(newValue) }
+            // In place, so that appending entry by entry stays linear.
+            _modify {
+                var entries = extraStorage.entries
+                extraStorage = .entries([])
+                defer { extraStorage = .entries(entries) }
+                yield &entries
+            }
+        }
+        /// ``extra``'s storage.
+        var extraStorage: ExtraStorage
         public var uid: String
 
         public init(
@@ -90,7 +106,7 @@ extension SubjectAccessReview {
             self.nonResourceAttributes = nonResourceAttributes
             self.user = user
             self.groups = groups
-            self.extra = extra
+            self.extraStorage = .entries(extra)
             self.uid = uid
         }
 
@@ -102,7 +118,7 @@ extension SubjectAccessReview {
             nonResourceAttributes = nil
             user = ""
             groups = []
-            extra = []
+            extraStorage = .entries([])
             uid = ""
         }
     }
