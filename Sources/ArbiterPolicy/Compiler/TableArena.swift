@@ -16,6 +16,8 @@ internal import Glibc
 final class TableArena: @unchecked Sendable {
     /// The huge-page size on x86-64 and the usual arm64 kernels; chunks are multiples of it.
     static let chunkBytes = 2 << 20
+    /// A cache line.
+    static let lineBytes = 64
 
     private var chunks: [(base: UnsafeMutableRawPointer, byteCount: Int, mapped: Bool)] = []
     private var cursor: UnsafeMutableRawPointer? = nil
@@ -35,10 +37,12 @@ final class TableArena: @unchecked Sendable {
     /// Bytes mapped for the tables so far (whole chunks).
     var mappedBytes: Int { chunks.reduce(0) { $0 + $1.byteCount } }
 
-    /// Uninitialised memory for `count` values of `type`, aligned for it; valid while the arena lives.
+    /// Uninitialised memory for `count` values of `type`, valid while the arena lives. Every table
+    /// starts on a cache line, so that a slot of 16, 32 or 64 bytes never straddles two lines (a
+    /// probe then costs one line, not sometimes two).
     func allocate<Element>(_ type: Element.Type, count: Int) -> UnsafeMutablePointer<Element> {
         let byteCount = max(count, 1) * MemoryLayout<Element>.stride
-        let alignment = MemoryLayout<Element>.alignment
+        let alignment = max(MemoryLayout<Element>.alignment, Self.lineBytes)
         if let cursor {
             let padding = (alignment - Int(bitPattern: cursor) % alignment) % alignment
             if padding + byteCount <= remaining {
