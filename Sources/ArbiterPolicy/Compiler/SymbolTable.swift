@@ -134,6 +134,33 @@ struct SymbolTable: Sendable {
 protocol SymbolPayload: BitwiseCopyable, Sendable {
     /// The payload of a slot whose symbol has none (and of a missing symbol).
     static var none: Self { get }
+    /// Room in each slot for a copy of short names, so that a lookup compares them without a
+    /// second cache line.
+    associatedtype InlineName: InlineNameStorage = NoInlineName
+}
+
+/// A fixed number of a name's bytes kept in its symbol slot.
+protocol InlineNameStorage: BitwiseCopyable {
+    /// Names of at most this many bytes are compared in the slot.
+    static var capacity: Int { get }
+    /// A copy of `bytes` when they fit, zeros otherwise.
+    init(copying bytes: UnsafeRawBufferPointer)
+}
+
+/// No inline copy (the slot stays small).
+struct NoInlineName: InlineNameStorage {
+    static var capacity: Int { 0 }
+    init(copying bytes: UnsafeRawBufferPointer) {}
+}
+
+/// Names up to 32 bytes in the slot: a subject slot is then one 64-byte line.
+struct InlineName32: InlineNameStorage {
+    var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+    static var capacity: Int { 32 }
+    init(copying bytes: UnsafeRawBufferPointer) {
+        guard bytes.count <= Self.capacity, bytes.count > 0 else { return }
+        withUnsafeMutableBytes(of: &words) { UnsafeMutableRawBufferPointer(rebasing: $0[0..<bytes.count]).copyMemory(from: bytes) }
+    }
 }
 
 /// The payload of tables that need none; it takes no space in a slot.
@@ -149,6 +176,7 @@ struct NoPayload: SymbolPayload {
 /// subject indexes for that scope, so the evaluator skips the probe (and the cache miss) for it.
 /// A set bit means only "maybe" (namespaces share bits).
 struct SubjectScopes: SymbolPayload {
+    typealias InlineName = InlineName32
     var user: UInt64
     var group: UInt64
 
@@ -166,6 +194,8 @@ struct SubjectScopes: SymbolPayload {
 /// on a hit, the symbol's bytes: two cache lines, not four.
 struct FrozenSymbolTable<Payload: SymbolPayload>: Sendable {
     struct Slot: BitwiseCopyable {
+        /// First, at offset 0, so that the lookup can address it without a key-path offset.
+        var inline: Payload.InlineName
         var id: Int32
         var hash: UInt32
         var offset: Int32
@@ -186,13 +216,17 @@ struct FrozenSymbolTable<Payload: SymbolPayload>: Sendable {
     init(storage: [UInt8], offsets: [Int32], hashes: [UInt64], payloads: [Payload] = [], in arena: TableArena) {
         var capacity = 16
         while capacity < hashes.count * 2 { capacity *= 2 }
-        var slots = Array(repeating: Slot(id: -1, hash: 0, offset: 0, length: 0, payload: .none), count: capacity)
+        let none = Payload.InlineName(copying: UnsafeRawBufferPointer(start: nil, count: 0))
+        var slots = Array(repeating: Slot(inline: none, id: -1, hash: 0, offset: 0, length: 0, payload: .none), count: capacity)
         let mask = capacity - 1
         for (id, hash) in hashes.enumerated() {
             var i = Int(truncatingIfNeeded: SymbolTable.mix(hash)) & mask
             while slots[i].id >= 0 { i = (i + 1) & mask }
+            let inline = storage.withUnsafeBytes { bytes in
+                Payload.InlineName(copying: UnsafeRawBufferPointer(rebasing: bytes[Int(offsets[id])..<Int(offsets[id + 1])]))
+            }
             slots[i] = Slot(
-                id: Int32(id), hash: UInt32(truncatingIfNeeded: hash), offset: offsets[id],
+                inline: inline, id: Int32(id), hash: UInt32(truncatingIfNeeded: hash), offset: offsets[id],
                 length: offsets[id + 1] - offsets[id], payload: id < payloads.count ? payloads[id] : .none)
         }
         self.storage = FrozenArray(storage, in: arena)
@@ -222,12 +256,14 @@ struct FrozenSymbolTable<Payload: SymbolPayload>: Sendable {
         let base = UnsafeRawPointer(storage.buffer.baseAddress!)
         var i = Int(truncatingIfNeeded: SymbolTable.mix(hash)) & mask
         while true {
-            let slot = slots[i]
-            if slot.id < 0 { return (SymbolTable.missing, .none) }
-            if slot.hash == short && Int(slot.length) == bytes.count
-                && (bytes.count == 0 || memcmpEqual(base + Int(slot.offset), bytes.baseAddress!, bytes.count))
-            {
-                return (slot.id, slot.payload)
+            let slot = slots.baseAddress! + i
+            let id = slot.pointee.id
+            if id < 0 { return (SymbolTable.missing, .none) }
+            if slot.pointee.hash == short && Int(slot.pointee.length) == bytes.count {
+                // Short names are compared in the slot (`inline` is at its start), longer ones
+                // in the table's storage.
+                let name = bytes.count <= Payload.InlineName.capacity ? UnsafeRawPointer(slot) : base + Int(slot.pointee.offset)
+                if bytes.count == 0 || memcmpEqual(name, bytes.baseAddress!, bytes.count) { return (id, slot.pointee.payload) }
             }
             i = (i + 1) & mask
         }
