@@ -302,7 +302,11 @@ final class Connection: EventHandler {
         switch self.state {
         case .handshaking:
             self.close()
-        case .active(let handler):
+        case .active:
+            // First whatever the client has already sent: a request whose bytes wait in the
+            // socket (the loop had not got to them yet) is in flight, not idle, and is finished.
+            self.serve()
+            guard case .active(let handler) = self.state else { return }
             handler.beginGracefulShutdown()
             self.serve()
             self.rearmTimer()

@@ -34,6 +34,49 @@ import Testing
         #expect(server.metrics.connectionsOpen.load(ordering: .relaxed) == 0)
     }
 
+    /// A responder that holds its loop thread on `/block` until released.
+    final class BlockingResponder: Responder, Sendable {
+        let blocking = BlockingSemaphore()
+        let release = BlockingSemaphore()
+        func respond(to request: HTTPRequest) -> HTTPResponse {
+            if request.path == "/block" {
+                blocking.signal()
+                _ = release.wait(seconds: 10)
+            }
+            return EchoResponder().respond(to: request)
+        }
+    }
+
+    /// A request whose first bytes are in the socket but not yet read when draining starts (the
+    /// loop was busy) is in flight: it is read and answered, not closed as idle. (Found in CI:
+    /// `gracefulShutdownFinishesTheRequestInFlightThenCloses` lost this race now and then.)
+    @Test func gracefulShutdownReadsRequestsWaitingInTheSocket() throws {
+        let responder = BlockingResponder()
+        let server = try TestServer(threads: 1, responder: responder)
+        let busy = try server.client()
+        #expect(TestServer.eventually { server.metrics.handshakesSucceeded.load(ordering: .relaxed) == 1 })
+        let blocker = try server.client()
+        blocker.send("GET /block HTTP/1.1\r\nhost: a\r\n\r\n")
+        #expect(responder.blocking.wait(seconds: 10))
+        // The only loop is busy: these bytes stay in the socket until draining has begun.
+        busy.send("POST /slow HTTP/1.1\r\nhost: a\r\ncontent-length: 4\r\n\r\nab")
+        let finished = BlockingSemaphore()
+        let serverRef = server.server
+        DispatchQueue.global().async {
+            serverRef.shutdown(deadline: .seconds(5))
+            finished.signal()
+        }
+        usleep(200_000)  // the drain is queued on the loop behind the blocked request
+        responder.release.signal()
+        #expect(ParsedResponse.parseAll(blocker.readUntilClose()).map(\.status) == [200])
+        busy.send("cd")
+        let responses = ParsedResponse.parseAll(busy.readUntilClose())
+        #expect(responses.map(\.status) == [200])
+        #expect(responses.first?.header("connection") == "close")
+        #expect(responses.first?.bodyText.hasSuffix("body=abcd") == true)
+        #expect(finished.wait(seconds: 10))
+    }
+
     @Test func shutdownDeadlineClosesConnectionsThatDoNotFinish() throws {
         let server = try TestServer(threads: 1)
         let stuck = try server.client()
