@@ -73,6 +73,10 @@ public final class HTTP1Handler: HTTPProtocolHandler {
         self.core.deadlineReached(now: now - self.origin)
     }
 
+    public func prepareGracefulShutdown() {
+        self.core.closeAfterCurrent = true
+    }
+
     public func beginGracefulShutdown() {
         self.core.beginGracefulShutdown()
     }

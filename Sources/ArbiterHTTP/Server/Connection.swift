@@ -129,7 +129,16 @@ final class Connection: EventHandler {
             self.metrics.handshakesSucceeded.add(1, ordering: .relaxed)
             let handler = self.makeHandler(tls: tls)
             self.state = .active(handler)
-            if self.serverLoop.isDraining { handler.beginGracefulShutdown() }
+            guard self.serverLoop.isDraining else {
+                self.serve()
+                return
+            }
+            // Draining: a request that came with the client's last handshake flight is answered
+            // (with `Connection: close`), as in beginGracefulShutdown below.
+            handler.prepareGracefulShutdown()
+            self.serve()
+            guard case .active = self.state else { return }
+            handler.beginGracefulShutdown()
             self.serve()
         }
     }
@@ -302,11 +311,15 @@ final class Connection: EventHandler {
         switch self.state {
         case .handshaking:
             self.close()
-        case .active:
-            // First whatever the client has already sent: a request whose bytes wait in the
-            // socket (the loop had not got to them yet) is in flight, not idle, and is finished.
+        case .active(let handler):
+            // Answers from now on close the connection (HTTP/1.1 `Connection: close`); then read
+            // what the client has already sent: a request whose bytes wait in the socket (the loop
+            // had not got to them yet) is in flight, not idle, and is answered. Only then may an
+            // idle HTTP/1.1 connection finish, and does HTTP/2 send GOAWAY (naming the streams
+            // just read, which therefore complete).
+            handler.prepareGracefulShutdown()
             self.serve()
-            guard case .active(let handler) = self.state else { return }
+            guard case .active = self.state else { return }
             handler.beginGracefulShutdown()
             self.serve()
             self.rearmTimer()

@@ -33,7 +33,17 @@ public protocol HTTPProtocolHandler: AnyObject {
     /// Called at or after ``nextDeadline``: time out what is due (GOAWAY first for HTTP/2).
     func deadlineReached(now: ContinuousClock.Instant)
 
+    /// Called when a graceful shutdown starts, before the connection reads what the client has
+    /// already sent and then calls ``beginGracefulShutdown()``: HTTP/1.1 answers every request
+    /// from here on with `Connection: close`. Default: nothing.
+    func prepareGracefulShutdown()
+
     /// Starts a graceful shutdown: HTTP/2 sends GOAWAY, HTTP/1.1 answers the request in flight
-    /// with `Connection: close`; in-flight requests still complete.
+    /// with `Connection: close` (or finishes at once between requests); in-flight requests still
+    /// complete.
     func beginGracefulShutdown()
+}
+
+extension HTTPProtocolHandler {
+    public func prepareGracefulShutdown() {}
 }

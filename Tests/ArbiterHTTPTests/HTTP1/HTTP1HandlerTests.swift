@@ -154,6 +154,26 @@ struct HandlerDriver {
         #expect(busy.handler.isFinished)
     }
 
+    /// The connection prepares the handler, reads what had already arrived, then begins the
+    /// shutdown: a request read in between is answered with `Connection: close` (a server that
+    /// answered it as keep-alive and then closed would invite the client to reuse a dead
+    /// connection), and only an idle handler finishes.
+    @Test func preparedShutdownAnswersWhatArrivesWithCloseAndKeepsAnIdleHandlerOpen() {
+        var idle = HandlerDriver(responder: RecordingResponder())
+        idle.handler.prepareGracefulShutdown()
+        #expect(!idle.handler.isFinished)
+        let responses = idle.send("GET /late HTTP/1.1\r\nhost: a\r\n\r\n")
+        #expect(responses.map(\.status) == [200])
+        #expect(responses.first?.header("connection") == "close")
+        #expect(idle.handler.isFinished)
+
+        let quiet = HandlerDriver(responder: RecordingResponder())
+        quiet.handler.prepareGracefulShutdown()
+        quiet.handler.beginGracefulShutdown()
+        #expect(quiet.handler.isFinished)
+        #expect(quiet.drain().isEmpty)
+    }
+
     @Test func shedsWith503WithoutRetryAfter() {
         let metrics = HTTPServerMetrics()
         var shedding = HandlerDriver(responder: RecordingResponder(), metrics: metrics, shed: true)
