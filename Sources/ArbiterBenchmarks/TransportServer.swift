@@ -88,7 +88,8 @@ enum TransportServer {
             Self.log(
                 "stopped: accepted=\(m.connectionsAccepted.load(ordering: .relaxed)) requests=\(m.requests.load(ordering: .relaxed)) handshakes=\(m.handshakesSucceeded.load(ordering: .relaxed)) failed=\(m.handshakesFailedTotal) "
                     + "errors: badRequest=\(m.errors(.badRequest)) timeout=\(m.errors(.timeout)) tls=\(m.errors(.tls)) "
-                    + "socket=\(m.errors(.socket)) acceptResources=\(m.errors(.acceptResources)) shed=\(m.shed.load(ordering: .relaxed))"
+                    + "socket=\(m.errors(.socket)) acceptResources=\(m.errors(.acceptResources)) shed=\(m.shed.load(ordering: .relaxed)) "
+                    + "verifiedChainCache: hits=\(server.currentTLSContext.verifiedChainCacheHits) misses=\(server.currentTLSContext.verifiedChainCacheMisses)"
             )
             return 0
         } catch {

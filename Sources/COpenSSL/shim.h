@@ -56,6 +56,16 @@ static inline int COpenSSL_SSL_CTX_build_cert_chain(SSL_CTX *ctx, int flags) {
     return (int)SSL_CTX_build_cert_chain(ctx, flags);
 }
 
+// sk_X509_num and sk_X509_value are generated macros (a chain of certificates).
+static inline int COpenSSL_sk_X509_num(const STACK_OF(X509) *chain) {
+    return sk_X509_num(chain);
+}
+
+// See COpenSSL_sk_X509_num.
+static inline X509 *COpenSSL_sk_X509_value(const STACK_OF(X509) *chain, int index) {
+    return sk_X509_value(chain, index);
+}
+
 // OPENSSL_free is a macro over CRYPTO_free with file/line arguments.
 static inline void COpenSSL_OPENSSL_free(void *pointer) {
     OPENSSL_free(pointer);

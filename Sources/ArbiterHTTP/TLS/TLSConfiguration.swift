@@ -39,6 +39,13 @@ public struct TLSConfiguration: Sendable {
     public var groups: String
     /// Maximum client chain depth accepted (intermediates between the leaf and the CA).
     public var verifyDepth: Int32
+    /// How many verified client chains a context remembers (0: none), so that a client reconnecting
+    /// with the same certificates skips the chain verification. Proof of possession (the client's
+    /// CertificateVerify signature) is still checked on every handshake; see ``TLSContext``.
+    public var verifiedChainCacheCapacity: Int
+    /// The longest a remembered chain is trusted without verifying it again; never past the
+    /// earliest `notAfter` of the chain.
+    public var verifiedChainCacheLifetime: Duration
 
     public init(
         certificateChainPath: String, privateKeyPath: String, clientCAPath: String?,
@@ -46,7 +53,9 @@ public struct TLSConfiguration: Sendable {
         cipherList: String = TLSConfiguration.intermediateCipherList,
         cipherSuites: String = TLSConfiguration.intermediateCipherSuites,
         groups: String = TLSConfiguration.intermediateGroups,
-        verifyDepth: Int32 = 4
+        verifyDepth: Int32 = 4,
+        verifiedChainCacheCapacity: Int = 1024,
+        verifiedChainCacheLifetime: Duration = .seconds(300)
     ) {
         self.certificateChainPath = certificateChainPath
         self.privateKeyPath = privateKeyPath
@@ -56,5 +65,7 @@ public struct TLSConfiguration: Sendable {
         self.cipherSuites = cipherSuites
         self.groups = groups
         self.verifyDepth = verifyDepth
+        self.verifiedChainCacheCapacity = verifiedChainCacheCapacity
+        self.verifiedChainCacheLifetime = verifiedChainCacheLifetime
     }
 }

@@ -1,4 +1,5 @@
 import COpenSSL
+import Synchronization
 
 /// A configured OpenSSL `SSL_CTX` shared by every connection of the server.
 ///
@@ -14,6 +15,11 @@ import COpenSSL
 /// secrecy. Arbiter's clients (kube-apiserver) hold long-lived connections, so a full handshake per
 /// connection costs little. The session id context is still set, because OpenSSL requires it
 /// whenever client certificates are verified (platform-notes TLS pitfall 1).
+///
+/// What a context *does* remember is which client certificate chains passed verification against
+/// its own CA bundle (``VerifiedChainCache``): a reconnecting client then skips the chain check but
+/// still proves possession of its key with a full handshake. Unlike a resumed session this
+/// cannot outlive a CA rotation, because the cache belongs to the context.
 public final class TLSContext: @unchecked Sendable {
     /// The underlying `SSL_CTX *`; read-only after `init` (see the invariant above).
     let context: OpaquePointer
@@ -21,6 +27,10 @@ public final class TLSContext: @unchecked Sendable {
     public let offersHTTP2: Bool
     /// The configuration this context was built from.
     public let configuration: TLSConfiguration
+    /// Client chains verified against this context's CA bundle; `nil` without client
+    /// authentication or with a capacity of 0. Referenced by the `SSL_CTX`'s verify callback,
+    /// which only runs in handshakes of connections that hold this context.
+    let verifiedChains: VerifiedChainCache?
 
     /// Builds a server context.
     ///
@@ -36,6 +46,13 @@ public final class TLSContext: @unchecked Sendable {
         self.context = context
         self.offersHTTP2 = offerHTTP2
         self.configuration = configuration
+        self.verifiedChains =
+            configuration.clientAuthentication == .none
+            ? nil
+            : VerifiedChainCache(
+                policy: .init(
+                    capacity: configuration.verifiedChainCacheCapacity,
+                    lifetime: configuration.verifiedChainCacheLifetime))
         // From here on a throw runs deinit, which frees the context.
         try self.configureProtocol()
         try self.loadServerCertificate()
@@ -125,7 +142,16 @@ public final class TLSContext: @unchecked Sendable {
         SSL_CTX_set_client_CA_list(self.context, names)
         SSL_CTX_set_verify(self.context, mode, nil)
         SSL_CTX_set_verify_depth(self.context, c.verifyDepth)
+        if let cache = self.verifiedChains {
+            SSL_CTX_set_cert_verify_callback(
+                self.context, verifiedChainCacheCallback, Unmanaged.passUnretained(cache).toOpaque())
+        }
     }
+
+    /// Handshakes whose client chain was found among the chains already verified by this context.
+    public var verifiedChainCacheHits: Int { self.verifiedChains?.hits.load(ordering: .relaxed) ?? 0 }
+    /// Handshakes whose client chain went through full verification (passed or not).
+    public var verifiedChainCacheMisses: Int { self.verifiedChains?.misses.load(ordering: .relaxed) ?? 0 }
 
     /// Decides once, here, which certificates the server sends, instead of on every handshake.
     ///
