@@ -66,13 +66,12 @@ final class VerifiedChainCache: @unchecked Sendable {
             self.order.reserveCapacity(self.capacity)
         }
 
-        /// True when `key` was verified and its entry covers `now`. An entry found outside its
-        /// validity is removed from the dictionary (its ring slot is reused in turn).
-        mutating func contains(_ key: Key, now: Int) -> Bool {
+        /// True when `key` was verified and its entry covers `now`. An entry outside its
+        /// validity stays until a new verification of the same chain replaces it or the ring
+        /// reaches it, so that the dictionary and the ring always hold the same keys.
+        func contains(_ key: Key, now: Int) -> Bool {
             guard let entry = self.entries[key] else { return false }
-            if entry.validFrom <= now && now < entry.validUntil { return true }
-            self.entries[key] = nil
-            return false
+            return entry.validFrom <= now && now < entry.validUntil
         }
 
         /// Remembers `key` for `validFrom <= now < validUntil`; replaces the oldest entry when full.
@@ -85,8 +84,8 @@ final class VerifiedChainCache: @unchecked Sendable {
                 self.order.append(key)
                 return
             }
-            let evicted = self.order[self.next]
-            if evicted != key { self.entries[evicted] = nil }
+            // INVARIANT (ring-keys): every key is in the ring exactly once while in `entries`.
+            self.entries[self.order[self.next]] = nil
             self.order[self.next] = key
             self.next = (self.next + 1) % self.capacity
         }
@@ -116,7 +115,7 @@ final class VerifiedChainCache: @unchecked Sendable {
         EVP_MD_free(self.sha256)
     }
 
-    /// The number of chains remembered (expired ones included until they are looked up or replaced).
+    /// The number of chains remembered (expired ones included until they are replaced).
     var count: Int { self.table.withLock { $0.entries.count } }
 
     /// Verifies the chain in `storeContext` as `X509_verify_cert` would, answering from the cache

@@ -10,22 +10,23 @@ import Testing
 @Suite struct VerifiedChainCacheTests {
     private static func key(_ n: UInt64) -> VerifiedChainCache.Key { .init(words: (n, n &* 31, 7, 9)) }
 
-    /// `table.contains`, which removes what it finds expired (so it cannot run inside `#expect`).
-    private static func hit(_ table: inout VerifiedChainCache.Table, _ n: UInt64, now: Int) -> Bool {
+    private static func hit(_ table: VerifiedChainCache.Table, _ n: UInt64, now: Int) -> Bool {
         table.contains(Self.key(n), now: now)
     }
 
     @Test func entryAnswersOnlyWithinItsValidity() {
         var table = VerifiedChainCache.Table(capacity: 4)
         table.insert(Self.key(1), validFrom: 100, validUntil: 200)
-        #expect(!Self.hit(&table, 1, now: 99))
-        // The miss before notBefore removed it; insert again and check the window.
-        table.insert(Self.key(1), validFrom: 100, validUntil: 200)
-        #expect(Self.hit(&table, 1, now: 100))
-        #expect(Self.hit(&table, 1, now: 199))
-        #expect(!Self.hit(&table, 1, now: 200))
-        #expect(table.entries.isEmpty)
-        #expect(!Self.hit(&table, 2, now: 150))
+        #expect(!Self.hit(table, 1, now: 99))
+        #expect(Self.hit(table, 1, now: 100))
+        #expect(Self.hit(table, 1, now: 199))
+        #expect(!Self.hit(table, 1, now: 200))
+        #expect(!Self.hit(table, 2, now: 150))
+        // Verified again later: the same slot, a new window.
+        table.insert(Self.key(1), validFrom: 300, validUntil: 400)
+        #expect(table.entries.count == 1)
+        #expect(Self.hit(table, 1, now: 350))
+        #expect(!Self.hit(table, 1, now: 150))
     }
 
     @Test func emptyWindowsAndZeroCapacityRememberNothing() {
@@ -35,7 +36,7 @@ import Testing
         #expect(table.entries.isEmpty)
         var none = VerifiedChainCache.Table(capacity: 0)
         none.insert(Self.key(1), validFrom: 0, validUntil: 10)
-        #expect(!Self.hit(&none, 1, now: 5))
+        #expect(!Self.hit(none, 1, now: 5))
     }
 
     @Test func fullTableReplacesTheOldestEntry() {
@@ -45,13 +46,28 @@ import Testing
         table.insert(Self.key(2), validFrom: 0, validUntil: 2000)
         #expect(table.entries.count == 3)
         table.insert(Self.key(4), validFrom: 0, validUntil: 1000)
-        #expect(!Self.hit(&table, 1, now: 1))
-        #expect(Self.hit(&table, 2, now: 1500))
-        #expect(Self.hit(&table, 3, now: 1))
-        #expect(Self.hit(&table, 4, now: 1))
+        #expect(!Self.hit(table, 1, now: 1))
+        #expect(Self.hit(table, 2, now: 1500))
+        #expect(Self.hit(table, 3, now: 1))
+        #expect(Self.hit(table, 4, now: 1))
         for n in 5...40 { table.insert(Self.key(UInt64(n)), validFrom: 0, validUntil: 1000) }
         #expect(table.entries.count == 3)
-        #expect(Self.hit(&table, 40, now: 1))
+        #expect(Self.hit(table, 40, now: 1))
+    }
+
+    @Test func reverifiedChainKeepsOneSlotSoTheRingNeverDropsItsFreshEntry() {
+        var table = VerifiedChainCache.Table(capacity: 2)
+        table.insert(Self.key(1), validFrom: 0, validUntil: 10)
+        #expect(!Self.hit(table, 1, now: 20))  // expired
+        table.insert(Self.key(1), validFrom: 0, validUntil: 100)  // verified again
+        table.insert(Self.key(2), validFrom: 0, validUntil: 100)
+        #expect(Self.hit(table, 1, now: 20))
+        #expect(Self.hit(table, 2, now: 20))
+        table.insert(Self.key(3), validFrom: 0, validUntil: 100)  // replaces the oldest: 1
+        #expect(!Self.hit(table, 1, now: 20))
+        #expect(Self.hit(table, 2, now: 20))
+        #expect(Self.hit(table, 3, now: 20))
+        #expect(table.entries.count == 2)
     }
 
     private static func serve(_ client: TLSTestClient, _ path: String) -> Int? {
@@ -66,7 +82,13 @@ import Testing
         #expect(context.verifiedChainCacheMisses == 1)
         #expect(context.verifiedChainCacheHits == 0)
         #expect(Self.serve(try server.client(), "/second") == 200)
-        #expect(Self.serve(try server.client(), "/third") == 200)
+        // A chain found in the cache still yields the verified identity.
+        let third = try server.client()
+        third.send("GET /third HTTP/1.1\r\nhost: a\r\n\r\n")
+        let answer = third.readResponses(1).first
+        #expect(answer?.status == 200)
+        #expect(answer?.bodyText.contains("cn=alice\n") == true)
+        #expect(answer?.bodyText.contains("groups=team-a,team-b\n") == true)
         #expect(context.verifiedChainCacheHits == 2)
         #expect(context.verifiedChainCacheMisses == 1)
         #expect(context.verifiedChains?.count == 1)
