@@ -129,17 +129,13 @@ final class Connection: EventHandler {
             self.metrics.handshakesSucceeded.add(1, ordering: .relaxed)
             let handler = self.makeHandler(tls: tls)
             self.state = .active(handler)
-            guard self.serverLoop.isDraining else {
+            // Draining: the same drain as every other connection's, so that a request that came
+            // with the client's last handshake flight is answered (with `Connection: close`).
+            if self.serverLoop.isDraining {
+                self.beginGracefulShutdown()
+            } else {
                 self.serve()
-                return
             }
-            // Draining: a request that came with the client's last handshake flight is answered
-            // (with `Connection: close`), as in beginGracefulShutdown below.
-            handler.prepareGracefulShutdown()
-            self.serve()
-            guard case .active = self.state else { return }
-            handler.beginGracefulShutdown()
-            self.serve()
         }
     }
 

@@ -60,10 +60,10 @@ final class VerifiedChainCache: @unchecked Sendable {
         private var order: [Key] = []
         private var next = 0
 
+        /// Nothing is reserved: a server usually sees a handful of client chains, and every TLS
+        /// reload builds a new table.
         init(capacity: Int) {
             self.capacity = max(0, capacity)
-            self.entries.reserveCapacity(self.capacity)
-            self.order.reserveCapacity(self.capacity)
         }
 
         /// True when `key` was verified and its entry covers `now`. An entry outside its
