@@ -27,11 +27,12 @@ let package = Package(
             providers: [.apt(["libnghttp2-dev"])]
         ),
         .target(name: "CArbiterLinux"),
+        .target(name: "CArbiterIntrinsics"),
 
         // MARK: - Pure libraries
         .target(
             name: "ArbiterPolicy",
-            dependencies: [.product(name: "Yams", package: "Yams")]
+            dependencies: ["CArbiterIntrinsics", .product(name: "Yams", package: "Yams")]
         ),
         .target(name: "ArbiterReview", dependencies: ["ArbiterPolicy"]),
 

@@ -1,4 +1,4 @@
-public import ArbiterPolicy
+@_spi(Testing) public import ArbiterPolicy
 
 /// The compiled engine against ``ReferenceEvaluator`` on generated policies and requests.
 ///
@@ -76,7 +76,8 @@ public enum DifferentialRun {
                 summary.loaderFailures.append("seed \(seed) policy \(index): \(errors.map(\.description))")
                 continue
             }
-            let compiled = PolicyCompiler.compile(set)
+            // Every other policy with the large-policy evaluation path (subjects prefetched).
+            let compiled = PolicyCompiler.compile(set, prefetchingSubjects: index % 2 == 1)
             let reference = ReferenceEvaluator(set)
             let requests = RequestGenerator(set)
             summary.policies += 1

@@ -64,6 +64,9 @@ public final class CompiledPolicy: @unchecked Sendable {
     let bindingSubjectKeys: FrozenArray<UInt64>
     /// True when some binding names a role that does not exist (only then are errors searched).
     let hasMissingRoles: Bool
+    /// True when the subject tables are too large to stay cached: then a request starts loading
+    /// all its subjects' slots before it looks any of them up (``fillSubjectKeys``).
+    let prefetchesSubjects: Bool
 
     // MARK: AccessPolicies
     /// AccessPolicies sorted by name.
@@ -87,7 +90,7 @@ public final class CompiledPolicy: @unchecked Sendable {
         roleResourceIndex: KeyedLists<Int32>, bindings: [Binding], bindingRoles: [Int32], clusterSubjects: KeyedLists<BindingEntry>,
         namespaceSubjects: KeyedLists<BindingEntry>, accessPolicies: [AccessPolicy], policyRules: [Span],
         policyExactSubjects: KeyedLists<Int32>, policyPrefixSubjects: KeyedLists<Int32>, userPrefixLengths: [Int], groupPrefixLengths: [Int],
-        skipped: [String: Int]
+        skipped: [String: Int], prefetchesSubjects: Bool? = nil
     ) {
         self.arena = arena
         self.symbols = symbols
@@ -121,6 +124,9 @@ public final class CompiledPolicy: @unchecked Sendable {
         self.bindingReasonStart = FrozenArray(starts, in: arena)
         self.bindingSubjectKeys = FrozenArray(keys, in: arena)
         self.hasMissingRoles = bindingRoles.contains(-1)
+        let subjectTableBytes =
+            symbols.slots.count * MemoryLayout<FrozenSymbolTable<SubjectScopes>.Slot>.stride + namespaceSubjects.slotBytes
+        self.prefetchesSubjects = prefetchesSubjects ?? (subjectTableBytes > Self.prefetchThresholdBytes)
         self.accessPolicies = accessPolicies
         self.policyRules = FrozenArray(policyRules, in: arena)
         self.policyExactSubjects = policyExactSubjects
@@ -239,6 +245,43 @@ public final class CompiledPolicy: @unchecked Sendable {
     static func namespacedKey(_ namespace: Int32, _ kind: UInt64, _ id: Int32) -> UInt64 {
         UInt64(UInt32(bitPattern: namespace)) << 33 | kind << 32 | UInt64(UInt32(bitPattern: id))
     }
+
+    /// Where the subject indexes probe for a subject (their ``KeyedLists`` locator): the hash of
+    /// the subject's name (``SymbolTable/hash(_:)``), its kind and, for the RoleBinding index,
+    /// the namespace (``SymbolTable/missing`` for the ClusterRoleBinding index). A request has
+    /// the name's hash before it has the name's id, so it can start loading both at once.
+    @inline(__always)
+    static func subjectLocator(nameHash: UInt64, kind: UInt64, namespace: Int32) -> UInt64 {
+        nameHash ^ ((UInt64(UInt32(bitPattern: namespace)) << 1 | kind) &* 0x9e37_79b9_7f4a_7c15)
+    }
+
+    /// The locator of a subject-index key (``subjectKey(_:_:)`` or ``namespacedKey(_:_:_:)``),
+    /// given the hash of every subject name by id.
+    static func subjectLocator(key: UInt64, namespaced: Bool, nameHashes: [UInt64]) -> UInt64 {
+        let id = Int(UInt32(truncatingIfNeeded: key))
+        let namespace = namespaced ? Int32(truncatingIfNeeded: key >> 33) : SymbolTable.missing
+        return subjectLocator(nameHash: nameHashes[id], kind: (key >> 32) & 1, namespace: namespace)
+    }
+
+    /// The ClusterRoleBinding list of a subject key, for callers without the name's hash at hand
+    /// (it is computed again from the stored name).
+    func clusterList(_ key: UInt64) -> Range<Int> {
+        let hash = SymbolTable.hash(symbols.bytes(Int32(truncatingIfNeeded: key & 0xffff_ffff)))
+        return clusterSubjects.range(key, locator: Self.subjectLocator(nameHash: hash, kind: key >> 32, namespace: SymbolTable.missing))
+    }
+
+    /// The RoleBinding list of a subject key in `namespace` (never missing), like ``clusterList(_:)``.
+    func namespaceList(_ namespace: Int32, _ key: UInt64) -> Range<Int> {
+        let hash = SymbolTable.hash(symbols.bytes(Int32(truncatingIfNeeded: key & 0xffff_ffff)))
+        let namespacedKey = UInt64(UInt32(bitPattern: namespace)) << 33 | key
+        return namespaceSubjects.range(
+            namespacedKey, locator: Self.subjectLocator(nameHash: hash, kind: key >> 32, namespace: namespace))
+    }
+
+    /// Subject tables above this size are prefetched: about what a last-level cache shared with
+    /// other work keeps of them. Below it the prefetches would cost more instructions than the
+    /// cache misses they hide (docs/benchmarks.md).
+    static let prefetchThresholdBytes = 4 << 20
 
     /// Number of rules above which a role gets a resource index.
     static let roleIndexThreshold = 8

@@ -1,7 +1,14 @@
+internal import CArbiterIntrinsics
+
 /// An immutable multimap from `UInt64` keys to lists of values, stored flat.
 ///
 /// Built once by the compiler (each list in ascending order), then read on every request with
 /// one probe of an open-addressing table: the subject and resource indexes of a compiled policy.
+///
+/// Where a key's probe starts is a hash of its *locator*: the key itself unless the builder
+/// gives another one. The subject indexes locate a key by the hash of the subject's name, which
+/// a request has before it knows the name's symbol id, so the evaluator can start loading the
+/// slot while it still looks the name up (``prefetch(locator:)``).
 struct KeyedLists<Value: BitwiseCopyable>: Sendable {
     /// One probe reads one slot: key, where its list starts in `values` and how long it is
     /// (`count == 0` is an empty slot) share a cache line.
@@ -14,22 +21,27 @@ struct KeyedLists<Value: BitwiseCopyable>: Sendable {
     private let slots: FrozenArray<Slot>
     let values: FrozenArray<Value>
     private let mask: Int
+    /// 64 minus the base-2 logarithm of the slot count.
+    private let shift: UInt64
 
     var isEmpty: Bool { values.count == 0 }
 
     /// The bytes of the slot table.
     var slotBytes: Int { slots.count * MemoryLayout<Slot>.stride }
 
-    init(lists: [UInt64: [Value]], in arena: TableArena) {
+    /// - Parameter locator: where each key is probed from (see the type's documentation); the
+    ///   same function of the key must be used by every lookup.
+    init(lists: [UInt64: [Value]], locator: (UInt64) -> UInt64 = { $0 }, in arena: TableArena) {
         var capacity = 8
         while capacity < lists.count * 2 { capacity *= 2 }
         var slots = Array(repeating: Slot(key: 0, start: 0, count: 0), count: capacity)
         var values: [Value] = []
         let mask = capacity - 1
+        let shift = UInt64(64 - capacity.trailingZeroBitCount)
         for key in lists.keys.sorted() {
             let list = lists[key]!
             guard !list.isEmpty else { continue }
-            var i = Self.slot(key, mask)
+            var i = Self.slot(locator(key), shift)
             while slots[i].count != 0 { i = (i + 1) & mask }
             slots[i] = Slot(key: key, start: Int32(values.count), count: Int32(list.count))
             values += list
@@ -37,17 +49,32 @@ struct KeyedLists<Value: BitwiseCopyable>: Sendable {
         self.slots = FrozenArray(slots, in: arena)
         self.values = FrozenArray(values, in: arena)
         self.mask = mask
+        self.shift = shift
     }
 
+    /// Fibonacci hashing: the top bits of the locator times 2^64/φ.
     @inline(__always)
-    private static func slot(_ key: UInt64, _ mask: Int) -> Int {
-        Int(truncatingIfNeeded: SymbolTable.mix(key &* 0x9e37_79b9_7f4a_7c15)) & mask
+    private static func slot(_ locator: UInt64, _ shift: UInt64) -> Int {
+        Int(truncatingIfNeeded: (locator &* 0x9e37_79b9_7f4a_7c15) &>> shift)
     }
 
-    /// The list for `key` as a range of ``values``; empty when absent.
+    /// The list for `key` as a range of ``values``; empty when absent. For a table built with
+    /// the default locator.
     @inline(__always)
     func range(_ key: UInt64) -> Range<Int> {
-        var i = Self.slot(key, mask)
+        range(key, locator: key)
+    }
+
+    /// Starts loading the slot where a probe with `locator` begins (a hint; no result changes).
+    @inline(__always)
+    func prefetch(locator: UInt64) {
+        CArbiterIntrinsics_prefetch(slots.buffer.baseAddress! + Self.slot(locator, shift))
+    }
+
+    /// The list for `key`, located by `locator` (the builder's locator of `key`).
+    @inline(__always)
+    func range(_ key: UInt64, locator: UInt64) -> Range<Int> {
+        var i = Self.slot(locator, shift)
         let slots = self.slots.buffer
         while true {
             let slot = slots[i]

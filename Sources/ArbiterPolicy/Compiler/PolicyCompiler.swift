@@ -5,6 +5,14 @@
 /// (``PolicyLoader``) has already refused what the Kubernetes API would refuse.
 public enum PolicyCompiler {
     public static func compile(_ set: PolicySet) -> CompiledPolicy {
+        compile(set, prefetchingSubjects: nil)
+    }
+
+    /// ``compile(_:)``, with the subject prefetching of ``CompiledPolicy/prefetchesSubjects``
+    /// forced on or off (`nil`: by table size), so that tests run both evaluation paths on
+    /// small policies.
+    @_spi(Testing)
+    public static func compile(_ set: PolicySet, prefetchingSubjects: Bool?) -> CompiledPolicy {
         var state = RuleCompilerState()
 
         // Roles: aggregate, then sort (ClusterRoles by name, Roles by namespace and name).
@@ -124,6 +132,7 @@ public enum PolicyCompiler {
         pool += rolePool
         func shifted(_ spans: [Span]) -> [Span] { spans.map { Span(start: $0.start + offset, count: $0.count) } }
 
+        let nameHashes = state.symbols.hashes
         let arena = TableArena(
             expectedBytes: Self.estimatedTableBytes(
                 state, pool: pool.count,
@@ -137,10 +146,16 @@ public enum PolicyCompiler {
                 return info
             },
             roleResourceIndex: KeyedLists(lists: resourceIndex, in: arena), bindings: bindings, bindingRoles: bindingRoles,
-            clusterSubjects: KeyedLists(lists: clusterLists, in: arena), namespaceSubjects: KeyedLists(lists: namespaceLists, in: arena),
+            clusterSubjects: KeyedLists(
+                lists: clusterLists, locator: { CompiledPolicy.subjectLocator(key: $0, namespaced: false, nameHashes: nameHashes) },
+                in: arena),
+            namespaceSubjects: KeyedLists(
+                lists: namespaceLists, locator: { CompiledPolicy.subjectLocator(key: $0, namespaced: true, nameHashes: nameHashes) },
+                in: arena),
             accessPolicies: policies, policyRules: shifted(policyRules),
             policyExactSubjects: KeyedLists(lists: exactLists, in: arena), policyPrefixSubjects: KeyedLists(lists: prefixLists, in: arena),
-            userPrefixLengths: userLengths.sorted(), groupPrefixLengths: groupLengths.sorted(), skipped: set.skipped)
+            userPrefixLengths: userLengths.sorted(), groupPrefixLengths: groupLengths.sorted(), skipped: set.skipped,
+            prefetchesSubjects: prefetchingSubjects)
     }
 
     /// Roughly how many bytes the frozen tables take (within a factor of two), to choose the

@@ -1,9 +1,12 @@
+internal import CArbiterIntrinsics
+
 /// Interned byte strings: every distinct string of a policy gets a dense `Int32` id.
 ///
 /// Lookups hash and compare UTF-8 bytes (never Swift's canonical equivalence), so `"K"` and the
 /// Kelvin sign stay different, as in Kubernetes. A string the policy never mentions has no id
-/// (`SymbolTable.missing`), which can only match wildcards. Open addressing, FNV-1a, power-of-two
-/// capacity at most half full; a lookup of a short string costs a few nanoseconds.
+/// (`SymbolTable.missing`), which can only match wildcards. Open addressing with a multiplicative
+/// hash (``hash(_:)-(UnsafeRawBufferPointer)``), power-of-two capacity at most half full; a lookup
+/// of a short string costs a few nanoseconds.
 struct SymbolTable: Sendable {
     static let missing: Int32 = -1
 
@@ -18,16 +21,21 @@ struct SymbolTable: Sendable {
 
     // MARK: - Hashing
 
-    /// A fast non-cryptographic hash of a byte string, eight bytes at a time. Table contents
-    /// come from the operator's policy, not from requests, so collisions cannot be forced by a
-    /// client beyond probing a missing key.
+    /// A fast non-cryptographic hash of a byte string: a name of at most ``shortLength`` bytes
+    /// as its two ``shortWords(_:_:)``, a longer one eight bytes at a time. Table contents come
+    /// from the operator's policy, not from requests, so collisions cannot be forced by a client
+    /// beyond probing a missing key.
     @inline(__always)
     static func hash(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325 ^ UInt64(bytes.count)
-        guard let base = bytes.baseAddress else { return h }
+        let count = bytes.count
+        guard let base = bytes.baseAddress, count > 0 else { return emptyHash }
+        if count <= shortLength {
+            let (w0, w1) = shortWords(base, count)
+            return shortHash(w0, w1, count)
+        }
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325 ^ UInt64(count)
         // Wrapping arithmetic throughout: no overflow checks in the loop.
         var i = 0
-        let count = bytes.count
         while i &+ 8 <= count {
             h = (h ^ base.loadUnaligned(fromByteOffset: i, as: UInt64.self)) &* 0x9e37_79b9_7f4a_7c15
             h ^= h &>> 31
@@ -35,12 +43,56 @@ struct SymbolTable: Sendable {
         }
         if i < count {
             // The last 1 to 7 bytes: one load of the string's last 8 bytes (overlapping bytes
-            // already mixed in; the length is in `h`) when there are that many, else a tail load.
-            let tail = count >= 8 ? base.loadUnaligned(fromByteOffset: count &- 8, as: UInt64.self) : loadTail(base, count)
-            h = (h ^ tail) &* 0x9e37_79b9_7f4a_7c15
+            // already mixed in; the length is in `h`).
+            h = (h ^ base.loadUnaligned(fromByteOffset: count &- 8, as: UInt64.self)) &* 0x9e37_79b9_7f4a_7c15
             h ^= h &>> 31
         }
         return h
+    }
+
+    /// The hash of `""`.
+    static var emptyHash: UInt64 { 0xcbf2_9ce4_8422_2325 }
+
+    /// Names up to this many bytes (most verbs, resources, namespaces and API groups) are read
+    /// as two words, hashed and compared without a loop.
+    static var shortLength: Int { 16 }
+
+    /// The bytes of a name of 1 to ``shortLength`` bytes as two words, with at most two loads
+    /// that never read outside it: equal words mean equal bytes for names of equal length (9 to
+    /// 16 bytes: the first and the last eight, overlapping; 4 to 8: the first and the last four;
+    /// 1 to 3: the first, middle and last byte).
+    @inline(__always)
+    static func shortWords(_ p: UnsafeRawPointer, _ count: Int) -> (UInt64, UInt64) {
+        if count >= 8 {
+            return (p.loadUnaligned(as: UInt64.self), p.loadUnaligned(fromByteOffset: count &- 8, as: UInt64.self))
+        }
+        if count >= 4 {
+            let first = UInt64(p.loadUnaligned(as: UInt32.self))
+            return (first | UInt64(p.loadUnaligned(fromByteOffset: count &- 4, as: UInt32.self)) << 32, 0)
+        }
+        let first = UInt64(p.load(as: UInt8.self))
+        let middle = UInt64(p.load(fromByteOffset: count &>> 1, as: UInt8.self))
+        return (first | middle << 8 | UInt64(p.load(fromByteOffset: count &- 1, as: UInt8.self)) << 16, 0)
+    }
+
+    @inline(__always)
+    static func shortHash(_ w0: UInt64, _ w1: UInt64, _ count: Int) -> UInt64 {
+        var h = (w0 ^ 0xcbf2_9ce4_8422_2325 ^ UInt64(count)) &* 0x9e37_79b9_7f4a_7c15
+        h = (h ^ (h &>> 31) ^ w1) &* 0x9e37_79b9_7f4a_7c15
+        return h ^ (h &>> 31)
+    }
+
+    /// The ``hash(_:)-(UnsafeRawBufferPointer)`` of a string's UTF-8, read in place.
+    ///
+    /// Transparent, not just `@inline(__always)`: called out of line from the evaluator's loop over
+    /// a request's groups, it cost a retain and a release of every group name.
+    static func hash(_ string: borrowing String) -> UInt64 {
+        if let hash = string.utf8.withContiguousStorageIfAvailable({ hash(UnsafeRawBufferPointer($0)) }) {
+            return hash
+        }
+        // Only strings without contiguous UTF-8 (bridged ones) get here.
+        var copy = copy string
+        return copy.withUTF8 { hash(UnsafeRawBufferPointer($0)) }
     }
 
     @inline(__always)
@@ -147,6 +199,16 @@ protocol InlineNameStorage: BitwiseCopyable {
     init(copying bytes: UnsafeRawBufferPointer)
 }
 
+/// Names up to 16 bytes in the slot (``SymbolTable/shortLength``): a slot is then 32 bytes.
+struct InlineName16: InlineNameStorage {
+    var words: (UInt64, UInt64) = (0, 0)
+    static var capacity: Int { 16 }
+    init(copying bytes: UnsafeRawBufferPointer) {
+        guard bytes.count <= Self.capacity, bytes.count > 0 else { return }
+        withUnsafeMutableBytes(of: &words) { UnsafeMutableRawBufferPointer(rebasing: $0[0..<bytes.count]).copyMemory(from: bytes) }
+    }
+}
+
 /// No inline copy (the slot stays small).
 struct NoInlineName: InlineNameStorage {
     static var capacity: Int { 0 }
@@ -163,8 +225,10 @@ struct InlineName32: InlineNameStorage {
     }
 }
 
-/// The payload of tables that need none; it takes no space in a slot.
+/// The payload of tables that need none; it takes no space in a slot (short names are kept
+/// inline).
 struct NoPayload: SymbolPayload {
+    typealias InlineName = InlineName16
     static var none: NoPayload { NoPayload() }
 }
 
@@ -250,7 +314,59 @@ struct FrozenSymbolTable<Payload: SymbolPayload>: Sendable {
     /// The id and payload of a byte string; ``SymbolTable/missing`` and `.none` when absent.
     @inline(__always)
     func entry(_ bytes: UnsafeRawBufferPointer) -> (id: Int32, payload: Payload) {
+        let found = entryAndHash(bytes)
+        return (found.id, found.payload)
+    }
+
+    /// ``entry(_:)-(UnsafeRawBufferPointer)`` and the bytes' ``SymbolTable/hash(_:)``.
+    @inline(__always)
+    func entryAndHash(_ bytes: UnsafeRawBufferPointer) -> (id: Int32, payload: Payload, hash: UInt64) {
+        let count = bytes.count
+        guard count > 0 else { return (emptyID, emptyPayload, SymbolTable.emptyHash) }
+        if count <= SymbolTable.shortLength && Payload.InlineName.capacity >= SymbolTable.shortLength {
+            let (w0, w1) = SymbolTable.shortWords(bytes.baseAddress!, count)
+            let hash = SymbolTable.shortHash(w0, w1, count)
+            let found = shortEntry(w0, w1, count, hash: hash)
+            return (found.id, found.payload, hash)
+        }
         let hash = SymbolTable.hash(bytes)
+        let found = longEntry(bytes, hash: hash)
+        return (found.id, found.payload, hash)
+    }
+
+    /// ``entry(_:)-(UnsafeRawBufferPointer)`` with the bytes' ``SymbolTable/hash(_:)`` already computed.
+    @inline(__always)
+    func entry(_ bytes: UnsafeRawBufferPointer, hash: UInt64) -> (id: Int32, payload: Payload) {
+        let count = bytes.count
+        guard count > 0 else { return (emptyID, emptyPayload) }
+        if count <= SymbolTable.shortLength && Payload.InlineName.capacity >= SymbolTable.shortLength {
+            let (w0, w1) = SymbolTable.shortWords(bytes.baseAddress!, count)
+            return shortEntry(w0, w1, count, hash: hash)
+        }
+        return longEntry(bytes, hash: hash)
+    }
+
+    /// A short name (``SymbolTable/shortWords(_:_:)``), compared in the slot's inline copy.
+    @inline(__always)
+    private func shortEntry(_ w0: UInt64, _ w1: UInt64, _ count: Int, hash: UInt64) -> (id: Int32, payload: Payload) {
+        let short = UInt32(truncatingIfNeeded: hash)
+        let slots = self.slots.buffer.baseAddress!
+        var i = Int(truncatingIfNeeded: SymbolTable.mix(hash)) & mask
+        while true {
+            let slot = slots + i
+            let id = slot.pointee.id
+            if id < 0 { return (SymbolTable.missing, .none) }
+            if slot.pointee.hash == short && Int(slot.pointee.length) == count {
+                // `inline` is at the slot's start, zero-padded: the same two loads stay inside it.
+                let (s0, s1) = SymbolTable.shortWords(UnsafeRawPointer(slot), count)
+                if (s0 ^ w0) | (s1 ^ w1) == 0 { return (id, slot.pointee.payload) }
+            }
+            i = (i + 1) & mask
+        }
+    }
+
+    @inline(__always)
+    private func longEntry(_ bytes: UnsafeRawBufferPointer, hash: UInt64) -> (id: Int32, payload: Payload) {
         let short = UInt32(truncatingIfNeeded: hash)
         let slots = self.slots.buffer
         let base = UnsafeRawPointer(storage.buffer.baseAddress!)
@@ -260,10 +376,10 @@ struct FrozenSymbolTable<Payload: SymbolPayload>: Sendable {
             let id = slot.pointee.id
             if id < 0 { return (SymbolTable.missing, .none) }
             if slot.pointee.hash == short && Int(slot.pointee.length) == bytes.count {
-                // Short names are compared in the slot (`inline` is at its start), longer ones
+                // Names that fit are compared in the slot (`inline` is at its start), longer ones
                 // in the table's storage.
                 let name = bytes.count <= Payload.InlineName.capacity ? UnsafeRawPointer(slot) : base + Int(slot.pointee.offset)
-                if bytes.count == 0 || memcmpEqual(name, bytes.baseAddress!, bytes.count) { return (id, slot.pointee.payload) }
+                if memcmpEqual(name, bytes.baseAddress!, bytes.count) { return (id, slot.pointee.payload) }
             }
             i = (i + 1) & mask
         }
@@ -283,6 +399,34 @@ struct FrozenSymbolTable<Payload: SymbolPayload>: Sendable {
         // Only strings without contiguous UTF-8 (bridged ones) get here.
         var copy = copy string
         return copy.withUTF8 { entry(UnsafeRawBufferPointer($0)) }
+    }
+
+    /// ``entry(_:)-(String)`` and the string's ``SymbolTable/hash(_:)``, with one read of the string.
+    @inline(__always)
+    func entryAndHash(_ string: borrowing String) -> (id: Int32, payload: Payload, hash: UInt64) {
+        if let found = string.utf8.withContiguousStorageIfAvailable({ entryAndHash(UnsafeRawBufferPointer($0)) }) {
+            return found
+        }
+        // Only strings without contiguous UTF-8 (bridged ones) get here.
+        var copy = copy string
+        return copy.withUTF8 { entryAndHash(UnsafeRawBufferPointer($0)) }
+    }
+
+    /// ``entry(_:)-(String)`` with the string's ``hash(_:)`` already computed.
+    @inline(__always)
+    func entry(_ string: borrowing String, hash: UInt64) -> (id: Int32, payload: Payload) {
+        if let found = string.utf8.withContiguousStorageIfAvailable({ entry(UnsafeRawBufferPointer($0), hash: hash) }) {
+            return found
+        }
+        var copy = copy string
+        return copy.withUTF8 { entry(UnsafeRawBufferPointer($0), hash: hash) }
+    }
+
+    /// Starts loading the slot where a lookup of a string with this hash begins (a hint; no
+    /// result changes).
+    @inline(__always)
+    func prefetch(hash: UInt64) {
+        CArbiterIntrinsics_prefetch(slots.buffer.baseAddress! + (Int(truncatingIfNeeded: SymbolTable.mix(hash)) & mask))
     }
 
     /// The id of a string, or ``SymbolTable/missing`` (see ``entry(_:)-(String)``).

@@ -58,7 +58,7 @@ extension CompiledPolicy {
         // key. Of a constant size for up to 15 groups, so that no stack-size check is needed.
         let subjectCount = request.groups.count + 1
         if hasDenyPolicies || hasAllowPolicies || hasMissingRoles {
-            return withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 4 * subjectCount) { buffer in
+            return withUnsafeTemporaryAllocation(of: UInt64.self, capacity: Self.scratchWordsPerSubject * subjectCount) { buffer in
                 decide(request, SubjectKeys(buffer, subjects: subjectCount), defaultDecision)
             }
         }
@@ -66,11 +66,12 @@ extension CompiledPolicy {
         // value and the result is built outside it, so it is never copied on the way out.
         let allow: BindingAllow?
         if subjectCount <= Self.fixedScratchSubjects {
-            allow = withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 4 * Self.fixedScratchSubjects) { buffer in
+            let words = Self.scratchWordsPerSubject * Self.fixedScratchSubjects
+            allow = withUnsafeTemporaryAllocation(of: UInt64.self, capacity: words) { buffer in
                 rbacAllow(request, SubjectKeys(buffer, subjects: subjectCount))
             }
         } else {
-            allow = withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 4 * subjectCount) { buffer in
+            allow = withUnsafeTemporaryAllocation(of: UInt64.self, capacity: Self.scratchWordsPerSubject * subjectCount) { buffer in
                 rbacAllow(request, SubjectKeys(buffer, subjects: subjectCount))
             }
         }
@@ -81,12 +82,15 @@ extension CompiledPolicy {
     /// The user and up to 15 groups fit the constant-size scratch space.
     static var fixedScratchSubjects: Int { 16 }
 
+    /// Scratch words per subject: its key, scope bits and name hash, then two candidate ranges.
+    static var scratchWordsPerSubject: Int { 5 }
+
     /// The first binding allowing the request, when the policy is RBAC only with every role present.
     @inline(__always)
     private func rbacAllow(_ request: borrowing AccessRequest, _ subjects: consuming SubjectKeys) -> BindingAllow? {
         var resolved = resolveScope(request)
         // Only the names with bindings in the request's scope: nothing else can allow.
-        fillSubjectKeys(request, &subjects, scope: Self.scopeBits(resolved), keepAll: false)
+        fillSubjectKeys(request, &subjects, scope: Self.scopeBits(resolved), namespace: resolved.namespace, keepAll: false)
         if subjects.count == 0 { return nil }
         var ranges = subjects.candidateRanges
         collectCandidates(resolved, subjects, &ranges)
@@ -105,7 +109,7 @@ extension CompiledPolicy {
     ) -> AuthorizationResult {
         let resolved = resolve(request)
         // Every name the policy knows: AccessPolicies may name subjects that have no binding.
-        fillSubjectKeys(request, &subjects, scope: Self.scopeBits(resolved), keepAll: true)
+        fillSubjectKeys(request, &subjects, scope: Self.scopeBits(resolved), namespace: resolved.namespace, keepAll: true)
         let keys = subjects.keys
         // Nobody the policy names, and no subject patterns: nothing can match.
         if keys.isEmpty && policyPrefixSubjects.isEmpty {
@@ -199,16 +203,16 @@ extension CompiledPolicy {
         SubjectScopes.clusterBit | (request.namespace != SymbolTable.missing ? SubjectScopes.namespaceBit(request.namespace) : 0)
     }
 
-    /// The requester's subject keys (`kind << 32 | id`: its user name, then each group) and, per
-    /// key, its ``SubjectScopes`` bits within the request's scope, in scratch space: then
-    /// ``CandidateRanges`` after them.
+    /// The requester's subject keys (`kind << 32 | id`: its user name, then each group), per key
+    /// its ``SubjectScopes`` bits within the request's scope and its name's hash, in scratch
+    /// space: then ``CandidateRanges`` after them.
     struct SubjectKeys: ~Copyable {
         let buffer: UnsafeMutableBufferPointer<UInt64>
         /// The most keys there can be (the user and every group).
         let capacity: Int
         var count = 0
 
-        /// `buffer` holds at least `4 * subjects` words.
+        /// `buffer` holds at least ``CompiledPolicy/scratchWordsPerSubject`` `* subjects` words.
         init(_ buffer: UnsafeMutableBufferPointer<UInt64>, subjects: Int) {
             self.buffer = buffer
             self.capacity = subjects
@@ -219,41 +223,104 @@ extension CompiledPolicy {
         @inline(__always)
         func scopes(_ i: Int) -> UInt64 { buffer[capacity + i] }
 
+        /// The ``SymbolTable/hash(_:)`` of key `i`'s name (its subject-index locator).
         @inline(__always)
-        mutating func append(_ key: UInt64, scopes: UInt64) {
+        func nameHash(_ i: Int) -> UInt64 { buffer[2 * capacity + i] }
+
+        @inline(__always)
+        mutating func append(_ key: UInt64, scopes: UInt64, nameHash: UInt64) {
             buffer[count] = key
             buffer[capacity + count] = scopes
+            buffer[2 * capacity + count] = nameHash
             count += 1
         }
 
-        /// Room for two ranges per key, after the keys and their scopes.
+        /// While the keys are filled in: the hash of the request's group `index`, kept where the
+        /// candidate ranges go later.
+        @inline(__always)
+        func pendingHash(_ index: Int) -> UInt64 { buffer[3 * capacity + index] }
+
+        @inline(__always)
+        func setPendingHash(_ index: Int, _ hash: UInt64) { buffer[3 * capacity + index] = hash }
+
+        /// Room for two ranges per key, after the keys, their scopes and their hashes.
         var candidateRanges: CandidateRanges {
-            CandidateRanges(buffer: UnsafeMutableBufferPointer(rebasing: buffer[(2 * capacity)...]))
+            CandidateRanges(buffer: UnsafeMutableBufferPointer(rebasing: buffer[(3 * capacity)...]))
         }
     }
 
     /// Writes the subject keys of the requester: its user name, then each group. Names the policy
     /// never mentions are left out (no binding or AccessPolicy can name them); unless `keepAll`,
     /// so are names without a binding in `scope` (INVARIANT subject-scopes).
+    ///
+    /// For a policy larger than the caches (``prefetchesSubjects``), every name is hashed first
+    /// and what its lookups will read starts loading at once: its symbol slot and its
+    /// subject-index slots (ClusterRoleBindings, and RoleBindings in `namespace`), which are
+    /// located by the name's hash, not its id. The cache misses of all the names then overlap
+    /// instead of following one another; the lookups themselves are unchanged.
     @inline(__always)
     func fillSubjectKeys(
-        _ request: borrowing AccessRequest, _ subjects: inout SubjectKeys, scope: UInt64, keepAll: Bool
+        _ request: borrowing AccessRequest, _ subjects: inout SubjectKeys, scope: UInt64, namespace: Int32, keepAll: Bool
     ) {
-        let user = symbols.entry(request.user)
-        if user.id != SymbolTable.missing {
-            let bits = user.payload.user & scope
-            if keepAll || bits != 0 { subjects.append(Self.subjectKey(Self.userKind, user.id), scopes: bits) }
+        if prefetchesSubjects {
+            let userHash = SymbolTable.hash(request.user)
+            prefetchSubject(userHash, kind: Self.userKind, namespace: namespace)
+            request.groups.withUnsafeBufferPointer { groups in
+                for index in groups.indices {
+                    let hash = SymbolTable.hash(groups[index])
+                    subjects.setPendingHash(index, hash)
+                    prefetchSubject(hash, kind: Self.groupKind, namespace: namespace)
+                }
+            }
+            let user = symbols.entry(request.user, hash: userHash)
+            appendUser(user.id, user.payload, userHash, &subjects, scope: scope, keepAll: keepAll)
+            request.groups.withUnsafeBufferPointer { groups in
+                for index in groups.indices {
+                    let hash = subjects.pendingHash(index)
+                    let group = symbols.entry(groups[index], hash: hash)
+                    appendGroup(group.id, group.payload, hash, &subjects, scope: scope, keepAll: keepAll)
+                }
+            }
+            return
         }
+        let user = symbols.entryAndHash(request.user)
+        appendUser(user.id, user.payload, user.hash, &subjects, scope: scope, keepAll: keepAll)
         // Through the array's buffer (not `for group in` or the array subscript, which return
         // owned copies): the group names are borrowed, with no retain of the array or its strings.
         request.groups.withUnsafeBufferPointer { groups in
             for index in groups.indices {
-                let group = symbols.entry(groups[index])
-                if group.id != SymbolTable.missing {
-                    let bits = group.payload.group & scope
-                    if keepAll || bits != 0 { subjects.append(Self.subjectKey(Self.groupKind, group.id), scopes: bits) }
-                }
+                let group = symbols.entryAndHash(groups[index])
+                appendGroup(group.id, group.payload, group.hash, &subjects, scope: scope, keepAll: keepAll)
             }
+        }
+    }
+
+    @inline(__always)
+    private func appendUser(
+        _ id: Int32, _ payload: SubjectScopes, _ hash: UInt64, _ subjects: inout SubjectKeys, scope: UInt64, keepAll: Bool
+    ) {
+        guard id != SymbolTable.missing else { return }
+        let bits = payload.user & scope
+        if keepAll || bits != 0 { subjects.append(Self.subjectKey(Self.userKind, id), scopes: bits, nameHash: hash) }
+    }
+
+    @inline(__always)
+    private func appendGroup(
+        _ id: Int32, _ payload: SubjectScopes, _ hash: UInt64, _ subjects: inout SubjectKeys, scope: UInt64, keepAll: Bool
+    ) {
+        guard id != SymbolTable.missing else { return }
+        let bits = payload.group & scope
+        if keepAll || bits != 0 { subjects.append(Self.subjectKey(Self.groupKind, id), scopes: bits, nameHash: hash) }
+    }
+
+    /// Starts loading what the lookups of a subject name with this hash will read: its symbol
+    /// slot and its subject-index slots (ClusterRoleBindings, and RoleBindings in `namespace`).
+    @inline(__always)
+    func prefetchSubject(_ nameHash: UInt64, kind: UInt64, namespace: Int32) {
+        symbols.prefetch(hash: nameHash)
+        clusterSubjects.prefetch(locator: Self.subjectLocator(nameHash: nameHash, kind: kind, namespace: SymbolTable.missing))
+        if namespace != SymbolTable.missing {
+            namespaceSubjects.prefetch(locator: Self.subjectLocator(nameHash: nameHash, kind: kind, namespace: namespace))
         }
     }
 
@@ -382,14 +449,16 @@ extension CompiledPolicy {
         let keys = subjects.keys
         let clusterValues = clusterSubjects.values.buffer
         for i in keys.indices where subjects.scopes(i) & SubjectScopes.clusterBit != 0 {
-            collect(clusterSubjects.range(keys[i]), clusterValues, request, &ranges)
+            let locator = Self.subjectLocator(nameHash: subjects.nameHash(i), kind: keys[i] >> 32, namespace: SymbolTable.missing)
+            collect(clusterSubjects.range(keys[i], locator: locator), clusterValues, request, &ranges)
         }
         ranges.clusterCount = ranges.count
         guard request.namespace != SymbolTable.missing else { return }
         let namespace = UInt64(UInt32(bitPattern: request.namespace)) << 33
         let namespaceValues = namespaceSubjects.values.buffer
         for i in keys.indices where subjects.scopes(i) & ~SubjectScopes.clusterBit != 0 {
-            collect(namespaceSubjects.range(namespace | keys[i]), namespaceValues, request, &ranges)
+            let locator = Self.subjectLocator(nameHash: subjects.nameHash(i), kind: keys[i] >> 32, namespace: request.namespace)
+            collect(namespaceSubjects.range(namespace | keys[i], locator: locator), namespaceValues, request, &ranges)
         }
     }
 
@@ -531,13 +600,12 @@ extension CompiledPolicy {
     func missingRoleErrors(_ request: ResolvedRequest, _ keys: UnsafeBufferPointer<UInt64>) -> [String] {
         var candidates = Set<Int32>()
         clusterSubjects.values.withUnsafeBufferPointer { values in
-            for key in keys { for i in clusterSubjects.range(key) where values[i].role < 0 { candidates.insert(values[i].binding) } }
+            for key in keys { for i in clusterList(key) where values[i].role < 0 { candidates.insert(values[i].binding) } }
         }
         if request.namespace != SymbolTable.missing {
-            let namespace = UInt64(UInt32(bitPattern: request.namespace)) << 33
             namespaceSubjects.values.withUnsafeBufferPointer { values in
                 for key in keys {
-                    for i in namespaceSubjects.range(namespace | key) where values[i].role < 0 {
+                    for i in namespaceList(request.namespace, key) where values[i].role < 0 {
                         candidates.insert(values[i].binding)
                     }
                 }

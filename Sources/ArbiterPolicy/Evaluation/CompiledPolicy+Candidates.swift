@@ -14,15 +14,15 @@ extension CompiledPolicy {
     /// The subject-index entries `request` reaches and how many pass the role filters.
     @_spi(Statistics)
     public func candidateCounts(_ request: AccessRequest) -> CandidateCounts {
-        withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 4 * (request.groups.count + 1)) { buffer in
+        withUnsafeTemporaryAllocation(of: UInt64.self, capacity: Self.scratchWordsPerSubject * (request.groups.count + 1)) { buffer in
             let resolved = resolve(request)
             var subjects = SubjectKeys(buffer, subjects: request.groups.count + 1)
-            fillSubjectKeys(request, &subjects, scope: Self.scopeBits(resolved), keepAll: true)
+            fillSubjectKeys(request, &subjects, scope: Self.scopeBits(resolved), namespace: resolved.namespace, keepAll: true)
             let keys = subjects.keys
             var counts = CandidateCounts(entries: 0, filtered: 0)
-            func count(_ index: KeyedLists<BindingEntry>, scope: UInt64) {
+            func count(_ index: KeyedLists<BindingEntry>, _ list: (UInt64) -> Range<Int>) {
                 for key in keys {
-                    for i in index.range(scope | key) {
+                    for i in list(key) {
                         let entry = index.values[i]
                         counts.entries += 1
                         if Self.passesFilters(entry, resolved) {
@@ -31,9 +31,9 @@ extension CompiledPolicy {
                     }
                 }
             }
-            count(clusterSubjects, scope: 0)
+            count(clusterSubjects, clusterList)
             if resolved.namespace != SymbolTable.missing {
-                count(namespaceSubjects, scope: UInt64(UInt32(bitPattern: resolved.namespace)) << 33)
+                count(namespaceSubjects) { namespaceList(resolved.namespace, $0) }
             }
             return counts
         }
