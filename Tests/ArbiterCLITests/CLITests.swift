@@ -111,6 +111,24 @@ struct CLITests {
         #expect(result.stderr.contains("input line 2"), "\(result.stderr)")
     }
 
+    /// JSON Lines whose first line is a complete object but not a valid review: the error is that
+    /// line's own, not "data after the top-level object".
+    @Test func checkReportsABadFirstLineOfJSONLines() throws {
+        let good = Self.review(user: "a", groups: [], verb: "get", resource: "pods")
+        let bad = #"{"apiVersion":"authorization.k8s.io/v1","kind":"SubjectAccessReview","spec":{"user":"a"}}"#
+        let result = try runArbiter(["check"] + Self.bootstrap, input: bad + "\n" + good + "\n")
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("input line 1: spec has neither resourceAttributes nor nonResourceAttributes"), "\(result.stderr)")
+    }
+
+    /// A pretty-printed review followed by more: still one document, the error at the extra data.
+    @Test func checkReportsDataAfterAPrettyPrintedReview() throws {
+        let pretty = Self.review(user: "a", groups: [], verb: "get", resource: "pods").replacingOccurrences(of: ",", with: ",\n")
+        let result = try runArbiter(["check"] + Self.bootstrap, input: pretty + "\n{}\n")
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("after the top-level object"), "\(result.stderr)")
+    }
+
     @Test func checkReadsAPrettyPrintedReview() throws {
         let pretty = """
             {

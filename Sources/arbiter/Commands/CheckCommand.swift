@@ -47,7 +47,9 @@ struct CheckCommand: ParsableCommand {
     }
 
     /// One review (pretty or compact, possibly over many lines), or JSON Lines: one review per
-    /// non-empty line. A document whose first line is a complete review is read as JSON Lines.
+    /// non-empty line. A document whose first line is a complete review is read as JSON Lines,
+    /// and so is one whose first line is a complete JSON value followed by more lines: that line
+    /// is then a bad review, reported with its own error rather than as data after the value.
     static func parseReviews(_ bytes: [UInt8]) throws -> [(line: Int, review: Result<SubjectAccessReview, ReviewDecodingError>)] {
         var lines: [(number: Int, bytes: ArraySlice<UInt8>)] = []
         var start = 0
@@ -60,12 +62,18 @@ struct CheckCommand: ParsableCommand {
         if start < bytes.count { lines.append((number, bytes[start...])) }
         let nonEmpty = lines.filter { !$0.bytes.allSatisfy(Self.isSpace) }
         guard let first = nonEmpty.first else { throw CLIError("the input holds no review") }
-        if nonEmpty.count > 1, (try? SubjectAccessReview.decode(Array(first.bytes))) != nil {
-            return nonEmpty.map { line in
-                (line.number, Result { () throws(ReviewDecodingError) in try SubjectAccessReview.decode(Array(line.bytes)) })
-            }
+        let jsonLines = nonEmpty.map { line in
+            (line.number, Result { () throws(ReviewDecodingError) in try SubjectAccessReview.decode(Array(line.bytes)) })
         }
-        return [(first.number, Result { () throws(ReviewDecodingError) in try SubjectAccessReview.decode(bytes) })]
+        if nonEmpty.count > 1, case .success = jsonLines[0].1 { return jsonLines }
+        let document = Result { () throws(ReviewDecodingError) in try SubjectAccessReview.decode(bytes) }
+        // The document's first JSON value ended on its first line (only blanks up to what follows).
+        if nonEmpty.count > 1, case .failure(let error) = document, error.code == .trailingData, let offset = error.offset,
+            offset >= first.bytes.endIndex, bytes[first.bytes.endIndex..<offset].allSatisfy(Self.isSpace)
+        {
+            return jsonLines
+        }
+        return [(first.number, document)]
     }
 
     static func isSpace(_ byte: UInt8) -> Bool {
