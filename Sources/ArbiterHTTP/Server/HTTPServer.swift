@@ -40,8 +40,11 @@ public final class HTTPServer: Sendable {
     ///
     /// - Throws: ``TLSError`` when the certificate, key or CA bundle cannot be loaded.
     public init(configuration: Configuration, responder: any Responder) throws(TLSError) {
-        let tls = try TLSContext(configuration: configuration.tls, offerHTTP2: configuration.http2HandlerFactory != nil)
-        self.metrics = HTTPServerMetrics()
+        let metrics = HTTPServerMetrics()
+        let tls = try TLSContext(
+            configuration: configuration.tls, offerHTTP2: configuration.http2HandlerFactory != nil,
+            chainCacheTotals: metrics.verifiedChainCache)
+        self.metrics = metrics
         self.context = ServerContext(configuration: configuration, responder: responder, metrics: self.metrics, tls: tls)
     }
 
@@ -70,7 +73,9 @@ public final class HTTPServer: Sendable {
     /// Builds a context for this server from new TLS material (ALPN `h2` offered iff an HTTP/2
     /// handler factory is configured).
     public func makeTLSContext(_ configuration: TLSConfiguration) throws(TLSError) -> TLSContext {
-        try TLSContext(configuration: configuration, offerHTTP2: self.context.configuration.http2HandlerFactory != nil)
+        try TLSContext(
+            configuration: configuration, offerHTTP2: self.context.configuration.http2HandlerFactory != nil,
+            chainCacheTotals: self.metrics.verifiedChainCache)
     }
 
     /// The context new connections use.

@@ -39,6 +39,9 @@ public final class HTTPServerMetrics: Sendable {
     public let tlsReloadFailures = Atomic<Int>(0)
     /// Counter: connections served over HTTP/2 (ALPN `h2`).
     public let http2Connections = Atomic<Int>(0)
+    /// Counters: client chains found in the verified-chain cache, and fully verified, over every
+    /// TLS context the server has used (each context's cache starts empty at a rotation).
+    public let verifiedChainCache = VerifiedChainCacheCounters()
     // One atomic per case: `Atomic` is not copyable, so it cannot live in an array.
     private let handshakeNoCertificate = Atomic<Int>(0)
     private let handshakeUnknownCA = Atomic<Int>(0)

@@ -37,8 +37,12 @@ public final class TLSContext: @unchecked Sendable {
     /// - Parameters:
     ///   - configuration: certificates, client authentication and protocol policy.
     ///   - offerHTTP2: offer `h2` in ALPN (only when an HTTP/2 handler is configured).
+    ///   - chainCacheTotals: counters the verified-chain cache adds its hits and misses to, besides
+    ///     its own (``verifiedChainCacheHits``): the server's, which outlive the context.
     /// - Throws: ``TLSError`` naming the file or setting OpenSSL rejected.
-    public init(configuration: TLSConfiguration, offerHTTP2: Bool) throws(TLSError) {
+    public init(
+        configuration: TLSConfiguration, offerHTTP2: Bool, chainCacheTotals: VerifiedChainCacheCounters? = nil
+    ) throws(TLSError) {
         ERR_clear_error()
         guard let context = SSL_CTX_new(TLS_server_method()) else {
             throw TLSError.fromQueue(.allocation, "cannot allocate an SSL_CTX")
@@ -52,7 +56,8 @@ public final class TLSContext: @unchecked Sendable {
             : VerifiedChainCache(
                 policy: .init(
                     capacity: configuration.verifiedChainCacheCapacity,
-                    lifetime: configuration.verifiedChainCacheLifetime))
+                    lifetime: configuration.verifiedChainCacheLifetime),
+                totals: chainCacheTotals)
         // From here on a throw runs deinit, which frees the context.
         try self.configureProtocol()
         try self.loadServerCertificate()

@@ -1,7 +1,7 @@
 import ArbiterPosix
 import COpenSSL
 import Glibc
-import Synchronization
+public import Synchronization
 
 /// Remembers client certificate chains that passed verification against one ``TLSContext``, so that
 /// a client reconnecting with the same chain skips the chain verification (`X509_verify_cert`):
@@ -98,21 +98,29 @@ final class VerifiedChainCache: @unchecked Sendable {
     let hits = Atomic<Int>(0)
     /// Handshakes whose chain went through `X509_verify_cert` (passed or not).
     let misses = Atomic<Int>(0)
+    /// The same counts, added up over every cache that shares them (a server's, across rotations).
+    let totals: VerifiedChainCacheCounters?
 
     /// The longest chain (leaf included) the cache keys; longer chains are always verified.
     static let maximumChainLength = 12
 
-    init?(policy: Policy) {
+    init?(policy: Policy, totals: VerifiedChainCacheCounters? = nil) {
         guard policy.capacity > 0, policy.lifetime > .zero, let sha256 = EVP_MD_fetch(nil, "SHA256", nil) else {
             return nil
         }
         self.policy = policy
+        self.totals = totals
         self.table = LockedValue(Table(capacity: policy.capacity))
         self.sha256 = sha256
     }
 
     deinit {
         EVP_MD_free(self.sha256)
+    }
+
+    private func countMiss() {
+        self.misses.add(1, ordering: .relaxed)
+        self.totals?.misses.add(1, ordering: .relaxed)
     }
 
     /// The number of chains remembered (expired ones included until they are replaced).
@@ -123,15 +131,16 @@ final class VerifiedChainCache: @unchecked Sendable {
     /// context's error then says why, as OpenSSL's own verification leaves it).
     func verify(_ storeContext: OpaquePointer) -> Int32 {
         guard let key = self.key(storeContext) else {
-            self.misses.add(1, ordering: .relaxed)
+            self.countMiss()
             return X509_verify_cert(storeContext)
         }
         let now = time(nil)
         if self.table.withLock({ $0.contains(key, now: now) }) {
             self.hits.add(1, ordering: .relaxed)
+            self.totals?.hits.add(1, ordering: .relaxed)
             return 1
         }
-        self.misses.add(1, ordering: .relaxed)
+        self.countMiss()
         let result = X509_verify_cert(storeContext)
         if result == 1, X509_STORE_CTX_get_error(storeContext) == X509_V_OK,
             let chain = X509_STORE_CTX_get0_chain(storeContext),
@@ -205,4 +214,16 @@ func verifiedChainCacheCallback(_ storeContext: OpaquePointer?, _ argument: Unsa
     guard let storeContext else { return 0 }
     guard let argument else { return X509_verify_cert(storeContext) }
     return Unmanaged<VerifiedChainCache>.fromOpaque(argument).takeUnretainedValue().verify(storeContext)
+}
+
+/// Hits and misses of the verified-chain caches that share it: a server's, over every TLS context
+/// it has used. A context's own cache starts empty and its counts with it; these only grow, as a
+/// Prometheus counter must across certificate rotations.
+public final class VerifiedChainCacheCounters: Sendable {
+    /// Handshakes whose client chain was found among the chains already verified.
+    public let hits = Atomic<Int>(0)
+    /// Handshakes whose client chain went through full verification (passed or not).
+    public let misses = Atomic<Int>(0)
+
+    public init() {}
 }

@@ -4,15 +4,21 @@ import Synchronization
 extension WebhookServer {
     /// Prometheus text for `/metrics`: the service's families and the transport's.
     func metricsText() -> String {
-        var extra: [MetricFamily] = []
+        metrics.render(extra: Self.transportFamilies(transportMetrics, http2: http2Metrics))
+    }
+
+    /// The transport's families: connections, handshakes, the verified-chain cache and HTTP/2
+    /// streams (`transport` is `nil` before the server has started).
+    static func transportFamilies(_ transport: HTTPServerMetrics?, http2: HTTP2Metrics) -> [MetricFamily] {
+        var families: [MetricFamily] = []
         func counter(_ name: String, _ help: String, _ samples: [([String: String], Int)]) {
-            extra.append(
+            families.append(
                 MetricFamily(
                     name: name, help: help, type: .counter,
                     samples: samples.map { MetricFamily.Sample(labels: $0.0, value: Double($0.1)) }))
         }
-        if let transport = transportMetrics {
-            extra.append(
+        if let transport {
+            families.append(
                 MetricFamily(
                     name: "arbiter_connections_open", help: "Open client connections.", type: .gauge,
                     samples: [.init(value: Double(transport.connectionsOpen.load(ordering: .relaxed)))]))
@@ -23,11 +29,16 @@ extension WebhookServer {
             counter(
                 "arbiter_tls_handshake_failures_total", "Failed TLS handshakes by reason.",
                 HandshakeFailure.allCases.map { (["reason": "\($0)"], transport.handshakesFailed($0)) })
+            counter(
+                "arbiter_tls_verified_chain_cache_total",
+                "Client certificate chains found among those already verified (hit) or verified in full (miss).",
+                [(["result": "hit"], transport.verifiedChainCache.hits.load(ordering: .relaxed)),
+                 (["result": "miss"], transport.verifiedChainCache.misses.load(ordering: .relaxed))])
         }
         counter(
             "arbiter_http2_streams_total", "HTTP/2 streams by outcome.",
-            [(["outcome": "opened"], http2Metrics.streamsOpened), (["outcome": "refused"], http2Metrics.streamsRefused),
-             (["outcome": "reset_by_peer"], http2Metrics.streamsResetByPeer), (["outcome": "reset_by_server"], http2Metrics.streamsResetByUs)])
-        return metrics.render(extra: extra)
+            [(["outcome": "opened"], http2.streamsOpened), (["outcome": "refused"], http2.streamsRefused),
+             (["outcome": "reset_by_peer"], http2.streamsResetByPeer), (["outcome": "reset_by_server"], http2.streamsResetByUs)])
+        return families
     }
 }

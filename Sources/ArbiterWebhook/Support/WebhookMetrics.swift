@@ -15,6 +15,10 @@ import Synchronization
 ///   `arbiter_policy_last_reload_timestamp_seconds`, `arbiter_tls_reloads_total{result}`;
 /// - `arbiter_decision_log_dropped_total`, `arbiter_shadow_disagreements_total{kind}`.
 ///
+/// The server appends the transport's families (`WebhookServer.transportFamilies`):
+/// connections, TLS handshakes and their failures by reason, the verified-chain cache's hits and
+/// misses, HTTP/2 streams by outcome.
+///
 /// Counters are relaxed: a scrape taken while requests are recorded sees each counter at some
 /// recent value, never a torn one, but not a snapshot consistent across counters.
 public final class WebhookMetrics: Sendable {

@@ -1,5 +1,6 @@
 import ArbiterPosix
 import Glibc
+import Synchronization
 import Testing
 
 @testable import ArbiterHTTP
@@ -125,6 +126,9 @@ import Testing
         #expect(server.server.currentTLSContext.verifiedChainCacheHits == 0)
         #expect(server.server.currentTLSContext.verifiedChainCacheMisses == 1)
         #expect(TestServer.eventually { server.metrics.handshakesFailed(.unknownCA) == 1 })
+        // The server's totals span both contexts: they only grow, as /metrics needs.
+        #expect(server.server.metrics.verifiedChainCache.hits.load(ordering: .relaxed) == 1)
+        #expect(server.server.metrics.verifiedChainCache.misses.load(ordering: .relaxed) == 2)
     }
 
     @Test func capacityZeroVerifiesEveryHandshake() throws {

@@ -1,4 +1,6 @@
+import ArbiterHTTP
 import ArbiterPolicy
+import Synchronization
 import Testing
 
 @testable import ArbiterWebhook
@@ -82,6 +84,28 @@ import Testing
         #expect(parsed.samples["arbiter_decision_log_dropped_total"] == 7)
         #expect(parsed.samples[#"arbiter_policy_revision_info{revision="sha256:ab"c"}"#] == 1)
         #expect(parsed.samples["arbiter_policy_last_reload_timestamp_seconds"] == 1_764_389_406.5)
+    }
+
+    @Test func transportFamiliesCarryTheServersCounters() {
+        let transport = HTTPServerMetrics()
+        transport.connectionsAccepted.add(5, ordering: .relaxed)
+        transport.handshakesSucceeded.add(4, ordering: .relaxed)
+        transport.verifiedChainCache.hits.add(3, ordering: .relaxed)
+        transport.verifiedChainCache.misses.add(1, ordering: .relaxed)
+        let parsed = PrometheusTextParser(
+            WebhookMetrics().render(extra: WebhookServer.transportFamilies(transport, http2: HTTP2Metrics())))
+        #expect(parsed.errors.isEmpty)
+        #expect(parsed.samples["arbiter_connections_accepted_total"] == 5)
+        #expect(parsed.samples["arbiter_tls_handshakes_total"] == 4)
+        #expect(parsed.samples[#"arbiter_tls_verified_chain_cache_total{result="hit"}"#] == 3)
+        #expect(parsed.samples[#"arbiter_tls_verified_chain_cache_total{result="miss"}"#] == 1)
+        #expect(parsed.types["arbiter_tls_verified_chain_cache_total"] == "counter")
+        #expect(parsed.samples[#"arbiter_http2_streams_total{outcome="opened"}"#] == 0)
+
+        // Before the server has started there is no transport: only the HTTP/2 family.
+        let early = PrometheusTextParser(WebhookMetrics().render(extra: WebhookServer.transportFamilies(nil, http2: HTTP2Metrics())))
+        #expect(early.types["arbiter_tls_verified_chain_cache_total"] == nil)
+        #expect(early.types["arbiter_http2_streams_total"] == "counter")
     }
 
     @Test func unknownStatusCodesAreCountedAsOther() {
