@@ -174,6 +174,35 @@ extension EngineBenchmark {
         print("decisions: \(passes * requests.count), allowed: \(allowed) (checksum \(touched & 0xff))")
     }
 
+    /// What each level of a decision's cache misses costs: every request is decided right after
+    /// its lines up to a level were read, untimed (``CompiledPolicy/readLines(of:throughLevel:)``):
+    /// level 0 nothing, 1 names and subject-index slots, 2 also binding entries, 3 also roles and
+    /// rules. The four levels alternate pass by pass, so the host's noise falls on all of them.
+    static func levels(directory: String, passes: Int) {
+        let policy = PolicyCompiler.compile(PolicySourceReader.load(paths: [directory + "/rbac.yaml"]).set)
+        let requests = loadRequests(directory + "/requests.jsonl", interned: true)
+        var sum: UInt64 = 0
+        var totals = [UInt64](repeating: 0, count: 4)
+        for _ in 0..<passes {
+            for level in 0...3 {
+                requests.withUnsafeBufferPointer { requests in
+                    for i in requests.indices {
+                        sum &+= policy.readLines(of: requests[i], throughLevel: level)
+                        let a = now()
+                        if policy.authorize(requests[i]).decision == .allow { sum &+= 1 }
+                        totals[level] += now() - a
+                    }
+                }
+            }
+        }
+        let count = Double(passes * requests.count)
+        let names = ["nothing", "names and subject-index slots", "also binding entries", "also roles and rules"]
+        for level in 0...3 {
+            print(String(format: "read before the decision: %@: %.0f ns per decision (timer included)", names[level], Double(totals[level]) / count))
+        }
+        print("(checksum \(sum & 0xff))")
+    }
+
     /// Reads every byte of a request's strings and its groups array, as decoding it would have
     /// written them: afterwards the request is in cache.
     @inline(never)

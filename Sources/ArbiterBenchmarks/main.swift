@@ -7,6 +7,8 @@
 //   review DIR [SECONDS]         whole reviews in process: decode + evaluate + encode over the workload's mix.
 //   engine-count DIR PASSES [warm]  a fixed amount of evaluation work, for instruction counts under callgrind
 //                                (warm: each request read just before its decision, as after decoding).
+//   engine-levels DIR [PASSES]   what each level of a decision's cache misses costs (names and index
+//                                slots, binding entries, roles and rules: each read just before the decision).
 //   engine-candidates DIR        subject-index entries per request, and how many pass the role filters.
 //   responder DIR [SECONDS]      the webhook's own work per request (WebhookResponder, no sockets).
 //   responder-count DIR PASSES   the same, a fixed amount of work for callgrind.
@@ -47,6 +49,8 @@ case "review" where arguments.count >= 2:
     EngineBenchmark.review(directory: arguments[1], seconds: arguments.count > 2 ? Double(arguments[2]) ?? 3 : 3)
 case "engine-count" where arguments.count >= 3:
     EngineBenchmark.count(directory: arguments[1], passes: Int(arguments[2]) ?? 1, warm: arguments.count > 3 && arguments[3] == "warm")
+case "engine-levels" where arguments.count >= 2:
+    EngineBenchmark.levels(directory: arguments[1], passes: arguments.count > 2 ? Int(arguments[2]) ?? 3 : 3)
 case "engine-candidates" where arguments.count >= 2:
     EngineBenchmark.candidates(directory: arguments[1])
 case "responder" where arguments.count >= 2:
@@ -58,5 +62,6 @@ case "transport-server":
 default:
     print(
         "usage: ArbiterBenchmarks codec [ITERATIONS] [ROUNDS] | engine DIR [SECONDS] | review DIR [SECONDS] | engine-count DIR PASSES"
+            + " | engine-levels DIR [PASSES]"
             + " | engine-candidates DIR | responder DIR [SECONDS] | responder-count DIR PASSES | transport-server ...")
 }
