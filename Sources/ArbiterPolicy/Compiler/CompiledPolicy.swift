@@ -222,7 +222,7 @@ public final class CompiledPolicy: @unchecked Sendable {
             mask |= (1 << 63) - 1
         } else {
             for i in 0..<Int(rule.resources.count) {
-                mask |= resourceFilterBit(isResource: true, combined: pool[Int(rule.resources.start) + i])
+                mask |= resourceFilterBit(isResource: true, combined: rule.resources.id(i, in: pool))
             }
         }
         if rule.flags.contains(.allURLs) || rule.urls.count > 0 || rule.urlPrefixes.count > 0 {

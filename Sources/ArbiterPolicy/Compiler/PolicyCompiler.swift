@@ -39,7 +39,7 @@ public enum PolicyCompiler {
                     let rule = state.rules[Int(ruleID)]
                     if rule.isWildcardOnResources { wildcards.append(Int32(position)) }
                     for i in 0..<Int(rule.resources.count) {
-                        let resource = state.pool[Int(rule.resources.start) + i]
+                        let resource = rule.resources.id(i, in: state.pool)
                         let key = UInt64(roleIndex) << 32 | UInt64(UInt32(bitPattern: resource))
                         if resourceIndex[key]?.last != Int32(position) {
                             resourceIndex[key, default: []].append(Int32(position))

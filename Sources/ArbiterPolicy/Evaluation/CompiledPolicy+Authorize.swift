@@ -198,35 +198,24 @@ extension CompiledPolicy {
 
     // MARK: - Rules
 
-    @inline(__always)
-    private func contains(_ span: Span, _ id: Int32, _ pool: UnsafeBufferPointer<Int32>) -> Bool {
-        var i = Int(span.start)
-        let end = i + Int(span.count)
-        while i < end {
-            if pool[i] == id { return true }
-            i += 1
-        }
-        return false
-    }
-
     /// Kubernetes' `RuleAllows` on a compiled rule.
     @inline(__always)
     func ruleAllows(_ ruleID: Int32, _ request: ResolvedRequest, _ pool: UnsafeBufferPointer<Int32>) -> Bool {
         let rule = rules[Int(ruleID)]
         if rule.verbMask & request.verbMask == 0 { return false }
-        if !request.verbBitIsExact && !rule.flags.contains(.allVerbs) && !contains(rule.verbs, request.verb, pool) {
+        if !request.verbBitIsExact && !rule.flags.contains(.allVerbs) && !rule.verbs.contains(request.verb, in: pool) {
             return false
         }
         if request.isResource {
-            if !rule.flags.contains(.allGroups) && !contains(rule.groups, request.group, pool) { return false }
-            if !rule.flags.contains(.allResources) && !contains(rule.resources, request.combined, pool) {
-                guard request.hasSubresource && contains(rule.starSubresources, request.subresource, pool) else {
+            if !rule.flags.contains(.allGroups) && !rule.groups.contains(request.group, in: pool) { return false }
+            if !rule.flags.contains(.allResources) && !rule.resources.contains(request.combined, in: pool) {
+                guard request.hasSubresource && rule.starSubresources.contains(request.subresource, in: pool) else {
                     return false
                 }
             }
-            return rule.names.count == 0 || contains(rule.names, request.name, pool)
+            return rule.names.count == 0 || rule.names.contains(request.name, in: pool)
         }
-        if rule.flags.contains(.allURLs) || contains(rule.urls, request.path, pool) { return true }
+        if rule.flags.contains(.allURLs) || rule.urls.contains(request.path, in: pool) { return true }
         return false
     }
 
@@ -279,11 +268,11 @@ extension CompiledPolicy {
         if !forDeny && !NonResourcePath.isCanonical(path) { return false }
         let rule = rules[Int(ruleID)]
         guard rule.urlPrefixes.count > 0, rule.verbMask & request.verbMask != 0 else { return false }
-        if !request.verbBitIsExact && !rule.flags.contains(.allVerbs) && !contains(rule.verbs, request.verb, pool) {
+        if !request.verbBitIsExact && !rule.flags.contains(.allVerbs) && !rule.verbs.contains(request.verb, in: pool) {
             return false
         }
         for i in 0..<Int(rule.urlPrefixes.count) {
-            let prefix = pool[Int(rule.urlPrefixes.start) + i]
+            let prefix = rule.urlPrefixes.id(i, in: pool)
             if path.utf8.starts(with: attributeSymbols.bytes(prefix)) { return true }
         }
         return false

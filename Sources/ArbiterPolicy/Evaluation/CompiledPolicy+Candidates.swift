@@ -91,9 +91,11 @@ extension CompiledPolicy {
                     for ruleID in info.firstRule..<(info.firstRule + info.ruleCount) {
                         let rule = rules[Int(ruleID)]
                         sum &+= rule.verbMask
-                        for span in [rule.verbs, rule.groups, rule.resources, rule.names] where span.count > 0 {
-                            sum &+= UInt64(UInt32(bitPattern: pool[Int(span.start)]))
-                            sum &+= UInt64(UInt32(bitPattern: pool[Int(span.start) + Int(span.count) - 1]))
+                        for list in [rule.verbs, rule.groups, rule.resources, rule.names] where list.count > 0 {
+                            pool.withUnsafeBufferPointer { pool in
+                                sum &+= UInt64(UInt32(bitPattern: list.id(0, in: pool)))
+                                sum &+= UInt64(UInt32(bitPattern: list.id(Int(list.count) - 1, in: pool)))
+                            }
                         }
                     }
                 }
