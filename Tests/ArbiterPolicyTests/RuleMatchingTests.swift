@@ -99,3 +99,47 @@ struct RuleMatchingTests {
         }
     }
 }
+
+/// Verb ids from the 64th on share bit 63 of a rule's verb mask: for them the mask only says
+/// "maybe" and the evaluator compares the rule's own verb ids (kept beside the rules).
+struct LateVerbTests {
+    /// 70 roles, role `r<i>` granting verb `v<i>` on pods (and for odd `i` also `w<i>`), each
+    /// bound to user `u<i>`: 105 distinct verbs, so the 42 interned last have no bit of their own.
+    static func policy() -> String {
+        (0..<70).map { i in
+            let verbs = i % 2 == 0 ? "[v\(i)]" : "[v\(i), w\(i)]"
+            return """
+                apiVersion: rbac.authorization.k8s.io/v1
+                kind: ClusterRole
+                metadata: {name: r\(i)}
+                rules:
+                - {apiGroups: [""], resources: [pods], verbs: \(verbs)}
+                ---
+                apiVersion: rbac.authorization.k8s.io/v1
+                kind: ClusterRoleBinding
+                metadata: {name: b\(i)}
+                roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: r\(i)}
+                subjects:
+                - {kind: User, apiGroup: rbac.authorization.k8s.io, name: u\(i)}
+                """
+        }.joined(separator: "\n---\n")
+    }
+
+    @Test func lateVerbsMatchOnlyTheirOwnRules() throws {
+        let yaml = Self.policy()
+        let compiled = try compilePolicy(yaml)
+        let reference = ReferenceEvaluator(try loadPolicySet(yaml))
+        var allowed = 0
+        for user in [0, 1, 40, 62, 63, 64, 65, 66, 68, 69] {
+            for verb in ["v0", "v1", "w1", "v40", "v62", "v63", "v64", "v65", "w65", "v66", "v68", "v69", "w69", "v70", "x"] {
+                let request = AccessRequest.resource(verb, "pods", user: "u\(user)")
+                let result = compiled.authorize(request)
+                let want = verb == "v\(user)" || (user % 2 == 1 && verb == "w\(user)")
+                #expect((result.decision == .allow) == want, "u\(user) \(verb): \(result.reason)")
+                #expect(reference.authorize(request).decision == result.decision, "u\(user) \(verb)")
+                if want { allowed += 1 }
+            }
+        }
+        #expect(allowed == 13)
+    }
+}

@@ -33,6 +33,8 @@ public final class CompiledPolicy: @unchecked Sendable {
     let verbSymbols: FrozenSymbolTable<NoPayload>
     let pool: FrozenArray<Int32>
     let rules: FrozenArray<CompiledRule>
+    /// Per rule, its verb ids (``RuleCompilerState/ruleVerbs``).
+    let ruleVerbs: FrozenArray<IdList>
 
     // MARK: Roles
     /// Roles with their effective (aggregated) rules, in compiled order.
@@ -86,7 +88,7 @@ public final class CompiledPolicy: @unchecked Sendable {
 
     init(
         arena: TableArena, symbols: FrozenSymbolTable<SubjectScopes>, attributeSymbols: FrozenSymbolTable<NoPayload>,
-        verbSymbols: FrozenSymbolTable<NoPayload>, pool: [Int32], rules: [CompiledRule], roles: [Role], roleInfo: [RoleInfo],
+        verbSymbols: FrozenSymbolTable<NoPayload>, pool: [Int32], rules: [CompiledRule], ruleVerbs: [IdList], roles: [Role], roleInfo: [RoleInfo],
         roleResourceIndex: KeyedLists<Int32>, bindings: [Binding], bindingRoles: [Int32], clusterSubjects: KeyedLists<BindingEntry>,
         namespaceSubjects: KeyedLists<BindingEntry>, accessPolicies: [AccessPolicy], policyRules: [Span],
         policyExactSubjects: KeyedLists<Int32>, policyPrefixSubjects: KeyedLists<Int32>, userPrefixLengths: [Int], groupPrefixLengths: [Int],
@@ -98,6 +100,7 @@ public final class CompiledPolicy: @unchecked Sendable {
         self.verbSymbols = verbSymbols
         self.pool = FrozenArray(pool, in: arena)
         self.rules = FrozenArray(rules, in: arena)
+        self.ruleVerbs = FrozenArray(ruleVerbs, in: arena)
         self.roles = roles
         self.roleResourceIndex = roleResourceIndex
         self.roleInfo = FrozenArray(roleInfo, in: arena)

@@ -139,7 +139,7 @@ public enum PolicyCompiler {
                 bindingSubjects: bindings.reduce(0) { $0 + $1.subjects.count }))
         return CompiledPolicy(
             arena: arena, symbols: state.symbols.frozen(payloads: subjectScopes, in: arena), attributeSymbols: state.attributeSymbols.frozen(in: arena),
-            verbSymbols: state.verbSymbols.frozen(in: arena), pool: pool, rules: state.rules, roles: roles,
+            verbSymbols: state.verbSymbols.frozen(in: arena), pool: pool, rules: state.rules, ruleVerbs: state.ruleVerbs, roles: roles,
             roleInfo: roleInfo.map { info in
                 var info = info
                 info.wildcardStart += offset
@@ -165,7 +165,7 @@ public enum PolicyCompiler {
             $0 + $1.storage.count + $1.count * (4 + 2 * MemoryLayout<FrozenSymbolTable<SubjectScopes>.Slot>.stride)
         }
         let entry = MemoryLayout<CompiledPolicy.BindingEntry>.stride + 2 * MemoryLayout<KeyedLists<Int32>.Slot>.stride
-        return symbols + state.rules.count * MemoryLayout<CompiledRule>.stride + pool * 4 + bindingSubjects * (entry + 12)
+        return symbols + state.rules.count * (MemoryLayout<CompiledRule>.stride + MemoryLayout<IdList>.stride) + pool * 4 + bindingSubjects * (entry + 12)
     }
 
     /// Where an AccessPolicy subject is indexed: user-name space or group space, the exact name

@@ -203,7 +203,8 @@ extension CompiledPolicy {
     func ruleAllows(_ ruleID: Int32, _ request: ResolvedRequest, _ pool: UnsafeBufferPointer<Int32>) -> Bool {
         let rule = rules[Int(ruleID)]
         if rule.verbMask & request.verbMask == 0 { return false }
-        if !request.verbBitIsExact && !rule.flags.contains(.allVerbs) && !rule.verbs.contains(request.verb, in: pool) {
+        if !request.verbBitIsExact && !rule.flags.contains(.allVerbs)
+            && !ruleVerbs[Int(ruleID)].contains(request.verb, in: pool) {
             return false
         }
         if request.isResource {
@@ -268,7 +269,8 @@ extension CompiledPolicy {
         if !forDeny && !NonResourcePath.isCanonical(path) { return false }
         let rule = rules[Int(ruleID)]
         guard rule.urlPrefixes.count > 0, rule.verbMask & request.verbMask != 0 else { return false }
-        if !request.verbBitIsExact && !rule.flags.contains(.allVerbs) && !rule.verbs.contains(request.verb, in: pool) {
+        if !request.verbBitIsExact && !rule.flags.contains(.allVerbs)
+            && !ruleVerbs[Int(ruleID)].contains(request.verb, in: pool) {
             return false
         }
         for i in 0..<Int(rule.urlPrefixes.count) {

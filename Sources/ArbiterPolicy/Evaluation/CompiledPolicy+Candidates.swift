@@ -50,7 +50,7 @@ extension CompiledPolicy {
         func listBytes<V>(_ lists: KeyedLists<V>) -> Int { lists.slotBytes + size(lists.values) }
         let tables = [
             ("subject symbols", symbolBytes(symbols)), ("attribute symbols", symbolBytes(attributeSymbols)),
-            ("verb symbols", symbolBytes(verbSymbols)), ("rules", size(rules)), ("pool", size(pool)),
+            ("verb symbols", symbolBytes(verbSymbols)), ("rules", size(rules) + size(ruleVerbs)), ("pool", size(pool)),
             ("role info", size(roleInfo)), ("role resource index", listBytes(roleResourceIndex)),
             ("ClusterRoleBinding index", listBytes(clusterSubjects)), ("RoleBinding index", listBytes(namespaceSubjects)),
             ("binding subjects", size(bindingReasonStart) + size(bindingSubjectKeys) + size(bindingRoles)),
@@ -91,7 +91,7 @@ extension CompiledPolicy {
                     for ruleID in info.firstRule..<(info.firstRule + info.ruleCount) {
                         let rule = rules[Int(ruleID)]
                         sum &+= rule.verbMask
-                        for list in [rule.verbs, rule.groups, rule.resources, rule.names] where list.count > 0 {
+                        for list in [ruleVerbs[Int(ruleID)], rule.groups, rule.resources, rule.names] where list.count > 0 {
                             pool.withUnsafeBufferPointer { pool in
                                 sum &+= UInt64(UInt32(bitPattern: list.id(0, in: pool)))
                                 sum &+= UInt64(UInt32(bitPattern: list.id(Int(list.count) - 1, in: pool)))
