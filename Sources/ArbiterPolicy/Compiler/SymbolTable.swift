@@ -86,6 +86,7 @@ struct SymbolTable: Sendable {
     ///
     /// Transparent, not just `@inline(__always)`: called out of line from the evaluator's loop over
     /// a request's groups, it cost a retain and a release of every group name.
+    @_transparent
     static func hash(_ string: borrowing String) -> UInt64 {
         if let hash = string.utf8.withContiguousStorageIfAvailable({ hash(UnsafeRawBufferPointer($0)) }) {
             return hash
