@@ -118,6 +118,11 @@ final class VerifiedChainCache: @unchecked Sendable {
         EVP_MD_free(self.sha256)
     }
 
+    private func countHit() {
+        self.hits.add(1, ordering: .relaxed)
+        self.totals?.hits.add(1, ordering: .relaxed)
+    }
+
     private func countMiss() {
         self.misses.add(1, ordering: .relaxed)
         self.totals?.misses.add(1, ordering: .relaxed)
@@ -136,8 +141,7 @@ final class VerifiedChainCache: @unchecked Sendable {
         }
         let now = time(nil)
         if self.table.withLock({ $0.contains(key, now: now) }) {
-            self.hits.add(1, ordering: .relaxed)
-            self.totals?.hits.add(1, ordering: .relaxed)
+            self.countHit()
             return 1
         }
         self.countMiss()

@@ -26,7 +26,7 @@ struct IdList: Sendable, Hashable {
 
     /// Id `i` (below ``count``), from the compiler's pool.
     func id(_ i: Int, in pool: [Int32]) -> Int32 {
-        count == 1 ? head : pool[Int(head) + i]
+        pool.withUnsafeBufferPointer { id(i, in: $0) }
     }
 
     /// Whether `id` is one of the ids.
@@ -46,8 +46,8 @@ struct IdList: Sendable, Hashable {
 /// A ``PolicyRule`` with every string interned: what the evaluator tests a request against.
 ///
 /// `*` entries become flags; the remaining entries are symbol ids (``IdList``: one in place, more
-/// in the policy's pool). A rule
-/// resource `*/sub` becomes an entry of ``starSubresources`` holding the id of `sub`.
+/// in the policy's pool). A rule resource `*/sub` becomes an entry of ``starSubresources``
+/// holding the id of `sub`.
 /// Non-resource URL entries ending in `*` become ``urlPrefixes`` (the id of the entry without its
 /// trailing `*`s).
 struct CompiledRule: Sendable, Hashable {

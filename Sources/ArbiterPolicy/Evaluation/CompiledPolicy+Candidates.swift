@@ -62,10 +62,10 @@ extension CompiledPolicy {
 extension CompiledPolicy {
     /// Reads, without deciding, the lines a decision of `request` reads, up to `level`: 1 its
     /// name lookups and subject-index slots; 2 also the binding entries of the lists reached; 3
-    /// also the role information, rules and rule spans of every entry passing the filters. For
-    /// the benchmark that measures what each level's cache misses cost a decision (decided right
-    /// after, with those lines cached). Returns a checksum of what it read, so that the reads
-    /// are not optimised away.
+    /// also, for every entry passing the filters, its role's information, resource-index slot,
+    /// rules and their ids. For the benchmark that measures what each level's cache misses cost a
+    /// decision (decided right after, with those lines cached). Returns a checksum of what it
+    /// read, so that the reads are not optimised away.
     @_spi(Statistics)
     public func readLines(of request: AccessRequest, throughLevel level: Int) -> UInt64 {
         guard level > 0 else { return 0 }
@@ -74,33 +74,44 @@ extension CompiledPolicy {
             let resolved = resolve(request)
             var subjects = SubjectKeys(buffer, subjects: request.groups.count + 1)
             fillSubjectKeys(request, &subjects, scope: Self.scopeBits(resolved), namespace: resolved.namespace, keepAll: true)
+            // The probes `collectCandidates` makes, located by the names' hashes.
             let keys = subjects.keys
-            var lists = keys.map { (clusterSubjects, clusterList($0)) }
-            if resolved.namespace != SymbolTable.missing {
-                lists += keys.map { (namespaceSubjects, namespaceList(resolved.namespace, $0)) }
+            var lists: [(KeyedLists<BindingEntry>, Range<Int>)] = keys.indices.map { i in
+                let locator = Self.subjectLocator(nameHash: subjects.nameHash(i), kind: keys[i] >> 32, namespace: SymbolTable.missing)
+                return (clusterSubjects, clusterSubjects.range(keys[i], locator: locator))
             }
-            var sum: UInt64 = 0
-            for (index, range) in lists {
-                sum &+= UInt64(range.count)
-                guard level > 1 else { continue }
-                for i in range {
-                    let entry = index.values[i]
-                    sum &+= entry.resourceFilter
-                    guard level > 2, Self.passesFilters(entry, resolved), entry.role >= 0 else { continue }
-                    let info = roleInfo[Int(entry.role)]
-                    for ruleID in info.firstRule..<(info.firstRule + info.ruleCount) {
-                        let rule = rules[Int(ruleID)]
-                        sum &+= rule.verbMask
-                        for list in [ruleVerbs[Int(ruleID)], rule.groups, rule.resources, rule.names] where list.count > 0 {
-                            pool.withUnsafeBufferPointer { pool in
+            if resolved.namespace != SymbolTable.missing {
+                let namespace = UInt64(UInt32(bitPattern: resolved.namespace)) << 33
+                lists += keys.indices.map { i in
+                    let locator = Self.subjectLocator(nameHash: subjects.nameHash(i), kind: keys[i] >> 32, namespace: resolved.namespace)
+                    return (namespaceSubjects, namespaceSubjects.range(namespace | keys[i], locator: locator))
+                }
+            }
+            guard level > 1 else { return UInt64(lists.count) }
+            return pool.withUnsafeBufferPointer { pool in
+                var sum: UInt64 = 0
+                for (index, range) in lists {
+                    for i in range {
+                        let entry = index.values[i]
+                        sum &+= entry.resourceFilter
+                        guard level > 2, Self.passesFilters(entry, resolved), entry.role >= 0 else { continue }
+                        let info = roleInfo[Int(entry.role)]
+                        if info.indexed {
+                            let key = UInt64(entry.role) << 32 | UInt64(UInt32(bitPattern: resolved.combined))
+                            sum &+= UInt64(roleResourceIndex.range(key).count)
+                        }
+                        for ruleID in info.firstRule..<(info.firstRule + info.ruleCount) {
+                            let rule = rules[Int(ruleID)]
+                            sum &+= rule.verbMask
+                            for list in [ruleVerbs[Int(ruleID)], rule.groups, rule.resources, rule.names] where list.count > 0 {
                                 sum &+= UInt64(UInt32(bitPattern: list.id(0, in: pool)))
                                 sum &+= UInt64(UInt32(bitPattern: list.id(Int(list.count) - 1, in: pool)))
                             }
                         }
                     }
                 }
+                return sum
             }
-            return sum
         }
     }
 }
