@@ -10,7 +10,10 @@ struct TableLayoutTests {
         #expect(MemoryLayout<CompiledRule>.stride == TableArena.lineBytes)
         #expect(MemoryLayout<IdList>.stride == 8)
         #expect(MemoryLayout<CompiledPolicy.BindingEntry>.stride == 24)
-        #expect(MemoryLayout<KeyedLists<CompiledPolicy.BindingEntry>.Slot>.stride == 16)
+        // A subject-index slot keeps a list's only entry with its key: two slots per line.
+        #expect(MemoryLayout<SubjectIndex.Slot>.stride == 32)
+        #expect(MemoryLayout<SubjectIndex.Slot>.offset(of: \.entry) == SubjectIndex.entryOffset)
+        #expect(MemoryLayout<KeyedLists<Int32>.Slot>.stride == 16)
         #expect(MemoryLayout<FrozenSymbolTable<SubjectScopes>.Slot>.stride == TableArena.lineBytes)
         #expect(MemoryLayout<FrozenSymbolTable<NoPayload>.Slot>.stride == 32)
     }

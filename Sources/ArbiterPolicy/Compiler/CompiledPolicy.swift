@@ -54,8 +54,8 @@ public final class CompiledPolicy: @unchecked Sendable {
     /// Subject indexes: each entry carries the binding, its role and the role's verb and
     /// resource filters, so a candidate whose role cannot match the request's verb or resource
     /// costs no further memory access.
-    let clusterSubjects: KeyedLists<BindingEntry>
-    let namespaceSubjects: KeyedLists<BindingEntry>
+    let clusterSubjects: SubjectIndex
+    let namespaceSubjects: SubjectIndex
     /// Per binding subject (flattened, `bindingReasonStart[b]` is binding b's first): the whole
     /// allow reason, built once so that an allow costs no string formatting (and, through
     /// ``AuthorizationResult``'s lazy reason, no access to the string unless it is read).
@@ -89,8 +89,8 @@ public final class CompiledPolicy: @unchecked Sendable {
     init(
         arena: TableArena, symbols: FrozenSymbolTable<SubjectScopes>, attributeSymbols: FrozenSymbolTable<NoPayload>,
         verbSymbols: FrozenSymbolTable<NoPayload>, pool: [Int32], rules: [CompiledRule], ruleVerbs: [IdList], roles: [Role], roleInfo: [RoleInfo],
-        roleResourceIndex: KeyedLists<Int32>, bindings: [Binding], bindingRoles: [Int32], clusterSubjects: KeyedLists<BindingEntry>,
-        namespaceSubjects: KeyedLists<BindingEntry>, accessPolicies: [AccessPolicy], policyRules: [Span],
+        roleResourceIndex: KeyedLists<Int32>, bindings: [Binding], bindingRoles: [Int32], clusterSubjects: SubjectIndex,
+        namespaceSubjects: SubjectIndex, accessPolicies: [AccessPolicy], policyRules: [Span],
         policyExactSubjects: KeyedLists<Int32>, policyPrefixSubjects: KeyedLists<Int32>, userPrefixLengths: [Int], groupPrefixLengths: [Int],
         skipped: [String: Int], prefetchesSubjects: Bool? = nil
     ) {
@@ -268,16 +268,16 @@ public final class CompiledPolicy: @unchecked Sendable {
 
     /// The ClusterRoleBinding list of a subject key, for callers without the name's hash at hand
     /// (it is computed again from the stored name).
-    func clusterList(_ key: UInt64) -> Range<Int> {
+    func clusterList(_ key: UInt64) -> UnsafeBufferPointer<BindingEntry> {
         let hash = SymbolTable.hash(symbols.bytes(Int32(truncatingIfNeeded: key & 0xffff_ffff)))
-        return clusterSubjects.range(key, locator: Self.subjectLocator(nameHash: hash, kind: key >> 32, namespace: SymbolTable.missing))
+        return clusterSubjects.entries(key, locator: Self.subjectLocator(nameHash: hash, kind: key >> 32, namespace: SymbolTable.missing))
     }
 
     /// The RoleBinding list of a subject key in `namespace` (never missing), like ``clusterList(_:)``.
-    func namespaceList(_ namespace: Int32, _ key: UInt64) -> Range<Int> {
+    func namespaceList(_ namespace: Int32, _ key: UInt64) -> UnsafeBufferPointer<BindingEntry> {
         let hash = SymbolTable.hash(symbols.bytes(Int32(truncatingIfNeeded: key & 0xffff_ffff)))
         let namespacedKey = UInt64(UInt32(bitPattern: namespace)) << 33 | key
-        return namespaceSubjects.range(
+        return namespaceSubjects.entries(
             namespacedKey, locator: Self.subjectLocator(nameHash: hash, kind: key >> 32, namespace: namespace))
     }
 

@@ -1,14 +1,9 @@
-internal import CArbiterIntrinsics
-
 /// An immutable multimap from `UInt64` keys to lists of values, stored flat.
 ///
-/// Built once by the compiler (each list in ascending order), then read on every request with
-/// one probe of an open-addressing table: the subject and resource indexes of a compiled policy.
-///
-/// Where a key's probe starts is a hash of its *locator*: the key itself unless the builder
-/// gives another one. The subject indexes locate a key by the hash of the subject's name, which
-/// a request has before it knows the name's symbol id, so the evaluator can start loading the
-/// slot while it still looks the name up (``prefetch(locator:)``).
+/// Built once by the compiler (each list in ascending order), then read with one probe of an
+/// open-addressing table: the roles' resource index and the AccessPolicy subject indexes of a
+/// compiled policy. (The binding subject indexes, read on every request of a large policy, are
+/// ``SubjectIndex``: it keeps a list's only entry in the slot.)
 struct KeyedLists<Value: BitwiseCopyable>: Sendable {
     /// One probe reads one slot: key, where its list starts in `values` and how long it is
     /// (`count == 0` is an empty slot) share a cache line.
@@ -29,9 +24,7 @@ struct KeyedLists<Value: BitwiseCopyable>: Sendable {
     /// The bytes of the slot table.
     var slotBytes: Int { slots.count * MemoryLayout<Slot>.stride }
 
-    /// - Parameter locator: where each key is probed from (see the type's documentation); the
-    ///   same function of the key must be used by every lookup.
-    init(lists: [UInt64: [Value]], locator: (UInt64) -> UInt64 = { $0 }, in arena: TableArena) {
+    init(lists: [UInt64: [Value]], in arena: TableArena) {
         var capacity = 8
         while capacity < lists.count * 2 { capacity *= 2 }
         var slots = Array(repeating: Slot(key: 0, start: 0, count: 0), count: capacity)
@@ -41,7 +34,7 @@ struct KeyedLists<Value: BitwiseCopyable>: Sendable {
         for key in lists.keys.sorted() {
             let list = lists[key]!
             guard !list.isEmpty else { continue }
-            var i = Self.slot(locator(key), shift)
+            var i = Self.slot(key, shift)
             while slots[i].count != 0 { i = (i + 1) & mask }
             slots[i] = Slot(key: key, start: Int32(values.count), count: Int32(list.count))
             values += list
@@ -52,29 +45,16 @@ struct KeyedLists<Value: BitwiseCopyable>: Sendable {
         self.shift = shift
     }
 
-    /// Fibonacci hashing: the top bits of the locator times 2^64/φ.
+    /// Fibonacci hashing: the top bits of the key times 2^64/φ.
     @inline(__always)
-    private static func slot(_ locator: UInt64, _ shift: UInt64) -> Int {
-        Int(truncatingIfNeeded: (locator &* 0x9e37_79b9_7f4a_7c15) &>> shift)
+    private static func slot(_ key: UInt64, _ shift: UInt64) -> Int {
+        Int(truncatingIfNeeded: (key &* 0x9e37_79b9_7f4a_7c15) &>> shift)
     }
 
-    /// The list for `key` as a range of ``values``; empty when absent. For a table built with
-    /// the default locator.
+    /// The list for `key` as a range of ``values``; empty when absent.
     @inline(__always)
     func range(_ key: UInt64) -> Range<Int> {
-        range(key, locator: key)
-    }
-
-    /// Starts loading the slot where a probe with `locator` begins (a hint; no result changes).
-    @inline(__always)
-    func prefetch(locator: UInt64) {
-        CArbiterIntrinsics_prefetch(slots.buffer.baseAddress! + Self.slot(locator, shift))
-    }
-
-    /// The list for `key`, located by `locator` (the builder's locator of `key`).
-    @inline(__always)
-    func range(_ key: UInt64, locator: UInt64) -> Range<Int> {
-        var i = Self.slot(locator, shift)
+        var i = Self.slot(key, shift)
         let slots = self.slots.buffer
         while true {
             let slot = slots[i]

@@ -146,10 +146,10 @@ public enum PolicyCompiler {
                 return info
             },
             roleResourceIndex: KeyedLists(lists: resourceIndex, in: arena), bindings: bindings, bindingRoles: bindingRoles,
-            clusterSubjects: KeyedLists(
+            clusterSubjects: SubjectIndex(
                 lists: clusterLists, locator: { CompiledPolicy.subjectLocator(key: $0, namespaced: false, nameHashes: nameHashes) },
                 in: arena),
-            namespaceSubjects: KeyedLists(
+            namespaceSubjects: SubjectIndex(
                 lists: namespaceLists, locator: { CompiledPolicy.subjectLocator(key: $0, namespaced: true, nameHashes: nameHashes) },
                 in: arena),
             accessPolicies: policies, policyRules: shifted(policyRules),
@@ -164,8 +164,12 @@ public enum PolicyCompiler {
         let symbols = [state.symbols, state.attributeSymbols, state.verbSymbols].reduce(0) {
             $0 + $1.storage.count + $1.count * (4 + 2 * MemoryLayout<FrozenSymbolTable<SubjectScopes>.Slot>.stride)
         }
-        let entry = MemoryLayout<CompiledPolicy.BindingEntry>.stride + 2 * MemoryLayout<KeyedLists<Int32>.Slot>.stride
-        return symbols + state.rules.count * (MemoryLayout<CompiledRule>.stride + MemoryLayout<IdList>.stride) + pool * 4 + bindingSubjects * (entry + 12)
+        // A subject-index slot table is 2 to 4 slots per key (a power of two, at most half full).
+        let entry = MemoryLayout<CompiledPolicy.BindingEntry>.stride + 4 * MemoryLayout<SubjectIndex.Slot>.stride
+        // Every table has a minimum size and starts on a cache line.
+        let fixed = 32 * TableArena.lineBytes + 2 * 8 * MemoryLayout<SubjectIndex.Slot>.stride
+        return fixed + symbols + state.rules.count * (MemoryLayout<CompiledRule>.stride + MemoryLayout<IdList>.stride) + pool * 4
+            + bindingSubjects * (entry + 12)
     }
 
     /// Where an AccessPolicy subject is indexed: user-name space or group space, the exact name

@@ -20,10 +20,9 @@ extension CompiledPolicy {
             fillSubjectKeys(request, &subjects, scope: Self.scopeBits(resolved), namespace: resolved.namespace, keepAll: true)
             let keys = subjects.keys
             var counts = CandidateCounts(entries: 0, filtered: 0)
-            func count(_ index: KeyedLists<BindingEntry>, _ list: (UInt64) -> Range<Int>) {
+            func count(_ list: (UInt64) -> UnsafeBufferPointer<BindingEntry>) {
                 for key in keys {
-                    for i in list(key) {
-                        let entry = index.values[i]
+                    for entry in list(key) {
                         counts.entries += 1
                         if Self.passesFilters(entry, resolved) {
                             counts.filtered += 1
@@ -31,9 +30,9 @@ extension CompiledPolicy {
                     }
                 }
             }
-            count(clusterSubjects, clusterList)
+            count(clusterList)
             if resolved.namespace != SymbolTable.missing {
-                count(namespaceSubjects) { namespaceList(resolved.namespace, $0) }
+                count { namespaceList(resolved.namespace, $0) }
             }
             return counts
         }
@@ -52,7 +51,7 @@ extension CompiledPolicy {
             ("subject symbols", symbolBytes(symbols)), ("attribute symbols", symbolBytes(attributeSymbols)),
             ("verb symbols", symbolBytes(verbSymbols)), ("rules", size(rules) + size(ruleVerbs)), ("pool", size(pool)),
             ("role info", size(roleInfo)), ("role resource index", listBytes(roleResourceIndex)),
-            ("ClusterRoleBinding index", listBytes(clusterSubjects)), ("RoleBinding index", listBytes(namespaceSubjects)),
+            ("ClusterRoleBinding index", clusterSubjects.bytes), ("RoleBinding index", namespaceSubjects.bytes),
             ("binding subjects", size(bindingReasonStart) + size(bindingSubjectKeys) + size(bindingRoles)),
         ]
         return (tables.sorted { $0.1 > $1.1 }.map { (name: $0.0, bytes: $0.1) }, arena.mappedBytes)
@@ -61,7 +60,8 @@ extension CompiledPolicy {
 
 extension CompiledPolicy {
     /// Reads, without deciding, the lines a decision of `request` reads, up to `level`: 1 its
-    /// name lookups and subject-index slots; 2 also the binding entries of the lists reached; 3
+    /// name lookups and subject-index slots (with a list's only entry, kept in its slot); 2 also
+    /// the binding entries of the longer lists reached; 3
     /// also, for every entry passing the filters, its role's information, resource-index slot,
     /// rules and their ids. For the benchmark that measures what each level's cache misses cost a
     /// decision (decided right after, with those lines cached). Returns a checksum of what it
@@ -76,23 +76,22 @@ extension CompiledPolicy {
             fillSubjectKeys(request, &subjects, scope: Self.scopeBits(resolved), namespace: resolved.namespace, keepAll: true)
             // The probes `collectCandidates` makes, located by the names' hashes.
             let keys = subjects.keys
-            var lists: [(KeyedLists<BindingEntry>, Range<Int>)] = keys.indices.map { i in
+            var lists: [UnsafeBufferPointer<BindingEntry>] = keys.indices.map { i in
                 let locator = Self.subjectLocator(nameHash: subjects.nameHash(i), kind: keys[i] >> 32, namespace: SymbolTable.missing)
-                return (clusterSubjects, clusterSubjects.range(keys[i], locator: locator))
+                return clusterSubjects.entries(keys[i], locator: locator)
             }
             if resolved.namespace != SymbolTable.missing {
                 let namespace = UInt64(UInt32(bitPattern: resolved.namespace)) << 33
                 lists += keys.indices.map { i in
                     let locator = Self.subjectLocator(nameHash: subjects.nameHash(i), kind: keys[i] >> 32, namespace: resolved.namespace)
-                    return (namespaceSubjects, namespaceSubjects.range(namespace | keys[i], locator: locator))
+                    return namespaceSubjects.entries(namespace | keys[i], locator: locator)
                 }
             }
             guard level > 1 else { return UInt64(lists.count) }
             return pool.withUnsafeBufferPointer { pool in
                 var sum: UInt64 = 0
-                for (index, range) in lists {
-                    for i in range {
-                        let entry = index.values[i]
+                for list in lists {
+                    for entry in list {
                         sum &+= entry.resourceFilter
                         guard level > 2, Self.passesFilters(entry, resolved), entry.role >= 0 else { continue }
                         let info = roleInfo[Int(entry.role)]

@@ -48,7 +48,8 @@ extension CompiledPolicy {
         @inline(__always)
         func setPendingHash(_ index: Int, _ hash: UInt64) { buffer[3 * capacity + index] = hash }
 
-        /// Room for two ranges per key, after the keys, their scopes and their hashes.
+        /// Room for two candidate lists per key (two words each), after the keys, their scopes
+        /// and their hashes.
         var candidateRanges: CandidateRanges {
             CandidateRanges(buffer: UnsafeMutableBufferPointer(rebasing: buffer[(3 * capacity)...]))
         }
