@@ -54,7 +54,7 @@ extension CompiledPolicy {
     /// retains them (a caller holding requests in an array or behind a pointer passes them
     /// without a defensive copy).
     public func authorize(_ request: borrowing AccessRequest, defaultDecision: Decision = .noOpinion) -> AuthorizationResult {
-        // Scratch space: the subject keys, their scope bits, then up to two candidate ranges per
+        // Scratch space: the subject keys, their scope bits, then up to two candidate lists per
         // key. Of a constant size for up to 15 groups, so that no stack-size check is needed.
         let subjectCount = request.groups.count + 1
         if hasDenyPolicies || hasAllowPolicies || hasMissingRoles {
@@ -93,12 +93,12 @@ extension CompiledPolicy {
         // Only the names with bindings in the request's scope: nothing else can allow.
         fillSubjectKeys(request, &subjects, scope: Self.scopeBits(resolved), namespace: resolved.namespace, keepAll: false)
         if subjects.count == 0 { return nil }
-        var ranges = subjects.candidateRanges
-        collectCandidates(resolved, subjects, &ranges)
+        var candidates = subjects.candidateLists
+        collectCandidates(resolved, subjects, &candidates)
         // No role can match: the group, name and subresource are never looked up.
-        if ranges.isEmpty { return nil }
+        if candidates.isEmpty { return nil }
         resolveDetails(&resolved, request)
-        guard let (entry, position) = firstAllowingBinding(resolved, ranges, path: request.nonResourcePath) else {
+        guard let (entry, position) = firstAllowingBinding(resolved, candidates, path: request.nonResourcePath) else {
             return nil
         }
         return bindingAllow(entry, rulePosition: position, keys: subjects.keys)
@@ -123,9 +123,9 @@ extension CompiledPolicy {
                     decision: .deny, reason: "AccessPolicy: denied by AccessPolicy \(goQuoted(name)) rule \(position)",
                     source: .accessPolicy(index: policy, ruleIndex: position))
             }
-            var ranges = subjects.candidateRanges
-            collectCandidates(resolved, subjects, &ranges)
-            if let (entry, position) = firstAllowingBinding(resolved, ranges, path: request.nonResourcePath) {
+            var candidates = subjects.candidateLists
+            collectCandidates(resolved, subjects, &candidates)
+            if let (entry, position) = firstAllowingBinding(resolved, candidates, path: request.nonResourcePath) {
                 return allowedByBinding(bindingAllow(entry, rulePosition: position, keys: keys))
             }
             if hasAllowPolicies, let (policy, position) = matchAccessPolicy(.allow, request, resolved, keys) {
@@ -287,7 +287,7 @@ extension CompiledPolicy {
     /// role filters: ClusterRoleBinding lists first, then RoleBinding lists of the request's
     /// namespace. Each is stored as two words: where its entries are (in a slot of the index,
     /// or in its `values`) and how many there are.
-    struct CandidateRanges {
+    struct CandidateLists {
         let buffer: UnsafeMutableBufferPointer<UInt64>
         /// How many of the lists are ClusterRoleBinding lists (they come first).
         var clusterCount = 0
@@ -312,28 +312,28 @@ extension CompiledPolicy {
     }
 
     /// Probes the subject indexes for each key whose scope bits say it may have bindings there,
-    /// and keeps the lists worth scanning (at most two per key: `ranges` has room for them).
+    /// and keeps the lists worth scanning (at most two per key: `candidates` has room for them).
     @inline(__always)
-    func collectCandidates(_ request: ResolvedRequest, _ subjects: borrowing SubjectKeys, _ ranges: inout CandidateRanges) {
+    func collectCandidates(_ request: ResolvedRequest, _ subjects: borrowing SubjectKeys, _ candidates: inout CandidateLists) {
         let keys = subjects.keys
         for i in keys.indices where subjects.scopes(i) & SubjectScopes.clusterBit != 0 {
             let locator = Self.subjectLocator(nameHash: subjects.nameHash(i), kind: keys[i] >> 32, namespace: SymbolTable.missing)
-            collect(clusterSubjects.entries(keys[i], locator: locator), request, &ranges)
+            collect(clusterSubjects.entries(keys[i], locator: locator), request, &candidates)
         }
-        ranges.clusterCount = ranges.count
+        candidates.clusterCount = candidates.count
         guard request.namespace != SymbolTable.missing else { return }
         let namespace = UInt64(UInt32(bitPattern: request.namespace)) << 33
         for i in keys.indices where subjects.scopes(i) & ~SubjectScopes.clusterBit != 0 {
             let locator = Self.subjectLocator(nameHash: subjects.nameHash(i), kind: keys[i] >> 32, namespace: request.namespace)
-            collect(namespaceSubjects.entries(namespace | keys[i], locator: locator), request, &ranges)
+            collect(namespaceSubjects.entries(namespace | keys[i], locator: locator), request, &candidates)
         }
     }
 
     /// Keeps `list` if one of its entries passes the role filters.
     @inline(__always)
-    private func collect(_ list: UnsafeBufferPointer<BindingEntry>, _ request: ResolvedRequest, _ ranges: inout CandidateRanges) {
+    private func collect(_ list: UnsafeBufferPointer<BindingEntry>, _ request: ResolvedRequest, _ candidates: inout CandidateLists) {
         for entry in list where Self.passesFilters(entry, request) {
-            ranges.append(list)
+            candidates.append(list)
             return
         }
     }
@@ -351,21 +351,21 @@ extension CompiledPolicy {
     /// enough for the instruction cache (inlined, callgrind counted 5 instruction-cache misses
     /// per decision instead of 0.2).
     @inline(never)
-    func firstAllowingBinding(_ request: ResolvedRequest, _ ranges: CandidateRanges, path: String?) -> (BindingEntry, Int32)? {
+    func firstAllowingBinding(_ request: ResolvedRequest, _ candidates: CandidateLists, path: String?) -> (BindingEntry, Int32)? {
         pool.withUnsafeBufferPointer { pool in
-            if let found = scan(ranges, 0..<ranges.clusterCount, request, path, pool) { return found }
-            return scan(ranges, ranges.clusterCount..<ranges.count, request, path, pool)
+            if let found = scan(candidates, 0..<candidates.clusterCount, request, path, pool) { return found }
+            return scan(candidates, candidates.clusterCount..<candidates.count, request, path, pool)
         }
     }
 
     @inline(__always)
     private func scan(
-        _ ranges: CandidateRanges, _ which: Range<Int>, _ request: ResolvedRequest, _ path: String?,
+        _ candidates: CandidateLists, _ which: Range<Int>, _ request: ResolvedRequest, _ path: String?,
         _ pool: UnsafeBufferPointer<Int32>
     ) -> (BindingEntry, Int32)? {
         var best: (BindingEntry, Int32)? = nil
         for r in which {
-            for entry in ranges.list(r) {
+            for entry in candidates.list(r) {
                 if let best, entry.binding >= best.0.binding { break }
                 if !Self.passesFilters(entry, request) { continue }
                 let position = roleAllows(entry.role, request, path, pool)

@@ -10,7 +10,7 @@ extension CompiledPolicy {
 
     /// The requester's subject keys (`kind << 32 | id`: its user name, then each group), per key
     /// its ``SubjectScopes`` bits within the request's scope and its name's hash, in scratch
-    /// space: then ``CandidateRanges`` after them.
+    /// space: then ``CandidateLists`` after them.
     struct SubjectKeys: ~Copyable {
         let buffer: UnsafeMutableBufferPointer<UInt64>
         /// The most keys there can be (the user and every group).
@@ -41,7 +41,7 @@ extension CompiledPolicy {
         }
 
         /// While the keys are filled in: the hash of the request's group `index`, kept where the
-        /// candidate ranges go later.
+        /// candidate lists go later.
         @inline(__always)
         func pendingHash(_ index: Int) -> UInt64 { buffer[3 * capacity + index] }
 
@@ -50,8 +50,8 @@ extension CompiledPolicy {
 
         /// Room for two candidate lists per key (two words each), after the keys, their scopes
         /// and their hashes.
-        var candidateRanges: CandidateRanges {
-            CandidateRanges(buffer: UnsafeMutableBufferPointer(rebasing: buffer[(3 * capacity)...]))
+        var candidateLists: CandidateLists {
+            CandidateLists(buffer: UnsafeMutableBufferPointer(rebasing: buffer[(3 * capacity)...]))
         }
     }
 
