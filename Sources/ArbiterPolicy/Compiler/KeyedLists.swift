@@ -4,6 +4,24 @@
 /// open-addressing table: the roles' resource index and the AccessPolicy subject indexes of a
 /// compiled policy. (The binding subject indexes, read on every request of a large policy, are
 /// ``SubjectIndex``: it keeps a list's only entry in the slot.)
+/// The open addressing ``KeyedLists`` and ``SubjectIndex`` share: a power-of-two slot count at
+/// least twice the keys, linear probing, and Fibonacci hashing of where a probe starts.
+enum FibonacciSlots {
+    /// The slot count for `keys` keys, its mask, and the shift that takes a slot's bits from
+    /// the top of a product.
+    static func shape(keys: Int) -> (capacity: Int, mask: Int, shift: UInt64) {
+        var capacity = 8
+        while capacity < keys * 2 { capacity *= 2 }
+        return (capacity, capacity - 1, UInt64(64 - capacity.trailingZeroBitCount))
+    }
+
+    /// The top bits of `locator` times 2^64/φ.
+    @inline(__always)
+    static func slot(_ locator: UInt64, shift: UInt64) -> Int {
+        Int(truncatingIfNeeded: (locator &* 0x9e37_79b9_7f4a_7c15) &>> shift)
+    }
+}
+
 struct KeyedLists<Value: BitwiseCopyable>: Sendable {
     /// One probe reads one slot: key, where its list starts in `values` and how long it is
     /// (`count == 0` is an empty slot) share a cache line.
@@ -25,16 +43,13 @@ struct KeyedLists<Value: BitwiseCopyable>: Sendable {
     var slotBytes: Int { slots.count * MemoryLayout<Slot>.stride }
 
     init(lists: [UInt64: [Value]], in arena: TableArena) {
-        var capacity = 8
-        while capacity < lists.count * 2 { capacity *= 2 }
+        let (capacity, mask, shift) = FibonacciSlots.shape(keys: lists.count)
         var slots = Array(repeating: Slot(key: 0, start: 0, count: 0), count: capacity)
         var values: [Value] = []
-        let mask = capacity - 1
-        let shift = UInt64(64 - capacity.trailingZeroBitCount)
         for key in lists.keys.sorted() {
             let list = lists[key]!
             guard !list.isEmpty else { continue }
-            var i = Self.slot(key, shift)
+            var i = FibonacciSlots.slot(key, shift: shift)
             while slots[i].count != 0 { i = (i + 1) & mask }
             slots[i] = Slot(key: key, start: Int32(values.count), count: Int32(list.count))
             values += list
@@ -45,16 +60,10 @@ struct KeyedLists<Value: BitwiseCopyable>: Sendable {
         self.shift = shift
     }
 
-    /// Fibonacci hashing: the top bits of the key times 2^64/φ.
-    @inline(__always)
-    private static func slot(_ key: UInt64, _ shift: UInt64) -> Int {
-        Int(truncatingIfNeeded: (key &* 0x9e37_79b9_7f4a_7c15) &>> shift)
-    }
-
     /// The list for `key` as a range of ``values``; empty when absent.
     @inline(__always)
     func range(_ key: UInt64) -> Range<Int> {
-        var i = Self.slot(key, shift)
+        var i = FibonacciSlots.slot(key, shift: shift)
         let slots = self.slots.buffer
         while true {
             let slot = slots[i]

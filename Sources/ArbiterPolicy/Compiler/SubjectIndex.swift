@@ -9,7 +9,7 @@ internal import CArbiterIntrinsics
 /// cache line, instead of following the slot to a list elsewhere, a second dependent cache miss
 /// on policies larger than the caches. Longer lists live in ``values``.
 ///
-/// Open addressing with linear probing, at most half full; where a key's probe starts is the
+/// Open addressing as ``KeyedLists`` (``FibonacciSlots``); where a key's probe starts is the
 /// Fibonacci hash of its *locator* (the subject name's hash, see
 /// ``CompiledPolicy/subjectLocator(nameHash:kind:namespace:)``), which a request has before it
 /// knows the name's id, so it can start loading the slot early (``prefetch(locator:)``).
@@ -36,8 +36,6 @@ struct SubjectIndex: Sendable {
     private let mask: Int
     /// 64 minus the base-2 logarithm of the slot count.
     private let shift: UInt64
-    /// Entries in all lists (kept in place or in ``values``).
-    let entryCount: Int
 
     /// The bytes of the slot table and of the longer lists.
     var bytes: Int {
@@ -50,19 +48,15 @@ struct SubjectIndex: Sendable {
     /// - Parameter locator: where each key is probed from; the same function of the key must be
     ///   used by every lookup.
     init(lists: [UInt64: [CompiledPolicy.BindingEntry]], locator: (UInt64) -> UInt64, in arena: TableArena) {
-        var capacity = 8
-        while capacity < lists.count * 2 { capacity *= 2 }
+        let (capacity, mask, shift) = FibonacciSlots.shape(keys: lists.count)
         let empty = CompiledPolicy.BindingEntry(
             binding: Self.emptyMark, role: 0, reasonStart: 0, verbFilter: 0, subjectPosition: 0, resourceFilter: 0)
         var slots = Array(repeating: Slot(key: 0, entry: empty), count: capacity)
         var values: [CompiledPolicy.BindingEntry] = []
-        var entryCount = 0
-        let mask = capacity - 1
-        let shift = UInt64(64 - capacity.trailingZeroBitCount)
         for key in lists.keys.sorted() {
             let list = lists[key]!
             guard !list.isEmpty else { continue }
-            var i = Self.slot(locator(key), shift)
+            var i = FibonacciSlots.slot(locator(key), shift: shift)
             while slots[i].entry.binding != Self.emptyMark { i = (i + 1) & mask }
             if list.count == 1 {
                 precondition(list[0].binding >= 0)
@@ -74,34 +68,24 @@ struct SubjectIndex: Sendable {
                 slots[i] = Slot(key: key, entry: reference)
                 values += list
             }
-            entryCount += list.count
         }
         self.slots = FrozenArray(slots, in: arena)
         self.values = FrozenArray(values, in: arena)
         self.mask = mask
         self.shift = shift
-        self.entryCount = entryCount
-    }
-
-    var isEmpty: Bool { entryCount == 0 }
-
-    /// Fibonacci hashing: the top bits of the locator times 2^64/φ.
-    @inline(__always)
-    private static func slot(_ locator: UInt64, _ shift: UInt64) -> Int {
-        Int(truncatingIfNeeded: (locator &* 0x9e37_79b9_7f4a_7c15) &>> shift)
     }
 
     /// Starts loading the slot where a probe with `locator` begins (a hint; no result changes).
     @inline(__always)
     func prefetch(locator: UInt64) {
-        CArbiterIntrinsics_prefetch(slots.buffer.baseAddress! + Self.slot(locator, shift))
+        CArbiterIntrinsics_prefetch(slots.buffer.baseAddress! + FibonacciSlots.slot(locator, shift: shift))
     }
 
     /// The entries of `key`, located by `locator` (the builder's locator of `key`); empty when
     /// absent. Valid as long as the index (its arena) lives.
     @inline(__always)
     func entries(_ key: UInt64, locator: UInt64) -> UnsafeBufferPointer<CompiledPolicy.BindingEntry> {
-        var i = Self.slot(locator, shift)
+        var i = FibonacciSlots.slot(locator, shift: shift)
         let base = slots.buffer.baseAddress!
         while true {
             let slot = base + i

@@ -61,11 +61,11 @@ extension CompiledPolicy {
 extension CompiledPolicy {
     /// Reads, without deciding, the lines a decision of `request` reads, up to `level`: 1 its
     /// name lookups and subject-index slots (with a list's only entry, kept in its slot); 2 also
-    /// the binding entries of the longer lists reached; 3
-    /// also, for every entry passing the filters, its role's information, resource-index slot,
-    /// rules and their ids. For the benchmark that measures what each level's cache misses cost a
-    /// decision (decided right after, with those lines cached). Returns a checksum of what it
-    /// read, so that the reads are not optimised away.
+    /// the binding entries of the longer lists reached; 3 also, for every entry passing the
+    /// filters, its role's information, resource-index slot, rules and their ids. For the
+    /// benchmark that measures what each level's cache misses cost a decision (decided right
+    /// after, with those lines cached). Returns a checksum of what it read, so that the reads are
+    /// not optimised away.
     @_spi(Statistics)
     public func readLines(of request: AccessRequest, throughLevel level: Int) -> UInt64 {
         guard level > 0 else { return 0 }
