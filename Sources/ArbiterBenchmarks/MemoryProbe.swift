@@ -24,12 +24,17 @@ enum MemoryProbe {
             order.swapAt(i, Int(z % UInt64(i)))
         }
         for i in 0..<lines { buffer[order[i] * wordsPerLine] = order[(i + 1) % lines] * wordsPerLine }
+        // Every line read once (and mapped) before the clock starts; one cycle ends where it began.
         var position = 0
-        for _ in 0..<lines { position = buffer[position] }  // every line touched once (and mapped)
+        for _ in 0..<lines { position = buffer[position] }
+        precondition(position == 0, "the chain is not one cycle through every line")
         let start = EngineBenchmark.now()
         for _ in 0..<loads { position = buffer[position] }
         let elapsed = Double(EngineBenchmark.now() - start)
-        precondition(position >= 0)
+        // The rest of the cycle, untimed: the chain must be back at its start (this also keeps
+        // the timed loads from being optimised away).
+        for _ in 0..<(lines - loads % lines) % lines { position = buffer[position] }
+        precondition(position == 0, "the chain is not one cycle through every line")
         return elapsed / Double(loads)
     }
 
