@@ -1,9 +1,3 @@
-/// An immutable multimap from `UInt64` keys to lists of values, stored flat.
-///
-/// Built once by the compiler (each list in ascending order), then read with one probe of an
-/// open-addressing table: the roles' resource index and the AccessPolicy subject indexes of a
-/// compiled policy. (The binding subject indexes, read on every request of a large policy, are
-/// ``SubjectIndex``: it keeps a list's only entry in the slot.)
 /// The open addressing ``KeyedLists`` and ``SubjectIndex`` share: a power-of-two slot count at
 /// least twice the keys, linear probing, and Fibonacci hashing of where a probe starts.
 enum FibonacciSlots {
@@ -20,8 +14,26 @@ enum FibonacciSlots {
     static func slot(_ locator: UInt64, shift: UInt64) -> Int {
         Int(truncatingIfNeeded: (locator &* 0x9e37_79b9_7f4a_7c15) &>> shift)
     }
+
+    /// The slot a probe reads after slot `i`. Building and lookups both step with it, so a
+    /// lookup always passes the slot where its key was placed.
+    @inline(__always)
+    static func next(_ i: Int, mask: Int) -> Int { (i &+ 1) & mask }
+
+    /// Building: the first slot, along the probe of `locator`, that `isTaken` reports free.
+    static func firstFree(_ locator: UInt64, shift: UInt64, mask: Int, isTaken: (Int) -> Bool) -> Int {
+        var i = slot(locator, shift: shift)
+        while isTaken(i) { i = next(i, mask: mask) }
+        return i
+    }
 }
 
+/// An immutable multimap from `UInt64` keys to lists of values, stored flat.
+///
+/// Built once by the compiler (each list in ascending order), then read with one probe of an
+/// open-addressing table: the roles' resource index and the AccessPolicy subject indexes of a
+/// compiled policy. (The binding subject indexes, read on every request of a large policy, are
+/// ``SubjectIndex``: it keeps a list's only entry in the slot.)
 struct KeyedLists<Value: BitwiseCopyable>: Sendable {
     /// One probe reads one slot: key, where its list starts in `values` and how long it is
     /// (`count == 0` is an empty slot) share a cache line.
@@ -49,8 +61,7 @@ struct KeyedLists<Value: BitwiseCopyable>: Sendable {
         for key in lists.keys.sorted() {
             let list = lists[key]!
             guard !list.isEmpty else { continue }
-            var i = FibonacciSlots.slot(key, shift: shift)
-            while slots[i].count != 0 { i = (i + 1) & mask }
+            let i = FibonacciSlots.firstFree(key, shift: shift, mask: mask) { slots[$0].count != 0 }
             slots[i] = Slot(key: key, start: Int32(values.count), count: Int32(list.count))
             values += list
         }
@@ -72,7 +83,7 @@ struct KeyedLists<Value: BitwiseCopyable>: Sendable {
                 let start = Int(slot.start)
                 return start..<(start + Int(slot.count))
             }
-            i = (i + 1) & mask
+            i = FibonacciSlots.next(i, mask: mask)
         }
     }
 }

@@ -56,8 +56,9 @@ struct SubjectIndex: Sendable {
         for key in lists.keys.sorted() {
             let list = lists[key]!
             guard !list.isEmpty else { continue }
-            var i = FibonacciSlots.slot(locator(key), shift: shift)
-            while slots[i].entry.binding != Self.emptyMark { i = (i + 1) & mask }
+            let i = FibonacciSlots.firstFree(locator(key), shift: shift, mask: mask) {
+                slots[$0].entry.binding != Self.emptyMark
+            }
             if list.count == 1 {
                 precondition(list[0].binding >= 0)
                 slots[i] = Slot(key: key, entry: list[0])
@@ -100,7 +101,7 @@ struct SubjectIndex: Sendable {
                 let start = Int(slot.pointee.entry.reasonStart)
                 return UnsafeBufferPointer(start: values.buffer.baseAddress! + start, count: Int(slot.pointee.entry.role))
             }
-            i = (i + 1) & mask
+            i = FibonacciSlots.next(i, mask: mask)
         }
     }
 }
