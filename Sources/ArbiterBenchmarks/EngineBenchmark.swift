@@ -256,15 +256,21 @@ extension EngineBenchmark {
 
     /// What each level of a decision's cache misses costs: every request is decided right after
     /// its lines up to a level were read, untimed (``CompiledPolicy/readLines(of:throughLevel:)``):
-    /// level 0 nothing, 1 names and subject-index slots, 2 also binding entries, 3 also roles and
-    /// rules. The four levels alternate pass by pass, so the host's noise falls on all of them.
+    /// level 0 nothing, 1 the request's own strings, 2 also its attribute lookups, 3 also its
+    /// user and group name lookups, 4 also their subject-index slots, 5 also binding entries,
+    /// 6 also roles and rules. The levels alternate pass by pass, so the host's noise falls on
+    /// all of them.
     static func levels(directory: String, passes: Int) {
         let policy = PolicyCompiler.compile(PolicySourceReader.load(paths: [directory + "/rbac.yaml"]).set)
         let requests = loadRequests(directory + "/requests.jsonl", interned: true)
         var sum: UInt64 = 0
-        var totals = [UInt64](repeating: 0, count: 4)
+        let names = [
+            "nothing", "the request's strings", "also its attribute lookups", "also its name lookups",
+            "also the subject-index slots", "also binding entries", "also roles and rules",
+        ]
+        var totals = [UInt64](repeating: 0, count: names.count)
         for _ in 0..<passes {
-            for level in 0...3 {
+            for level in names.indices {
                 requests.withUnsafeBufferPointer { requests in
                     for i in requests.indices {
                         sum &+= policy.readLines(of: requests[i], throughLevel: level)
@@ -276,8 +282,7 @@ extension EngineBenchmark {
             }
         }
         let count = Double(passes * requests.count)
-        let names = ["nothing", "names and subject-index slots", "also binding entries", "also roles and rules"]
-        for level in 0...3 {
+        for level in names.indices {
             print(String(format: "read before the decision: %@: %.0f ns per decision (timer included)", names[level], Double(totals[level]) / count))
         }
         print("(checksum \(sum & 0xff))")

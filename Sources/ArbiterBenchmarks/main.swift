@@ -7,8 +7,9 @@
 //   review DIR [SECONDS]         whole reviews in process: decode + evaluate + encode over the workload's mix.
 //   engine-count DIR PASSES [warm]  a fixed amount of evaluation work, for instruction counts under callgrind
 //                                (warm: each request read just before its decision, as after decoding).
-//   engine-levels DIR [PASSES]   what each level of a decision's cache misses costs (names and index
-//                                slots, binding entries, roles and rules: each read just before the decision).
+//   engine-levels DIR [PASSES]   what each level of a decision's cache misses costs (the request's strings,
+//                                attribute and name lookups, index slots, binding entries, roles and rules:
+//                                each read just before the decision).
 //   engine-candidates DIR        subject-index entries per request, and how many pass the role filters.
 //   responder DIR [SECONDS]      the webhook's own work per request (WebhookResponder, no sockets).
 //   responder-count DIR PASSES   the same, a fixed amount of work for callgrind.

@@ -59,18 +59,39 @@ extension CompiledPolicy {
 }
 
 extension CompiledPolicy {
-    /// Reads, without deciding, the lines a decision of `request` reads, up to `level`: 1 its
-    /// name lookups and subject-index slots (with a list's only entry, kept in its slot); 2 also
-    /// the binding entries of the longer lists reached; 3 also, for every entry passing the
-    /// filters, its role's information, resource-index slot, rules and their ids. For the
-    /// benchmark that measures what each level's cache misses cost a decision (decided right
-    /// after, with those lines cached). Returns a checksum of what it read, so that the reads are
-    /// not optimised away.
+    /// Reads, without deciding, the lines a decision of `request` reads, up to `level`:
+    ///
+    /// 1. the request's own strings (every byte, hashed);
+    /// 2. also the lookups of its attributes (verb, resource, namespace, API group, name);
+    /// 3. also the lookups of its user and group names;
+    /// 4. also the subject-index slots of those names (with a list's only entry, kept in its slot);
+    /// 5. also the binding entries of the longer lists reached;
+    /// 6. also, for every entry passing the filters, its role's information, resource-index
+    ///    slot, rules and their ids.
+    ///
+    /// For the benchmark that measures what each level's cache misses cost a decision (decided
+    /// right after, with those lines cached). Returns a checksum of what it read, so that the
+    /// reads are not optimised away.
     @_spi(Statistics)
     public func readLines(of request: AccessRequest, throughLevel level: Int) -> UInt64 {
         guard level > 0 else { return 0 }
+        var strings = SymbolTable.hash(request.user)
+        for group in request.groups { strings &+= SymbolTable.hash(group) }
+        switch request.attributes {
+        case .resource(let r):
+            for string in [r.verb, r.namespace, r.group, r.resource, r.subresource, r.name] { strings &+= SymbolTable.hash(string) }
+        case .nonResource(let n):
+            strings &+= SymbolTable.hash(n.verb) &+ SymbolTable.hash(n.path)
+        }
+        guard level > 1 else { return strings }
+        let attributes = resolve(request)
+        strings &+= UInt64(UInt32(bitPattern: attributes.combined)) &+ UInt64(UInt32(bitPattern: attributes.name))
+        guard level > 2 else { return strings }
+        strings &+= UInt64(UInt32(bitPattern: symbols.entry(request.user).id))
+        for group in request.groups { strings &+= UInt64(UInt32(bitPattern: symbols.entry(group).id)) }
+        guard level > 3 else { return strings }
         let capacity = Self.scratchWordsPerSubject * (request.groups.count + 1)
-        return withUnsafeTemporaryAllocation(of: UInt64.self, capacity: capacity) { buffer in
+        return strings &+ withUnsafeTemporaryAllocation(of: UInt64.self, capacity: capacity) { buffer in
             let resolved = resolve(request)
             var subjects = SubjectKeys(buffer, subjects: request.groups.count + 1)
             fillSubjectKeys(request, &subjects, scope: Self.scopeBits(resolved), namespace: resolved.namespace, keepAll: true)
@@ -87,13 +108,13 @@ extension CompiledPolicy {
                     return namespaceSubjects.entries(namespace | keys[i], locator: locator)
                 }
             }
-            guard level > 1 else { return UInt64(lists.count) }
+            guard level > 4 else { return UInt64(lists.count) }
             return pool.withUnsafeBufferPointer { pool in
                 var sum: UInt64 = 0
                 for list in lists {
                     for entry in list {
                         sum &+= entry.resourceFilter
-                        guard level > 2, Self.passesFilters(entry, resolved), entry.role >= 0 else { continue }
+                        guard level > 5, Self.passesFilters(entry, resolved), entry.role >= 0 else { continue }
                         let info = roleInfo[Int(entry.role)]
                         if info.indexed {
                             let key = UInt64(entry.role) << 32 | UInt64(UInt32(bitPattern: resolved.combined))
