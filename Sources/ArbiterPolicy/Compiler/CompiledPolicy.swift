@@ -45,6 +45,8 @@ public final class CompiledPolicy: @unchecked Sendable {
     /// Per role, what evaluation needs in one load: its first rule id and count (a role's rules
     /// are compiled consecutively), its wildcard positions and whether it is indexed.
     let roleInfo: FrozenArray<RoleInfo>
+    /// The bit of each resource in the roles' resource filters.
+    let resourceBits: ResourceBits
 
     // MARK: Bindings
     /// Bindings in evaluation order.
@@ -89,7 +91,7 @@ public final class CompiledPolicy: @unchecked Sendable {
     init(
         arena: TableArena, symbols: FrozenSymbolTable<SubjectScopes>, attributeSymbols: FrozenSymbolTable<NoPayload>,
         verbSymbols: FrozenSymbolTable<NoPayload>, pool: [Int32], rules: [CompiledRule], ruleVerbs: [IdList], roles: [Role], roleInfo: [RoleInfo],
-        roleResourceIndex: KeyedLists<Int32>, bindings: [Binding], bindingRoles: [Int32], clusterSubjects: SubjectIndex,
+        resourceBits: ResourceBits.Builder, roleResourceIndex: KeyedLists<Int32>, bindings: [Binding], bindingRoles: [Int32], clusterSubjects: SubjectIndex,
         namespaceSubjects: SubjectIndex, accessPolicies: [AccessPolicy], policyRules: [Span],
         policyExactSubjects: KeyedLists<Int32>, policyPrefixSubjects: KeyedLists<Int32>, userPrefixLengths: [Int], groupPrefixLengths: [Int],
         skipped: [String: Int], prefetchesSubjects: Bool? = nil
@@ -104,6 +106,7 @@ public final class CompiledPolicy: @unchecked Sendable {
         self.roles = roles
         self.roleResourceIndex = roleResourceIndex
         self.roleInfo = FrozenArray(roleInfo, in: arena)
+        self.resourceBits = ResourceBits(resourceBits, in: arena)
         self.bindings = bindings
         self.bindingRoles = FrozenArray(bindingRoles, in: arena)
         self.clusterSubjects = clusterSubjects
@@ -203,33 +206,40 @@ public final class CompiledPolicy: @unchecked Sendable {
 
     // MARK: - Resource filter
 
-    /// The bit of a request in a role's resource filter: for a resource request, bit
-    /// `combined % 63` of its `resource[/subresource]` id (an unknown resource, id -1, gets some
-    /// bit too, which only the wildcard roles are sure to have); bit 63 for a non-resource request.
+    /// The bit of every resource without a bit of its own (and of unknown resources): roles
+    /// naming any such resource have it, and so does every role with a resource wildcard.
+    static var sharedResourceBit: UInt8 { 62 }
+
+    /// The bit of a request in a role's resource filter: for a resource request, the bit its
+    /// `resource[/subresource]` id was given (``ResourceBits``); bit 63 for a non-resource request.
     @inline(__always)
-    static func resourceFilterBit(isResource: Bool, combined: Int32) -> UInt64 {
-        isResource ? 1 << (UInt64(UInt32(bitPattern: combined)) % 63) : 1 << 63
+    func resourceFilterBit(isResource: Bool, combined: Int32) -> UInt64 {
+        isResource ? 1 << UInt64(resourceBits.bit(combined)) : 1 << 63
     }
 
     /// A rule's resource filter, a superset of the requests it can allow: every bit 0...62 for a
-    /// rule with `*` or `*/sub` resources, else the ``resourceFilterBit(isResource:combined:)`` of
-    /// each resource it names; bit 63 when it has non-resource URLs.
+    /// rule with `*` resources, else the bit of each resource it names (``ResourceBits``) and,
+    /// for each `*/sub`, the bits of every `resource/sub` and the shared bit; bit 63 when it has
+    /// non-resource URLs.
     ///
     /// INVARIANT (resource-filter): if ``ruleAllows(_:_:_:)`` or ``nonResourcePrefixAllows(_:_:_:_:forDeny:)``
     /// is true for a request and a rule, the rule's filter contains the request's bit. A role's
     /// filter is the union of its rules' filters, so a role whose filter lacks the bit is skipped
     /// without reading its rules.
-    static func resourceFilterMask(_ rule: CompiledRule, pool: [Int32]) -> UInt64 {
+    static func resourceFilterMask(_ rule: CompiledRule, pool: [Int32], bits: ResourceBits.Builder) -> UInt64 {
         var mask: UInt64 = 0
-        if rule.isWildcardOnResources {
+        if rule.flags.contains(.allResources) {
             mask |= (1 << 63) - 1
         } else {
             for i in 0..<Int(rule.resources.count) {
-                mask |= resourceFilterBit(isResource: true, combined: rule.resources.id(i, in: pool))
+                mask |= 1 << UInt64(bits.bit(rule.resources.id(i, in: pool)))
+            }
+            for i in 0..<Int(rule.starSubresources.count) {
+                mask |= bits.starSubresourceMask(rule.starSubresources.id(i, in: pool))
             }
         }
         if rule.flags.contains(.allURLs) || rule.urls.count > 0 || rule.urlPrefixes.count > 0 {
-            mask |= resourceFilterBit(isResource: false, combined: SymbolTable.missing)
+            mask |= 1 << 63
         }
         return mask
     }

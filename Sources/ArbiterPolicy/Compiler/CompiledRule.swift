@@ -29,6 +29,11 @@ struct IdList: Sendable, Hashable {
         pool.withUnsafeBufferPointer { id(i, in: $0) }
     }
 
+    /// Every id, from the compiler's pool.
+    func ids(in pool: [Int32]) -> [Int32] {
+        (0..<Int(count)).map { id($0, in: pool) }
+    }
+
     /// Whether `id` is one of the ids.
     @inline(__always)
     func contains(_ id: Int32, in pool: UnsafeBufferPointer<Int32>) -> Bool {

@@ -19,7 +19,6 @@ public enum PolicyCompiler {
         let roles = RoleAggregator.aggregate(set.roles).sorted(by: Self.roleOrder)
         var roleInfo: [CompiledPolicy.RoleInfo] = []
         var roleVerbMasks: [UInt64] = []
-        var roleResourceMasks: [UInt64] = []
         var resourceIndex: [UInt64: [Int32]] = [:]
         var clusterRoleByName: [ByteString: Int32] = [:]
         var roleByName: [RoleKey: Int32] = [:]
@@ -30,8 +29,6 @@ public enum PolicyCompiler {
             let firstRule = Int32(state.rules.count)
             let ruleIDs = role.rules.map { state.compile($0) }
             roleVerbMasks.append(ruleIDs.reduce(UInt64(0)) { $0 | state.rules[Int($1)].verbMask })
-            roleResourceMasks.append(
-                ruleIDs.reduce(UInt64(0)) { $0 | CompiledPolicy.resourceFilterMask(state.rules[Int($1)], pool: state.pool) })
             let indexed = ruleIDs.count > CompiledPolicy.roleIndexThreshold
             var wildcards: [Int32] = []
             if indexed {
@@ -56,6 +53,20 @@ public enum PolicyCompiler {
             case .clusterRole: clusterRoleByName[ByteString(role.name)] = Int32(roleIndex)
             case .role: roleByName[RoleKey(namespace: role.namespace, name: role.name)] = Int32(roleIndex)
             }
+        }
+
+        // Resource filters: give the resources named by the most roles bits of their own.
+        let roleRules = roleInfo.map { Int($0.firstRule)..<Int($0.firstRule + $0.ruleCount) }
+        let resourceBits = ResourceBits.Builder(
+            attributes: state.attributeSymbols.count,
+            roleResources: roleRules.map { rules in Set(rules.flatMap { state.rules[$0].resources.ids(in: state.pool) }) },
+            starSubresources: Set(state.rules.flatMap { $0.starSubresources.ids(in: state.pool) }),
+            name: { id in
+                let offsets = state.attributeSymbols.offsets
+                return Array(state.attributeSymbols.storage[Int(offsets[Int(id)])..<Int(offsets[Int(id) + 1])])
+            })
+        let roleResourceMasks = roleRules.map { rules in
+            rules.reduce(UInt64(0)) { $0 | CompiledPolicy.resourceFilterMask(state.rules[$1], pool: state.pool, bits: resourceBits) }
         }
 
         // Bindings: sort, resolve roles, index subjects.
@@ -145,7 +156,8 @@ public enum PolicyCompiler {
                 info.wildcardStart += offset
                 return info
             },
-            roleResourceIndex: KeyedLists(lists: resourceIndex, in: arena), bindings: bindings, bindingRoles: bindingRoles,
+            resourceBits: resourceBits, roleResourceIndex: KeyedLists(lists: resourceIndex, in: arena), bindings: bindings,
+            bindingRoles: bindingRoles,
             clusterSubjects: SubjectIndex(
                 lists: clusterLists, locator: { CompiledPolicy.subjectLocator(key: $0, namespaced: false, nameHashes: nameHashes) },
                 in: arena),

@@ -24,7 +24,8 @@ struct ResolvedRequest {
     var verbFilter: UInt16
 
     init(
-        isResource: Bool, verb: Int32, group: Int32, combined: Int32, hasSubresource: Bool, namespace: Int32, path: Int32
+        isResource: Bool, verb: Int32, group: Int32, combined: Int32, hasSubresource: Bool, namespace: Int32, path: Int32,
+        resourceBit: UInt64
     ) {
         self.isResource = isResource
         self.verb = verb
@@ -37,7 +38,7 @@ struct ResolvedRequest {
         self.name = SymbolTable.missing
         self.namespace = namespace
         self.path = path
-        self.resourceBit = CompiledPolicy.resourceFilterBit(isResource: isResource, combined: combined)
+        self.resourceBit = resourceBit
         self.verbFilter = CompiledPolicy.foldVerbs(verbMask)
     }
 }
@@ -179,12 +180,13 @@ extension CompiledPolicy {
             return ResolvedRequest(
                 isResource: true, verb: verb, group: SymbolTable.missing, combined: combined, hasSubresource: hasSub,
                 namespace: r.namespace.isEmpty ? SymbolTable.missing : attributeSymbols.lookup(r.namespace),
-                path: SymbolTable.missing)
+                path: SymbolTable.missing, resourceBit: resourceFilterBit(isResource: true, combined: combined))
         case .nonResource(let n):
             let verb = verbSymbols.lookup(n.verb)
             return ResolvedRequest(
                 isResource: false, verb: verb, group: SymbolTable.missing, combined: SymbolTable.missing,
-                hasSubresource: false, namespace: SymbolTable.missing, path: attributeSymbols.lookup(n.path))
+                hasSubresource: false, namespace: SymbolTable.missing, path: attributeSymbols.lookup(n.path),
+                resourceBit: resourceFilterBit(isResource: false, combined: SymbolTable.missing))
         }
     }
 
