@@ -257,6 +257,8 @@ struct FrozenSymbolTable<Payload: SymbolPayload>: Sendable {
         var inline: Payload.InlineName
         var id: Int32
         var hash: UInt32
+        /// Where the name's bytes start in ``storage``; or, for a name that keeps its bytes
+        /// after a ``KnownPrefix`` inline, `~prefix` (negative).
         var offset: Int32
         var length: Int32
         var payload: Payload
@@ -281,11 +283,19 @@ struct FrozenSymbolTable<Payload: SymbolPayload>: Sendable {
         for (id, hash) in hashes.enumerated() {
             var i = Int(truncatingIfNeeded: SymbolTable.mix(hash)) & mask
             while slots[i].id >= 0 { i = (i + 1) & mask }
-            let inline = storage.withUnsafeBytes { bytes in
-                Payload.InlineName(copying: UnsafeRawBufferPointer(rebasing: bytes[Int(offsets[id])..<Int(offsets[id + 1])]))
+            let (inline, offset) = storage.withUnsafeBytes { storage in
+                let bytes = UnsafeRawBufferPointer(rebasing: storage[Int(offsets[id])..<Int(offsets[id + 1])])
+                // A name too long for the slot but not once a known prefix is left out: the
+                // slot keeps the rest, so a lookup never reads the storage for it.
+                if bytes.count > Payload.InlineName.capacity, let prefix = KnownPrefix.of(bytes),
+                    bytes.count - prefix.length <= Payload.InlineName.capacity
+                {
+                    return (Payload.InlineName(copying: UnsafeRawBufferPointer(rebasing: bytes[prefix.length...])), ~prefix.rawValue)
+                }
+                return (Payload.InlineName(copying: bytes), offsets[id])
             }
             slots[i] = Slot(
-                inline: inline, id: Int32(id), hash: UInt32(truncatingIfNeeded: hash), offset: offsets[id],
+                inline: inline, id: Int32(id), hash: UInt32(truncatingIfNeeded: hash), offset: offset,
                 length: offsets[id + 1] - offsets[id], payload: id < payloads.count ? payloads[id] : .none)
         }
         self.storage = FrozenArray(storage, in: arena)
@@ -373,10 +383,24 @@ struct FrozenSymbolTable<Payload: SymbolPayload>: Sendable {
             let id = slot.pointee.id
             if id < 0 { return (SymbolTable.missing, .none) }
             if slot.pointee.hash == short && Int(slot.pointee.length) == bytes.count {
-                // Names that fit are compared in the slot (`inline` is at its start), longer ones
-                // in the table's storage.
-                let name = bytes.count <= Payload.InlineName.capacity ? UnsafeRawPointer(slot) : base + Int(slot.pointee.offset)
-                if memcmpEqual(name, bytes.baseAddress!, bytes.count) { return (id, slot.pointee.payload) }
+                let offset = slot.pointee.offset
+                if offset >= 0 {
+                    // Names that fit are compared in the slot (`inline` is at its start), longer
+                    // ones in the table's storage.
+                    let name = bytes.count <= Payload.InlineName.capacity ? UnsafeRawPointer(slot) : base + Int(offset)
+                    if memcmpEqual(name, bytes.baseAddress!, bytes.count) { return (id, slot.pointee.payload) }
+                } else {
+                    // The slot's name is a known prefix and then its inline bytes (longer than
+                    // the prefix: it did not fit the slot). Plain arithmetic, no enum: this
+                    // function must stay small enough to be inlined into the string lookups.
+                    let prefix = ~offset
+                    let length = KnownPrefix.length(prefix)
+                    if KnownPrefix.starts(bytes.baseAddress!, prefix)
+                        && memcmpEqual(UnsafeRawPointer(slot), bytes.baseAddress! + length, bytes.count &- length)
+                    {
+                        return (id, slot.pointee.payload)
+                    }
+                }
             }
             i = (i + 1) & mask
         }
@@ -497,4 +521,43 @@ func memcmpEqual(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, _ count: Int) -> 
     // The last 1 to 7 bytes: compare the last 8 (the overlap was already found equal).
     return i == count
         || a.loadUnaligned(fromByteOffset: count &- 8, as: UInt64.self) == b.loadUnaligned(fromByteOffset: count &- 8, as: UInt64.self)
+}
+
+/// Prefixes that most long subject names start with: a frozen table keeps a name's bytes after
+/// one in its slot when the whole name is too long for it, so that a service account's name,
+/// the most frequent long requester, is compared without reading the table's storage (a cache
+/// miss more, one after the other, on a policy larger than the caches).
+enum KnownPrefix: Int32 {
+    /// Service-account user names, `system:serviceaccount:<namespace>:<name>`.
+    case serviceAccount = 0
+    /// Service-account groups, `system:serviceaccounts:<namespace>`.
+    case serviceAccounts = 1
+
+    /// Its bytes: 22 and 23.
+    var length: Int { Self.length(rawValue) }
+
+    /// Its text.
+    var text: String { self == .serviceAccount ? "system:serviceaccount:" : "system:serviceaccounts:" }
+
+    /// The length of prefix `rawValue` (0 or 1).
+    @inline(__always)
+    static func length(_ rawValue: Int32) -> Int { 22 &+ Int(rawValue) }
+
+    /// Whether the bytes at `pointer` (at least ``length`` of them) start with prefix `rawValue`
+    /// (0 or 1): three words, the first 16 bytes and the last 8.
+    @inline(__always)
+    static func starts(_ pointer: UnsafeRawPointer, _ rawValue: Int32) -> Bool {
+        // "system:s", "erviceac", then "account:" or "ccounts:" (little-endian).
+        let head = pointer.loadUnaligned(as: UInt64.self) ^ 0x733a_6d65_7473_7973
+        let middle = pointer.loadUnaligned(fromByteOffset: 8, as: UInt64.self) ^ 0x6361_6563_6976_7265
+        let last = pointer.loadUnaligned(fromByteOffset: length(rawValue) &- 8, as: UInt64.self)
+        return head | middle | (last ^ (rawValue == 0 ? 0x3a74_6e75_6f63_6361 : 0x3a73_746e_756f_6363)) == 0
+    }
+
+    /// The known prefix `bytes` starts with, if any (while building).
+    static func of(_ bytes: UnsafeRawBufferPointer) -> KnownPrefix? {
+        [KnownPrefix.serviceAccount, .serviceAccounts].first { prefix in
+            bytes.count > prefix.length && bytes.starts(with: prefix.text.utf8)
+        }
+    }
 }
