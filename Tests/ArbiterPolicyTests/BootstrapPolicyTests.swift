@@ -31,7 +31,7 @@ struct BootstrapPolicyTests {
         subjects: [{kind: ServiceAccount, name: dashboard}]
         """
 
-    static func loadSet() throws -> PolicySet {
+    static func loadSet(files: [String] = files) throws -> PolicySet {
         let directory = sharedDirectory() + "/fixtures/kubernetes-bootstrap/"
         var results = try files.map { file in
             PolicyLoader.load(try PolicySourceReader.readFile(directory + file, limit: 1 << 24), file: file)
@@ -156,5 +156,37 @@ struct BootstrapPolicyTests {
         for row in Self.cases {
             #expect(forward.authorize(row.request) == backward.authorize(row.request))
         }
+    }
+
+    /// The fixture's `cluster-roles-featuregates.yaml` (the default ClusterRoles with every
+    /// feature gate on) loads as is in place of `cluster-roles.yaml`, and every row still
+    /// decides as the reference evaluator does.
+    @Test func featureGatesVariantLoadsInPlace() throws {
+        let files = ["cluster-roles-featuregates.yaml"] + Self.files.dropFirst()
+        let set = try Self.loadSet(files: files)
+        #expect(set.roles.count > (try Self.loadSet()).roles.count)
+        let compiled = PolicyCompiler.compile(set)
+        let reference = ReferenceEvaluator(set)
+        for row in Self.cases {
+            let result = compiled.authorize(row.request)
+            let expected = reference.authorize(row.request)
+            #expect(result.decision == expected.decision, "\(row.description)")
+            #expect(result.reason == expected.reason, "\(row.description)")
+        }
+    }
+
+    /// Both variants at once (the fixture says never): every ClusterRole of one is a duplicate
+    /// of the other, reported with both files.
+    @Test func bothVariantsAreReportedAsDuplicates() throws {
+        let directory = sharedDirectory() + "/fixtures/kubernetes-bootstrap/"
+        let results = try ["cluster-roles.yaml", "cluster-roles-featuregates.yaml"].map { file in
+            PolicyLoader.load(try PolicySourceReader.readFile(directory + file, limit: 1 << 24), file: file)
+        }
+        let combined = PolicyLoader.combine(results)
+        // Every ClusterRole of cluster-roles.yaml (31) is also in the other file.
+        #expect(combined.errors.count == results[0].set.roles.count)
+        #expect(combined.errors.count > 20)
+        #expect(combined.errors.allSatisfy { "\($0)".contains("duplicate ClusterRole") })
+        #expect(combined.errors.contains { "\($0)".contains("`admin`") && "\($0)".contains("cluster-roles-featuregates.yaml") })
     }
 }
