@@ -35,9 +35,9 @@ struct ResourceBits: Sendable {
         /// - Parameters:
         ///   - attributes: how many attribute ids there are so far.
         ///   - roleResources: per role, the resource ids its rules name.
-        ///   - name: an attribute's bytes, to break ties between resources named by as many
-        ///     roles without depending on id order.
         ///   - starSubresources: the subresource ids of the rules' `*/sub` resources.
+        ///   - name: an attribute's bytes, to break ties between resources named by as many
+        ///     roles without depending on id order, and to find every `resource/sub`.
         init(attributes: Int, roleResources: [Set<Int32>], starSubresources: Set<Int32>, name: (Int32) -> [UInt8]) {
             var roleCounts: [Int32: Int] = [:]
             for resources in roleResources {
