@@ -51,6 +51,33 @@ struct SubjectIndexTests {
         }
     }
 
+    /// A longer list's slot holds the union of its entries' filters: a lookup whose test fails
+    /// on that union gets nothing (the list is never read), one that passes gets the whole list;
+    /// a single entry comes back either way (its caller tests it).
+    @Test func longerListsAreSkippedOnTheUnionOfTheirFilters() {
+        func entry(_ binding: Int32, verbs: UInt16, resources: UInt64) -> CompiledPolicy.BindingEntry {
+            CompiledPolicy.BindingEntry(
+                binding: binding, role: binding, reasonStart: 0, verbFilter: verbs, subjectPosition: 0, resourceFilter: resources)
+        }
+        let lists: [UInt64: [CompiledPolicy.BindingEntry]] = [
+            1: [entry(1, verbs: 0b01, resources: 0b100), entry(2, verbs: 0b10, resources: 0b001)],
+            2: [entry(3, verbs: 0b100, resources: 0b010)],
+        ]
+        let arena = TableArena(expectedBytes: 0)
+        defer { withExtendedLifetime(arena) {} }
+        let index = SubjectIndex(lists: lists, locator: { $0 }, in: arena)
+        func lookup(_ key: UInt64, verbs: UInt16, resources: UInt64) -> [Int32] {
+            Array(index.entries(key, locator: key) { $0.verbFilter & verbs != 0 && $0.resourceFilter & resources != 0 }.map(\.binding))
+        }
+        // The union of list 1 is verbs 0b11, resources 0b101.
+        #expect(lookup(1, verbs: 0b10, resources: 0b100) == [1, 2])
+        #expect(lookup(1, verbs: 0b100, resources: 0b111) == [])
+        #expect(lookup(1, verbs: 0b11, resources: 0b010) == [])
+        // A single entry is returned whatever the test says.
+        #expect(lookup(2, verbs: 0b01, resources: 0b001) == [3])
+        #expect(index.entries(1, locator: 1).map(\.binding) == [1, 2])
+    }
+
     @Test func anEmptyIndexFindsNothing() {
         let arena = TableArena(expectedBytes: 0)
         defer { withExtendedLifetime(arena) {} }

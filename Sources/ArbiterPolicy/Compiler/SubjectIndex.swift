@@ -18,7 +18,8 @@ struct SubjectIndex: Sendable {
     struct Slot: BitwiseCopyable {
         var key: UInt64
         /// `entry.binding >= 0`: the key's only entry. ``emptyMark``: an empty slot.
-        /// ``listMark``: a longer list, `entry.role` entries from `values[entry.reasonStart]`.
+        /// ``listMark``: a longer list, `entry.role` entries from `values[entry.reasonStart]`,
+        /// with the union of their verb and resource filters as `entry`'s filters.
         var entry: CompiledPolicy.BindingEntry
     }
 
@@ -64,8 +65,9 @@ struct SubjectIndex: Sendable {
                 slots[i] = Slot(key: key, entry: list[0])
             } else {
                 let reference = CompiledPolicy.BindingEntry(
-                    binding: Self.listMark, role: Int32(list.count), reasonStart: Int32(values.count), verbFilter: 0,
-                    subjectPosition: 0, resourceFilter: 0)
+                    binding: Self.listMark, role: Int32(list.count), reasonStart: Int32(values.count),
+                    verbFilter: list.reduce(0) { $0 | $1.verbFilter }, subjectPosition: 0,
+                    resourceFilter: list.reduce(0) { $0 | $1.resourceFilter })
                 slots[i] = Slot(key: key, entry: reference)
                 values += list
             }
@@ -86,6 +88,17 @@ struct SubjectIndex: Sendable {
     /// absent. Valid as long as the index (its arena) lives.
     @inline(__always)
     func entries(_ key: UInt64, locator: UInt64) -> UnsafeBufferPointer<CompiledPolicy.BindingEntry> {
+        entries(key, locator: locator) { _ in true }
+    }
+
+    /// ``entries(_:locator:)``, but empty for a longer list when `mayPass` is false for the
+    /// union of its entries' filters (kept in its slot): then none of them can pass, and the
+    /// list, a dependent cache miss away, is never read. `mayPass` must be true for the union
+    /// of filters whenever it is true for one of them.
+    @inline(__always)
+    func entries(
+        _ key: UInt64, locator: UInt64, unionMayPass mayPass: (CompiledPolicy.BindingEntry) -> Bool
+    ) -> UnsafeBufferPointer<CompiledPolicy.BindingEntry> {
         var i = FibonacciSlots.slot(locator, shift: shift)
         let base = slots.buffer.baseAddress!
         while true {
@@ -98,6 +111,7 @@ struct SubjectIndex: Sendable {
                     let entry = UnsafeRawPointer(slot) + Self.entryOffset
                     return UnsafeBufferPointer(start: entry.assumingMemoryBound(to: CompiledPolicy.BindingEntry.self), count: 1)
                 }
+                if !mayPass(slot.pointee.entry) { return UnsafeBufferPointer(start: nil, count: 0) }
                 let start = Int(slot.pointee.entry.reasonStart)
                 return UnsafeBufferPointer(start: values.buffer.baseAddress! + start, count: Int(slot.pointee.entry.role))
             }

@@ -320,14 +320,16 @@ extension CompiledPolicy {
         let keys = subjects.keys
         for i in keys.indices where subjects.scopes(i) & SubjectScopes.clusterBit != 0 {
             let locator = Self.subjectLocator(nameHash: subjects.nameHash(i), kind: keys[i] >> 32, namespace: SymbolTable.missing)
-            collect(clusterSubjects.entries(keys[i], locator: locator), request, &candidates)
+            collect(clusterSubjects.entries(keys[i], locator: locator) { Self.passesFilters($0, request) }, request, &candidates)
         }
         candidates.clusterCount = candidates.count
         guard request.namespace != SymbolTable.missing else { return }
         let namespace = UInt64(UInt32(bitPattern: request.namespace)) << 33
         for i in keys.indices where subjects.scopes(i) & ~SubjectScopes.clusterBit != 0 {
             let locator = Self.subjectLocator(nameHash: subjects.nameHash(i), kind: keys[i] >> 32, namespace: request.namespace)
-            collect(namespaceSubjects.entries(namespace | keys[i], locator: locator), request, &candidates)
+            collect(
+                namespaceSubjects.entries(namespace | keys[i], locator: locator) { Self.passesFilters($0, request) }, request,
+                &candidates)
         }
     }
 
