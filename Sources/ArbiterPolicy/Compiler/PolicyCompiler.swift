@@ -58,13 +58,9 @@ public enum PolicyCompiler {
         // Resource filters: give the resources named by the most roles bits of their own.
         let roleRules = roleInfo.map { Int($0.firstRule)..<Int($0.firstRule + $0.ruleCount) }
         let resourceBits = ResourceBits.Builder(
-            attributes: state.attributeSymbols.count,
             roleResources: roleRules.map { rules in Set(rules.flatMap { state.rules[$0].resources.ids(in: state.pool) }) },
             starSubresources: Set(state.rules.flatMap { $0.starSubresources.ids(in: state.pool) }),
-            name: { id in
-                let offsets = state.attributeSymbols.offsets
-                return Array(state.attributeSymbols.storage[Int(offsets[Int(id)])..<Int(offsets[Int(id) + 1])])
-            })
+            attributeSymbols: state.attributeSymbols)
         let roleResourceMasks = roleRules.map { rules in
             rules.reduce(UInt64(0)) { $0 | CompiledPolicy.resourceFilterMask(state.rules[$1], pool: state.pool, bits: resourceBits) }
         }

@@ -21,6 +21,13 @@ struct ResourceBits: Sendable {
     /// The bit of attribute `id` (``SymbolTable/missing`` included).
     @inline(__always)
     func bit(_ id: Int32) -> UInt8 {
+        Self.bit(id, in: bits.buffer)
+    }
+
+    /// The bit of attribute `id` in a table of bits by id: beyond it (ids interned later, and
+    /// ``SymbolTable/missing``), the shared bit.
+    @inline(__always)
+    static func bit(_ id: Int32, in bits: UnsafeBufferPointer<UInt8>) -> UInt8 {
         UInt(bitPattern: Int(id)) < UInt(bits.count) ? bits[Int(id)] : CompiledPolicy.sharedResourceBit
     }
 
@@ -33,27 +40,28 @@ struct ResourceBits: Sendable {
         private var starSubresourceMasks: [Int32: UInt64] = [:]
 
         /// - Parameters:
-        ///   - attributes: how many attribute ids there are so far.
         ///   - roleResources: per role, the resource ids its rules name.
         ///   - starSubresources: the subresource ids of the rules' `*/sub` resources.
-        ///   - name: an attribute's bytes, to break ties between resources named by as many
-        ///     roles without depending on id order, and to find every `resource/sub`.
-        init(attributes: Int, roleResources: [Set<Int32>], starSubresources: Set<Int32>, name: (Int32) -> [UInt8]) {
+        ///   - attributeSymbols: the attribute table so far: its size, and the names' bytes, to
+        ///     break ties between resources named by as many roles without depending on id
+        ///     order, and to find every `resource/sub`.
+        init(roleResources: [Set<Int32>], starSubresources: Set<Int32>, attributeSymbols: SymbolTable) {
             var roleCounts: [Int32: Int] = [:]
             for resources in roleResources {
                 for id in resources { roleCounts[id, default: 0] += 1 }
             }
-            let ranked = roleCounts.map { (id: $0.key, roles: $0.value, name: name($0.key)) }.sorted {
-                $0.roles != $1.roles ? $0.roles > $1.roles : $0.name.lexicographicallyPrecedes($1.name)
+            let ranked = roleCounts.sorted {
+                $0.value != $1.value
+                    ? $0.value > $1.value : attributeSymbols.bytes($0.key).lexicographicallyPrecedes(attributeSymbols.bytes($1.key))
             }
-            bits = Array(repeating: CompiledPolicy.sharedResourceBit, count: attributes)
+            bits = Array(repeating: CompiledPolicy.sharedResourceBit, count: attributeSymbols.count)
             for (bit, resource) in ranked.prefix(Int(CompiledPolicy.sharedResourceBit)).enumerated() {
-                bits[Int(resource.id)] = UInt8(bit)
+                bits[Int(resource.key)] = UInt8(bit)
             }
-            let suffixes = starSubresources.map { (id: $0, suffix: [UInt8(ascii: "/")] + name($0)) }
+            let suffixes = starSubresources.map { (id: $0, suffix: [UInt8(ascii: "/")] + attributeSymbols.bytes($0)) }
             for id in starSubresources { starSubresourceMasks[id] = 1 << UInt64(CompiledPolicy.sharedResourceBit) }
-            for attribute in 0..<Int32(attributes) {
-                let bytes = name(attribute)
+            for attribute in 0..<Int32(attributeSymbols.count) {
+                let bytes = attributeSymbols.bytes(attribute)
                 for (id, suffix) in suffixes where bytes.count > suffix.count && bytes.suffix(suffix.count).elementsEqual(suffix) {
                     starSubresourceMasks[id, default: 0] |= 1 << UInt64(bits[Int(attribute)])
                 }
@@ -66,7 +74,7 @@ struct ResourceBits: Sendable {
         }
 
         func bit(_ id: Int32) -> UInt8 {
-            UInt(bitPattern: Int(id)) < UInt(bits.count) ? bits[Int(id)] : CompiledPolicy.sharedResourceBit
+            bits.withUnsafeBufferPointer { ResourceBits.bit(id, in: $0) }
         }
     }
 }

@@ -175,6 +175,11 @@ struct SymbolTable: Sendable {
         find(bytes, hash: Self.hash(bytes))
     }
 
+    /// The bytes of symbol `id` (while compiling).
+    func bytes(_ id: Int32) -> ArraySlice<UInt8> {
+        storage[Int(offsets[Int(id)])..<Int(offsets[Int(id) + 1])]
+    }
+
     /// The read-only form used by a compiled policy.
     func frozen<Payload: SymbolPayload>(payloads: [Payload] = [], in arena: TableArena) -> FrozenSymbolTable<Payload> {
         FrozenSymbolTable(storage: storage, offsets: offsets, hashes: hashes, payloads: payloads, in: arena)
