@@ -8,6 +8,8 @@ struct TableLayoutTests {
     @Test func rulesAndIndexEntriesKeepTheirSizes() {
         // A rule is one line: with the arena's line-aligned tables, rule i never straddles two.
         #expect(MemoryLayout<CompiledRule>.stride == TableArena.lineBytes)
+        // What a rule test reads first: two rule heads per line.
+        #expect(MemoryLayout<RuleHead>.stride == 32)
         #expect(MemoryLayout<IdList>.stride == 8)
         #expect(MemoryLayout<CompiledPolicy.BindingEntry>.stride == 24)
         // A subject-index slot keeps a list's only entry with its key: two slots per line.

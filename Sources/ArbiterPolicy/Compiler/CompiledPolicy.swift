@@ -32,7 +32,10 @@ public final class CompiledPolicy: @unchecked Sendable {
     /// Verbs only: small enough to stay in cache, and a verb id is its mask bit.
     let verbSymbols: FrozenSymbolTable<NoPayload>
     let pool: FrozenArray<Int32>
+    /// Every rule in full: read for resource names, `*/sub` entries and non-resource URLs.
     let rules: FrozenArray<CompiledRule>
+    /// Every rule's ``RuleHead``: what a rule test reads first (``ruleAllows(_:_:_:)``).
+    let ruleHeads: FrozenArray<RuleHead>
     /// Per rule, its verb ids (``RuleCompilerState/ruleVerbs``).
     let ruleVerbs: FrozenArray<IdList>
 
@@ -102,6 +105,7 @@ public final class CompiledPolicy: @unchecked Sendable {
         self.verbSymbols = verbSymbols
         self.pool = FrozenArray(pool, in: arena)
         self.rules = FrozenArray(rules, in: arena)
+        self.ruleHeads = FrozenArray(rules.map(\.head), in: arena)
         self.ruleVerbs = FrozenArray(ruleVerbs, in: arena)
         self.roles = roles
         self.roleResourceIndex = roleResourceIndex

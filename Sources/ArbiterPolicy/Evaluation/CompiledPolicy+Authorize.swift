@@ -201,10 +201,12 @@ extension CompiledPolicy {
 
     // MARK: - Rules
 
-    /// Kubernetes' `RuleAllows` on a compiled rule.
+    /// Kubernetes' `RuleAllows` on a compiled rule. Reads the rule's head, and the full rule
+    /// only when the head's flags say a resource-name or `*/sub` test needs it, or for a
+    /// non-resource request.
     @inline(__always)
     func ruleAllows(_ ruleID: Int32, _ request: ResolvedRequest, _ pool: UnsafeBufferPointer<Int32>) -> Bool {
-        let rule = rules[Int(ruleID)]
+        let rule = ruleHeads[Int(ruleID)]
         if rule.verbMask & request.verbMask == 0 { return false }
         if !request.verbBitIsExact && !rule.flags.contains(.allVerbs)
             && !ruleVerbs[Int(ruleID)].contains(request.verb, in: pool) {
@@ -213,13 +215,15 @@ extension CompiledPolicy {
         if request.isResource {
             if !rule.flags.contains(.allGroups) && !rule.groups.contains(request.group, in: pool) { return false }
             if !rule.flags.contains(.allResources) && !rule.resources.contains(request.combined, in: pool) {
-                guard request.hasSubresource && rule.starSubresources.contains(request.subresource, in: pool) else {
+                guard request.hasSubresource && rule.flags.contains(.hasStarSubresources)
+                    && rules[Int(ruleID)].starSubresources.contains(request.subresource, in: pool)
+                else {
                     return false
                 }
             }
-            return rule.names.count == 0 || rule.names.contains(request.name, in: pool)
+            return !rule.flags.contains(.hasNames) || rules[Int(ruleID)].names.contains(request.name, in: pool)
         }
-        if rule.flags.contains(.allURLs) || rule.urls.contains(request.path, in: pool) { return true }
+        if rule.flags.contains(.allURLs) || rules[Int(ruleID)].urls.contains(request.path, in: pool) { return true }
         return false
     }
 

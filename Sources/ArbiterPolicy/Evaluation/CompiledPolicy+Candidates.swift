@@ -121,9 +121,9 @@ extension CompiledPolicy {
                             sum &+= UInt64(roleResourceIndex.range(key).count)
                         }
                         for ruleID in info.firstRule..<(info.firstRule + info.ruleCount) {
-                            let rule = rules[Int(ruleID)]
+                            let rule = ruleHeads[Int(ruleID)]
                             sum &+= rule.verbMask
-                            for list in [ruleVerbs[Int(ruleID)], rule.groups, rule.resources, rule.names] where list.count > 0 {
+                            for list in [ruleVerbs[Int(ruleID)], rule.groups, rule.resources] where list.count > 0 {
                                 sum &+= UInt64(UInt32(bitPattern: list.id(0, in: pool)))
                                 sum &+= UInt64(UInt32(bitPattern: list.id(Int(list.count) - 1, in: pool)))
                             }
