@@ -5,18 +5,18 @@ import Testing
 /// `SubjectIndex` keeps a list's only entry in its slot and longer lists apart: every lookup
 /// must still return exactly the list it was built with, in order, whichever form it took.
 struct SubjectIndexTests {
-    static func entry(binding: Int32, role: Int32) -> CompiledPolicy.BindingEntry {
+    static func entry(binding: Int32, firstRule: Int32) -> CompiledPolicy.BindingEntry {
         CompiledPolicy.BindingEntry(
-            binding: binding, role: role, reasonStart: binding &* 3, verbFilter: UInt16(truncatingIfNeeded: binding),
-            subjectPosition: UInt16(truncatingIfNeeded: role & 7), resourceFilter: UInt64(binding) << 20 | UInt64(UInt32(bitPattern: role)))
+            binding: binding, firstRule: firstRule, reasonStart: binding &* 3, verbFilter: UInt16(truncatingIfNeeded: binding),
+            subjectPosition: UInt16(truncatingIfNeeded: firstRule & 7), resourceFilter: UInt64(binding) << 20 | UInt64(UInt32(bitPattern: firstRule)))
     }
 
     static func same(_ a: CompiledPolicy.BindingEntry, _ b: CompiledPolicy.BindingEntry) -> Bool {
-        a.binding == b.binding && a.role == b.role && a.reasonStart == b.reasonStart && a.verbFilter == b.verbFilter
+        a.binding == b.binding && a.firstRule == b.firstRule && a.reasonStart == b.reasonStart && a.verbFilter == b.verbFilter
             && a.subjectPosition == b.subjectPosition && a.resourceFilter == b.resourceFilter
     }
 
-    /// Lists of one to five entries (a missing role, -1, among them), under locators that make
+    /// Lists of one to five entries (a missing role, firstRule -1, among them), under locators that make
     /// many keys start their probe at the same slot, looked up with present and absent keys.
     @Test(arguments: [1, 3, 1 << 40])
     func everyListComesBackWhole(locatorSpread: UInt64) {
@@ -28,7 +28,7 @@ struct SubjectIndexTests {
             let length = [1, 1, 1, 1, 2, 3, 5][Int(random.next() % 7)]
             lists[key] = (0..<length).map { _ in
                 binding += 1
-                return Self.entry(binding: binding, role: random.next() % 11 == 0 ? -1 : Int32(random.next() % 500))
+                return Self.entry(binding: binding, firstRule: random.next() % 11 == 0 ? -1 : Int32(random.next() % 500))
             }
         }
         // Few distinct locators: long probe sequences, single and long lists side by side.
@@ -57,7 +57,7 @@ struct SubjectIndexTests {
     @Test func longerListsAreSkippedOnTheUnionOfTheirFilters() {
         func entry(_ binding: Int32, verbs: UInt16, resources: UInt64) -> CompiledPolicy.BindingEntry {
             CompiledPolicy.BindingEntry(
-                binding: binding, role: binding, reasonStart: 0, verbFilter: verbs, subjectPosition: 0, resourceFilter: resources)
+                binding: binding, firstRule: binding, reasonStart: 0, verbFilter: verbs, subjectPosition: 0, resourceFilter: resources)
         }
         let lists: [UInt64: [CompiledPolicy.BindingEntry]] = [
             1: [entry(1, verbs: 0b01, resources: 0b100), entry(2, verbs: 0b10, resources: 0b001)],

@@ -105,7 +105,7 @@ public final class CompiledPolicy: @unchecked Sendable {
         self.verbSymbols = verbSymbols
         self.pool = FrozenArray(pool, in: arena)
         self.rules = FrozenArray(rules, in: arena)
-        self.ruleHeads = FrozenArray(rules.map(\.head), in: arena)
+        self.ruleHeads = FrozenArray(Self.ruleHeads(rules, roleInfo), in: arena)
         self.ruleVerbs = FrozenArray(ruleVerbs, in: arena)
         self.roles = roles
         self.roleResourceIndex = roleResourceIndex
@@ -180,11 +180,31 @@ public final class CompiledPolicy: @unchecked Sendable {
         var indexed: Bool
     }
 
+    /// Every rule's head, with each role's rule count and indexing on its first rule.
+    static func ruleHeads(_ rules: [CompiledRule], _ roleInfo: [RoleInfo]) -> [RuleHead] {
+        var heads = rules.map(\.head)
+        for (role, info) in roleInfo.enumerated() where info.ruleCount > 0 {
+            for ruleID in Int(info.firstRule)..<Int(info.firstRule + info.ruleCount) { heads[ruleID].role = Int32(role) }
+            let first = Int(info.firstRule)
+            // An indexed role's count is read from its ``RoleInfo``; so is that of a role too
+            // long for 16 bits, which is always indexed (roleIndexThreshold is far below).
+            if info.indexed {
+                heads[first].flags.insert(.firstOfIndexedRole)
+            } else {
+                precondition(info.ruleCount <= Int32(UInt16.max))
+                heads[first].roleRuleCount = UInt16(info.ruleCount)
+            }
+        }
+        return heads
+    }
+
     /// One entry of a subject index: a binding, seen from one of its subjects (24 bytes).
     struct BindingEntry: BitwiseCopyable {
         var binding: Int32
-        /// Index in ``roles``, or -1 for a missing role.
-        var role: Int32
+        /// The first rule of the binding's role (its ``RuleHead`` says how many follow), or
+        /// ``missingRole`` when the role does not exist, ``emptyRole`` when it has no rules.
+        /// In a ``SubjectIndex`` slot marking a longer list: the list's length.
+        var firstRule: Int32
         /// Where the binding's subjects start in ``bindingReasons`` and ``bindingSubjectKeys``.
         var reasonStart: Int32
         /// The role's verb mask, folded to 16 bits (``foldVerbs(_:)``; 0 for a missing role).
@@ -197,6 +217,10 @@ public final class CompiledPolicy: @unchecked Sendable {
         var resourceFilter: UInt64
 
         static var maxSubjectPosition: Int { Int(UInt16.max) }
+        /// ``firstRule`` of an entry whose binding names a role that does not exist.
+        static var missingRole: Int32 { -1 }
+        /// ``firstRule`` of an entry whose role has no rules (it allows nothing).
+        static var emptyRole: Int32 { -2 }
     }
 
     /// A verb mask folded to 16 bits: bit `b` becomes bit `b % 16`. Filters only say "maybe",

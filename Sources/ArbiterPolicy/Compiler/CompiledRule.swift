@@ -66,6 +66,9 @@ struct CompiledRule: Sendable, Hashable {
         static let hasNames = Flags(rawValue: 16)
         /// ``starSubresources`` is not empty.
         static let hasStarSubresources = Flags(rawValue: 32)
+        /// In a ``RuleHead`` only: the first rule of a role over ``CompiledPolicy/roleIndexThreshold``
+        /// (its rules are found through the role's resource index, ``CompiledPolicy/RoleInfo``).
+        static let firstOfIndexedRole = Flags(rawValue: 64)
     }
 
     var flags: Flags = []
@@ -85,8 +88,10 @@ struct CompiledRule: Sendable, Hashable {
     /// True when the rule can match some resource request at all (used by the role index).
     var isWildcardOnResources: Bool { flags.contains(.allResources) || starSubresources.count > 0 }
 
-    /// What a test of this rule against a resource request reads first.
-    var head: RuleHead { RuleHead(verbMask: verbMask, groups: groups, resources: resources, flags: flags) }
+    /// What a test of this rule against a resource request reads first (outside any role).
+    var head: RuleHead {
+        RuleHead(verbMask: verbMask, groups: groups, resources: resources, role: -1, roleRuleCount: 0, flags: flags)
+    }
 }
 
 /// The part of a ``CompiledRule`` that most tests of it need: its verbs, API groups and
@@ -94,10 +99,19 @@ struct CompiledRule: Sendable, Hashable {
 /// from the full rule. 32 bytes, two rules per cache line, so the rules of a role take about
 /// half the lines they would as whole rules (64 bytes each), and the head table, half the size,
 /// stays in cache longer beside the subject tables of a large policy.
+///
+/// The head of a role's first rule also says what the evaluator would otherwise read from
+/// ``CompiledPolicy/RoleInfo`` first: how many rules the role has, and whether it is indexed.
+/// A subject-index entry names its role's first rule, so testing a role starts with that rule,
+/// one dependent load after the entry instead of two.
 struct RuleHead: BitwiseCopyable {
     var verbMask: UInt64
     var groups: IdList
     var resources: IdList
+    /// The role the rule belongs to (-1 for an AccessPolicy's rule).
+    var role: Int32
+    /// On a role's first rule: the role's rule count (0 when indexed: ``CompiledPolicy/RoleInfo`` has it).
+    var roleRuleCount: UInt16
     var flags: CompiledRule.Flags
 }
 

@@ -82,8 +82,9 @@ public enum PolicyCompiler {
                 case .role: roleByName[RoleKey(namespace: binding.namespace, name: binding.roleRef.name)]
                 }
             bindingRoles.append(roleIndex ?? -1)
+            let firstRule = roleIndex.map { roleInfo[Int($0)].ruleCount > 0 ? roleInfo[Int($0)].firstRule : CompiledPolicy.BindingEntry.emptyRole }
             var entry = CompiledPolicy.BindingEntry(
-                binding: Int32(bindingIndex), role: roleIndex ?? -1,
+                binding: Int32(bindingIndex), firstRule: firstRule ?? CompiledPolicy.BindingEntry.missingRole,
                 reasonStart: reasonStart, verbFilter: CompiledPolicy.foldVerbs(roleIndex.map { roleVerbMasks[Int($0)] } ?? 0),
                 subjectPosition: 0, resourceFilter: roleIndex.map { roleResourceMasks[Int($0)] } ?? 0)
             let namespaceID = binding.kind == .roleBinding ? state.attributeSymbols.intern(binding.namespace) : -1

@@ -18,7 +18,7 @@ struct SubjectIndex: Sendable {
     struct Slot: BitwiseCopyable {
         var key: UInt64
         /// `entry.binding >= 0`: the key's only entry. ``emptyMark``: an empty slot.
-        /// ``listMark``: a longer list, `entry.role` entries from `values[entry.reasonStart]`,
+        /// ``listMark``: a longer list, `entry.firstRule` entries from `values[entry.reasonStart]`,
         /// with the union of their verb and resource filters as `entry`'s filters.
         var entry: CompiledPolicy.BindingEntry
     }
@@ -51,7 +51,7 @@ struct SubjectIndex: Sendable {
     init(lists: [UInt64: [CompiledPolicy.BindingEntry]], locator: (UInt64) -> UInt64, in arena: TableArena) {
         let (capacity, mask, shift) = FibonacciSlots.shape(keys: lists.count)
         let empty = CompiledPolicy.BindingEntry(
-            binding: Self.emptyMark, role: 0, reasonStart: 0, verbFilter: 0, subjectPosition: 0, resourceFilter: 0)
+            binding: Self.emptyMark, firstRule: 0, reasonStart: 0, verbFilter: 0, subjectPosition: 0, resourceFilter: 0)
         var slots = Array(repeating: Slot(key: 0, entry: empty), count: capacity)
         var values: [CompiledPolicy.BindingEntry] = []
         for key in lists.keys.sorted() {
@@ -65,7 +65,7 @@ struct SubjectIndex: Sendable {
                 slots[i] = Slot(key: key, entry: list[0])
             } else {
                 let reference = CompiledPolicy.BindingEntry(
-                    binding: Self.listMark, role: Int32(list.count), reasonStart: Int32(values.count),
+                    binding: Self.listMark, firstRule: Int32(list.count), reasonStart: Int32(values.count),
                     verbFilter: list.reduce(0) { $0 | $1.verbFilter }, subjectPosition: 0,
                     resourceFilter: list.reduce(0) { $0 | $1.resourceFilter })
                 slots[i] = Slot(key: key, entry: reference)
@@ -113,7 +113,7 @@ struct SubjectIndex: Sendable {
                 }
                 if !mayPass(slot.pointee.entry) { return UnsafeBufferPointer(start: nil, count: 0) }
                 let start = Int(slot.pointee.entry.reasonStart)
-                return UnsafeBufferPointer(start: values.buffer.baseAddress! + start, count: Int(slot.pointee.entry.role))
+                return UnsafeBufferPointer(start: values.buffer.baseAddress! + start, count: Int(slot.pointee.entry.firstRule))
             }
             i = FibonacciSlots.next(i, mask: mask)
         }

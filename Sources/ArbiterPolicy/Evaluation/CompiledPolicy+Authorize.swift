@@ -234,7 +234,39 @@ extension CompiledPolicy {
         _ role: Int32, _ request: ResolvedRequest, _ path: String?, _ pool: UnsafeBufferPointer<Int32>
     ) -> Int32 {
         let info = roleInfo[Int(role)]
-        if request.isResource && info.indexed {
+        guard info.ruleCount > 0 else { return -1 }
+        return roleAllows(firstRule: info.firstRule, request, path, pool)
+    }
+
+    /// ``roleAllows(_:_:_:_:)`` for the role whose first rule is `firstRule` (a subject-index
+    /// entry's): that rule's head says how many rules the role has, so unless the role is
+    /// indexed its ``RoleInfo`` is never read.
+    @inline(__always)
+    func roleAllows(
+        firstRule: Int32, _ request: ResolvedRequest, _ path: String?, _ pool: UnsafeBufferPointer<Int32>
+    ) -> Int32 {
+        // Entries of missing and empty roles never pass the filters; fail closed all the same.
+        guard firstRule >= 0 else { return -1 }
+        let head = ruleHeads[Int(firstRule)]
+        if head.flags.contains(.firstOfIndexedRole) {
+            return indexedRoleAllows(head.role, request, path, pool)
+        }
+        for position in 0..<Int32(head.roleRuleCount) {
+            let ruleID = firstRule + position
+            if ruleAllows(ruleID, request, pool) { return position }
+            if let path, nonResourcePrefixAllows(ruleID, request, path, pool) { return position }
+        }
+        return -1
+    }
+
+    /// ``roleAllows(_:_:_:_:)`` for a role over ``roleIndexThreshold``: for a resource request,
+    /// only its rules naming the request's resource and its wildcard rules are tested.
+    @inline(never)
+    func indexedRoleAllows(
+        _ role: Int32, _ request: ResolvedRequest, _ path: String?, _ pool: UnsafeBufferPointer<Int32>
+    ) -> Int32 {
+        let info = roleInfo[Int(role)]
+        if request.isResource {
             var best = Int32.max
             if request.combined != SymbolTable.missing {
                 let range = roleResourceIndex.range(UInt64(role) << 32 | UInt64(UInt32(bitPattern: request.combined)))
@@ -376,7 +408,7 @@ extension CompiledPolicy {
             for entry in candidates.list(r) {
                 if let best, entry.binding >= best.0.binding { break }
                 if !Self.passesFilters(entry, request) { continue }
-                let position = roleAllows(entry.role, request, path, pool)
+                let position = roleAllows(firstRule: entry.firstRule, request, path, pool)
                 if position >= 0 {
                     best = (entry, position)
                     break
@@ -472,10 +504,11 @@ extension CompiledPolicy {
     /// Kubernetes reports bindings (that apply to the requester) whose role does not exist.
     func missingRoleErrors(_ request: ResolvedRequest, _ keys: UnsafeBufferPointer<UInt64>) -> [String] {
         var candidates = Set<Int32>()
-        for key in keys { for entry in clusterList(key) where entry.role < 0 { candidates.insert(entry.binding) } }
+        let missing = BindingEntry.missingRole
+        for key in keys { for entry in clusterList(key) where entry.firstRule == missing { candidates.insert(entry.binding) } }
         if request.namespace != SymbolTable.missing {
             for key in keys {
-                for entry in namespaceList(request.namespace, key) where entry.role < 0 { candidates.insert(entry.binding) }
+                for entry in namespaceList(request.namespace, key) where entry.firstRule == missing { candidates.insert(entry.binding) }
             }
         }
         return candidates.sorted().map { index in

@@ -114,16 +114,19 @@ extension CompiledPolicy {
                 for list in lists {
                     for entry in list {
                         sum &+= entry.resourceFilter
-                        guard level > 5, Self.passesFilters(entry, resolved), entry.role >= 0 else { continue }
-                        let info = roleInfo[Int(entry.role)]
-                        if info.indexed {
-                            let key = UInt64(entry.role) << 32 | UInt64(UInt32(bitPattern: resolved.combined))
+                        guard level > 5, Self.passesFilters(entry, resolved), entry.firstRule >= 0 else { continue }
+                        let first = ruleHeads[Int(entry.firstRule)]
+                        var rules = Int(entry.firstRule)..<(Int(entry.firstRule) + Int(first.roleRuleCount))
+                        if first.flags.contains(.firstOfIndexedRole) {
+                            let info = roleInfo[Int(first.role)]
+                            let key = UInt64(first.role) << 32 | UInt64(UInt32(bitPattern: resolved.combined))
                             sum &+= UInt64(roleResourceIndex.range(key).count)
+                            rules = Int(info.firstRule)..<Int(info.firstRule + info.ruleCount)
                         }
-                        for ruleID in info.firstRule..<(info.firstRule + info.ruleCount) {
-                            let rule = ruleHeads[Int(ruleID)]
+                        for ruleID in rules {
+                            let rule = ruleHeads[ruleID]
                             sum &+= rule.verbMask
-                            for list in [ruleVerbs[Int(ruleID)], rule.groups, rule.resources] where list.count > 0 {
+                            for list in [ruleVerbs[ruleID], rule.groups, rule.resources] where list.count > 0 {
                                 sum &+= UInt64(UInt32(bitPattern: list.id(0, in: pool)))
                                 sum &+= UInt64(UInt32(bitPattern: list.id(Int(list.count) - 1, in: pool)))
                             }
