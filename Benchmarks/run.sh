@@ -3,7 +3,8 @@
 #
 #   1. workloads: ../shared/bench/rbacgen.py small | medium | large into Benchmarks/data/ (generated, not committed)
 #   2. engine, per workload: load + compile time, peak memory, agreement with expected.txt,
-#      decisions/s on one core, p50/p90/p99 per decision (in process)
+#      decisions/s on one core, p50/p90/p99 per decision (in process); then large against small,
+#      side by side round by round (engine-ratio), with the host's last-level cache latency per round
 #   3. whole review in process (decode + evaluate + encode) over the medium review mix; codec alone
 #   4. `arbiter check` batch throughput on each workload's 10,000 reviews, with agreement
 #   5. the HTTPS transport and the webhook end to end, side by side with nginx (Benchmarks/transport.sh)
@@ -48,6 +49,12 @@ LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
         echo '```'
         echo
     done
+    echo "## Large against small, side by side (engine-ratio: each round runs both, so the host's state falls on both)"
+    echo
+    echo '```'
+    "$BIN/ArbiterBenchmarks" engine-ratio Benchmarks/data/small Benchmarks/data/large 9 0.5
+    echo '```'
+    echo
     echo "## Whole review in process (medium): decode + evaluate + encode"
     echo
     echo '```'

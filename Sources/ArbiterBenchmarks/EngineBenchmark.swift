@@ -288,6 +288,48 @@ extension EngineBenchmark {
         print("(checksum \(sum & 0xff))")
     }
 
+    /// Two workloads measured side by side (normally small and large), so that the host's state
+    /// at any moment (its last-level cache shared with other machines) falls on both: each round
+    /// runs the borrowed loop and the request-just-read latencies of one, then of the other, and
+    /// prints the two with their ratio; the medians over rounds close the report.
+    static func ratio(first: String, second: String, rounds: Int, seconds: Double) {
+        struct Workload {
+            let name: String
+            let policy: CompiledPolicy
+            let requests: [AccessRequest]
+        }
+        let workloads = [first, second].map { directory in
+            Workload(
+                name: String(directory.split(separator: "/").last ?? Substring(directory)),
+                policy: PolicyCompiler.compile(PolicySourceReader.load(paths: [directory + "/rbac.yaml"]).set),
+                requests: loadRequests(directory + "/requests.jsonl", interned: true))
+        }
+        var overhead = UInt64.max
+        for _ in 0..<1000 { let a = now(); let b = now(); overhead = min(overhead, b - a) }
+        var borrowed: [[Double]] = [[], []]
+        var justRead: [[Double]] = [[], []]
+        for round in 1...max(rounds, 1) {
+            let probe = MemoryProbe.latency(mebibytes: 16, loads: 200_000)
+            var line = String(format: "round %d (16 MiB probe %.0f ns):", round, probe)
+            for (i, workload) in workloads.enumerated() {
+                let b = borrowedThroughput(workload.policy, workload.requests, seconds: seconds)
+                let w = warmPercentiles(workload.policy, workload.requests, overhead: overhead)
+                borrowed[i].append(b.nanoseconds)
+                justRead[i].append(w.mean)
+                line += String(format: " %@ borrowed %.0f ns, just read mean %.0f ns;", workload.name, b.nanoseconds, w.mean)
+            }
+            line += String(format: " ratio %.2f and %.2f", borrowed[1].last! / borrowed[0].last!, justRead[1].last! / justRead[0].last!)
+            print(line)
+        }
+        func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
+        let ratios = (zip(borrowed[1], borrowed[0]).map(/), zip(justRead[1], justRead[0]).map(/))
+        print(String(
+            format: "medians: %@ borrowed %.0f ns, just read %.0f ns; %@ borrowed %.0f ns, just read %.0f ns;"
+                + " per-round ratio %@/%@: borrowed %.2f, just read %.2f",
+            workloads[0].name, median(borrowed[0]), median(justRead[0]), workloads[1].name, median(borrowed[1]),
+            median(justRead[1]), workloads[1].name, workloads[0].name, median(ratios.0), median(ratios.1)))
+    }
+
     /// Reads every byte of a request's strings and its groups array, as decoding it would have
     /// written them: afterwards the request is in cache.
     @inline(never)

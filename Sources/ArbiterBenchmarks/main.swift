@@ -11,6 +11,8 @@
 //                                attribute and name lookups, index slots, binding entries, roles and rules:
 //                                each read just before the decision).
 //   engine-candidates DIR        subject-index entries per request, and how many pass the role filters.
+//   engine-ratio DIR1 DIR2 [ROUNDS] [SECONDS]  two workloads side by side, round by round (the host's
+//                                noise falls on both): borrowed loop and request-just-read mean, and their ratio.
 //   responder DIR [SECONDS]      the webhook's own work per request (WebhookResponder, no sockets).
 //   responder-count DIR PASSES   the same, a fixed amount of work for callgrind.
 //   transport-server ARGS...     a TLS server answering a fixed small JSON body (see Benchmarks/transport.sh).
@@ -52,6 +54,10 @@ case "engine-count" where arguments.count >= 3:
     EngineBenchmark.count(directory: arguments[1], passes: Int(arguments[2]) ?? 1, warm: arguments.count > 3 && arguments[3] == "warm")
 case "engine-levels" where arguments.count >= 2:
     EngineBenchmark.levels(directory: arguments[1], passes: arguments.count > 2 ? Int(arguments[2]) ?? 3 : 3)
+case "engine-ratio" where arguments.count >= 3:
+    EngineBenchmark.ratio(
+        first: arguments[1], second: arguments[2], rounds: arguments.count > 3 ? Int(arguments[3]) ?? 9 : 9,
+        seconds: arguments.count > 4 ? Double(arguments[4]) ?? 0.5 : 0.5)
 case "engine-candidates" where arguments.count >= 2:
     EngineBenchmark.candidates(directory: arguments[1])
 case "responder" where arguments.count >= 2:
@@ -63,6 +69,6 @@ case "transport-server":
 default:
     print(
         "usage: ArbiterBenchmarks codec [ITERATIONS] [ROUNDS] | engine DIR [SECONDS] | review DIR [SECONDS] | engine-count DIR PASSES"
-            + " | engine-levels DIR [PASSES]"
+            + " | engine-levels DIR [PASSES] | engine-ratio DIR1 DIR2 [ROUNDS] [SECONDS]"
             + " | engine-candidates DIR | responder DIR [SECONDS] | responder-count DIR PASSES | transport-server ...")
 }
