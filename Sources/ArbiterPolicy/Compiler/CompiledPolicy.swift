@@ -45,8 +45,10 @@ public final class CompiledPolicy: @unchecked Sendable {
     /// Roles over the indexing threshold: `(role << 32 | resource id)` → rule positions in the
     /// role (ascending).
     let roleResourceIndex: KeyedLists<Int32>
-    /// Per role, what evaluation needs in one load: its first rule id and count (a role's rules
-    /// are compiled consecutively), its wildcard positions and whether it is indexed.
+    /// Per role: its first rule id and count (a role's rules are compiled consecutively), its
+    /// wildcard positions and whether it is indexed. The binding scan reads it only for indexed
+    /// roles (the entries name the first rule, whose ``RuleHead`` has the count); tools and
+    /// `roleAllows(_:_:_:_:)` by role index read it first.
     let roleInfo: FrozenArray<RoleInfo>
     /// The bit of each resource in the roles' resource filters.
     let resourceBits: ResourceBits

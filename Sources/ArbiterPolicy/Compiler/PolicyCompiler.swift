@@ -82,9 +82,15 @@ public enum PolicyCompiler {
                 case .role: roleByName[RoleKey(namespace: binding.namespace, name: binding.roleRef.name)]
                 }
             bindingRoles.append(roleIndex ?? -1)
-            let firstRule = roleIndex.map { roleInfo[Int($0)].ruleCount > 0 ? roleInfo[Int($0)].firstRule : CompiledPolicy.BindingEntry.emptyRole }
+            // The entry names its role's first rule (whose head has the role's rule count).
+            let firstRule: Int32 =
+                switch roleIndex.map({ roleInfo[Int($0)] }) {
+                case nil: CompiledPolicy.BindingEntry.missingRole
+                case let info? where info.ruleCount == 0: CompiledPolicy.BindingEntry.emptyRole
+                case let info?: info.firstRule
+                }
             var entry = CompiledPolicy.BindingEntry(
-                binding: Int32(bindingIndex), firstRule: firstRule ?? CompiledPolicy.BindingEntry.missingRole,
+                binding: Int32(bindingIndex), firstRule: firstRule,
                 reasonStart: reasonStart, verbFilter: CompiledPolicy.foldVerbs(roleIndex.map { roleVerbMasks[Int($0)] } ?? 0),
                 subjectPosition: 0, resourceFilter: roleIndex.map { roleResourceMasks[Int($0)] } ?? 0)
             let namespaceID = binding.kind == .roleBinding ? state.attributeSymbols.intern(binding.namespace) : -1
