@@ -1,4 +1,4 @@
-@_spi(Statistics) import ArbiterPolicy
+@_spi(Statistics) @_spi(Testing) import ArbiterPolicy
 import ArbiterReview
 import Foundation
 
@@ -288,26 +288,35 @@ extension EngineBenchmark {
         print("(checksum \(sum & 0xff))")
     }
 
-    /// Two workloads measured side by side (normally small and large), so that the host's state
-    /// at any moment (its last-level cache shared with other machines) falls on both: each round
-    /// runs the borrowed loop and the request-just-read latencies of one, then of the other, and
-    /// prints the two with their ratio; the medians over rounds close the report.
-    static func ratio(first: String, second: String, rounds: Int, seconds: Double) {
+    /// Workloads measured side by side (normally small and large), so that the host's state at
+    /// any moment (its last-level cache shared with other machines) falls on all of them: each
+    /// round runs the borrowed loop and the request-just-read latencies of each in turn, and
+    /// prints them with their ratios to the first; the medians over rounds close the report.
+    /// A directory ending in `:plain` or `:prefetch` forces the subject prefetching off or on
+    /// (``CompiledPolicy/prefetchesSubjects``; by table size otherwise), to compare the paths.
+    static func ratio(_ specs: [String], rounds: Int, seconds: Double) {
         struct Workload {
             let name: String
             let policy: CompiledPolicy
             let requests: [AccessRequest]
         }
-        let workloads = [first, second].map { directory in
-            Workload(
-                name: String(directory.split(separator: "/").last ?? Substring(directory)),
-                policy: PolicyCompiler.compile(PolicySourceReader.load(paths: [directory + "/rbac.yaml"]).set),
+        let workloads = specs.map { spec in
+            var directory = spec
+            var prefetching: Bool? = nil
+            if spec.hasSuffix(":plain") || spec.hasSuffix(":prefetch") {
+                prefetching = spec.hasSuffix(":prefetch")
+                directory = String(spec[..<spec.lastIndex(of: ":")!])
+            }
+            let set = PolicySourceReader.load(paths: [directory + "/rbac.yaml"]).set
+            return Workload(
+                name: String(spec.split(separator: "/").last ?? Substring(spec)),
+                policy: PolicyCompiler.compile(set, prefetchingSubjects: prefetching),
                 requests: loadRequests(directory + "/requests.jsonl", interned: true))
         }
         var overhead = UInt64.max
         for _ in 0..<1000 { let a = now(); let b = now(); overhead = min(overhead, b - a) }
-        var borrowed: [[Double]] = [[], []]
-        var justRead: [[Double]] = [[], []]
+        var borrowed = [[Double]](repeating: [], count: workloads.count)
+        var justRead = [[Double]](repeating: [], count: workloads.count)
         for round in 1...max(rounds, 1) {
             let probe = MemoryProbe.latency(mebibytes: 16, loads: 200_000)
             var line = String(format: "round %d (16 MiB probe %.0f ns):", round, probe)
@@ -318,16 +327,23 @@ extension EngineBenchmark {
                 justRead[i].append(w.mean)
                 line += String(format: " %@ borrowed %.0f ns, just read mean %.0f ns;", workload.name, b.nanoseconds, w.mean)
             }
-            line += String(format: " ratio %.2f and %.2f", borrowed[1].last! / borrowed[0].last!, justRead[1].last! / justRead[0].last!)
+            for i in workloads.indices.dropFirst() {
+                line += String(format: " %@/%@ %.2f and %.2f;", workloads[i].name, workloads[0].name,
+                               borrowed[i].last! / borrowed[0].last!, justRead[i].last! / justRead[0].last!)
+            }
             print(line)
         }
         func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
-        let ratios = (zip(borrowed[1], borrowed[0]).map(/), zip(justRead[1], justRead[0]).map(/))
-        print(String(
-            format: "medians: %@ borrowed %.0f ns, just read %.0f ns; %@ borrowed %.0f ns, just read %.0f ns;"
-                + " per-round ratio %@/%@: borrowed %.2f, just read %.2f",
-            workloads[0].name, median(borrowed[0]), median(justRead[0]), workloads[1].name, median(borrowed[1]),
-            median(justRead[1]), workloads[1].name, workloads[0].name, median(ratios.0), median(ratios.1)))
+        var summary = "medians:"
+        for (i, workload) in workloads.enumerated() {
+            summary += String(format: " %@ borrowed %.0f ns, just read %.0f ns;", workload.name, median(borrowed[i]), median(justRead[i]))
+        }
+        for i in workloads.indices.dropFirst() {
+            summary += String(
+                format: " per-round ratio %@/%@: borrowed %.2f, just read %.2f;", workloads[i].name, workloads[0].name,
+                median(zip(borrowed[i], borrowed[0]).map(/)), median(zip(justRead[i], justRead[0]).map(/)))
+        }
+        print(summary)
     }
 
     /// Reads every byte of a request's strings and its groups array, as decoding it would have

@@ -11,8 +11,9 @@
 //                                attribute and name lookups, index slots, binding entries, roles and rules:
 //                                each read just before the decision).
 //   engine-candidates DIR        subject-index entries per request, and how many pass the role filters.
-//   engine-ratio DIR1 DIR2 [ROUNDS] [SECONDS]  two workloads side by side, round by round (the host's
-//                                noise falls on both): borrowed loop and request-just-read mean, and their ratio.
+//   engine-ratio DIR1 DIR2... [ROUNDS] [SECONDS]  workloads side by side, round by round (the host's
+//                                noise falls on all): borrowed loop and request-just-read mean, and the ratios
+//                                to the first; DIR:plain or DIR:prefetch forces the subject prefetching off or on.
 //   responder DIR [SECONDS]      the webhook's own work per request (WebhookResponder, no sockets).
 //   responder-count DIR PASSES   the same, a fixed amount of work for callgrind.
 //   transport-server ARGS...     a TLS server answering a fixed small JSON body (see Benchmarks/transport.sh).
@@ -55,9 +56,12 @@ case "engine-count" where arguments.count >= 3:
 case "engine-levels" where arguments.count >= 2:
     EngineBenchmark.levels(directory: arguments[1], passes: arguments.count > 2 ? Int(arguments[2]) ?? 3 : 3)
 case "engine-ratio" where arguments.count >= 3:
+    // Directories first, then the optional rounds and seconds (numbers).
+    let directories = arguments.dropFirst().prefix { Double($0) == nil }
+    let numbers = arguments.dropFirst(1 + directories.count)
     EngineBenchmark.ratio(
-        first: arguments[1], second: arguments[2], rounds: arguments.count > 3 ? Int(arguments[3]) ?? 9 : 9,
-        seconds: arguments.count > 4 ? Double(arguments[4]) ?? 0.5 : 0.5)
+        Array(directories), rounds: numbers.first.flatMap { Int($0) } ?? 9,
+        seconds: numbers.dropFirst().first.flatMap { Double($0) } ?? 0.5)
 case "engine-candidates" where arguments.count >= 2:
     EngineBenchmark.candidates(directory: arguments[1])
 case "responder" where arguments.count >= 2:
@@ -69,6 +73,6 @@ case "transport-server":
 default:
     print(
         "usage: ArbiterBenchmarks codec [ITERATIONS] [ROUNDS] | engine DIR [SECONDS] | review DIR [SECONDS] | engine-count DIR PASSES"
-            + " | engine-levels DIR [PASSES] | engine-ratio DIR1 DIR2 [ROUNDS] [SECONDS]"
+            + " | engine-levels DIR [PASSES] | engine-ratio DIR1 DIR2... [ROUNDS] [SECONDS]"
             + " | engine-candidates DIR | responder DIR [SECONDS] | responder-count DIR PASSES | transport-server ...")
 }
