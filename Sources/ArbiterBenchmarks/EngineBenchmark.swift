@@ -288,30 +288,43 @@ extension EngineBenchmark {
         print("(checksum \(sum & 0xff))")
     }
 
+    /// A workload directory of `engine-ratio`, optionally with `:plain` or `:prefetch` after it:
+    /// the subject prefetching forced off or on (``CompiledPolicy/prefetchesSubjects``; chosen
+    /// by table size otherwise), to compare the two evaluation paths in one process.
+    struct WorkloadSpec {
+        let name: String
+        let directory: String
+        let prefetching: Bool?
+
+        init(_ spec: String) {
+            name = String(spec.split(separator: "/").last ?? Substring(spec))
+            if let colon = spec.lastIndex(of: ":"), [":plain", ":prefetch"].contains(String(spec[colon...])) {
+                directory = String(spec[..<colon])
+                prefetching = spec[colon...] == ":prefetch"
+            } else {
+                directory = spec
+                prefetching = nil
+            }
+        }
+    }
+
     /// Workloads measured side by side (normally small and large), so that the host's state at
     /// any moment (its last-level cache shared with other machines) falls on all of them: each
     /// round runs the borrowed loop and the request-just-read latencies of each in turn, and
     /// prints them with their ratios to the first; the medians over rounds close the report.
-    /// A directory ending in `:plain` or `:prefetch` forces the subject prefetching off or on
-    /// (``CompiledPolicy/prefetchesSubjects``; by table size otherwise), to compare the paths.
-    static func ratio(_ specs: [String], rounds: Int, seconds: Double) {
+    /// A workload may force the subject prefetching off or on (``WorkloadSpec``).
+    static func ratio(_ specs: [WorkloadSpec], rounds: Int, seconds: Double) {
         struct Workload {
             let name: String
             let policy: CompiledPolicy
             let requests: [AccessRequest]
         }
         let workloads = specs.map { spec in
-            var directory = spec
-            var prefetching: Bool? = nil
-            if spec.hasSuffix(":plain") || spec.hasSuffix(":prefetch") {
-                prefetching = spec.hasSuffix(":prefetch")
-                directory = String(spec[..<spec.lastIndex(of: ":")!])
-            }
-            let set = PolicySourceReader.load(paths: [directory + "/rbac.yaml"]).set
+            let loaded = PolicySourceReader.load(paths: [spec.directory + "/rbac.yaml"])
+            if !loaded.errors.isEmpty { print("errors in \(spec.directory)/rbac.yaml: \(loaded.errors.prefix(3))") }
             return Workload(
-                name: String(spec.split(separator: "/").last ?? Substring(spec)),
-                policy: PolicyCompiler.compile(set, prefetchingSubjects: prefetching),
-                requests: loadRequests(directory + "/requests.jsonl", interned: true))
+                name: spec.name, policy: PolicyCompiler.compile(loaded.set, prefetchingSubjects: spec.prefetching),
+                requests: loadRequests(spec.directory + "/requests.jsonl", interned: true))
         }
         var overhead = UInt64.max
         for _ in 0..<1000 { let a = now(); let b = now(); overhead = min(overhead, b - a) }

@@ -22,6 +22,26 @@ import Glibc
 
 let arguments = Array(CommandLine.arguments.dropFirst())
 
+/// Exits with a message unless each directory holds a generated workload (`rbac.yaml` and
+/// `requests.jsonl`), rather than crashing on the first read.
+func requireWorkloads(_ directories: [String]) {
+    for directory in directories {
+        for file in ["rbac.yaml", "requests.jsonl"] where access(directory + "/" + file, R_OK) != 0 {
+            let message = "ArbiterBenchmarks: cannot read \(directory)/\(file): generate the workload with"
+                + " python3 ../shared/bench/rbacgen.py small|medium|large --out \(directory)\n"
+            _ = message.utf8CString.withUnsafeBufferPointer { write(2, $0.baseAddress, $0.count - 1) }
+            exit(2)
+        }
+    }
+}
+
+switch arguments.first {
+case "engine", "review", "engine-count", "engine-levels", "engine-candidates", "responder", "responder-count":
+    if arguments.count >= 2 { requireWorkloads([arguments[1]]) }
+default:
+    break
+}
+
 /// Prints `label` with the minimum and median of `values` (ns/op).
 func report(_ label: String, _ values: [Double]) {
     let sorted = values.sorted()
@@ -57,10 +77,11 @@ case "engine-levels" where arguments.count >= 2:
     EngineBenchmark.levels(directory: arguments[1], passes: arguments.count > 2 ? Int(arguments[2]) ?? 3 : 3)
 case "engine-ratio" where arguments.count >= 3:
     // Directories first, then the optional rounds and seconds (numbers).
-    let directories = arguments.dropFirst().prefix { Double($0) == nil }
-    let numbers = arguments.dropFirst(1 + directories.count)
+    let specs = arguments.dropFirst().prefix { Double($0) == nil }.map(EngineBenchmark.WorkloadSpec.init)
+    requireWorkloads(specs.map(\.directory))
+    let numbers = arguments.dropFirst(1 + specs.count)
     EngineBenchmark.ratio(
-        Array(directories), rounds: numbers.first.flatMap { Int($0) } ?? 9,
+        specs, rounds: numbers.first.flatMap { Int($0) } ?? 9,
         seconds: numbers.dropFirst().first.flatMap { Double($0) } ?? 0.5)
 case "engine-candidates" where arguments.count >= 2:
     EngineBenchmark.candidates(directory: arguments[1])

@@ -62,9 +62,10 @@ struct CompiledRule: Sendable, Hashable {
         static let allGroups = Flags(rawValue: 2)
         static let allResources = Flags(rawValue: 4)
         static let allURLs = Flags(rawValue: 8)
-        /// ``names`` is not empty (the rule is restricted to those resource names).
+        /// In a ``RuleHead`` only (``CompiledRule/head``): ``names`` is not empty (the rule is
+        /// restricted to those resource names).
         static let hasNames = Flags(rawValue: 16)
-        /// ``starSubresources`` is not empty.
+        /// In a ``RuleHead`` only: ``starSubresources`` is not empty.
         static let hasStarSubresources = Flags(rawValue: 32)
         /// In a ``RuleHead`` only: the first rule of a role over ``CompiledPolicy/roleIndexThreshold``
         /// (its rules are found through the role's resource index, ``CompiledPolicy/RoleInfo``).
@@ -90,7 +91,10 @@ struct CompiledRule: Sendable, Hashable {
 
     /// What a test of this rule against a resource request reads first (outside any role).
     var head: RuleHead {
-        RuleHead(verbMask: verbMask, groups: groups, resources: resources, role: -1, roleRuleCount: 0, flags: flags)
+        var flags = self.flags
+        if names.count > 0 { flags.insert(.hasNames) }
+        if starSubresources.count > 0 { flags.insert(.hasStarSubresources) }
+        return RuleHead(verbMask: verbMask, groups: groups, resources: resources, role: -1, roleRuleCount: 0, flags: flags)
     }
 }
 
@@ -180,9 +184,7 @@ struct RuleCompilerState {
         }
         compiled.resources = list(ids)
         compiled.starSubresources = list(starSubs)
-        if !starSubs.isEmpty { compiled.flags.insert(.hasStarSubresources) }
         compiled.names = list(rule.resourceNames.map { attributeSymbols.intern($0) })
-        if compiled.names.count > 0 { compiled.flags.insert(.hasNames) }
         ids = []
         var prefixes: [Int32] = []
         for url in rule.nonResourceURLs {
