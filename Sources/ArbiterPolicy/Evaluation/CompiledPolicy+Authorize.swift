@@ -301,17 +301,17 @@ extension CompiledPolicy {
         _ ruleID: Int32, _ request: ResolvedRequest, _ path: String, _ pool: UnsafeBufferPointer<Int32>,
         forDeny: Bool = false
     ) -> Bool {
-        // Security checklist 19: a prefix grant (`/healthz/*`) never allows a path that is not in
-        // canonical form (`/healthz/../api`, `%2e%2e`, `//`, NUL): Kubernetes' raw prefix would,
-        // and a proxy or server normalising the path later would serve something else. A prefix
-        // *deny* still applies to such paths.
-        if !forDeny && !NonResourcePath.isCanonical(path) { return false }
         let rule = rules[Int(ruleID)]
         guard rule.urlPrefixes.count > 0, rule.verbMask & request.verbMask != 0 else { return false }
         if !request.verbBitIsExact && !rule.flags.contains(.allVerbs)
             && !ruleVerbs[Int(ruleID)].contains(request.verb, in: pool) {
             return false
         }
+        // Security checklist 19: a prefix grant (`/healthz/*`) never allows a path that is not in
+        // canonical form (`/healthz/../api`, `%2e%2e`, `//`, NUL): Kubernetes' raw prefix would,
+        // and a proxy or server normalising the path later would serve something else. A prefix
+        // *deny* still applies to such paths. (Asked only of rules with prefixes and the verb.)
+        if !forDeny && !NonResourcePath.isCanonical(path) { return false }
         for i in 0..<Int(rule.urlPrefixes.count) {
             let prefix = rule.urlPrefixes.id(i, in: pool)
             if path.utf8.starts(with: attributeSymbols.bytes(prefix)) { return true }
