@@ -237,10 +237,10 @@ extension EngineBenchmark {
     /// A fixed amount of work for instruction counting under callgrind: load, then `passes`
     /// passes over the requests. With `warm`, each request is read byte by byte just before its
     /// decision (outside `decide`), as the server has just decoded it.
-    static func count(directory: String, passes: Int, warm: Bool = false) {
-        let loaded = PolicySourceReader.load(paths: [directory + "/rbac.yaml"])
-        let policy = PolicyCompiler.compile(loaded.set)
-        let requests = loadRequests(directory + "/requests.jsonl")
+    static func count(_ spec: WorkloadSpec, passes: Int, warm: Bool = false) {
+        let loaded = PolicySourceReader.load(paths: [spec.directory + "/rbac.yaml"])
+        let policy = PolicyCompiler.compile(loaded.set, prefetchingSubjects: spec.prefetching)
+        let requests = loadRequests(spec.directory + "/requests.jsonl")
         var allowed = 0
         var touched: UInt64 = 0
         requests.withUnsafeBufferPointer { requests in
@@ -288,7 +288,7 @@ extension EngineBenchmark {
         print("(checksum \(sum & 0xff))")
     }
 
-    /// A workload directory of `engine-ratio`, optionally with `:plain` or `:prefetch` after it:
+    /// A workload directory of `engine-ratio` or `engine-count`, optionally with `:plain` or `:prefetch` after it:
     /// the subject prefetching forced off or on (``CompiledPolicy/prefetchesSubjects``; chosen
     /// by table size otherwise), to compare the two evaluation paths in one process.
     struct WorkloadSpec {

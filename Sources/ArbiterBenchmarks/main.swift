@@ -6,7 +6,8 @@
 //   engine DIR [SECONDS]         load + compile a generated workload (rbacgen.py), decisions/s, p50/p99.
 //   review DIR [SECONDS]         whole reviews in process: decode + evaluate + encode over the workload's mix.
 //   engine-count DIR PASSES [warm]  a fixed amount of evaluation work, for instruction counts under callgrind
-//                                (warm: each request read just before its decision, as after decoding).
+//                                (warm: each request read just before its decision, as after decoding;
+//                                DIR:plain or DIR:prefetch as for engine-ratio).
 //   engine-levels DIR [PASSES]   what each level of a decision's cache misses costs (the request's strings,
 //                                attribute and name lookups, index slots, binding entries, roles and rules:
 //                                each read just before the decision).
@@ -36,8 +37,10 @@ func requireWorkloads(_ directories: [String]) {
 }
 
 switch arguments.first {
-case "engine", "review", "engine-count", "engine-levels", "engine-candidates", "responder", "responder-count":
+case "engine", "review", "engine-levels", "engine-candidates", "responder", "responder-count":
     if arguments.count >= 2 { requireWorkloads([arguments[1]]) }
+case "engine-count":
+    if arguments.count >= 2 { requireWorkloads([EngineBenchmark.WorkloadSpec(arguments[1]).directory]) }
 default:
     break
 }
@@ -72,7 +75,7 @@ case "engine" where arguments.count >= 2:
 case "review" where arguments.count >= 2:
     EngineBenchmark.review(directory: arguments[1], seconds: arguments.count > 2 ? Double(arguments[2]) ?? 3 : 3)
 case "engine-count" where arguments.count >= 3:
-    EngineBenchmark.count(directory: arguments[1], passes: Int(arguments[2]) ?? 1, warm: arguments.count > 3 && arguments[3] == "warm")
+    EngineBenchmark.count(EngineBenchmark.WorkloadSpec(arguments[1]), passes: Int(arguments[2]) ?? 1, warm: arguments.count > 3 && arguments[3] == "warm")
 case "engine-levels" where arguments.count >= 2:
     EngineBenchmark.levels(directory: arguments[1], passes: arguments.count > 2 ? Int(arguments[2]) ?? 3 : 3)
 case "engine-ratio" where arguments.count >= 3:
