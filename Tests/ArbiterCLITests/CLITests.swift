@@ -80,6 +80,15 @@ struct CLITests {
         #expect(!deny.stdout.contains(#""allowed":true"#))
     }
 
+    /// `--input -` is standard input (kubectl's `-f -`), not a file named `-`.
+    @Test func checkInputDashReadsStandardInput() throws {
+        let review = Self.review(user: "system:kube-scheduler", groups: [], verb: "list", resource: "nodes")
+        let result = try runArbiter(["check", "--input", "-"] + Self.bootstrap, input: review)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains(#""allowed":true"#))
+        #expect(!result.stderr.contains("cannot open"), "\(result.stderr)")
+    }
+
     @Test func checkReadsJSONLinesAndAnswersInTheRequestVersion() throws {
         let directory = try makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }

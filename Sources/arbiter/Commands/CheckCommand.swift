@@ -15,7 +15,7 @@ struct CheckCommand: ParsableCommand {
 
     @OptionGroup var policy: PolicyOptions
 
-    @Option(name: [.short, .long], help: ArgumentHelp("Read reviews from this file instead of standard input.", valueName: "file"))
+    @Option(name: [.short, .long], help: ArgumentHelp("Read reviews from this file instead of standard input (`-`: standard input).", valueName: "file"))
     var input: String?
 
     func run() throws {

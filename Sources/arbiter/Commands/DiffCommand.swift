@@ -23,7 +23,7 @@ struct DiffCommand: ParsableCommand {
     @Option(name: .customLong("against"), help: ArgumentHelp("The new policy (file or directory). Repeat for several.", valueName: "path"))
     var new: [String] = []
 
-    @Option(help: ArgumentHelp("SubjectAccessReviews, one JSON object per line, to evaluate under both.", valueName: "file"))
+    @Option(help: ArgumentHelp("SubjectAccessReviews, one JSON object per line, to evaluate under both (`-`: standard input).", valueName: "file"))
     var reviews: String?
 
     @Option(help: ArgumentHelp("What to answer when nothing allows or denies: NoOpinion or Deny.", valueName: "decision"))

@@ -48,7 +48,7 @@ struct ExplainCommand: ParsableCommand {
         let compiled = try policy.load()
         let request: AccessRequest
         if let input {
-            let bytes = try Console.readInput(input == "-" ? nil : input)
+            let bytes = try Console.readInput(input)
             do {
                 request = try SubjectAccessReview.decode(bytes).accessRequest()
             } catch {

@@ -19,7 +19,7 @@ struct ReplayCommand: ParsableCommand {
             and every changed line. Exit code 0 when no decision changes, 1 when some do, 2 on an error.
             """)
 
-    @Option(name: .customLong("input"), help: ArgumentHelp("The recorded log, one JSON object per line.", valueName: "file"))
+    @Option(name: .customLong("input"), help: ArgumentHelp("The recorded log, one JSON object per line (`-`: standard input).", valueName: "file"))
     var input: String
 
     @Option(name: [.short, .customLong("output")], help: "Output format: table, json or yaml.")

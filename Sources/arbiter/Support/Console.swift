@@ -42,8 +42,9 @@ enum Console {
         }
     }
 
-    /// Reads all of standard input or a file.
+    /// Reads all of standard input (`path` nil or `-`, as kubectl's `-f -`) or a file.
     static func readInput(_ path: String?, limit: Int = 256 << 20) throws -> [UInt8] {
+        let path = path == "-" ? nil : path
         let fd: Int32 = path.map { open($0, O_RDONLY | O_CLOEXEC) } ?? 0
         guard fd >= 0 else { throw CLIError("cannot open `\(path!)`: \(String(cString: strerror(errno)))") }
         defer { if path != nil { close(fd) } }
