@@ -295,6 +295,12 @@ extension EngineBenchmark {
         let name: String
         let directory: String
         let prefetching: Bool?
+        /// The spec as given (`DIR`, `DIR:plain` or `DIR:prefetch`).
+        var label: String { directory + (prefetching.map { $0 ? ":prefetch" : ":plain" } ?? "") }
+
+        func compile(_ set: PolicySet) -> CompiledPolicy {
+            PolicyCompiler.compile(set, prefetchingSubjects: prefetching)
+        }
 
         init(_ spec: String) {
             name = String(spec.split(separator: "/").last ?? Substring(spec))
@@ -323,7 +329,7 @@ extension EngineBenchmark {
             let loaded = PolicySourceReader.load(paths: [spec.directory + "/rbac.yaml"])
             if !loaded.errors.isEmpty { print("errors in \(spec.directory)/rbac.yaml: \(loaded.errors.prefix(3))") }
             return Workload(
-                name: spec.name, policy: PolicyCompiler.compile(loaded.set, prefetchingSubjects: spec.prefetching),
+                name: spec.name, policy: spec.compile(loaded.set),
                 requests: loadRequests(spec.directory + "/requests.jsonl", interned: true))
         }
         var overhead = UInt64.max
@@ -450,5 +456,64 @@ extension EngineBenchmark {
         }
         samples.sort()
         print(String(format: "whole review: p50 %d ns, p99 %d ns", samples[samples.count / 2], samples[samples.count * 99 / 100]))
+    }
+}
+
+extension EngineBenchmark {
+    /// Two builds of one workload's policy (``WorkloadSpec``: `DIR:plain` against `DIR`, say)
+    /// compared in pairs of short blocks, so that the host's state, which on a shared VM changes
+    /// from one second to the next, is the same for both halves of a pair: each pair decides
+    /// `block` consecutive requests (from a random start, one for each side) with A and with B, in
+    /// alternating order, each decision timed alone with its request just read (as ``warmPercentiles``).
+    /// Reports each side's median block mean and the median and quartiles of the paired
+    /// difference B − A. Comparing a build with itself shows how wide the null difference is.
+    static func ab(_ a: WorkloadSpec, _ b: WorkloadSpec, pairs: Int, block: Int) {
+        let loaded = PolicySourceReader.load(paths: [a.directory + "/rbac.yaml"])
+        if !loaded.errors.isEmpty { print("errors in \(a.directory)/rbac.yaml: \(loaded.errors.prefix(3))") }
+        let policies = [a, b].map { $0.compile(loaded.set) }
+        let requests = loadRequests(a.directory + "/requests.jsonl", interned: true)
+        let boxes = requests.map(RequestBox.init)
+        let references = boxes.map { Unmanaged.passUnretained($0) }
+        let block = max(1, min(block, references.count))
+        var overhead = UInt64.max
+        for _ in 0..<1000 { let a = now(); let b = now(); overhead = min(overhead, b - a) }
+        var generator = SystemRandomNumberGenerator()
+        var means: [[Double]] = [[], []]
+        var checksum: UInt64 = 0
+        func run(_ side: Int, from start: Int) -> Double {
+            var total: UInt64 = 0
+            for i in 0..<block {
+                references[(start + i) % references.count]._withUnsafeGuaranteedRef { box in
+                    checksum &+= touch(box.request)
+                    let t0 = now()
+                    let allows = policies[side].authorize(box.request).decision == .allow
+                    let t1 = now()
+                    if allows { checksum &+= 1 }
+                    total += t1 - t0 - min(overhead, t1 - t0)
+                }
+            }
+            return Double(total) / Double(block)
+        }
+        let deadline = now() + 120_000_000_000
+        for pair in 0..<max(pairs, 1) where now() < deadline {
+            let order = pair % 2 == 0 ? [0, 1] : [1, 0]
+            var result = [0.0, 0.0]
+            // Each side its own requests: deciding the same ones twice in a row would let the
+            // second side find them in the branch predictors.
+            for side in order { result[side] = run(side, from: Int.random(in: 0..<references.count, using: &generator)) }
+            means[0].append(result[0])
+            means[1].append(result[1])
+        }
+        withExtendedLifetime(boxes) {}
+        func quantile(_ values: [Double], _ q: Double) -> Double {
+            let sorted = values.sorted()
+            return sorted[Int(Double(sorted.count - 1) * q)]
+        }
+        let differences = zip(means[1], means[0]).map { $0 - $1 }
+        let lower = differences.filter { $0 < 0 }.count
+        print(String(
+            format: "%@ against %@: %d pairs of %d requests; block means: A %.1f ns, B %.1f ns (medians); B − A: median %+.1f ns, quartiles %+.1f / %+.1f ns; B lower in %d of %d pairs (checksum %llu)",
+            b.label, a.label, means[0].count, block, quantile(means[0], 0.5), quantile(means[1], 0.5),
+            quantile(differences, 0.5), quantile(differences, 0.25), quantile(differences, 0.75), lower, differences.count, checksum))
     }
 }

@@ -15,6 +15,9 @@
 //   engine-ratio DIR1 DIR2... [ROUNDS] [SECONDS]  workloads side by side, round by round (the host's
 //                                noise falls on all): borrowed loop and request-just-read mean, and the ratios
 //                                to the first; DIR:plain or DIR:prefetch forces the subject prefetching off or on.
+//   engine-ab DIR[:plain|:prefetch] DIR[:plain|:prefetch] [PAIRS] [BLOCK]  one workload's policy
+//                                compiled two ways and compared in interleaved pairs of short blocks (the
+//                                host's noise cancels within a pair): median paired difference B − A.
 //   responder DIR [SECONDS]      the webhook's own work per request (WebhookResponder, no sockets).
 //   responder-count DIR PASSES   the same, a fixed amount of work for callgrind.
 //   transport-server ARGS...     a TLS server answering a fixed small JSON body (see Benchmarks/transport.sh).
@@ -86,6 +89,16 @@ case "engine-ratio" where arguments.count >= 3:
     EngineBenchmark.ratio(
         specs, rounds: numbers.first.flatMap { Int($0) } ?? 9,
         seconds: numbers.dropFirst().first.flatMap { Double($0) } ?? 0.5)
+case "engine-ab" where arguments.count >= 3:
+    let specs = [arguments[1], arguments[2]].map(EngineBenchmark.WorkloadSpec.init)
+    requireWorkloads(specs.map(\.directory))
+    guard specs[0].directory == specs[1].directory else {
+        print("engine-ab compares one workload compiled two ways: give the same DIR twice (DIR:plain DIR, say)")
+        exit(2)
+    }
+    EngineBenchmark.ab(
+        specs[0], specs[1], pairs: arguments.count > 3 ? Int(arguments[3]) ?? 2000 : 2000,
+        block: arguments.count > 4 ? Int(arguments[4]) ?? 200 : 200)
 case "engine-candidates" where arguments.count >= 2:
     EngineBenchmark.candidates(directory: arguments[1])
 case "responder" where arguments.count >= 2:
@@ -97,6 +110,6 @@ case "transport-server":
 default:
     print(
         "usage: ArbiterBenchmarks codec [ITERATIONS] [ROUNDS] | engine DIR [SECONDS] | review DIR [SECONDS] | engine-count DIR PASSES"
-            + " | engine-levels DIR [PASSES] | engine-ratio DIR1 DIR2... [ROUNDS] [SECONDS]"
+            + " | engine-levels DIR [PASSES] | engine-ratio DIR1 DIR2... [ROUNDS] [SECONDS] | engine-ab DIR[:opt] DIR[:opt] [PAIRS] [BLOCK]"
             + " | engine-candidates DIR | responder DIR [SECONDS] | responder-count DIR PASSES | transport-server ...")
 }
