@@ -1,3 +1,5 @@
+internal import CArbiterIntrinsics
+
 /// A request with every string resolved to a symbol id (``SymbolTable/missing`` when the policy
 /// never mentions it, which only wildcards can match).
 struct ResolvedRequest {
@@ -91,14 +93,26 @@ extension CompiledPolicy {
     @inline(__always)
     private func rbacAllow(_ request: borrowing AccessRequest, _ subjects: consuming SubjectKeys) -> BindingAllow? {
         var resolved = resolveScope(request)
-        // Only the names with bindings in the request's scope: nothing else can allow.
-        fillSubjectKeys(request, &subjects, scope: Self.scopeBits(resolved), namespace: resolved.namespace, keepAll: false)
+        let scope = Self.scopeBits(resolved)
+        if prefetchesSubjects {
+            // A policy larger than the caches: the names' lines start loading first, and the
+            // request's own remaining lookups (API group, subresource, name) run while they load.
+            // After the subject-index probes, as on the plain path, their misses were one more
+            // level of waiting; here they are also made for requests that no role can match
+            // (their cost, fewer instructions than that wait, measured in docs/benchmarks.md).
+            let userHash = startSubjectLoads(request, subjects, namespace: resolved.namespace)
+            resolveDetails(&resolved, request)
+            // Only the names with bindings in the request's scope: nothing else can allow.
+            finishSubjectKeys(request, &subjects, userHash: userHash, scope: scope, keepAll: false)
+        } else {
+            fillSubjectKeys(request, &subjects, scope: scope, namespace: resolved.namespace, keepAll: false)
+        }
         if subjects.count == 0 { return nil }
         var candidates = subjects.candidateLists
         collectCandidates(resolved, subjects, &candidates)
-        // No role can match: the group, name and subresource are never looked up.
+        // No role can match: on the plain path the group, name and subresource are never looked up.
         if candidates.isEmpty { return nil }
-        resolveDetails(&resolved, request)
+        if !prefetchesSubjects { resolveDetails(&resolved, request) }
         guard let (entry, position) = firstAllowingBinding(resolved, candidates, path: request.nonResourcePath) else {
             return nil
         }
@@ -321,10 +335,10 @@ extension CompiledPolicy {
 
     // MARK: - Bindings
 
-    /// The subject-index lists of the requester's keys that hold at least one entry passing the
-    /// role filters: ClusterRoleBinding lists first, then RoleBinding lists of the request's
-    /// namespace. Each is stored as two words: where its entries are (in a slot of the index,
-    /// or in its `values`) and how many there are.
+    /// The subject-index lists of the requester's keys that may hold an entry passing the role
+    /// filters (see ``collect(_:_:_:)``): ClusterRoleBinding lists first, then RoleBinding lists
+    /// of the request's namespace. Each is stored as two words: where its entries are (in a slot
+    /// of the index, or in its `values`) and how many there are.
     struct CandidateLists {
         let buffer: UnsafeMutableBufferPointer<UInt64>
         /// How many of the lists are ClusterRoleBinding lists (they come first).
@@ -369,11 +383,30 @@ extension CompiledPolicy {
         }
     }
 
-    /// Keeps `list` if one of its entries passes the role filters.
+    /// Keeps `list` if one of its entries may pass the role filters.
+    ///
+    /// On a policy larger than the caches (``prefetchesSubjects``) the next level of a decision's
+    /// reads starts loading here, as soon as the subject-index slot has arrived: a longer list
+    /// (whose slot's union of filters passed) is kept without being read, only its first line
+    /// requested (the scan tests each entry's filters anyway); an entry kept in the slot that
+    /// passes has its role's first rule head requested and, when other subjects precede its own
+    /// in the binding, the binding's subject keys (the allow reason reads them). Hints only: no
+    /// result changes.
     @inline(__always)
     private func collect(_ list: UnsafeBufferPointer<BindingEntry>, _ request: ResolvedRequest, _ candidates: inout CandidateLists) {
+        if prefetchesSubjects && list.count > 1 {
+            candidates.append(list)
+            CArbiterIntrinsics_prefetch(list.baseAddress!)
+            return
+        }
         for entry in list where Self.passesFilters(entry, request) {
             candidates.append(list)
+            if prefetchesSubjects {
+                if entry.firstRule >= 0 { CArbiterIntrinsics_prefetch(ruleHeads.buffer.baseAddress! + Int(entry.firstRule)) }
+                if entry.subjectPosition != 0 {
+                    CArbiterIntrinsics_prefetch(bindingSubjectKeys.buffer.baseAddress! + Int(entry.reasonStart))
+                }
+            }
             return
         }
     }

@@ -69,26 +69,8 @@ extension CompiledPolicy {
         _ request: borrowing AccessRequest, _ subjects: inout SubjectKeys, scope: UInt64, namespace: Int32, keepAll: Bool
     ) {
         if prefetchesSubjects {
-            let userHash = SymbolTable.hash(request.user)
-            prefetchSubject(userHash, kind: Self.userKind, namespace: namespace)
-            request.groups.withUnsafeBufferPointer { groups in
-                for index in groups.indices {
-                    let hash = SymbolTable.hash(groups[index])
-                    subjects.setPendingHash(index, hash)
-                    prefetchSubject(hash, kind: Self.groupKind, namespace: namespace)
-                }
-            }
-            let user = symbols.entry(request.user, hash: userHash)
-            appendSubject(
-                Self.userKind, user.id, bits: user.payload.user & scope, nameHash: userHash, &subjects, keepAll: keepAll)
-            request.groups.withUnsafeBufferPointer { groups in
-                for index in groups.indices {
-                    let hash = subjects.pendingHash(index)
-                    let group = symbols.entry(groups[index], hash: hash)
-                    appendSubject(
-                        Self.groupKind, group.id, bits: group.payload.group & scope, nameHash: hash, &subjects, keepAll: keepAll)
-                }
-            }
+            let userHash = startSubjectLoads(request, subjects, namespace: namespace)
+            finishSubjectKeys(request, &subjects, userHash: userHash, scope: scope, keepAll: keepAll)
             return
         }
         let user = symbols.entryAndHash(request.user)
@@ -100,6 +82,40 @@ extension CompiledPolicy {
                 let group = symbols.entryAndHash(groups[index])
                 appendSubject(
                     Self.groupKind, group.id, bits: group.payload.group & scope, nameHash: group.hash, &subjects, keepAll: keepAll)
+            }
+        }
+    }
+
+    /// The first pass of ``fillSubjectKeys(_:_:scope:namespace:keepAll:)`` on a policy that
+    /// ``prefetchesSubjects``: hashes the user and every group (the groups' hashes kept in
+    /// `subjects`) and starts loading their symbol and subject-index slots. Returns the user's hash.
+    @inline(__always)
+    func startSubjectLoads(_ request: borrowing AccessRequest, _ subjects: borrowing SubjectKeys, namespace: Int32) -> UInt64 {
+        let userHash = SymbolTable.hash(request.user)
+        prefetchSubject(userHash, kind: Self.userKind, namespace: namespace)
+        request.groups.withUnsafeBufferPointer { groups in
+            for index in groups.indices {
+                let hash = SymbolTable.hash(groups[index])
+                subjects.setPendingHash(index, hash)
+                prefetchSubject(hash, kind: Self.groupKind, namespace: namespace)
+            }
+        }
+        return userHash
+    }
+
+    /// The second pass: the lookups, with the hashes of ``startSubjectLoads(_:_:namespace:)``.
+    @inline(__always)
+    func finishSubjectKeys(
+        _ request: borrowing AccessRequest, _ subjects: inout SubjectKeys, userHash: UInt64, scope: UInt64, keepAll: Bool
+    ) {
+        let user = symbols.entry(request.user, hash: userHash)
+        appendSubject(Self.userKind, user.id, bits: user.payload.user & scope, nameHash: userHash, &subjects, keepAll: keepAll)
+        request.groups.withUnsafeBufferPointer { groups in
+            for index in groups.indices {
+                let hash = subjects.pendingHash(index)
+                let group = symbols.entry(groups[index], hash: hash)
+                appendSubject(
+                    Self.groupKind, group.id, bits: group.payload.group & scope, nameHash: hash, &subjects, keepAll: keepAll)
             }
         }
     }
