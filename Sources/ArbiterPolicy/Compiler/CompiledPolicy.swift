@@ -107,7 +107,7 @@ public final class CompiledPolicy: @unchecked Sendable {
         self.verbSymbols = verbSymbols
         self.pool = FrozenArray(pool, in: arena)
         self.rules = FrozenArray(rules, in: arena)
-        self.ruleHeads = FrozenArray(Self.ruleHeads(rules, roleInfo), in: arena)
+        self.ruleHeads = FrozenArray(Self.ruleHeads(rules, roleInfo, pool: pool), in: arena)
         self.ruleVerbs = FrozenArray(ruleVerbs, in: arena)
         self.roles = roles
         self.roleResourceIndex = roleResourceIndex
@@ -182,16 +182,27 @@ public final class CompiledPolicy: @unchecked Sendable {
         var indexed: Bool
     }
 
-    /// Every rule's head, with each role's rule count and indexing on its first rule.
-    static func ruleHeads(_ rules: [CompiledRule], _ roleInfo: [RoleInfo]) -> [RuleHead] {
+    /// Every rule's head, with each role's rule count and indexing on its first rule, and the
+    /// two ids of a two-resource rule in place.
+    static func ruleHeads(_ rules: [CompiledRule], _ roleInfo: [RoleInfo], pool: [Int32]) -> [RuleHead] {
         var heads = rules.map(\.head)
+        var firstOfIndexed = Set<Int>()
+        for info in roleInfo where info.ruleCount > 0 && info.indexed { firstOfIndexed.insert(Int(info.firstRule)) }
+        // Two resources are the most frequent list kept in the pool (on the large benchmark
+        // policy 29% of all rules): in the head, their test reads no second line.
+        for ruleID in heads.indices where heads[ruleID].resources.count == 2 && !firstOfIndexed.contains(ruleID) {
+            let start = Int(heads[ruleID].resources.head)
+            heads[ruleID].resources = IdList(head: pool[start], count: 2)
+            heads[ruleID].extra = pool[start + 1]
+            heads[ruleID].flags.insert(.resourcePair)
+        }
         for (role, info) in roleInfo.enumerated() where info.ruleCount > 0 {
-            for ruleID in Int(info.firstRule)..<Int(info.firstRule + info.ruleCount) { heads[ruleID].role = Int32(role) }
             let first = Int(info.firstRule)
             // An indexed role's count is read from its ``RoleInfo``; so is that of a role too
             // long for 16 bits, which is always indexed (roleIndexThreshold is far below).
             if info.indexed {
                 heads[first].flags.insert(.firstOfIndexedRole)
+                heads[first].extra = Int32(role)
             } else {
                 precondition(info.ruleCount <= Int32(UInt16.max))
                 heads[first].roleRuleCount = UInt16(info.ruleCount)

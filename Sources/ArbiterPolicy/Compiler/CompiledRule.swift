@@ -70,6 +70,10 @@ struct CompiledRule: Sendable, Hashable {
         /// In a ``RuleHead`` only: the first rule of a role over ``CompiledPolicy/roleIndexThreshold``
         /// (its rules are found through the role's resource index, ``CompiledPolicy/RoleInfo``).
         static let firstOfIndexedRole = Flags(rawValue: 64)
+        /// In a ``RuleHead`` only: the rule names exactly two resources, both in the head
+        /// (``RuleHead/resources``' `head` and ``RuleHead/secondResource``), so that testing
+        /// them reads no pool.
+        static let resourcePair = Flags(rawValue: 128)
     }
 
     var flags: Flags = []
@@ -94,7 +98,7 @@ struct CompiledRule: Sendable, Hashable {
         var flags = self.flags
         if names.count > 0 { flags.insert(.hasNames) }
         if starSubresources.count > 0 { flags.insert(.hasStarSubresources) }
-        return RuleHead(verbMask: verbMask, groups: groups, resources: resources, role: -1, roleRuleCount: 0, flags: flags)
+        return RuleHead(verbMask: verbMask, groups: groups, resources: resources, extra: -1, roleRuleCount: 0, flags: flags)
     }
 }
 
@@ -111,12 +115,29 @@ struct CompiledRule: Sendable, Hashable {
 struct RuleHead: BitwiseCopyable {
     var verbMask: UInt64
     var groups: IdList
+    /// As in the rule; with ``CompiledRule/Flags/resourcePair``, `head` is the first of the two
+    /// resource ids (not a pool position) and ``secondResource`` the other.
     var resources: IdList
-    /// The role the rule belongs to (-1 for an AccessPolicy's rule).
-    var role: Int32
+    /// With ``CompiledRule/Flags/firstOfIndexedRole``: the role (its ``CompiledPolicy/RoleInfo``
+    /// has the rule count and the resource index). With ``CompiledRule/Flags/resourcePair``: the
+    /// second resource id. Otherwise -1. (Never both: an indexed role's first rule keeps its
+    /// resources in the pool.)
+    var extra: Int32
     /// On a role's first rule: the role's rule count (0 when indexed: ``CompiledPolicy/RoleInfo`` has it).
     var roleRuleCount: UInt16
     var flags: CompiledRule.Flags
+
+    /// The role of an indexed role's first rule.
+    var indexedRole: Int32 { extra }
+    /// The second resource of a ``CompiledRule/Flags/resourcePair`` head.
+    var secondResource: Int32 { extra }
+
+    /// Whether the head's resources name `id` (the rule has no resource wildcard flag).
+    @inline(__always)
+    func namesResource(_ id: Int32, in pool: UnsafeBufferPointer<Int32>) -> Bool {
+        if flags.contains(.resourcePair) { return resources.head == id || extra == id }
+        return resources.contains(id, in: pool)
+    }
 }
 
 /// Compiles rules into a pool of ids.

@@ -228,7 +228,7 @@ extension CompiledPolicy {
         }
         if request.isResource {
             if !rule.flags.contains(.allGroups) && !rule.groups.contains(request.group, in: pool) { return false }
-            if !rule.flags.contains(.allResources) && !rule.resources.contains(request.combined, in: pool) {
+            if !rule.flags.contains(.allResources) && !rule.namesResource(request.combined, in: pool) {
                 guard request.hasSubresource && rule.flags.contains(.hasStarSubresources)
                     && rules[Int(ruleID)].starSubresources.contains(request.subresource, in: pool)
                 else {
@@ -263,7 +263,7 @@ extension CompiledPolicy {
         guard firstRule >= 0 else { return -1 }
         let head = ruleHeads[Int(firstRule)]
         if head.flags.contains(.firstOfIndexedRole) {
-            return indexedRoleAllows(head.role, request, path, pool)
+            return indexedRoleAllows(head.indexedRole, request, path, pool)
         }
         for position in 0..<Int32(head.roleRuleCount) {
             let ruleID = firstRule + position

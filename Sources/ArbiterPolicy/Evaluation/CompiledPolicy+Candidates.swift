@@ -118,15 +118,17 @@ extension CompiledPolicy {
                         let first = ruleHeads[Int(entry.firstRule)]
                         var rules = Int(entry.firstRule)..<(Int(entry.firstRule) + Int(first.roleRuleCount))
                         if first.flags.contains(.firstOfIndexedRole) {
-                            let info = roleInfo[Int(first.role)]
-                            let key = UInt64(first.role) << 32 | UInt64(UInt32(bitPattern: resolved.combined))
+                            let info = roleInfo[Int(first.indexedRole)]
+                            let key = UInt64(first.indexedRole) << 32 | UInt64(UInt32(bitPattern: resolved.combined))
                             sum &+= UInt64(roleResourceIndex.range(key).count)
                             rules = Int(info.firstRule)..<Int(info.firstRule + info.ruleCount)
                         }
                         for ruleID in rules {
                             let rule = ruleHeads[ruleID]
                             sum &+= rule.verbMask
-                            for list in [ruleVerbs[ruleID], rule.groups, rule.resources] where list.count > 0 {
+                            // A resource pair is in the head (its `head` is an id, not a pool position).
+                            let resources = rule.flags.contains(.resourcePair) ? IdList.empty : rule.resources
+                            for list in [ruleVerbs[ruleID], rule.groups, resources] where list.count > 0 {
                                 sum &+= UInt64(UInt32(bitPattern: list.id(0, in: pool)))
                                 sum &+= UInt64(UInt32(bitPattern: list.id(Int(list.count) - 1, in: pool)))
                             }
