@@ -336,7 +336,7 @@ extension CompiledPolicy {
     // MARK: - Bindings
 
     /// The subject-index lists of the requester's keys that may hold an entry passing the role
-    /// filters (see ``collect(_:_:_:)``): ClusterRoleBinding lists first, then RoleBinding lists
+    /// filters (see ``collect(_:_:_:_:)``): ClusterRoleBinding lists first, then RoleBinding lists
     /// of the request's namespace. Each is stored as two words: where its entries are (in a slot
     /// of the index, or in its `values`) and how many there are.
     struct CandidateLists {
@@ -367,10 +367,27 @@ extension CompiledPolicy {
     /// and keeps the lists worth scanning (at most two per key: `candidates` has room for them).
     @inline(__always)
     func collectCandidates(_ request: ResolvedRequest, _ subjects: borrowing SubjectKeys, _ candidates: inout CandidateLists) {
+        // One test here, not one per probe: each specialisation has its own loop.
+        if prefetchesSubjects {
+            collectCandidates(request, subjects, &candidates, StartingLoads.self)
+        } else {
+            collectCandidates(request, subjects, &candidates, NotStartingLoads.self)
+        }
+    }
+
+    /// Whether ``collect(_:_:_:_:)`` starts loading what the scan reads next: a type, so that
+    /// the plain path's loop is compiled without the tests.
+    protocol CandidateLoads { static var starts: Bool { get } }
+    enum StartingLoads: CandidateLoads { static var starts: Bool { true } }
+    enum NotStartingLoads: CandidateLoads { static var starts: Bool { false } }
+
+    private func collectCandidates<Loads: CandidateLoads>(
+        _ request: ResolvedRequest, _ subjects: borrowing SubjectKeys, _ candidates: inout CandidateLists, _ loads: Loads.Type
+    ) {
         let keys = subjects.keys
         for i in keys.indices where subjects.scopes(i) & SubjectScopes.clusterBit != 0 {
             let locator = Self.subjectLocator(nameHash: subjects.nameHash(i), kind: keys[i] >> 32, namespace: SymbolTable.missing)
-            collect(clusterSubjects.entries(keys[i], locator: locator) { Self.passesFilters($0, request) }, request, &candidates)
+            collect(clusterSubjects.entries(keys[i], locator: locator) { Self.passesFilters($0, request) }, request, &candidates, loads)
         }
         candidates.clusterCount = candidates.count
         guard request.namespace != SymbolTable.missing else { return }
@@ -379,29 +396,31 @@ extension CompiledPolicy {
             let locator = Self.subjectLocator(nameHash: subjects.nameHash(i), kind: keys[i] >> 32, namespace: request.namespace)
             collect(
                 namespaceSubjects.entries(namespace | keys[i], locator: locator) { Self.passesFilters($0, request) }, request,
-                &candidates)
+                &candidates, loads)
         }
     }
 
     /// Keeps `list` if one of its entries may pass the role filters.
     ///
-    /// On a policy larger than the caches (``prefetchesSubjects``) the next level of a decision's
-    /// reads starts loading here, as soon as the subject-index slot has arrived: a longer list
-    /// (whose slot's union of filters passed) is kept without being read, only its first line
-    /// requested (the scan tests each entry's filters anyway); an entry kept in the slot that
-    /// passes has its role's first rule head requested and, when other subjects precede its own
-    /// in the binding, the binding's subject keys (the allow reason reads them). Hints only: no
-    /// result changes.
+    /// On a policy larger than the caches (``prefetchesSubjects``; `Loads` is ``StartingLoads``)
+    /// the next level of a decision's reads starts loading here, as soon as the subject-index
+    /// slot has arrived: a longer list (whose slot's union of filters passed) is kept without
+    /// being read, only its first line requested (the scan tests each entry's filters anyway);
+    /// an entry kept in the slot that passes has its role's first rule head requested and, when
+    /// other subjects precede its own in the binding, the binding's subject keys (the allow
+    /// reason reads them). Hints only: no result changes.
     @inline(__always)
-    private func collect(_ list: UnsafeBufferPointer<BindingEntry>, _ request: ResolvedRequest, _ candidates: inout CandidateLists) {
-        if prefetchesSubjects && list.count > 1 {
+    private func collect<Loads: CandidateLoads>(
+        _ list: UnsafeBufferPointer<BindingEntry>, _ request: ResolvedRequest, _ candidates: inout CandidateLists, _ loads: Loads.Type
+    ) {
+        if Loads.starts && list.count > 1 {
             candidates.append(list)
             CArbiterIntrinsics_prefetch(list.baseAddress!)
             return
         }
         for entry in list where Self.passesFilters(entry, request) {
             candidates.append(list)
-            if prefetchesSubjects {
+            if Loads.starts {
                 if entry.firstRule >= 0 { CArbiterIntrinsics_prefetch(ruleHeads.buffer.baseAddress! + Int(entry.firstRule)) }
                 if entry.subjectPosition != 0 {
                     CArbiterIntrinsics_prefetch(bindingSubjectKeys.buffer.baseAddress! + Int(entry.reasonStart))
