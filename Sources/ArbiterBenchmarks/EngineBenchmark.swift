@@ -476,7 +476,7 @@ extension EngineBenchmark {
         let references = boxes.map { Unmanaged.passUnretained($0) }
         let block = max(1, min(block, references.count))
         var overhead = UInt64.max
-        for _ in 0..<1000 { let a = now(); let b = now(); overhead = min(overhead, b - a) }
+        for _ in 0..<1000 { let t0 = now(); let t1 = now(); overhead = min(overhead, t1 - t0) }
         var generator = SystemRandomNumberGenerator()
         var means: [[Double]] = [[], []]
         var checksum: UInt64 = 0

@@ -186,16 +186,6 @@ public final class CompiledPolicy: @unchecked Sendable {
     /// two ids of a two-resource rule in place.
     static func ruleHeads(_ rules: [CompiledRule], _ roleInfo: [RoleInfo], pool: [Int32]) -> [RuleHead] {
         var heads = rules.map(\.head)
-        var firstOfIndexed = Set<Int>()
-        for info in roleInfo where info.ruleCount > 0 && info.indexed { firstOfIndexed.insert(Int(info.firstRule)) }
-        // Two resources are the most frequent list kept in the pool (on the large benchmark
-        // policy 29% of all rules): in the head, their test reads no second line.
-        for ruleID in heads.indices where heads[ruleID].resources.count == 2 && !firstOfIndexed.contains(ruleID) {
-            let start = Int(heads[ruleID].resources.head)
-            heads[ruleID].resources = IdList(head: pool[start], count: 2)
-            heads[ruleID].extra = pool[start + 1]
-            heads[ruleID].flags.insert(.resourcePair)
-        }
         for (role, info) in roleInfo.enumerated() where info.ruleCount > 0 {
             let first = Int(info.firstRule)
             // An indexed role's count is read from its ``RoleInfo``; so is that of a role too
@@ -207,6 +197,16 @@ public final class CompiledPolicy: @unchecked Sendable {
                 precondition(info.ruleCount <= Int32(UInt16.max))
                 heads[first].roleRuleCount = UInt16(info.ruleCount)
             }
+        }
+        // Two resources are the most frequent list kept in the pool (on the large benchmark
+        // policy 29% of all rules): in the head, their test reads no second line. An indexed
+        // role's first rule keeps them in the pool: its `extra` word names the role.
+        for ruleID in heads.indices
+        where heads[ruleID].resources.count == 2 && !heads[ruleID].flags.contains(.firstOfIndexedRole) {
+            let start = Int(heads[ruleID].resources.head)
+            heads[ruleID].resources = IdList(head: pool[start], count: 2)
+            heads[ruleID].extra = pool[start + 1]
+            heads[ruleID].flags.insert(.resourcePair)
         }
         return heads
     }

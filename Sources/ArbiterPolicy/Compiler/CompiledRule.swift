@@ -135,7 +135,7 @@ struct RuleHead: BitwiseCopyable {
     /// Whether the head's resources name `id` (the rule has no resource wildcard flag).
     @inline(__always)
     func namesResource(_ id: Int32, in pool: UnsafeBufferPointer<Int32>) -> Bool {
-        if flags.contains(.resourcePair) { return resources.head == id || extra == id }
+        if flags.contains(.resourcePair) { return resources.head == id || secondResource == id }
         return resources.contains(id, in: pool)
     }
 }
