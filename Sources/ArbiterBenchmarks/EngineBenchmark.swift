@@ -24,7 +24,7 @@ enum EngineBenchmark {
     /// separately allocated strings and arrays read in a random order. A server decides the
     /// request it has just decoded into fresh (cached) memory; 4 MB of cold request objects per
     /// pass is a cost of this harness only, and on this machine it evicts the policy's tables
-    /// from the last-level cache (docs/benchmarks.md, "The request stream").
+    /// from the last-level cache (docs/engine-notes.md, "The request stream").
     static func loadRequests(_ path: String, interned: Bool = false) -> [AccessRequest] {
         let text = try! String(contentsOfFile: path, encoding: .utf8)
         let requests = text.split(separator: "\n").map { line in

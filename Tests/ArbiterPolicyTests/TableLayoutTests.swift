@@ -3,7 +3,7 @@ import ArbiterTestSupport
 import Testing
 
 /// The sizes the evaluator's cache behaviour rests on: a slot or entry that grows past them
-/// costs a second cache line per read on large policies (docs/benchmarks.md), with every result
+/// costs a second cache line per read on large policies (docs/engine-notes.md), with every result
 /// unchanged, so no other test would notice.
 struct TableLayoutTests {
     @Test func rulesAndIndexEntriesKeepTheirSizes() {

@@ -334,7 +334,7 @@ public final class CompiledPolicy: @unchecked Sendable {
 
     /// Subject tables above this size are prefetched: about what a last-level cache shared with
     /// other work keeps of them. Below it the prefetches would cost more instructions than the
-    /// cache misses they hide (docs/benchmarks.md).
+    /// cache misses they hide (docs/engine-notes.md).
     static let prefetchThresholdBytes = 4 << 20
 
     /// Number of rules above which a role gets a resource index.

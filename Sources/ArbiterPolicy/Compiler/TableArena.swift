@@ -6,7 +6,7 @@ internal import Glibc
 /// A decision reads a handful of entries at random places in tables that, for a large policy, span
 /// tens of megabytes. With 4 KiB pages nearly every one of those reads also misses the TLB and
 /// walks the page table; with the tables packed into 2 MiB pages the TLB covers them
-/// (`docs/benchmarks.md` has the numbers). `MADV_HUGEPAGE` is advice: with transparent huge pages
+/// (`docs/engine-notes.md` has the numbers). `MADV_HUGEPAGE` is advice: with transparent huge pages
 /// set to `never` the chunks are ordinary memory and nothing else changes.
 ///
 /// INVARIANT (frozen-tables): the compiler allocates from an arena while it builds one policy, on

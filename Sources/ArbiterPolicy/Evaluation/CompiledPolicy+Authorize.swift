@@ -100,7 +100,7 @@ extension CompiledPolicy {
             // After the subject-index probes, as on the plain path, their misses were one more
             // level of waiting; here they are also made for requests that no role can match
             // (about 70 instructions per decision on the large benchmark policy, against 18–20
-            // ns saved when the last-level cache is contested: docs/benchmarks.md).
+            // ns saved when the last-level cache is contested: docs/engine-notes.md).
             let userHash = startSubjectLoads(request, subjects, namespace: resolved.namespace)
             resolveDetails(&resolved, request)
             // Only the names with bindings in the request's scope: nothing else can allow.
