@@ -22,7 +22,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-EVENTS_SHOWN = [("Ir", "instructions"), ("Bcm", "mispredicted"), ("DLmr", "LL read misses")]
+# Instructions, mispredicted conditional branches, last-level data read misses.
+EVENTS_SHOWN = ["Ir", "Bcm", "DLmr"]
 
 
 def self_costs(path):
@@ -34,7 +35,7 @@ def self_costs(path):
     positions, events = 1, []
     names = {"ob": {}, "fn": {}}
     current = {"ob": "?", "fn": "?"}
-    costs = collections.defaultdict(lambda: None)
+    costs = {}
     owner = {}
     last, skip_next = 0, False
 
@@ -79,14 +80,14 @@ def self_costs(path):
                 key = (current["ob"], address)
                 values = [int(v) for v in fields[positions:]]
                 values += [0] * (len(events) - len(values))
-                old = costs[key]
+                old = costs.get(key)
                 costs[key] = values if old is None else [a + b for a, b in zip(old, values)]
                 owner[key] = current["fn"]
     return events, costs, owner
 
 
 def columns(events):
-    return [events.index(e) for e, _ in EVENTS_SHOWN if e in events]
+    return [events.index(e) for e in EVENTS_SHOWN if e in events]
 
 
 def print_table(rows, decisions, picked, events, top):

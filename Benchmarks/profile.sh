@@ -13,8 +13,19 @@
 # Needs valgrind; takes 3 to 6 minutes on the large workload.
 set -eu
 cd "$(dirname "$0")/.."
-workload=${1:?usage: Benchmarks/profile.sh WORKLOAD [FUNCTION]}
+if [ $# -lt 1 ]; then
+    echo "usage: Benchmarks/profile.sh WORKLOAD [FUNCTION]   (WORKLOAD: Benchmarks/data/large, Benchmarks/data/large:plain, ...)" >&2
+    exit 2
+fi
+workload=$1
 function=${2:-}
+# Before the build: a missing workload is found in a second, not after minutes.
+directory=${workload%:plain}
+directory=${directory%:prefetch}
+if [ ! -f "$directory/rbac.yaml" ]; then
+    echo "no workload at $directory (rbac.yaml missing): python3 ../shared/bench/rbacgen.py small|medium|large --out $directory" >&2
+    exit 1
+fi
 command -v valgrind >/dev/null || { echo "valgrind is not installed (apt-get install -y valgrind)" >&2; exit 1; }
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
