@@ -239,8 +239,8 @@ extension EngineBenchmark {
     /// decision (outside `decide`), as the server has just decoded it.
     static func count(_ spec: WorkloadSpec, passes: Int, warm: Bool = false) {
         let loaded = PolicySourceReader.load(paths: [spec.directory + "/rbac.yaml"])
-        let policy = PolicyCompiler.compile(loaded.set, prefetchingSubjects: spec.prefetching)
-        let requests = loadRequests(spec.directory + "/requests.jsonl")
+        let policy = spec.compile(loaded.set)
+        let requests = spec.requests()
         var allowed = 0
         var touched: UInt64 = 0
         requests.withUnsafeBufferPointer { requests in
@@ -288,29 +288,60 @@ extension EngineBenchmark {
         print("(checksum \(sum & 0xff))")
     }
 
-    /// A workload directory of `engine-ratio` or `engine-count`, optionally with `:plain` or `:prefetch` after it:
-    /// the subject prefetching forced off or on (``CompiledPolicy/prefetchesSubjects``; chosen
-    /// by table size otherwise), to compare the two evaluation paths in one process.
+    /// A workload directory of `engine-ratio`, `engine-ab` or `engine-count`, optionally with
+    /// options after it, each after a colon:
+    /// - `plain` or `prefetch`: the subject prefetching forced off or on
+    ///   (``CompiledPolicy/prefetchesSubjects``; chosen by table size otherwise), to compare the
+    ///   two evaluation paths in one process;
+    /// - `first=N`: only the first `N` requests of `requests.jsonl`. The same policy with a
+    ///   request stream of fewer distinct requesters: what a decision costs when the lines its
+    ///   requesters reach fit in fewer cache levels (`engine-ratio small large:first=1000 large`).
     struct WorkloadSpec {
+        /// The directory's last component and the options, as given.
         let name: String
         let directory: String
         let prefetching: Bool?
-        /// The spec as given (`DIR`, `DIR:plain` or `DIR:prefetch`).
-        var label: String { directory + (prefetching.map { $0 ? ":prefetch" : ":plain" } ?? "") }
+        let firstRequests: Int?
+        /// The spec as given, normalised (`DIR`, `DIR:plain:first=1000`, ...).
+        var label: String {
+            directory + (prefetching.map { $0 ? ":prefetch" : ":plain" } ?? "") + (firstRequests.map { ":first=\($0)" } ?? "")
+        }
 
         func compile(_ set: PolicySet) -> CompiledPolicy {
             PolicyCompiler.compile(set, prefetchingSubjects: prefetching)
         }
 
+        /// The workload's requests (``EngineBenchmark/loadRequests(_:interned:)``), the first
+        /// `firstRequests` of them when that is set.
+        func requests(interned: Bool = false) -> [AccessRequest] {
+            let all = loadRequests(directory + "/requests.jsonl", interned: interned)
+            return firstRequests.map { Array(all.prefix($0)) } ?? all
+        }
+
+        /// Exits with a usage message (status 2) on an unknown option or a count below 1.
         init(_ spec: String) {
-            name = String(spec.split(separator: "/").last ?? Substring(spec))
-            if let colon = spec.lastIndex(of: ":"), [":plain", ":prefetch"].contains(String(spec[colon...])) {
-                directory = String(spec[..<colon])
-                prefetching = spec[colon...] == ":prefetch"
-            } else {
-                directory = spec
-                prefetching = nil
+            var parts = spec.split(separator: ":", omittingEmptySubsequences: false)
+            var prefetching: Bool? = nil
+            var firstRequests: Int? = nil
+            while parts.count > 1, let option = parts.last {
+                if option == "plain" || option == "prefetch" {
+                    prefetching = option == "prefetch"
+                } else if option.hasPrefix("first="), let count = Int(option.dropFirst(6)), count >= 1 {
+                    firstRequests = count
+                } else {
+                    break
+                }
+                parts.removeLast()
             }
+            guard parts.count == 1 else {
+                let message = "ArbiterBenchmarks: unknown workload option in \(spec): give DIR[:plain|:prefetch][:first=N]\n"
+                _ = message.utf8CString.withUnsafeBufferPointer { write(2, $0.baseAddress, $0.count - 1) }
+                exit(2)
+            }
+            directory = String(parts[0])
+            self.prefetching = prefetching
+            self.firstRequests = firstRequests
+            name = String(spec.split(separator: "/").last ?? Substring(spec))
         }
     }
 
@@ -329,8 +360,7 @@ extension EngineBenchmark {
             let loaded = PolicySourceReader.load(paths: [spec.directory + "/rbac.yaml"])
             if !loaded.errors.isEmpty { print("errors in \(spec.directory)/rbac.yaml: \(loaded.errors.prefix(3))") }
             return Workload(
-                name: spec.name, policy: spec.compile(loaded.set),
-                requests: loadRequests(spec.directory + "/requests.jsonl", interned: true))
+                name: spec.name, policy: spec.compile(loaded.set), requests: spec.requests(interned: true))
         }
         var overhead = UInt64.max
         for _ in 0..<1000 { let a = now(); let b = now(); overhead = min(overhead, b - a) }
@@ -471,7 +501,7 @@ extension EngineBenchmark {
         let loaded = PolicySourceReader.load(paths: [a.directory + "/rbac.yaml"])
         if !loaded.errors.isEmpty { print("errors in \(a.directory)/rbac.yaml: \(loaded.errors.prefix(3))") }
         let policies = [a, b].map { $0.compile(loaded.set) }
-        let requests = loadRequests(a.directory + "/requests.jsonl", interned: true)
+        let requests = a.requests(interned: true)
         let boxes = requests.map(RequestBox.init)
         let references = boxes.map { Unmanaged.passUnretained($0) }
         let block = max(1, min(block, references.count))
