@@ -5,7 +5,8 @@
 #
 #   Benchmarks/profile.sh WORKLOAD [FUNCTION]
 #
-# WORKLOAD is an engine-count spec (Benchmarks/data/large, Benchmarks/data/large:plain, ...);
+# WORKLOAD is an engine-count spec (Benchmarks/data/large, Benchmarks/data/large:plain,
+# Benchmarks/data/large:first=500, ...);
 # FUNCTION a substring of a mangled symbol (startSubjectLoads, collectCandidates, ...).
 # Builds ArbiterBenchmarks with debug line tables into .build-profile, runs `engine-count
 # WORKLOAD 2 warm` (20,000 decisions) under callgrind on a stripped copy (valgrind 3.19 cannot
@@ -20,8 +21,7 @@ fi
 workload=$1
 function=${2:-}
 # Before the build: a missing workload is found in a second, not after minutes.
-directory=${workload%:plain}
-directory=${directory%:prefetch}
+directory=${workload%%:*}   # options (:plain, :prefetch, :first=N) follow the directory
 if [ ! -f "$directory/rbac.yaml" ]; then
     echo "no workload at $directory (rbac.yaml missing): python3 ../shared/bench/rbacgen.py small|medium|large --out $directory" >&2
     exit 1

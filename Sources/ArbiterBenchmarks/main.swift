@@ -42,8 +42,6 @@ func requireWorkloads(_ directories: [String]) {
 switch arguments.first {
 case "engine", "review", "engine-levels", "engine-candidates", "responder", "responder-count":
     if arguments.count >= 2 { requireWorkloads([arguments[1]]) }
-case "engine-count":
-    if arguments.count >= 2 { requireWorkloads([EngineBenchmark.WorkloadSpec(arguments[1]).directory]) }
 default:
     break
 }
@@ -78,7 +76,9 @@ case "engine" where arguments.count >= 2:
 case "review" where arguments.count >= 2:
     EngineBenchmark.review(directory: arguments[1], seconds: arguments.count > 2 ? Double(arguments[2]) ?? 3 : 3)
 case "engine-count" where arguments.count >= 3:
-    EngineBenchmark.count(EngineBenchmark.WorkloadSpec(arguments[1]), passes: Int(arguments[2]) ?? 1, warm: arguments.count > 3 && arguments[3] == "warm")
+    let spec = EngineBenchmark.WorkloadSpec(arguments[1])
+    requireWorkloads([spec.directory])
+    EngineBenchmark.count(spec, passes: Int(arguments[2]) ?? 1, warm: arguments.count > 3 && arguments[3] == "warm")
 case "engine-levels" where arguments.count >= 2:
     EngineBenchmark.levels(directory: arguments[1], passes: arguments.count > 2 ? Int(arguments[2]) ?? 3 : 3)
 case "engine-ratio" where arguments.count >= 3:
