@@ -9,7 +9,7 @@
 # Benchmarks/data/large:first=500, ...);
 # FUNCTION a substring of a mangled symbol (startSubjectLoads, collectCandidates, ...).
 # Builds ArbiterBenchmarks with debug line tables into .build-profile, runs `engine-count
-# WORKLOAD 2 warm` (20,000 decisions) under callgrind on a stripped copy (valgrind 3.19 cannot
+# WORKLOAD 2 warm` (20,000 decisions; 2N with :first=N) under callgrind on a stripped copy (valgrind 3.19 cannot
 # read Swift's DWARF), and maps the addresses back with Benchmarks/callgrind_functions.py.
 # Needs valgrind; takes 3 to 6 minutes on the large workload.
 set -eu
@@ -39,9 +39,17 @@ valgrind --tool=callgrind --callgrind-out-file="$out/callgrind.out" --dump-instr
     --collect-atstart=no --toggle-collect='*EngineBenchmark*decide*' \
     "$out/ArbiterBenchmarks-stripped" engine-count "$workload" 2 warm >"$out/valgrind.log" 2>&1 ||
     { cat "$out/valgrind.log" >&2; exit 1; }
+# Per decision: divided by what engine-count decided (two passes over the workload's requests,
+# or over its first N with :first=N), never by a fixed count.
 grep '^decisions' "$out/valgrind.log" || true
-python3 Benchmarks/callgrind_functions.py functions "$out/callgrind.out" 20000
+decisions=$(sed -n 's/^decisions: \([0-9][0-9]*\),.*/\1/p' "$out/valgrind.log")
+if [ -z "$decisions" ] || [ "$decisions" -eq 0 ]; then
+    echo "engine-count reported no decisions:" >&2
+    cat "$out/valgrind.log" >&2
+    exit 1
+fi
+python3 Benchmarks/callgrind_functions.py functions "$out/callgrind.out" "$decisions"
 if [ -n "$function" ]; then
     echo
-    python3 Benchmarks/callgrind_functions.py lines "$out/callgrind.out" 20000 "$binary" "$function"
+    python3 Benchmarks/callgrind_functions.py lines "$out/callgrind.out" "$decisions" "$binary" "$function"
 fi
