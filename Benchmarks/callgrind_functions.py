@@ -11,8 +11,9 @@ innermost line). Driven by `Benchmarks/profile.sh`; usable on its own:
     callgrind_functions.py functions OUT DECISIONS
     callgrind_functions.py lines OUT DECISIONS BINARY SYMBOL_SUBSTRING [TOP]
 
-OUT is a `--dump-instr=yes` callgrind file collected over DECISIONS decisions (engine-count
-DIR PASSES: 10,000 per pass). Figures are per decision.
+OUT is a `--dump-instr=yes` callgrind file collected over DECISIONS decisions (what
+engine-count reports: PASSES times the workload's requests, or its first N). Figures are per
+decision.
 """
 
 import collections

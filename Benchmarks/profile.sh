@@ -9,13 +9,14 @@
 # Benchmarks/data/large:first=500, ...);
 # FUNCTION a substring of a mangled symbol (startSubjectLoads, collectCandidates, ...).
 # Builds ArbiterBenchmarks with debug line tables into .build-profile, runs `engine-count
-# WORKLOAD 2 warm` (20,000 decisions; 2N with :first=N) under callgrind on a stripped copy (valgrind 3.19 cannot
-# read Swift's DWARF), and maps the addresses back with Benchmarks/callgrind_functions.py.
+# WORKLOAD 2 warm` (20,000 decisions; 2N with :first=N) under callgrind on a stripped copy
+# (valgrind 3.19 cannot read Swift's DWARF), and maps the addresses back with
+# Benchmarks/callgrind_functions.py.
 # Needs valgrind; takes 3 to 6 minutes on the large workload.
 set -eu
 cd "$(dirname "$0")/.."
 if [ $# -lt 1 ]; then
-    echo "usage: Benchmarks/profile.sh WORKLOAD [FUNCTION]   (WORKLOAD: Benchmarks/data/large, Benchmarks/data/large:plain, ...)" >&2
+    echo "usage: Benchmarks/profile.sh WORKLOAD [FUNCTION]   (WORKLOAD: Benchmarks/data/large, Benchmarks/data/large:plain, Benchmarks/data/large:first=500, ...)" >&2
     exit 2
 fi
 workload=$1

@@ -333,11 +333,7 @@ extension EngineBenchmark {
                 }
                 parts.removeLast()
             }
-            guard parts.count == 1 else {
-                let message = "ArbiterBenchmarks: unknown workload option in \(spec): give DIR[:plain|:prefetch][:first=N]\n"
-                _ = message.utf8CString.withUnsafeBufferPointer { write(2, $0.baseAddress, $0.count - 1) }
-                exit(2)
-            }
+            guard parts.count == 1 else { fail("unknown workload option in \(spec): give DIR[:plain|:prefetch][:first=N]") }
             directory = String(parts[0])
             self.prefetching = prefetching
             self.firstRequests = firstRequests

@@ -7,15 +7,16 @@
 //   review DIR [SECONDS]         whole reviews in process: decode + evaluate + encode over the workload's mix.
 //   engine-count DIR PASSES [warm]  a fixed amount of evaluation work, for instruction counts under callgrind
 //                                (warm: each request read just before its decision, as after decoding;
-//                                DIR:plain or DIR:prefetch as for engine-ratio).
+//                                workload options as for engine-ratio).
 //   engine-levels DIR [PASSES]   what each level of a decision's cache misses costs (the request's strings,
 //                                attribute and name lookups, index slots, binding entries, roles and rules:
 //                                each read just before the decision).
 //   engine-candidates DIR        subject-index entries per request, and how many pass the role filters.
 //   engine-ratio DIR1 DIR2... [ROUNDS] [SECONDS]  workloads side by side, round by round (the host's
 //                                noise falls on all): borrowed loop and request-just-read mean, and the ratios
-//                                to the first; DIR:plain or DIR:prefetch forces the subject prefetching off or on.
-//   engine-ab DIR[:plain|:prefetch] DIR[:plain|:prefetch] [PAIRS] [BLOCK]  one workload's policy
+//                                to the first. Options after a workload: :plain or :prefetch forces the
+//                                subject prefetching off or on, :first=N decides only its first N requests.
+//   engine-ab DIR[:opt] DIR[:opt] [PAIRS] [BLOCK]  one workload's policy
 //                                compiled two ways and compared in interleaved pairs of short blocks (the
 //                                host's noise cancels within a pair): median paired difference B − A.
 //   responder DIR [SECONDS]      the webhook's own work per request (WebhookResponder, no sockets).
@@ -26,15 +27,21 @@ import Glibc
 
 let arguments = Array(CommandLine.arguments.dropFirst())
 
+/// Writes `message` to standard error after the tool's name and exits with status 2 (a usage
+/// error: a missing workload, an unknown option).
+func fail(_ message: String) -> Never {
+    let line = "ArbiterBenchmarks: \(message)\n"
+    _ = line.utf8CString.withUnsafeBufferPointer { write(2, $0.baseAddress, $0.count - 1) }
+    exit(2)
+}
+
 /// Exits with a message unless each directory holds a generated workload (`rbac.yaml` and
 /// `requests.jsonl`), rather than crashing on the first read.
 func requireWorkloads(_ directories: [String]) {
     for directory in directories {
         for file in ["rbac.yaml", "requests.jsonl"] where access(directory + "/" + file, R_OK) != 0 {
-            let message = "ArbiterBenchmarks: cannot read \(directory)/\(file): generate the workload with"
-                + " python3 ../shared/bench/rbacgen.py small|medium|large --out \(directory)\n"
-            _ = message.utf8CString.withUnsafeBufferPointer { write(2, $0.baseAddress, $0.count - 1) }
-            exit(2)
+            fail("cannot read \(directory)/\(file): generate the workload with"
+                + " python3 ../shared/bench/rbacgen.py small|medium|large --out \(directory)")
         }
     }
 }
@@ -92,9 +99,9 @@ case "engine-ratio" where arguments.count >= 3:
 case "engine-ab" where arguments.count >= 3:
     let specs = [arguments[1], arguments[2]].map(EngineBenchmark.WorkloadSpec.init)
     requireWorkloads(specs.map(\.directory))
-    guard specs[0].directory == specs[1].directory else {
-        print("engine-ab compares one workload compiled two ways: give the same DIR twice (DIR:plain DIR, say)")
-        exit(2)
+    guard specs[0].directory == specs[1].directory, specs[0].firstRequests == specs[1].firstRequests else {
+        fail("engine-ab compares one workload compiled two ways: give the same DIR (and the same :first=N) twice"
+            + " (DIR:plain DIR, say)")
     }
     EngineBenchmark.ab(
         specs[0], specs[1], pairs: arguments.count > 3 ? Int(arguments[3]) ?? 2000 : 2000,
