@@ -116,7 +116,7 @@ public struct PolicyGenerator {
         let rules = (0..<rng.int(0...4)).map { _ in rule(nonResource: urlsAllowed && rng.chance(25)) }
         var aggregation: AggregationRule? = nil
         if kind == .clusterRole && rng.chance(30) {
-            aggregation = AggregationRule(clusterRoleSelectors: (0..<rng.int(0...2)).map { _ in labelSelector() })
+            aggregation = AggregationRule(clusterRoleSelectors: (0..<rng.int(1...2)).map { _ in labelSelector() })
         }
         // Occasionally a large role, so the engine's per-role resource index is exercised.
         var allRules = rules

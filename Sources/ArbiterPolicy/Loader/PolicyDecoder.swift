@@ -205,12 +205,18 @@ struct PolicyDecoder {
         return rule
     }
 
+    /// Kubernetes refuses an `aggregationRule` without selectors (its rules would be cleared
+    /// and nothing could fill them) and any selector its label-selector validation refuses.
     private func decodeAggregationRule(_ index: Int32) throws(PolicyError) -> AggregationRule {
         var selectors: [LabelSelector] = []
         for field in try reader.mapping(index, "`aggregationRule`") where field.key == "clusterRoleSelectors" {
             for selectorNode in try reader.list(field.value, "`clusterRoleSelectors`") {
                 selectors.append(try decodeLabelSelector(selectorNode))
             }
+        }
+        if selectors.isEmpty {
+            throw PolicyError(
+                .missingField, "`aggregationRule` needs at least one selector in `clusterRoleSelectors`", at: reader.location(index))
         }
         return AggregationRule(clusterRoleSelectors: selectors)
     }
@@ -242,6 +248,18 @@ struct PolicyDecoder {
                     }
                     if key.isEmpty {
                         throw PolicyError(.missingField, "match expression has no `key`", at: reader.location(expression))
+                    }
+                    // Kubernetes' label-selector validation: without it `NotIn` with no values
+                    // would select every ClusterRole, and `Exists` with values would ignore them.
+                    let needsValues = parsed == .in || parsed == .notIn
+                    if needsValues && values.isEmpty {
+                        throw PolicyError(
+                            .missingField, "match expression `\(key)` \(op) needs `values` (at least one)",
+                            at: reader.location(expression))
+                    }
+                    if !needsValues && !values.isEmpty {
+                        throw PolicyError(
+                            .invalidValue, "match expression `\(key)` \(op) takes no `values`", at: reader.location(expression))
                     }
                     selector.matchExpressions.append(.init(key: key, operator: parsed, values: values))
                 }
