@@ -109,4 +109,38 @@ struct ResourceBitsTests {
         #expect(compiled.authorize(.resource("get", "*", subresource: "status", user: "user-statuses")).decision == .allow)
         #expect(compiled.authorize(.resource("get", "res-7", subresource: "status", user: "user-statuses")).decision == .allow)
     }
+
+    /// A request with an empty resource and subresource `scale` has the combined resource
+    /// `/scale`, which `*/scale` matches (Kubernetes' `ResourceMatches`). When a role names
+    /// `/scale` itself, the policy knows that string and gives it a filter bit: the `*/scale`
+    /// role must have that bit too, or its filter would hide an allowing rule.
+    @Test func starSubresourceRolesPassTheBareSubresource() throws {
+        let yaml = """
+            apiVersion: rbac.authorization.k8s.io/v1
+            kind: ClusterRole
+            metadata: {name: star-scale}
+            rules:
+            - {apiGroups: ["*"], resources: ["*/scale"], verbs: [get]}
+            ---
+            apiVersion: rbac.authorization.k8s.io/v1
+            kind: ClusterRole
+            metadata: {name: bare-scale}
+            rules:
+            - {apiGroups: [""], resources: ["/scale"], verbs: [list]}
+            ---
+            apiVersion: rbac.authorization.k8s.io/v1
+            kind: ClusterRoleBinding
+            metadata: {name: star-scale}
+            roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: star-scale}
+            subjects: [{kind: User, apiGroup: rbac.authorization.k8s.io, name: u}]
+            """
+        let compiled = try compilePolicy(yaml)
+        let reference = ReferenceEvaluator(try loadPolicySet(yaml))
+        let request = AccessRequest.resource("get", "", subresource: "scale", user: "u")
+        #expect(reference.authorize(request).decision == .allow)
+        let result = compiled.authorize(request)
+        #expect(result.decision == .allow)
+        #expect(result.reason.bytesEqual(reference.authorize(request).reason))
+        #expect(compiled.authorize(.resource("get", "", subresource: "status", user: "u")).decision == .noOpinion)
+    }
 }

@@ -62,7 +62,9 @@ struct ResourceBits: Sendable {
             for id in starSubresources { starSubresourceMasks[id] = 1 << UInt64(CompiledPolicy.sharedResourceBit) }
             for attribute in 0..<Int32(attributeSymbols.count) {
                 let bytes = attributeSymbols.bytes(attribute)
-                for (id, suffix) in suffixes where bytes.count > suffix.count && bytes.suffix(suffix.count).elementsEqual(suffix) {
+                // `>=`: a request with an empty resource and subresource `sub` has the combined
+                // resource `/sub`, which `*/sub` matches as Kubernetes' `ResourceMatches` does.
+                for (id, suffix) in suffixes where bytes.count >= suffix.count && bytes.suffix(suffix.count).elementsEqual(suffix) {
                     starSubresourceMasks[id, default: 0] |= 1 << UInt64(bits[Int(attribute)])
                 }
             }
