@@ -25,6 +25,43 @@ import Testing
         #expect(throws: (any Error).self) { try ServerConfiguration.parseDuration("200ns") }
     }
 
+    /// A huge value is an error naming it, not an arithmetic overflow that kills the process.
+    @Test(arguments: ["9999999999999999h", "999999999999999999m", "25h", "24h1s", "90000s", "86400001ms", "1441m"])
+    func durationsOverADayAreRefused(_ text: String) {
+        #expect {
+            try ServerConfiguration.parseDuration(text)
+        } throws: { error in
+            "\(error)".contains("too long (at most 24h)")
+        }
+    }
+
+    @Test func durationsUpToADayAreAccepted() throws {
+        #expect(try ServerConfiguration.parseDuration("24h") == .seconds(86_400))
+        #expect(try ServerConfiguration.parseDuration("23h59m59s") == .seconds(86_399))
+        #expect(try ServerConfiguration.parseDuration("1440m") == .seconds(86_400))
+    }
+
+    @Test func aHugeDurationInTheFileIsAnErrorWithItsLine() throws {
+        let path = try Self.file("timeouts:\n  idle: 999999999999999999m\n")
+        defer { unlink(path) }
+        #expect {
+            try ServerConfiguration.load(file: path)
+        } throws: { error in
+            "\(error)".contains(":2:") && "\(error)".contains("too long")
+        }
+    }
+
+    /// A timer of zero fires at once: `handshake: 0s` refused every connection while the
+    /// health endpoints answered ready.
+    @Test(arguments: ["handshake", "requestHeader", "requestBody", "request", "idle"])
+    func zeroTimeoutsAreAProblem(_ name: String) throws {
+        let path = try Self.file("timeouts:\n  \(name): 0s\n")
+        defer { unlink(path) }
+        let configuration = try ServerConfiguration.load(file: path)
+        #expect(configuration.problems().contains("`timeouts.\(name)` must be longer than 0s"))
+        #expect(!ServerConfiguration().problems().contains { $0.contains("timeouts.") })
+    }
+
     @Test func defaultsPollAndAnswerInBursts() {
         let configuration = ServerConfiguration()
         #expect(configuration.busyPoll == .microseconds(200))

@@ -194,7 +194,11 @@ public struct ServerConfiguration: Sendable {
         return policy
     }
 
-    /// Go-style durations: `500ms`, `5s`, `2m`, `1h`, `1m30s`.
+    /// The longest duration the configuration accepts: every timer of the server is far
+    /// below it, and a larger value (`9999999999h`) is a typo, not a setting.
+    public static let maxDuration: Duration = .seconds(24 * 3600)
+
+    /// Go-style durations: `500ms`, `5s`, `2m`, `1h`, `1m30s`; at most ``maxDuration``.
     public static func parseDuration(_ text: String, at location: SourceLocation? = nil) throws(PolicyError) -> Duration {
         var total: Duration = .zero
         var rest = Substring(text)
@@ -207,14 +211,22 @@ public struct ServerConfiguration: Sendable {
             rest = rest.dropFirst(digits.count)
             let unit = rest.prefix { $0.isLetter }
             rest = rest.dropFirst(unit.count)
+            // Each part is compared with the bound before it is converted, so that no unit's
+            // multiplication can overflow (`9999999999999999h` is an error, not a crash).
+            let limit: Int
+            let part: Duration
             switch unit {
-            case "us", "µs": total += .microseconds(value)
-            case "ms": total += .milliseconds(value)
-            case "s": total += .seconds(value)
-            case "m": total += .seconds(value * 60)
-            case "h": total += .seconds(value * 3600)
+            case "us", "µs": (limit, part) = (24 * 3600 * 1_000_000, .microseconds(min(value, 24 * 3600 * 1_000_000 + 1)))
+            case "ms": (limit, part) = (24 * 3600 * 1000, .milliseconds(min(value, 24 * 3600 * 1000 + 1)))
+            case "s": (limit, part) = (24 * 3600, .seconds(min(value, 24 * 3600 + 1)))
+            case "m": (limit, part) = (24 * 60, .seconds(min(value, 24 * 60 + 1) * 60))
+            case "h": (limit, part) = (24, .seconds(min(value, 25) * 3600))
             default:
                 throw PolicyError(.invalidValue, "invalid duration `\(text)` (units: us, ms, s, m, h)", at: location)
+            }
+            total += part
+            if value > limit || total > maxDuration {
+                throw PolicyError(.invalidValue, "duration `\(text)` is too long (at most 24h)", at: location)
             }
         }
         return total
@@ -246,6 +258,13 @@ public struct ServerConfiguration: Sendable {
         if busyPoll > .milliseconds(1) {
             let micros = busyPoll.components.seconds * 1_000_000 + busyPoll.components.attoseconds / 1_000_000_000_000
             problems.append("`busyPoll` (--busy-poll) is \(micros)us; it must be at most 1ms (it is CPU spent waiting for the next request)")
+        }
+        // A zero timer fires at once: `handshake: 0s` would refuse every connection while the
+        // health endpoints still answer ready.
+        for (name, value) in [("handshake", handshakeTimeout), ("requestHeader", requestHeaderTimeout),
+                              ("requestBody", requestBodyTimeout), ("request", requestTimeout), ("idle", idleTimeout)]
+        where value <= .zero {
+            problems.append("`timeouts.\(name)` must be longer than 0s")
         }
         for (name, value) in [("maxRequestBodyBytes", maxRequestBodyBytes), ("maxHeaderBytes", maxHeaderBytes),
                               ("maxConcurrentStreams", maxConcurrentStreams), ("maxConnections", maxConnections),
