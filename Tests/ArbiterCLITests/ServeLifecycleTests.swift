@@ -172,4 +172,101 @@ struct ServeLifecycleTests {
         let messages = listener.receive(for: 1)
         #expect(!messages.contains { $0.hasPrefix("READY=1") }, "\(messages)")
     }
+
+    /// `curl` POSTing `body` to `url` with the API server's client certificate: the HTTP status
+    /// and the body.
+    static func post(_ url: String, _ body: String, pki: URL) throws -> (status: Int, body: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+        process.arguments = [
+            "-s", "-m", "5", "--cacert", pki.appendingPathComponent("ca.crt").path,
+            "--cert", pki.appendingPathComponent("kube-apiserver-authz-client.crt").path,
+            "--key", pki.appendingPathComponent("kube-apiserver-authz-client.key").path,
+            "-H", "content-type: application/json", "--data-binary", body, "-w", "\n%{http_code}", url,
+        ]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        let lines = String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+        return (Int(lines.last ?? "") ?? 0, lines.dropLast().joined(separator: "\n"))
+    }
+
+    /// SIGHUP re-reads the configuration file (as `Deploy/config.example.yaml` and
+    /// `docs/deploy.md` promise): a new `defaultDecision` and a revoked caller apply at once; a
+    /// changed `listen` is logged as needing a restart and the old address keeps serving; a file
+    /// that no longer loads keeps the configuration in force.
+    @Test func sighupAppliesTheReReadConfiguration() throws {
+        let directory = try makeTemporaryDirectory("serve-reload")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let pki = try Self.makeCertificates(in: directory)
+        let listener = try NotifyListener(directory: directory)
+        let root = URL(fileURLWithPath: "\(#filePath)").deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let port = Self.freePort()
+        let configPath = directory.appendingPathComponent("config.yaml").path
+        func writeConfiguration(defaultDecision: String, caller: String, listenPort: Int) throws {
+            try """
+                apiVersion: arbiter.dev/v1alpha1
+                kind: ServerConfiguration
+                listen: ["127.0.0.1:\(listenPort)"]
+                tls:
+                  cert: \(pki.appendingPathComponent("arbiter.crt").path)
+                  key: \(pki.appendingPathComponent("arbiter.key").path)
+                  clientCA: \(pki.appendingPathComponent("client-ca.crt").path)
+                callers: {users: [\(caller)]}
+                policies: [\(root.appendingPathComponent("Policies/control-plane").path)]
+                defaultDecision: \(defaultDecision)
+                """.write(toFile: configPath, atomically: true, encoding: .utf8)
+        }
+        try writeConfiguration(defaultDecision: "NoOpinion", caller: "kube-apiserver-authz-client", listenPort: port)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: arbiterExecutable())
+        process.arguments = ["serve", "--config", configPath, "--no-watch", "--shutdown-grace", "1s"]
+        var environment = ProcessInfo.processInfo.environment
+        environment["NOTIFY_SOCKET"] = listener.path
+        process.environment = environment
+        let logPath = directory.appendingPathComponent("serve.log").path
+        FileManager.default.createFile(atPath: logPath, contents: nil)
+        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = log
+        try process.run()
+        defer {
+            kill(process.processIdentifier, SIGTERM)
+            _ = waitForExit(process, seconds: 10)
+        }
+        try #require(listener.receive(for: 5).contains { $0.hasPrefix("READY=1") })
+        let url = "https://127.0.0.1:\(port)/authorize"
+        let review = #"{"apiVersion":"authorization.k8s.io/v1","kind":"SubjectAccessReview","spec":{"user":"nobody","resourceAttributes":{"verb":"get","resource":"secrets","namespace":"x"}}}"#
+        let before = try Self.post(url, review, pki: pki)
+        #expect(before.status == 200)
+        #expect(before.body.contains(#""allowed":false"#) && !before.body.contains("denied"), "\(before)")
+
+        /// Sends SIGHUP and waits for the reload to finish (READY=1 after RELOADING=1).
+        func reload() throws {
+            kill(process.processIdentifier, SIGHUP)
+            let messages = listener.receive(for: 2)
+            try #require(messages.contains { $0.hasPrefix("RELOADING=1") } && messages.contains { $0.hasPrefix("READY=1") }, "\(messages)")
+        }
+        try writeConfiguration(defaultDecision: "Deny", caller: "kube-apiserver-authz-client", listenPort: port + 1)
+        try reload()
+        let denied = try Self.post(url, review, pki: pki)
+        #expect(denied.status == 200)
+        #expect(denied.body.contains(#""denied":true"#), "\(denied)")
+        let logged = try String(contentsOfFile: logPath, encoding: .utf8)
+        #expect(logged.contains("needs a restart") && logged.contains("listen"), "\(logged)")
+
+        // A broken file keeps what is in force.
+        try "kind: ServerConfiguration\nbogus: 1\n".write(toFile: configPath, atomically: true, encoding: .utf8)
+        try reload()
+        #expect(try Self.post(url, review, pki: pki).body.contains(#""denied":true"#))
+        #expect(try String(contentsOfFile: logPath, encoding: .utf8).contains("configuration not reloaded"))
+
+        // Revoking the caller takes effect without a restart.
+        try writeConfiguration(defaultDecision: "Deny", caller: "someone-else", listenPort: port)
+        try reload()
+        #expect(try Self.post(url, review, pki: pki).status == 403)
+    }
 }

@@ -7,7 +7,7 @@ extension WebhookResponder {
     /// request's version.
     func review(
         _ request: HTTPRequest, kind: ReviewKind, route: WebhookEndpoint, urlVersion: ReviewAPIVersion?, namespace: String?,
-        start: UInt64
+        start: UInt64, options: Options
     ) -> HTTPResponse {
         let encoding = checkPost(request)
         if case .rejected(let rejection) = encoding { return rejection }

@@ -7,7 +7,7 @@ extension WebhookResponder {
     /// RBAC and `Allow` AccessPolicies. `Deny` AccessPolicies that apply are reported in
     /// `evaluationError` and make the list `incomplete` (it overstates what is allowed), which
     /// `kubectl auth can-i --list` prints as a warning.
-    func rulesReview(_ request: HTTPRequest, urlVersion: ReviewAPIVersion) -> HTTPResponse {
+    func rulesReview(_ request: HTTPRequest, urlVersion: ReviewAPIVersion, options: Options) -> HTTPResponse {
         let encoding = checkPost(request)
         if case .rejected(let rejection) = encoding { return rejection }
         guard let caller = identity(request) else {

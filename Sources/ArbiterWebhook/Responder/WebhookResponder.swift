@@ -1,6 +1,7 @@
 public import ArbiterHTTP
 public import ArbiterPolicy
 public import ArbiterReview
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -48,9 +49,16 @@ public final class WebhookResponder: Responder {
         }
     }
 
+    /// The options in force, replaced whole by ``update(_:)`` (a configuration reload); one
+    /// immutable box, so that a request reads them with one lock and one retain.
+    private final class OptionsBox: Sendable {
+        let options: Options
+        init(_ options: Options) { self.options = options }
+    }
+
     let store: PolicyStore
     let shadowStore: PolicyStore?
-    let options: Options
+    private let optionsBox: Mutex<OptionsBox>
     let observer: (any WebhookObserver)?
     /// Extra readiness checks (TLS material loaded, loops alive): name and state.
     let readinessChecks: @Sendable () -> [(name: String, ok: Bool)]
@@ -64,10 +72,21 @@ public final class WebhookResponder: Responder {
     ) {
         self.store = store
         self.shadowStore = shadowStore
-        self.options = options
+        self.optionsBox = Mutex(OptionsBox(options))
         self.observer = observer
         self.readinessChecks = readinessChecks
         self.metricsText = metricsText
+    }
+
+    /// The options in force. A handler reads them once per request, so that a request never
+    /// sees half of an update.
+    public var options: Options { optionsBox.withLock { $0 }.options }
+
+    /// Replaces the options (callers, metrics readers, default decision, paths, limits) for
+    /// every request that starts after this returns.
+    public func update(_ options: Options) {
+        let box = OptionsBox(options)
+        optionsBox.withLock { $0 = box }
     }
 
     public func respond(to request: HTTPRequest) -> HTTPResponse {
@@ -98,13 +117,17 @@ public final class WebhookResponder: Responder {
 
     func dispatch(_ request: HTTPRequest, start: UInt64) -> (WebhookEndpoint, HTTPResponse) {
         let path = request.path
+        let options = self.options
         if path.bytesEqual(options.authorizePath) {
-            return (.authorize, review(request, kind: .subjectAccessReview, route: .authorize, urlVersion: nil, namespace: nil, start: start))
+            return (.authorize, review(request, kind: .subjectAccessReview, route: .authorize, urlVersion: nil, namespace: nil, start: start, options: options))
+        }
+        if path.utf8.elementsEqual(Self.apiPrefix.utf8.dropLast()) {
+            return (.discovery, discovery(request, path: "/apis/authorization.k8s.io"))
         }
         if path.utf8.starts(with: Self.apiPrefix.utf8) {
             let rest = path.utf8.dropFirst(Self.apiPrefix.utf8.count).split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false)
                 .map { String(decoding: $0, as: UTF8.self) }
-            return api(request, rest, start: start)
+            return api(request, rest, start: start, options: options)
         }
         switch path {
         case "/api", "/api/", "/api/v1", "/apis", "/apis/", "/version", "/version/", "/openapi/v3",
@@ -113,7 +136,7 @@ public final class WebhookResponder: Responder {
         case "/healthz", "/livez", "/readyz":
             return (.health, health(request, path: path))
         case "/metrics":
-            return (.metrics, metrics(request))
+            return (.metrics, metrics(request, options: options))
         default:
             if path.hasPrefix("/healthz/") || path.hasPrefix("/livez/") || path.hasPrefix("/readyz/") {
                 return (.health, health(request, path: "/" + path.split(separator: "/")[0]))
@@ -122,7 +145,7 @@ public final class WebhookResponder: Responder {
         }
     }
 
-    private func api(_ request: HTTPRequest, _ parts: [String], start: UInt64) -> (WebhookEndpoint, HTTPResponse) {
+    private func api(_ request: HTTPRequest, _ parts: [String], start: UInt64, options: Options) -> (WebhookEndpoint, HTTPResponse) {
         guard let version = parts.first, version == "v1" || version == "v1beta1" else {
             if parts.isEmpty || parts == [""] { return (.discovery, discovery(request, path: "/apis/authorization.k8s.io")) }
             return (.other, KubernetesStatus.response(404, "the server could not find the requested resource"))
@@ -132,13 +155,13 @@ public final class WebhookResponder: Responder {
         case [], [""]:
             return (.discovery, discovery(request, path: "/apis/authorization.k8s.io/" + version))
         case ["subjectaccessreviews"]:
-            return (.subjectAccessReviews, review(request, kind: .subjectAccessReview, route: .subjectAccessReviews, urlVersion: urlVersion, namespace: nil, start: start))
+            return (.subjectAccessReviews, review(request, kind: .subjectAccessReview, route: .subjectAccessReviews, urlVersion: urlVersion, namespace: nil, start: start, options: options))
         case ["selfsubjectaccessreviews"]:
-            return (.selfSubjectAccessReviews, review(request, kind: .selfSubjectAccessReview, route: .selfSubjectAccessReviews, urlVersion: urlVersion, namespace: nil, start: start))
+            return (.selfSubjectAccessReviews, review(request, kind: .selfSubjectAccessReview, route: .selfSubjectAccessReviews, urlVersion: urlVersion, namespace: nil, start: start, options: options))
         case ["selfsubjectrulesreviews"]:
-            return (.selfSubjectRulesReviews, rulesReview(request, urlVersion: urlVersion))
+            return (.selfSubjectRulesReviews, rulesReview(request, urlVersion: urlVersion, options: options))
         case let parts where parts.count == 3 && parts[0] == "namespaces" && parts[2] == "localsubjectaccessreviews" && !parts[1].isEmpty:
-            return (.localSubjectAccessReviews, review(request, kind: .localSubjectAccessReview, route: .localSubjectAccessReviews, urlVersion: urlVersion, namespace: parts[1], start: start))
+            return (.localSubjectAccessReviews, review(request, kind: .localSubjectAccessReview, route: .localSubjectAccessReviews, urlVersion: urlVersion, namespace: parts[1], start: start, options: options))
         default:
             return (.other, KubernetesStatus.response(404, "the server could not find the requested resource"))
         }

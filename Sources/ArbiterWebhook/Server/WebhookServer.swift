@@ -12,13 +12,21 @@ import Synchronization
 /// fails, so the service never becomes ready without a policy and certificates. ``reload()``
 /// recompiles the policy and rebuilds the TLS context on the calling thread (never a loop
 /// thread) and swaps them in; a bad policy or certificate keeps the old one. ``shutdown()``
-/// drains gracefully until the configured grace period.
+/// drains gracefully until the configured grace period. ``reload(configuration:)`` also applies a
+/// re-read configuration: what a running server can change (policies, TLS files, callers,
+/// default decision, ...) at once, the rest (listeners, threads, limits, timers, logs) logged as
+/// needing a restart.
 public final class WebhookServer: Sendable {
     public struct StartError: Error, CustomStringConvertible {
         public var description: String
     }
 
+    /// The configuration the server started with (listeners, threads, limits and timers stay
+    /// as they are here until a restart).
     public let configuration: ServerConfiguration
+    /// The configuration in force: ``configuration`` with the changes a reload applied.
+    private let live: Mutex<ServerConfiguration>
+    private let responder: Mutex<WebhookResponder?> = Mutex(nil)
     public let logger: Logger
     public let store = PolicyStore()
     public let shadowStore: PolicyStore?
@@ -31,6 +39,7 @@ public final class WebhookServer: Sendable {
 
     public init(configuration: ServerConfiguration, logger: Logger, metrics: WebhookMetrics = WebhookMetrics(), decisionLog: DecisionLog? = nil) {
         self.configuration = configuration
+        self.live = Mutex(configuration)
         self.logger = logger
         self.metrics = metrics
         self.decisionLog = decisionLog
@@ -40,8 +49,12 @@ public final class WebhookServer: Sendable {
 
     // MARK: - Policy
 
+    /// The configuration in force (after any reload).
+    public var currentConfiguration: ServerConfiguration { live.withLock { $0 } }
+
     /// The lock-out check a policy must pass (unless ``ServerConfiguration/allowLockout``).
     var lockoutCheck: (@Sendable (CompiledPolicy) -> [String])? {
+        let configuration = currentConfiguration
         if configuration.allowLockout { return nil }
         let identities = configuration.callers.users.map { (user: $0, groups: [String]()) }
             + configuration.callers.groups.map { (user: "arbiter-caller", groups: [$0]) }
@@ -58,6 +71,7 @@ public final class WebhookServer: Sendable {
         // Loading builds and drops a whole policy's worth of objects on this thread; hand the
         // freed pages back to the kernel so RSS does not ratchet up with every reload.
         defer { Self.releaseFreedMemory() }
+        let configuration = currentConfiguration
         do {
             let snapshot = try store.reload(paths: configuration.policies, check: lockoutCheck)
             metrics.recordPolicyReload(.success)
@@ -86,7 +100,8 @@ public final class WebhookServer: Sendable {
     // MARK: - TLS
 
     var tlsConfiguration: TLSConfiguration {
-        TLSConfiguration(
+        let configuration = currentConfiguration
+        return TLSConfiguration(
             certificateChainPath: configuration.tlsCert, privateKeyPath: configuration.tlsKey,
             clientCAPath: configuration.clientCA, clientAuthentication: configuration.clientAuth == .require ? .require : .optional)
     }
@@ -138,6 +153,7 @@ public final class WebhookServer: Sendable {
             handshakeTimeout: configuration.handshakeTimeout, busyPoll: configuration.busyPoll,
             onEvent: { [logger] event in logger.debug("transport event", metadata: ["event": "\(event)"]) })
         let responder = makeResponder()
+        self.responder.withLock { $0 = responder }
         let httpServer: HTTPServer
         do {
             httpServer = try HTTPServer(configuration: serverConfiguration, responder: responder)
@@ -191,13 +207,17 @@ public final class WebhookServer: Sendable {
         healthListener.withLock { $0?.address }
     }
 
-    func makeResponder() -> WebhookResponder {
-        let options = WebhookResponder.Options(
+    /// The responder's options from a configuration.
+    static func responderOptions(_ configuration: ServerConfiguration) -> WebhookResponder.Options {
+        WebhookResponder.Options(
             authorizePath: configuration.authorizePath, callers: configuration.callers,
             metricsReaders: configuration.metricsReaders, defaultDecision: configuration.defaultDecision,
             limits: ReviewDecodingLimits(maxBodyBytes: configuration.maxRequestBodyBytes))
-        return WebhookResponder(
-            store: store, shadowStore: shadowStore, options: options, observer: observer,
+    }
+
+    func makeResponder() -> WebhookResponder {
+        WebhookResponder(
+            store: store, shadowStore: shadowStore, options: Self.responderOptions(currentConfiguration), observer: observer,
             readinessChecks: { [weak self] in
                 [(name: "serving", ok: self?.server.withLock { $0 != nil } ?? false)]
             },
@@ -212,6 +232,75 @@ public final class WebhookServer: Sendable {
     /// The transport's counters.
     public var transportMetrics: HTTPServerMetrics? {
         server.withLock { $0?.metrics }
+    }
+
+    /// Applies a re-read configuration, then reloads policy and TLS material (``reload()``).
+    ///
+    /// Applied at once: `policies`, `shadowPolicies` (when there were some at start), `tls`,
+    /// `callers`, `metricsReaders`, `defaultDecision`, `authorizePath` and `allowLockout`.
+    /// Everything else is fixed for the life of the process; a change to it is logged as
+    /// needing a restart and otherwise ignored. A `nil` configuration (the file did not load)
+    /// keeps the one in force. A policy that fails to load keeps the previous policy, as on any
+    /// reload; the other settings apply all the same.
+    ///
+    /// - Returns: the keys whose change needs a restart.
+    @discardableResult
+    public func reload(configuration next: ServerConfiguration?) -> [String] {
+        var ignored: [String] = []
+        if let next {
+            ignored = Self.restartOnlyChanges(from: configuration, to: next)
+            if shadowStore == nil && !next.shadowPolicies.isEmpty { ignored.append("shadowPolicies") }
+            if shadowStore != nil && next.shadowPolicies.isEmpty { ignored.append("shadowPolicies") }
+            for key in ignored {
+                logger.warning("configuration change needs a restart; ignored until then", metadata: ["key": "\(key)"])
+            }
+            let applied = live.withLock { live -> ServerConfiguration in
+                live.policies = next.policies
+                if !next.shadowPolicies.isEmpty && shadowStore != nil { live.shadowPolicies = next.shadowPolicies }
+                live.tlsCert = next.tlsCert
+                live.tlsKey = next.tlsKey
+                live.clientCA = next.clientCA
+                live.clientAuth = next.clientAuth
+                live.callers = next.callers
+                live.metricsReaders = next.metricsReaders
+                live.defaultDecision = next.defaultDecision
+                live.authorizePath = next.authorizePath
+                live.allowLockout = next.allowLockout
+                return live
+            }
+            responder.withLock { $0 }?.update(Self.responderOptions(applied))
+            logger.info("configuration reloaded")
+        }
+        reload()
+        return ignored
+    }
+
+    /// The keys of `next` that differ from `start` and that only a restart can apply.
+    static func restartOnlyChanges(from start: ServerConfiguration, to next: ServerConfiguration) -> [String] {
+        let pairs: [(String, String, String)] = [
+            ("listen", "\(start.listen)", "\(next.listen)"),
+            ("healthListen", start.healthListen, next.healthListen),
+            ("threads", "\(start.threads)", "\(next.threads)"),
+            ("busyPoll", "\(start.busyPoll)", "\(next.busyPoll)"),
+            ("limits.maxRequestBodyBytes", "\(start.maxRequestBodyBytes)", "\(next.maxRequestBodyBytes)"),
+            ("limits.maxHeaderBytes", "\(start.maxHeaderBytes)", "\(next.maxHeaderBytes)"),
+            ("limits.maxConcurrentStreams", "\(start.maxConcurrentStreams)", "\(next.maxConcurrentStreams)"),
+            ("limits.http2ResponsesPerWrite", "\(start.http2ResponsesPerWrite)", "\(next.http2ResponsesPerWrite)"),
+            ("limits.maxConnections", "\(start.maxConnections)", "\(next.maxConnections)"),
+            ("limits.maxInFlight", "\(start.maxInFlight)", "\(next.maxInFlight)"),
+            ("timeouts.handshake", "\(start.handshakeTimeout)", "\(next.handshakeTimeout)"),
+            ("timeouts.requestHeader", "\(start.requestHeaderTimeout)", "\(next.requestHeaderTimeout)"),
+            ("timeouts.requestBody", "\(start.requestBodyTimeout)", "\(next.requestBodyTimeout)"),
+            ("timeouts.request", "\(start.requestTimeout)", "\(next.requestTimeout)"),
+            ("timeouts.idle", "\(start.idleTimeout)", "\(next.idleTimeout)"),
+            ("timeouts.shutdownGrace", "\(start.shutdownGrace)", "\(next.shutdownGrace)"),
+            ("log.level", start.logLevel, next.logLevel),
+            ("log.format", "\(start.logFormat)", "\(next.logFormat)"),
+            ("decisionLog.path", start.decisionLogPath, next.decisionLogPath),
+            ("decisionLog.include", "\(start.decisionLogInclude)", "\(next.decisionLogInclude)"),
+            ("watch", "\(start.watchFiles)", "\(next.watchFiles)"),
+        ]
+        return pairs.filter { $0.1 != $0.2 }.map(\.0)
     }
 
     /// Reloads policy and TLS material; keeps what is in force on any error. Never call it from

@@ -192,10 +192,23 @@ struct ServeCommand: ParsableCommand {
         }
         try? notifier.ready(status: "serving, policy \(server.store.current?.revision ?? "?")")
 
-        let reload: @Sendable (String) -> Void = { why in
+        // SIGHUP re-reads the configuration file (and applies the flags on top again); a file
+        // change reloads the policies and TLS files with the configuration in force.
+        let command = self
+        let reload: @Sendable (String, Bool) -> Void = { why, rereadConfiguration in
             logger.info("reloading", metadata: ["trigger": "\(why)"])
             try? notifier.reloading(status: "reloading (\(why))")
-            server.reload()
+            if rereadConfiguration {
+                do {
+                    server.reload(configuration: try command.resolvedConfiguration())
+                } catch {
+                    logger.error(
+                        "configuration not reloaded; keeping the one in force", metadata: ["error": "\(error)"])
+                    server.reload()
+                }
+            } else {
+                server.reload()
+            }
             decisionLog?.reopen()
             try? notifier.ready(status: "serving, policy \(server.store.current?.revision ?? "?")")
         }
@@ -205,7 +218,7 @@ struct ServeCommand: ParsableCommand {
                 + [configuration.tlsCert, configuration.tlsKey, configuration.clientCA]
             do {
                 fileWatcher = try FileWatcher(paths: watched, debounce: .milliseconds(500)) { changed in
-                    reload("files changed: \(changed.prefix(3).joined(separator: ", "))")
+                    reload("files changed: \(changed.prefix(3).joined(separator: ", "))", false)
                 }
             } catch {
                 logger.warning("not watching files; reload with SIGHUP", metadata: ["error": "\(error)"])
@@ -221,7 +234,7 @@ struct ServeCommand: ParsableCommand {
         let finished = try Latch()
         let watcher = try SignalWatcher { signal in
             if signal == SIGHUP {
-                reload("SIGHUP")
+                reload("SIGHUP", true)
             } else {
                 finished.set()
             }
