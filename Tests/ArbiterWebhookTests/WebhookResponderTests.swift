@@ -240,6 +240,23 @@ struct WebhookResponderTests {
         ])
     }
 
+    /// The API group, with and without the trailing slash (kubectl asks for both forms).
+    @Test(arguments: ["/apis/authorization.k8s.io", "/apis/authorization.k8s.io/"])
+    func discoveryAnswersTheGroup(_ path: String) throws {
+        let response = try Self.responder().respond(to: HTTPRequest(method: "GET", path: path, peer: Self.apiserver))
+        #expect(response.status == 200)
+        #expect(try Self.json(response)["kind"] as? String == "APIGroup")
+    }
+
+    /// Without a client certificate (`VerifyClientCertIfGiven`) only health endpoints answer.
+    @Test(arguments: ["/version", "/api", "/apis", "/apis/authorization.k8s.io", "/apis/authorization.k8s.io/v1", "/openapi/v3"])
+    func discoveryNeedsACertificate(_ path: String) throws {
+        let responder = try Self.responder()
+        #expect(responder.respond(to: HTTPRequest(method: "GET", path: path)).status == 401)
+        #expect(responder.respond(to: HTTPRequest(method: "GET", path: path, peer: Self.apiserver)).status == 200)
+        #expect(responder.respond(to: HTTPRequest(method: "GET", path: "/livez")).status == 200)
+    }
+
     /// Protocol-buffers encoding of one length-delimited field (test only).
     static func field(_ number: Int, _ payload: [UInt8]) -> [UInt8] {
         var out: [UInt8] = [UInt8(number << 3 | 2)]

@@ -325,7 +325,9 @@ extension HTTP1HeadValidator {
                 HTTP1RequestHead(
                     method: line.method, target: line.target, path: line.path, query: line.query,
                     isHEAD: line.isHEAD, isHTTP11: isHTTP11, fieldBlock: fields, framing: framing,
-                    keepAlive: keepAlive, expectsContinue: self.expectsContinue && framing != .none,
+                    keepAlive: keepAlive,
+                    // RFC 9110 10.1.1: an HTTP/1.0 request's expectation is ignored (no 100).
+                    expectsContinue: self.expectsContinue && framing != .none && isHTTP11,
                     hasUnsupportedExpectation: self.unsupportedExpectation))
         }
     }

@@ -12,6 +12,11 @@ extension WebhookResponder {
         guard request.method == "GET" || request.method == "HEAD" else {
             return KubernetesStatus.response(405, "method `\(request.method)` is not allowed here; use GET", extraHeaders: [("allow", "GET")])
         }
+        // With `VerifyClientCertIfGiven`, a connection without a certificate reaches only the
+        // health endpoints (as documented); discovery, like everything else, needs one.
+        guard request.peer != nil else {
+            return KubernetesStatus.response(401, "a verified client certificate is required")
+        }
         let body: String
         switch path {
         case "/api", "/api/":
@@ -119,7 +124,7 @@ extension WebhookResponder {
 
     // MARK: - Metrics
 
-    func metrics(_ request: HTTPRequest) -> HTTPResponse {
+    func metrics(_ request: HTTPRequest, options: Options) -> HTTPResponse {
         guard request.method == "GET" else {
             return KubernetesStatus.response(405, "method `\(request.method)` is not allowed here; use GET", extraHeaders: [("allow", "GET")])
         }

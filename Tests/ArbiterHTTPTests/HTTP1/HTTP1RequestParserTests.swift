@@ -146,6 +146,10 @@ struct ParseRun {
         let head = ParseRun("POST / HTTP/1.1\r\nhost: a\r\nexpect: 100-Continue\r\ncontent-length: 1\r\n\r\n").heads.first
         #expect(head?.expectsContinue == true)
         #expect(head?.hasUnsupportedExpectation == false)
+        // RFC 9110 10.1.1: an HTTP/1.0 client's `100-continue` is ignored; no interim response.
+        let old = ParseRun("POST / HTTP/1.0\r\nexpect: 100-continue\r\ncontent-length: 1\r\n\r\n").heads.first
+        #expect(old != nil)
+        #expect(old?.expectsContinue == false)
     }
 
     /// Request-smuggling shapes and malformed heads: each is rejected with the given status.
