@@ -101,6 +101,37 @@ import Testing
         }
     }
 
+    /// Idle connections from any local process (no authentication here) beyond the slots: a
+    /// probe is still accepted and answered at once, not left in the backlog until they time
+    /// out (the kubelet's probe timeout is one second, the slots' deadline two).
+    @Test func idleConnectionsDoNotStarveProbes() throws {
+        let listener = try Self.start()
+        defer { listener.stop() }
+        let port = listener.address.port
+        var idle: [Int32] = []
+        defer { for fd in idle { close(fd) } }
+        for _ in 0..<(HealthListener.maxConnections * 4) {
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = port.bigEndian
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            let connected = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            #expect(connected == 0)
+            idle.append(fd)
+        }
+        usleep(200_000)  // let the listener take them all in (far less than a slot's deadline)
+        // All but the newest slots' worth were closed to make room (EOF waiting), none left
+        // unaccepted in the backlog (which would read as "nothing yet").
+        var buffer = [UInt8](repeating: 0, count: 16)
+        let closed = idle.filter { recv($0, &buffer, buffer.count, Int32(MSG_DONTWAIT)) == 0 }.count
+        #expect(closed == idle.count - HealthListener.maxConnections, "\(closed) of \(idle.count) closed")
+        let response = Self.exchange(port, "GET /healthz HTTP/1.1\r\n\r\n")
+        #expect(response.hasPrefix("HTTP/1.1 200 "), "\(response)")
+    }
+
     @Test func refusesNonLoopbackAddresses() {
         #expect(HealthListener.isLoopback(SocketAddress(host: "127.0.0.1", port: 1)))
         #expect(HealthListener.isLoopback(SocketAddress(host: "127.1.2.3", port: 1)))

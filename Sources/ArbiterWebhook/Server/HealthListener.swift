@@ -8,7 +8,9 @@ import Glibc
 /// It answers `GET`/`HEAD` of `/healthz`, `/livez`, `/readyz` (and their sub-paths, with
 /// `?verbose`) through `answer`, 404 for anything else, and closes every connection after one
 /// answer. It never reads a body and never serves `/metrics` or a review. Bounded: at most
-/// ``maxConnections`` connections at once (more wait in the kernel's backlog), a request head of
+/// ``maxConnections`` connections at once (a new one closes the oldest that has not sent a whole
+/// head: idle connections from any local process must not keep the kubelet's probes waiting in
+/// the backlog past their one-second timeout), a request head of
 /// at most ``maxHeadBytes`` (else 431), and ``deadline`` per connection from accept to the last
 /// byte written (a stalled client is dropped). One thread, `poll`, no TLS.
 public final class HealthListener: Sendable {
@@ -88,9 +90,8 @@ private struct HealthLoop {
         var clients: [Client] = []
         var buffer = [UInt8](repeating: 0, count: 1024)
         while !stopping.isSet {
-            var descriptors: [pollfd] = []
-            let accepting = clients.count < HealthListener.maxConnections
-            if accepting { descriptors.append(pollfd(fd: listener, events: Int16(POLLIN), revents: 0)) }
+            // Always accepting: when full, a new connection replaces the oldest stalled one.
+            var descriptors: [pollfd] = [pollfd(fd: listener, events: Int16(POLLIN), revents: 0)]
             for client in clients {
                 let events = client.output.isEmpty ? POLLIN : POLLOUT
                 descriptors.append(pollfd(fd: client.fd, events: Int16(events), revents: 0))
@@ -99,7 +100,7 @@ private struct HealthLoop {
             _ = poll(&descriptors, nfds_t(descriptors.count), 100)
             let now = ContinuousClock.now
             var index = 0
-            for descriptor in descriptors.dropFirst(accepting ? 1 : 0) {
+            for descriptor in descriptors.dropFirst() {
                 if descriptor.revents != 0 { step(&clients[index], readable: descriptor.revents, buffer: &buffer) }
                 index += 1
             }
@@ -108,16 +109,27 @@ private struct HealthLoop {
                 if done && client.fd >= 0 { Posix.close(client.fd) }
                 return done
             }
-            if accepting, descriptors.first.map({ $0.revents & Int16(POLLIN) != 0 }) == true {
+            if descriptors[0].revents & Int16(POLLIN) != 0 {
                 acceptAll(into: &clients, now: now)
             }
         }
         for client in clients where client.fd >= 0 { Posix.close(client.fd) }
     }
 
+    /// Accepts what is waiting (at most ``HealthListener/maxConnections`` per wake). When all
+    /// slots are taken, each new connection closes the oldest one still waiting for its head
+    /// (or, if every one has an answer being written, the oldest of all).
     func acceptAll(into clients: inout [Client], now: ContinuousClock.Instant) {
-        while clients.count < HealthListener.maxConnections {
+        for _ in 0..<HealthListener.maxConnections {
             guard case .processed(let fd)? = try? ListeningSocket.accept(listener) else { return }
+            if clients.count >= HealthListener.maxConnections {
+                let stalled = clients.indices.filter { clients[$0].output.isEmpty }
+                let candidates = stalled.isEmpty ? Array(clients.indices) : stalled
+                if let oldest = candidates.min(by: { clients[$0].deadline < clients[$1].deadline }) {
+                    Posix.close(clients[oldest].fd)
+                    clients.remove(at: oldest)
+                }
+            }
             clients.append(Client(fd: fd, deadline: now + HealthListener.deadline))
         }
     }
