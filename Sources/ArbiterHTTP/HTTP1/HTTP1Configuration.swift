@@ -18,6 +18,9 @@ public struct HTTP1Configuration: Sendable {
     public var headerTimeout: Duration
     /// Time allowed to receive a complete body once the head is complete.
     public var bodyTimeout: Duration
+    /// Time allowed to receive a whole request (head and body) once its first byte has
+    /// arrived, whatever the two timeouts above allow each part.
+    public var requestTimeout: Duration
     /// Plaintext output the handler queues before it stops parsing pipelined requests.
     public var maxQueuedOutputBytes: Int
 
@@ -25,7 +28,7 @@ public struct HTTP1Configuration: Sendable {
         maxHeaderBytes: Int = 16 * 1024, maxHeaderCount: Int = 64, maxURIBytes: Int = 4096,
         maxBodyBytes: Int = 1024 * 1024, idleTimeout: Duration = .seconds(60),
         headerTimeout: Duration = .seconds(10), bodyTimeout: Duration = .seconds(10),
-        maxQueuedOutputBytes: Int = 256 * 1024
+        requestTimeout: Duration = .seconds(20), maxQueuedOutputBytes: Int = 256 * 1024
     ) {
         self.maxHeaderBytes = maxHeaderBytes
         self.maxHeaderCount = maxHeaderCount
@@ -34,6 +37,7 @@ public struct HTTP1Configuration: Sendable {
         self.idleTimeout = idleTimeout
         self.headerTimeout = headerTimeout
         self.bodyTimeout = bodyTimeout
+        self.requestTimeout = requestTimeout
         self.maxQueuedOutputBytes = maxQueuedOutputBytes
     }
 }

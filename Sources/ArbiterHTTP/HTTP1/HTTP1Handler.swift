@@ -93,15 +93,18 @@ extension HTTP1Handler {
         case idle(since: Duration)
         /// Reading a request head (header timeout).
         case head(since: Duration)
-        /// Reading a request body (body timeout).
-        case body(since: Duration)
+        /// Reading a request body (body timeout), of a request whose head began at `requestStart`
+        /// (request timeout).
+        case body(since: Duration, requestStart: Duration)
 
-        /// When this phase times out.
+        /// When this phase times out: its own timeout, and for a request being read, no later
+        /// than ``HTTP1Configuration/requestTimeout`` after its first byte.
         func deadline(_ configuration: HTTP1Configuration) -> Duration {
             switch self {
             case .idle(let since): return since + configuration.idleTimeout
-            case .head(let since): return since + configuration.headerTimeout
-            case .body(let since): return since + configuration.bodyTimeout
+            case .head(let since): return since + min(configuration.headerTimeout, configuration.requestTimeout)
+            case .body(let since, let requestStart):
+                return min(since + configuration.bodyTimeout, requestStart + configuration.requestTimeout)
             }
         }
     }
@@ -248,7 +251,11 @@ extension HTTP1Handler {
                 case .needMore:
                     return offset
                 case .head:
-                    self.phase = .body(since: now)
+                    if case .head(let start) = self.phase {
+                        self.phase = .body(since: now, requestStart: start)
+                    } else {
+                        self.phase = .body(since: now, requestStart: now)
+                    }
                     if self.parser.head.hasUnsupportedExpectation {
                         self.fail(status: 417, reason: "unsupported expectation")
                         return offset

@@ -136,7 +136,8 @@ public final class WebhookServer: Sendable {
         http2.maxHeaderListSize = configuration.maxHeaderBytes
         http2.maxRequestBodyBytes = configuration.maxRequestBodyBytes
         http2.idleTimeout = configuration.idleTimeout
-        http2.requestReceiveTimeout = configuration.requestBodyTimeout
+        // HTTP/2's receive timeout already runs from a request's first HEADERS frame to its end.
+        http2.requestReceiveTimeout = min(configuration.requestBodyTimeout, configuration.requestTimeout)
         http2.gracefulShutdownTimeout = configuration.shutdownGrace
         let metrics = http2Metrics
         let http2Configuration = http2
@@ -145,7 +146,7 @@ public final class WebhookServer: Sendable {
             http1: HTTP1Configuration(
                 maxHeaderBytes: configuration.maxHeaderBytes, maxBodyBytes: configuration.maxRequestBodyBytes,
                 idleTimeout: configuration.idleTimeout, headerTimeout: configuration.requestHeaderTimeout,
-                bodyTimeout: configuration.requestBodyTimeout),
+                bodyTimeout: configuration.requestBodyTimeout, requestTimeout: configuration.requestTimeout),
             http2HandlerFactory: { responder, peer in
                 HTTP2Session(responder: responder, peer: peer, configuration: http2Configuration, metrics: metrics, now: .now)
             },

@@ -139,6 +139,30 @@ struct HandlerDriver {
         #expect(ParsedResponse.parseAll(driver.drain()).map(\.status) == [408])
     }
 
+    /// The whole request (head and body) must arrive within the request timeout of its first
+    /// byte, even when each part stays within its own timeout.
+    @Test func requestTimeoutBoundsHeadAndBodyTogether() {
+        let configuration = HTTP1Configuration(headerTimeout: .seconds(5), bodyTimeout: .seconds(5), requestTimeout: .seconds(2))
+        var driver = HandlerDriver(responder: RecordingResponder(), configuration: configuration)
+        let start = driver.now
+        _ = driver.send("POST / HTTP/1.1\r\nhost: a\r\n")
+        #expect(driver.handler.nextDeadline == start + .seconds(2))
+        driver.now = start + .seconds(1)
+        _ = driver.send("content-length: 10\r\n\r\nabc")
+        // The body began at 1 s: its own timeout would allow until 6 s, the request's until 2 s.
+        #expect(driver.handler.nextDeadline == start + .seconds(2))
+        driver.handler.deadlineReached(now: start + .seconds(2) + .milliseconds(1))
+        #expect(ParsedResponse.parseAll(driver.drain()).map(\.status) == [408])
+        #expect(driver.handler.isFinished)
+
+        // A request that arrives within it is answered, and the next one gets its own.
+        var quick = HandlerDriver(responder: RecordingResponder(), configuration: configuration)
+        #expect(quick.send("POST / HTTP/1.1\r\nhost: a\r\ncontent-length: 2\r\n\r\nok").map(\.status) == [200])
+        quick.now = quick.now + .seconds(10)
+        _ = quick.send("GET / HTTP/1.1\r\n")
+        #expect(quick.handler.nextDeadline == quick.now + .seconds(2))
+    }
+
     @Test func gracefulShutdownClosesIdleAtOnceAndBusyAfterTheAnswer() {
         let idle = HandlerDriver(responder: RecordingResponder())
         idle.handler.beginGracefulShutdown()
