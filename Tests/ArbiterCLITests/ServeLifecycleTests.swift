@@ -228,7 +228,7 @@ struct ServeLifecycleTests {
         environment["NOTIFY_SOCKET"] = listener.path
         process.environment = environment
         let logPath = directory.appendingPathComponent("serve.log").path
-        FileManager.default.createFile(atPath: logPath, contents: nil)
+        try #require(FileManager.default.createFile(atPath: logPath, contents: nil))
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         process.standardOutput = FileHandle.nullDevice
         process.standardError = log
