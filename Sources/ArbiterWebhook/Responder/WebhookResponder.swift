@@ -82,6 +82,10 @@ public final class WebhookResponder: Responder {
     /// sees half of an update.
     public var options: Options { optionsBox.withLock { $0 }.options }
 
+    /// The box of the options in force: one retain, and its fields are read in place (copying
+    /// ``options`` out would retain each of its strings and arrays).
+    private var currentOptions: OptionsBox { optionsBox.withLock { $0 } }
+
     /// Replaces the options (callers, metrics readers, default decision, paths, limits) for
     /// every request that starts after this returns.
     public func update(_ options: Options) {
@@ -114,14 +118,19 @@ public final class WebhookResponder: Responder {
     // MARK: - Routing
 
     static let apiPrefix = "/apis/authorization.k8s.io/"
+    static let apiGroupPath = "/apis/authorization.k8s.io"
 
     func dispatch(_ request: HTTPRequest, start: UInt64) -> (WebhookEndpoint, HTTPResponse) {
         let path = request.path
-        let options = self.options
+        let box = currentOptions
+        return withExtendedLifetime(box) { dispatch(request, path: path, start: start, options: box.options) }
+    }
+
+    private func dispatch(_ request: HTTPRequest, path: String, start: UInt64, options: Options) -> (WebhookEndpoint, HTTPResponse) {
         if path.bytesEqual(options.authorizePath) {
             return (.authorize, review(request, kind: .subjectAccessReview, route: .authorize, urlVersion: nil, namespace: nil, start: start, options: options))
         }
-        if path.utf8.elementsEqual(Self.apiPrefix.utf8.dropLast()) {
+        if path.bytesEqual(Self.apiGroupPath) {
             return (.discovery, discovery(request, path: "/apis/authorization.k8s.io"))
         }
         if path.utf8.starts(with: Self.apiPrefix.utf8) {
