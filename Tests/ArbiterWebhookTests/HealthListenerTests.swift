@@ -7,17 +7,23 @@ import Testing
 /// The plain-HTTP probe listener (`healthListen`): health paths only, bounded, loopback only.
 @Suite struct HealthListenerTests {
     /// Connects to 127.0.0.1:`port`, sends `request`, and reads until the server closes (or 5 s).
-    static func exchange(_ port: UInt16, _ request: String, keepOpenAfterSending: Bool = false) -> String {
+    /// A TCP socket connected to 127.0.0.1:`port`, and whether the connect succeeded.
+    static func connected(_ port: UInt16) -> (fd: Int32, ok: Bool) {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = port.bigEndian
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
+        let result = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
-        guard connected == 0 else { return "connect failed: \(errno)" }
+        return (fd, result == 0)
+    }
+
+    static func exchange(_ port: UInt16, _ request: String, keepOpenAfterSending: Bool = false) -> String {
+        let (fd, ok) = connected(port)
+        defer { close(fd) }
+        guard ok else { return "connect failed: \(errno)" }
         var timeout = timeval(tv_sec: 5, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         _ = Array(request.utf8).withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
@@ -79,14 +85,7 @@ import Testing
         // arriving meanwhile is still answered, and the stalled ones are closed.
         var stalled: [Int32] = []
         for _ in 0..<4 {
-            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_port = port.bigEndian
-            address.sin_addr.s_addr = inet_addr("127.0.0.1")
-            _ = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-            }
+            let (fd, _) = Self.connected(port)
             _ = send(fd, "GET /healthz HTTP/1.1\r\n", 23, Int32(MSG_NOSIGNAL))
             stalled.append(fd)
         }
@@ -111,15 +110,8 @@ import Testing
         var idle: [Int32] = []
         defer { for fd in idle { close(fd) } }
         for _ in 0..<(HealthListener.maxConnections * 4) {
-            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_port = port.bigEndian
-            address.sin_addr.s_addr = inet_addr("127.0.0.1")
-            let connected = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-            }
-            #expect(connected == 0)
+            let (fd, ok) = Self.connected(port)
+            #expect(ok)
             idle.append(fd)
         }
         usleep(200_000)  // let the listener take them all in (far less than a slot's deadline)

@@ -211,23 +211,22 @@ public struct ServerConfiguration: Sendable {
             rest = rest.dropFirst(digits.count)
             let unit = rest.prefix { $0.isLetter }
             rest = rest.dropFirst(unit.count)
-            // Each part is compared with the bound before it is converted, so that no unit's
-            // multiplication can overflow (`9999999999999999h` is an error, not a crash).
-            let limit: Int
-            let part: Duration
+            let unitLength: Duration
             switch unit {
-            case "us", "µs": (limit, part) = (24 * 3600 * 1_000_000, .microseconds(min(value, 24 * 3600 * 1_000_000 + 1)))
-            case "ms": (limit, part) = (24 * 3600 * 1000, .milliseconds(min(value, 24 * 3600 * 1000 + 1)))
-            case "s": (limit, part) = (24 * 3600, .seconds(min(value, 24 * 3600 + 1)))
-            case "m": (limit, part) = (24 * 60, .seconds(min(value, 24 * 60 + 1) * 60))
-            case "h": (limit, part) = (24, .seconds(min(value, 25) * 3600))
+            case "us", "µs": unitLength = .microseconds(1)
+            case "ms": unitLength = .milliseconds(1)
+            case "s": unitLength = .seconds(1)
+            case "m": unitLength = .seconds(60)
+            case "h": unitLength = .seconds(3600)
             default:
                 throw PolicyError(.invalidValue, "invalid duration `\(text)` (units: us, ms, s, m, h)", at: location)
             }
-            total += part
-            if value > limit || total > maxDuration {
+            // The count is compared with the bound before it is multiplied, so that nothing can
+            // overflow (`9999999999999999h` is an error, not a crash).
+            guard Double(value) <= maxDuration / unitLength, total + unitLength * value <= maxDuration else {
                 throw PolicyError(.invalidValue, "duration `\(text)` is too long (at most 24h)", at: location)
             }
+            total += unitLength * value
         }
         return total
     }

@@ -117,8 +117,8 @@ public final class WebhookResponder: Responder {
 
     // MARK: - Routing
 
-    static let apiPrefix = "/apis/authorization.k8s.io/"
     static let apiGroupPath = "/apis/authorization.k8s.io"
+    static let apiPrefix = apiGroupPath + "/"
 
     func dispatch(_ request: HTTPRequest, start: UInt64) -> (WebhookEndpoint, HTTPResponse) {
         let path = request.path
@@ -131,7 +131,7 @@ public final class WebhookResponder: Responder {
             return (.authorize, review(request, kind: .subjectAccessReview, route: .authorize, urlVersion: nil, namespace: nil, start: start, options: options))
         }
         if path.bytesEqual(Self.apiGroupPath) {
-            return (.discovery, discovery(request, path: "/apis/authorization.k8s.io"))
+            return (.discovery, discovery(request, path: Self.apiGroupPath))
         }
         if path.utf8.starts(with: Self.apiPrefix.utf8) {
             let rest = path.utf8.dropFirst(Self.apiPrefix.utf8.count).split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false)
@@ -156,7 +156,7 @@ public final class WebhookResponder: Responder {
 
     private func api(_ request: HTTPRequest, _ parts: [String], start: UInt64, options: Options) -> (WebhookEndpoint, HTTPResponse) {
         guard let version = parts.first, version == "v1" || version == "v1beta1" else {
-            if parts.isEmpty || parts == [""] { return (.discovery, discovery(request, path: "/apis/authorization.k8s.io")) }
+            if parts.isEmpty || parts == [""] { return (.discovery, discovery(request, path: Self.apiGroupPath)) }
             return (.other, KubernetesStatus.response(404, "the server could not find the requested resource"))
         }
         let urlVersion = version == "v1" ? ReviewAPIVersion.v1 : .v1beta1

@@ -250,8 +250,8 @@ public final class WebhookServer: Sendable {
         var ignored: [String] = []
         if let next {
             ignored = Self.restartOnlyChanges(from: configuration, to: next)
-            if shadowStore == nil && !next.shadowPolicies.isEmpty { ignored.append("shadowPolicies") }
-            if shadowStore != nil && next.shadowPolicies.isEmpty { ignored.append("shadowPolicies") }
+            // Turning the shadow policy on or off needs a restart (its store exists or not).
+            if (shadowStore == nil) != next.shadowPolicies.isEmpty { ignored.append("shadowPolicies") }
             for key in ignored {
                 logger.warning("configuration change needs a restart; ignored until then", metadata: ["key": "\(key)"])
             }

@@ -198,17 +198,15 @@ struct ServeCommand: ParsableCommand {
         let reload: @Sendable (String, Bool) -> Void = { why, rereadConfiguration in
             logger.info("reloading", metadata: ["trigger": "\(why)"])
             try? notifier.reloading(status: "reloading (\(why))")
+            var next: ServerConfiguration? = nil
             if rereadConfiguration {
                 do {
-                    server.reload(configuration: try command.resolvedConfiguration())
+                    next = try command.resolvedConfiguration()
                 } catch {
-                    logger.error(
-                        "configuration not reloaded; keeping the one in force", metadata: ["error": "\(error)"])
-                    server.reload()
+                    logger.error("configuration not reloaded; keeping the one in force", metadata: ["error": "\(error)"])
                 }
-            } else {
-                server.reload()
             }
+            server.reload(configuration: next)
             decisionLog?.reopen()
             try? notifier.ready(status: "serving, policy \(server.store.current?.revision ?? "?")")
         }
