@@ -106,12 +106,15 @@ final class HTTP2TestClient {
     private(set) var responseHeadersPerOutput: [[UInt32]] = []
     var outputLimit = 16 * 1024
 
-    /// - Parameter custom: A responder to use instead of ``responder`` (which then records nothing).
+    /// - Parameters:
+    ///   - custom: A responder to use instead of ``responder`` (which then records nothing).
+    ///   - admission: The in-flight bound; share one between clients to test the server-wide limit.
     init(
         configuration: HTTP2Configuration = .init(),
         responder: HTTP2RecordingResponder = HTTP2RecordingResponder(),
         custom: (any Responder)? = nil,
-        peer: PeerIdentity? = PeerIdentity(commonName: "system:kube-apiserver")
+        peer: PeerIdentity? = PeerIdentity(commonName: "system:kube-apiserver"),
+        admission: RequestAdmission = .unlimited
     ) {
         self.responder = responder
         self.now = ContinuousClock.now
@@ -120,6 +123,7 @@ final class HTTP2TestClient {
             peer: peer,
             configuration: configuration,
             metrics: metrics,
+            admission: admission,
             now: now
         )
     }
