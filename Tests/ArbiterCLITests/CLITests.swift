@@ -174,6 +174,53 @@ struct CLITests {
         #expect(grouped.status == 0, "\(grouped.stdout)")
     }
 
+    @Test func canIGivesTheUserTheGroupsOfKubectlAs() throws {
+        // /version is open to system:authenticated, which `kubectl --as jane` adds.
+        let implicit = try runArbiter(["can-i", "get", "/version", "--as", "jane"] + Self.bootstrap)
+        #expect(implicit.status == 0, "\(implicit.stdout)")
+        #expect(implicit.stdout.contains("to Group \"system:authenticated\""))
+        let exact = try runArbiter(["can-i", "get", "/version", "--as", "jane", "--no-implicit-groups"] + Self.bootstrap)
+        #expect(exact.status == 3)
+
+        // A Deny on system:authenticated applies to a user given without groups.
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try Self.denyPolicy.write(to: directory.appendingPathComponent("deny.yaml"), atomically: true, encoding: .utf8)
+        try """
+            apiVersion: rbac.authorization.k8s.io/v1
+            kind: ClusterRoleBinding
+            metadata: {name: ci-reads-secrets}
+            roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: secret-reader}
+            subjects: [{kind: Group, name: "system:serviceaccounts:ci"}]
+            ---
+            apiVersion: rbac.authorization.k8s.io/v1
+            kind: ClusterRole
+            metadata: {name: secret-reader}
+            rules: [{apiGroups: [""], resources: [secrets, configmaps], verbs: [get]}]
+            """.write(to: directory.appendingPathComponent("rbac.yaml"), atomically: true, encoding: .utf8)
+        let policy = ["-p", directory.path]
+        let denied = try runArbiter(["can-i", "get", "secrets", "-n", "x", "--as", "jane"] + policy)
+        #expect(denied.status == 2, "\(denied.stdout)")
+        // A service account is in its own groups unless --as-group replaces them.
+        let account = try runArbiter(["can-i", "get", "configmaps", "-n", "x", "--as", "system:serviceaccount:ci:bot"] + policy)
+        #expect(account.status == 0, "\(account.stdout)")
+        let replaced = try runArbiter(
+            ["can-i", "get", "configmaps", "-n", "x", "--as", "system:serviceaccount:ci:bot", "--as-group", "dev"] + policy)
+        #expect(replaced.status == 3)
+        let explained = try runArbiter(["explain", "get", "configmaps", "-A", "--as", "system:serviceaccount:ci:bot"] + policy)
+        #expect(explained.status == 0)
+        #expect(explained.stdout.contains("system:serviceaccounts:ci"))
+    }
+
+    @Test func canIWarnsWhenANameLooksLikeASubresource() throws {
+        let result = try runArbiter(["can-i", "create", "pods/exec", "-n", "x", "--as", "jane"] + Self.bootstrap)
+        #expect(result.status == 3)
+        #expect(result.stderr.contains("warning: `pods/exec` asks about the object named `exec`"))
+        #expect(result.stderr.contains("--subresource exec"))
+        let plain = try runArbiter(["can-i", "create", "pods", "--subresource", "exec", "-n", "x", "--as", "jane"] + Self.bootstrap)
+        #expect(plain.stderr.isEmpty)
+    }
+
     @Test func canIRejectsBadArguments() throws {
         let result = try runArbiter(["can-i", "get", "pods/a/b", "--as", "jane"] + Self.bootstrap)
         #expect(result.status != 0)

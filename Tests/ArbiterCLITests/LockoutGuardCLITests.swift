@@ -42,6 +42,29 @@ struct LockoutGuardCLITests {
         #expect(result.stdout.contains("warning(s)"))
     }
 
+    @Test func validateWithAConfigurationRefusesALockoutAsServeWould() throws {
+        let (directory, file) = try write(Self.lockout)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        func configuration(allowLockout: Bool) throws -> String {
+            let path = directory.appendingPathComponent("config-\(allowLockout).yaml").path
+            try """
+                apiVersion: arbiter.dev/v1alpha1
+                kind: ServerConfiguration
+                policies: [\(file.path)]
+                callers: {users: [kube-apiserver]}
+                allowLockout: \(allowLockout)
+                """.write(toFile: path, atomically: true, encoding: .utf8)
+            return path
+        }
+        let refused = try runArbiter(["validate", "--config", try configuration(allowLockout: false)])
+        #expect(refused.status == 1)
+        #expect(refused.stderr.contains("error: lock-out: \(file.path):1:1: AccessPolicy `no-leases-for-anyone` denies kube-scheduler"))
+        #expect(refused.stdout.contains("error(s)"))
+        let allowed = try runArbiter(["validate", "--config", try configuration(allowLockout: true)])
+        #expect(allowed.status == 0, "\(allowed.stderr)")
+        #expect(allowed.stderr.contains("warning: lock-out:"))
+    }
+
     @Test func validateIsQuietForAHarmlessDeny() throws {
         let (directory, file) = try write(Self.harmless)
         defer { try? FileManager.default.removeItem(at: directory) }

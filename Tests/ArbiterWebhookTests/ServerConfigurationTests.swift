@@ -89,10 +89,29 @@ import Testing
         #expect(throws: (any Error).self) { try ServerConfiguration.load(file: path) }
     }
 
+    @Test func allowLockoutComesFromTheFileAsABoolean() throws {
+        for (text, expected) in [("allowLockout: true\n", true), ("allowLockout: false\n", false), ("{}\n", false)] {
+            let path = try Self.file(text)
+            defer { unlink(path) }
+            #expect(try ServerConfiguration.load(file: path).allowLockout == expected)
+        }
+        // YAML 1.1 booleans and strings are not booleans here.
+        for text in ["allowLockout: yes\n", "allowLockout: \"true\"\n", "allowLockout: [true]\n"] {
+            let path = try Self.file(text)
+            defer { unlink(path) }
+            #expect {
+                try ServerConfiguration.load(file: path)
+            } throws: { error in
+                "\(error)".contains("`allowLockout` must be `true` or `false`")
+            }
+        }
+    }
+
     @Test func theShippedExampleLoadsWithItsDocumentedDefaults() throws {
         let root = String(#filePath).split(separator: "/").dropLast(3).joined(separator: "/")
         let configuration = try ServerConfiguration.load(file: "/" + root + "/Deploy/config.example.yaml")
         #expect(configuration.busyPoll == ServerConfiguration().busyPoll)
         #expect(configuration.http2ResponsesPerWrite == ServerConfiguration().http2ResponsesPerWrite)
+        #expect(configuration.allowLockout == ServerConfiguration().allowLockout)
     }
 }

@@ -1,9 +1,11 @@
 /// kubectl's `auth can-i` argument syntax, offline.
 ///
-/// `VERB RESOURCE[.GROUP][/NAME]` or `VERB /non/resource/path`. kubectl resolves resource names
-/// through the API server's discovery; Arbiter has no API server, so it knows the built-in
-/// resources' groups and kubectl's short names, and otherwise takes `name.group` literally
-/// (kubectl's own fallback, `schema.ParseGroupResource`: split at the first `.`).
+/// `VERB RESOURCE[.GROUP][/NAME]` or `VERB /non/resource/path`. kubectl lower-cases the resource
+/// argument and resolves it through the API server's discovery; Arbiter has no API server, so it
+/// knows the built-in resources' groups, their singular forms and kubectl's short names, reads
+/// `RESOURCE.VERSION.GROUP` when the middle part is a Kubernetes version, and otherwise takes
+/// `name.group` literally (kubectl's own fallback, `schema.ParseGroupResource`: split at the first
+/// `.`).
 public enum KubectlArguments {
     public struct ParseError: Error, Sendable, CustomStringConvertible {
         public var description: String
@@ -31,7 +33,7 @@ public enum KubectlArguments {
             }
         }
         guard !resourcePart.isEmpty else { throw ParseError(description: "`\(target)` has no resource") }
-        let (resource, group) = resolve(String(resourcePart))
+        let (resource, group) = resolve(resourcePart.lowercased())
         return AccessRequest(
             user: user, groups: groups,
             attributes: .resource(
@@ -40,17 +42,104 @@ public enum KubectlArguments {
                     name: name)))
     }
 
-    /// Resource and group for a kubectl resource argument.
+    /// Resource and group for a (lower-case) kubectl resource argument.
     public static func resolve(_ argument: String) -> (resource: String, group: String) {
         if let dot = argument.firstIndex(of: ".") {
-            let resource = String(argument[..<dot])
-            return (shortNames[resource]?.resource ?? resource, String(argument[argument.index(after: dot)...]))
+            let name = String(argument[..<dot])
+            var group = String(argument[argument.index(after: dot)...])
+            // `deployments.v1.apps`: kubectl first tries RESOURCE.VERSION.GROUP.
+            if let next = group.firstIndex(of: "."), isVersion(group[..<next]) {
+                group = String(group[group.index(after: next)...])
+            }
+            // A known name in its own group (`deploy.apps`, `deployment.apps`) is the plural;
+            // anything else is taken as written.
+            if let known = shortNames[name] ?? pluralOf[name].map({ ($0, builtInGroups[$0] ?? "") }), known.group == group {
+                return (known.resource, group)
+            }
+            return (name, group)
         }
         if let known = shortNames[argument] { return known }
         if let group = builtInGroups[argument] { return (argument, group) }
-        if argument.hasSuffix("s") == false, let group = builtInGroups[argument + "s"] { return (argument + "s", group) }
+        if let plural = pluralOf[argument], let group = builtInGroups[plural] { return (plural, group) }
         return (argument, "")
     }
+
+    /// A warning for `RESOURCE/NAME` whose NAME is a well-known subresource (`pods/exec`,
+    /// `nodes/stats`): kubectl, and so Arbiter, read it as the object's name, which is rarely what
+    /// was meant.
+    public static func subresourceWarning(for request: AccessRequest) -> String? {
+        guard case .resource(let attributes) = request.attributes, attributes.subresource.isEmpty,
+            wellKnownSubresources.contains(attributes.name)
+        else { return nil }
+        return "`\(attributes.resource)/\(attributes.name)` asks about the object named `\(attributes.name)`, as in kubectl; "
+            + "for the subresource, give `\(attributes.resource) --subresource \(attributes.name)`"
+    }
+
+    static let wellKnownSubresources: Set<String> = [
+        "log", "exec", "attach", "portforward", "proxy", "status", "scale", "binding", "eviction",
+        "ephemeralcontainers", "resize", "token", "approval", "finalize", "stats", "metrics", "spec", "configz",
+        "healthz", "checkpoint",
+    ]
+
+    /// True for a Kubernetes API version: `v1`, `v2beta1`, `v1alpha3`.
+    static func isVersion(_ text: Substring) -> Bool {
+        let bytes = Array(text.utf8)
+        guard bytes.count >= 2, bytes[0] == UInt8(ascii: "v") else { return false }
+        var index = 1
+        func digits() -> Bool {
+            let start = index
+            while index < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index]) { index += 1 }
+            return index > start && bytes[start] != UInt8(ascii: "0")
+        }
+        guard digits() else { return false }
+        if index == bytes.count { return true }
+        for stage in ["alpha", "beta"] where bytes[index...].starts(with: stage.utf8) {
+            index += stage.utf8.count
+            return digits() && index == bytes.count
+        }
+        return false
+    }
+
+    /// The groups kube-apiserver gives an impersonated user (`kubectl --as USER [--as-group G]...`),
+    /// as its impersonation filter does: a service account's own groups when no group is given,
+    /// then `system:authenticated` for every user but `system:anonymous` (which gets
+    /// `system:unauthenticated`) unless one of the two is already there.
+    public static func impersonatedGroups(user: String, groups: [String]) -> [String] {
+        var result = groups
+        let serviceAccountPrefix = "system:serviceaccount:"
+        if result.isEmpty, user.hasPrefix(serviceAccountPrefix) {
+            let parts = user.dropFirst(serviceAccountPrefix.count).split(separator: ":", omittingEmptySubsequences: false)
+            if parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty {
+                result = ["system:serviceaccounts", "system:serviceaccounts:\(parts[0])"]
+            }
+        }
+        if user == "system:anonymous" {
+            if !result.contains("system:unauthenticated") { result.append("system:unauthenticated") }
+        } else if !result.contains("system:authenticated"), !result.contains("system:unauthenticated") {
+            result.append("system:authenticated")
+        }
+        return result
+    }
+
+    /// The plural of each built-in resource's singular name (`ingress` → `ingresses`,
+    /// `networkpolicy` → `networkpolicies`), as discovery reports them.
+    static let pluralOf: [String: String] = {
+        var table: [String: String] = [:]
+        for plural in builtInGroups.keys {
+            let singular: String
+            if plural == "endpoints" {
+                singular = plural
+            } else if plural.hasSuffix("ies") {
+                singular = plural.dropLast(3) + "y"
+            } else if plural.hasSuffix("sses") || plural.hasSuffix("ches") || plural.hasSuffix("uses") {
+                singular = String(plural.dropLast(2))
+            } else {
+                singular = String(plural.dropLast())
+            }
+            if singular != plural { table[singular] = plural }
+        }
+        return table
+    }()
 
     /// kubectl's short names of built-in resources.
     static let shortNames: [String: (resource: String, group: String)] = [

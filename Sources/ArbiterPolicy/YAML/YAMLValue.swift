@@ -102,6 +102,20 @@ public indirect enum YAMLValue: Sendable {
         }
     }
 
+    /// A boolean: plain `true` or `false` only (not YAML 1.1's `yes`, `on`, ...).
+    public func boolean(_ what: String) throws(PolicyError) -> Bool? {
+        switch self {
+        case .null: return nil
+        case .scalar(let text, let plain, let location):
+            guard plain, text == "true" || text == "false" else {
+                throw PolicyError(.wrongType, "\(what) must be `true` or `false`, found `\(text)`", at: location)
+            }
+            return text == "true"
+        default:
+            throw PolicyError(.wrongType, "\(what) must be `true` or `false`", at: location)
+        }
+    }
+
     /// A mapping's entries; null is empty. Unknown keys are the caller's to refuse.
     public func entries(_ what: String) throws(PolicyError) -> [Entry] {
         switch self {

@@ -117,6 +117,7 @@ public struct ServerConfiguration: Sendable {
                 default: throw PolicyError(.invalidValue, "`defaultDecision` must be `NoOpinion` or `Deny`", at: value.location)
                 }
             case "authorizePath": configuration.authorizePath = try value.string("`authorizePath`") ?? "/authorize"
+            case "allowLockout": configuration.allowLockout = try value.boolean("`allowLockout`") ?? false
             case "limits":
                 for limit in try value.entries("`limits`") {
                     let number = try limit.value.integer("`limits.\(limit.key)`") ?? 0

@@ -11,9 +11,8 @@ struct AccessCommand: ParsableCommand {
               arbiter access --as jane --as-group dev -n team-a -p policies/
               arbiter access --as system:serviceaccount:ci:deployer -n prod --diff-as system:serviceaccount:ci:viewer -p policies/
             Resources are every resource the policy's rules name plus common ones; every cell is a \
-            real decision of the engine: yes, no, or DENY (an explicit Deny AccessPolicy). Service \
-            accounts are not put in their groups automatically: pass --as-group system:serviceaccounts \
-            and --as-group system:serviceaccounts:NS as the API server would.
+            real decision of the engine: yes, no, or DENY (an explicit Deny AccessPolicy). Users get \
+            the groups kube-apiserver gives `kubectl --as` (see --no-implicit-groups).
             """)
 
     @Option(name: .customLong("as"), help: "The user.")
@@ -31,6 +30,9 @@ struct AccessCommand: ParsableCommand {
     @Option(name: .customLong("diff-as-group"), help: "A group of the second user. Repeat for several.")
     var diffGroups: [String] = []
 
+    @Flag(help: Impersonation.noImplicitGroupsHelp)
+    var noImplicitGroups = false
+
     @Flag(help: "Also show resources where every verb is `no`.")
     var all = false
 
@@ -41,9 +43,13 @@ struct AccessCommand: ParsableCommand {
 
     func run() throws {
         let compiled = try policy.load()
-        let matrix = compiled.accessMatrix(user: user, groups: groups, namespace: namespace)
+        let implicit = !noImplicitGroups
+        let matrix = compiled.accessMatrix(
+            user: user, groups: Impersonation.groups(user: user, groups: groups, implicit: implicit), namespace: namespace)
         if let diffUser {
-            let other = compiled.accessMatrix(user: diffUser, groups: diffGroups, namespace: namespace)
+            let other = compiled.accessMatrix(
+                user: diffUser, groups: Impersonation.groups(user: diffUser, groups: diffGroups, implicit: implicit),
+                namespace: namespace)
             printDiff(matrix, other)
             return
         }

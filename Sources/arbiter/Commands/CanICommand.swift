@@ -22,7 +22,9 @@ struct CanICommand: ParsableCommand {
 
     func run() throws {
         let compiled = try policy.load()
-        let result = compiled.authorize(try request.request(), defaultDecision: policy.defaultDecision.decision)
+        let accessRequest = try request.request()
+        if let warning = KubectlArguments.subresourceWarning(for: accessRequest) { Console.note("warning: \(warning)") }
+        let result = compiled.authorize(accessRequest, defaultDecision: policy.defaultDecision.decision)
         if !quiet {
             let answer = result.decision == .allow ? "yes" : "no"
             Console.out(result.reason.isEmpty ? answer : "\(answer) - \(result.reason)")

@@ -21,6 +21,9 @@ struct ExplainCommand: ParsableCommand {
     @Option(name: [.short, .customLong("namespace")], help: "The namespace.")
     var namespace: String = ""
 
+    @Flag(name: [.customShort("A"), .customLong("all-namespaces")], help: "Ask across all namespaces (namespace \"\").")
+    var allNamespaces = false
+
     @Option(help: "A subresource.")
     var subresource: String = ""
 
@@ -29,6 +32,9 @@ struct ExplainCommand: ParsableCommand {
 
     @Option(name: .customLong("as-group"), help: "A group of the user. Repeat for several.")
     var groups: [String] = []
+
+    @Flag(help: Impersonation.noImplicitGroupsHelp)
+    var noImplicitGroups = false
 
     @Option(name: [.short, .long, .customShort("f")], help: ArgumentHelp("A file with one SubjectAccessReview (`-`: standard input).", valueName: "file"))
     var input: String?
@@ -41,6 +47,19 @@ struct ExplainCommand: ParsableCommand {
         }
         if input != nil && (verb != nil || target != nil) {
             throw ValidationError("give either VERB RESOURCE or --input, not both")
+        }
+        if allNamespaces && !namespace.isEmpty { throw ValidationError("`-n` and `-A` exclude each other") }
+        if input == nil { _ = try self.argumentsRequest() }
+    }
+
+    /// The request of VERB RESOURCE --as USER ..., as can-i builds it.
+    private func argumentsRequest() throws -> AccessRequest {
+        do {
+            return try KubectlArguments.request(
+                verb: verb!, target: target!, namespace: allNamespaces ? "" : namespace, subresource: subresource,
+                user: user!, groups: Impersonation.groups(user: user!, groups: groups, implicit: !noImplicitGroups))
+        } catch {
+            throw ValidationError(error.description)
         }
     }
 
@@ -56,13 +75,8 @@ struct ExplainCommand: ParsableCommand {
                 throw ExitCode(1)
             }
         } else {
-            do {
-                request = try KubectlArguments.request(
-                    verb: verb!, target: target!, namespace: namespace, subresource: subresource, user: user!,
-                    groups: groups)
-            } catch {
-                throw ValidationError(error.description)
-            }
+            request = try argumentsRequest()
+            if let warning = KubectlArguments.subresourceWarning(for: request) { Console.note("warning: \(warning)") }
         }
         let explanation = compiled.explain(request, defaultDecision: policy.defaultDecision.decision)
         for line in ExplanationPrinter.lines(explanation, policy: compiled) { Console.out(line) }

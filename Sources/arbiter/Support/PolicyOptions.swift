@@ -70,17 +70,36 @@ struct RequestOptions: ParsableArguments {
     @Option(name: .customLong("as-group"), help: "A group of the user. Repeat for several.")
     var groups: [String] = []
 
+    @Flag(help: Impersonation.noImplicitGroupsHelp)
+    var noImplicitGroups = false
+
     func validate() throws {
         if allNamespaces && !namespace.isEmpty { throw ValidationError("`-n` and `-A` exclude each other") }
+        _ = try self.request()
     }
 
     func request() throws -> AccessRequest {
         do {
             return try KubectlArguments.request(
                 verb: verb, target: target, namespace: allNamespaces ? "" : namespace, subresource: subresource,
-                user: user, groups: groups)
+                user: user, groups: Impersonation.groups(user: user, groups: groups, implicit: !noImplicitGroups))
         } catch {
             throw ValidationError(error.description)
         }
+    }
+}
+
+/// kubectl's `--as`: kube-apiserver adds groups to an impersonated user, and so does the CLI.
+enum Impersonation {
+    static let noImplicitGroupsHelp = ArgumentHelp(
+        "Ask about exactly the --as-group groups.",
+        discussion: """
+            By default the groups are those kube-apiserver gives `kubectl --as`: a service account's \
+            own groups when no --as-group is given, and system:authenticated (system:unauthenticated \
+            for system:anonymous).
+            """)
+
+    static func groups(user: String, groups: [String], implicit: Bool) -> [String] {
+        implicit ? KubectlArguments.impersonatedGroups(user: user, groups: groups) : groups
     }
 }
