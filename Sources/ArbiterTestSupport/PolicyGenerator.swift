@@ -12,7 +12,7 @@ public struct PolicyGenerator {
         public var maxBindings = 10
         public var maxPolicies = 5
         public var maxSubjects = 3
-        /// Percentage of objects named or placed with awkward strings (`a/b`, `a:b`).
+        /// Percentage of objects named or placed with awkward strings (`a:b`).
         public var awkwardPercent = 5
         /// Also generate what the model can hold but the loader refuses (rules with both
         /// resources and URLs, empty lists and names, a ServiceAccount subject without any

@@ -293,7 +293,7 @@ struct LoaderRobustnessTests {
         #expect(quoted.set.roles.first?.rules.first?.verbs == ["get", value])
     }
 
-    @Test func unknownKindsAreSkippedAndCounted() throws {
+    @Test func kindsOfOtherGroupsAreSkippedAndCounted() throws {
         let text = """
             apiVersion: v1
             kind: ConfigMap
@@ -308,9 +308,9 @@ struct LoaderRobustnessTests {
             metadata: {name: d}
             spec: {replicas: 3}
             ---
-            apiVersion: rbac.authorization.k8s.io/v1
-            kind: SomethingNew
-            metadata: {name: n}
+            apiVersion: arbiter.dev/v1alpha1
+            kind: ServerConfiguration
+            policies: [x]
             ---
             apiVersion: rbac.authorization.k8s.io/v1
             kind: ClusterRole
@@ -319,12 +319,26 @@ struct LoaderRobustnessTests {
             """
         let result = PolicyLoader.load(text, file: "kinds.yaml")
         #expect(result.errors.isEmpty)
-        #expect(result.set.skipped == ["v1/ConfigMap": 2, "apps/v1/Deployment": 1, "rbac.authorization.k8s.io/v1/SomethingNew": 1])
+        #expect(result.set.skipped == ["v1/ConfigMap": 2, "apps/v1/Deployment": 1])
         #expect(result.set.roles.count == 1)
-        #expect(PolicyCompiler.compile(result.set).summary.contains("skipped 4 other objects"))
+        #expect(PolicyCompiler.compile(result.set).summary.contains("skipped 3 other objects"))
     }
 
-    @Test func unknownFieldsAreIgnoredForRBACKinds() throws {
+    /// A misspelt kind in our own groups would silently drop a Deny or a binding.
+    @Test(arguments: [
+        ("rbac.authorization.k8s.io/v1", "ClusterRoel"), ("rbac.authorization.k8s.io/v1", "SomethingNew"),
+        ("arbiter.dev/v1alpha1", "Accesspolicy"), ("arbiter.dev/v1alpha1", "DenyPolicy"),
+    ])
+    func unknownKindsOfOurGroupsAreErrors(_ apiVersion: String, _ kind: String) {
+        let text = "apiVersion: \(apiVersion)\nkind: \(kind)\nmetadata: {name: n}\n"
+        let result = PolicyLoader.load(text, file: "kinds.yaml")
+        #expect(result.errors.map(\.code) == [.invalidValue], "\(kind): \(result.errors)")
+        #expect(result.errors.first?.message.contains("unknown kind `\(kind)`") == true)
+        #expect(result.errors.first?.location == SourceLocation(file: "kinds.yaml", line: 1, column: 1))
+        #expect(result.set.skipped.isEmpty)
+    }
+
+    @Test func metadataMayCarryWhatTheAPIServerAdds() throws {
         let text = """
             apiVersion: rbac.authorization.k8s.io/v1
             kind: ClusterRole
@@ -332,22 +346,131 @@ struct LoaderRobustnessTests {
               name: r
               annotations: {note: "x"}
               uid: 1234
+              resourceVersion: "99"
               managedFields: [{manager: kubectl}]
             rules:
             - apiGroups: [""]
               resources: [pods]
               verbs: [get]
-              futureField: {anything: [1, 2]}
-            status: {whatever: true}
             ---
             apiVersion: rbac.authorization.k8s.io/v1
             kind: ClusterRoleBinding
             metadata: {name: b, creationTimestamp: null}
-            roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: r, extra: 1}
-            subjects: [{kind: User, name: jane, extra: 2}]
+            roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: r}
+            subjects: [{kind: User, name: jane}]
             """
         let policy = try compilePolicy(text)
         #expect(policy.authorize(.resource("get", "pods", user: "jane")).decision == .allow)
+    }
+
+    /// RBAC objects are decoded strictly, as `kubectl apply` does: a misspelt `resourceNames`
+    /// ignored would widen the rule to every name.
+    @Test(arguments: [
+        ("rule", "rules:\n- {apiGroups: [\"\"], resources: [secrets], resourcename: [a], verbs: [get]}", 5, 43),
+        ("top level", "rules: []\nstatus: {}", 5, 1),
+        ("aggregation rule", "aggregationRule: {clusterRoleSelectors: [{matchLabels: {a: b}}], selector: {}}", 4, 66),
+        ("label selector", "aggregationRule: {clusterRoleSelectors: [{matchLabel: {a: b}}]}", 4, 43),
+        (
+            "match expression",
+            "aggregationRule: {clusterRoleSelectors: [{matchExpressions: [{key: a, operator: Exists, value: [b]}]}]}", 4, 89
+        ),
+    ])
+    func unknownFieldsAreErrorsInRoles(_ place: String, _ body: String, _ line: Int, _ column: Int) {
+        let text = "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: r}\n\(body)\n"
+        let result = PolicyLoader.load(text, file: "role.yaml")
+        #expect(result.errors.map(\.code) == [.invalidValue], "\(place): \(result.errors)")
+        #expect(result.errors.first?.message.contains("unknown field") == true, "\(place)")
+        #expect(result.errors.first?.location == SourceLocation(file: "role.yaml", line: line, column: column), "\(place)")
+        #expect(result.set.roles.isEmpty, "\(place)")
+    }
+
+    @Test(arguments: [
+        ("roleRef", "roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: r, extra: 1}\nsubjects: []", 4, 76),
+        ("subject", "roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: r}\nsubjects: [{kind: User, name: j, uid: 2}]", 5, 34),
+        ("top level", "roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: r}\nsubject: [{kind: User, name: j}]", 5, 1),
+    ])
+    func unknownFieldsAreErrorsInBindings(_ place: String, _ body: String, _ line: Int, _ column: Int) {
+        let text = "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata: {name: b}\n\(body)\n"
+        let result = PolicyLoader.load(text, file: "binding.yaml")
+        #expect(result.errors.map(\.code) == [.invalidValue], "\(place): \(result.errors)")
+        #expect(result.errors.first?.message.contains("unknown field") == true, "\(place)")
+        #expect(result.errors.first?.location == SourceLocation(file: "binding.yaml", line: line, column: column), "\(place)")
+        #expect(result.set.bindings.isEmpty, "\(place)")
+    }
+
+    /// Kubernetes' path-segment rule (`ValidateRBACName`) for names and namespaces. Without it
+    /// `RoleBinding "a/b"` in `c` and `RoleBinding "a"` in `b/c` would have the same reason string.
+    @Test(arguments: [
+        ("kind: RoleBinding\nmetadata: {name: a/b, namespace: c}", "name `a/b`: may not contain"),
+        ("kind: RoleBinding\nmetadata: {name: a, namespace: b/c}", "namespace `b/c`: may not contain"),
+        ("kind: RoleBinding\nmetadata: {name: a, namespace: \"%\"}", "namespace `%`: may not contain"),
+        ("kind: RoleBinding\nmetadata: {name: \"..\", namespace: c}", "may not be `.` or `..`"),
+        ("kind: ClusterRoleBinding\nmetadata: {name: \"a%2f\"}", "may not contain `/` or `%`"),
+    ])
+    func namesFollowKubernetesRules(_ head: String, _ message: String) {
+        let text = """
+            apiVersion: rbac.authorization.k8s.io/v1
+            \(head)
+            roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: r}
+            """
+        let result = PolicyLoader.load(text, file: "names.yaml")
+        #expect(result.errors.map(\.code) == [.invalidValue], "\(head): \(result.errors)")
+        #expect(result.errors.first?.message.contains(message) == true, "\(result.errors)")
+    }
+
+    @Test func roleRefAndServiceAccountNamesFollowKubernetesRules() {
+        func load(_ roleRef: String, _ subject: String) -> [PolicyError] {
+            PolicyLoader.load(
+                """
+                apiVersion: rbac.authorization.k8s.io/v1
+                kind: RoleBinding
+                metadata: {name: b, namespace: team-a}
+                roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: "\(roleRef)"}
+                subjects: [{kind: ServiceAccount, name: "\(subject)"}]
+                """, file: "b.yaml"
+            ).errors
+        }
+        #expect(load("system:controller:x", "ci-bot.v2").isEmpty)
+        #expect(load("a/b", "ci").first?.message.contains("`roleRef.name` `a/b`") == true)
+        #expect(load("r", "ci/bot").first?.message.contains("ServiceAccount subject name `ci/bot`") == true)
+        #expect(load("r", "..").first?.message.contains("ServiceAccount subject name `..`") == true)
+    }
+
+    @Test(arguments: ["!!merge \"<<\": {resourceNames: [only-this]}", "x: !!binary YWRtaW4=", "x: !!int \"5\"", "x: !custom y", "x: !!set {a}"])
+    func explicitTagsOtherThanTheNodesOwnAreRefused(_ line: String) {
+        let result = PolicyLoader.load("a: 1\n\(line)\n", file: "tags.yaml")
+        #expect(result.errors.map(\.code) == [.unsupportedYAML], "\(line): \(result.errors)")
+        #expect(result.errors.first?.location?.line == 2)
+        #expect(result.errors.first?.message.contains("is not supported") == true)
+    }
+
+    @Test func theTagsThatSayWhatANodeIsAreAccepted() throws {
+        let text = """
+            apiVersion: !!str rbac.authorization.k8s.io/v1
+            kind: ClusterRole
+            metadata: !!map {name: r}
+            rules: !!seq
+            - apiGroups: [""]
+              resources: [pods]
+              verbs: [!!str get]
+            """
+        let result = PolicyLoader.load(text, file: "tags.yaml")
+        #expect(result.errors.isEmpty, "\(result.errors)")
+        #expect(result.set.roles.first?.rules.first?.verbs == ["get"])
+    }
+
+    @Test func aByteOrderMarkIsSkipped() {
+        let text = "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: r}\nrules: []\n"
+        let result = PolicyLoader.load([0xEF, 0xBB, 0xBF] + Array(text.utf8), file: "bom.yaml")
+        #expect(result.errors.isEmpty, "\(result.errors)")
+        #expect(result.set.roles.count == 1)
+    }
+
+    @Test func invalidUTF8IsReportedWhereItIs() {
+        let bytes = Array("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: \"ab".utf8) + [0xFF] + Array("\"\n".utf8)
+        let result = PolicyLoader.load(bytes, file: "utf.yaml")
+        #expect(result.errors.map(\.code) == [.syntax])
+        #expect(result.errors.first?.location == SourceLocation(file: "utf.yaml", line: 4, column: 12))
     }
 
     @Test(arguments: [

@@ -85,12 +85,6 @@ extension PolicyDecoder {
             location: at)
     }
 
-    private func unknownField(_ keyNode: Int32, in what: String) -> PolicyError {
-        PolicyError(
-            .invalidValue, "unknown field `\(reader.tree.scalar(reader.tree[keyNode]))` in \(what)",
-            at: reader.location(keyNode))
-    }
-
     private func checkPattern(_ pattern: String, _ what: String, at node: Int32) throws(PolicyError) {
         if pattern.utf8.dropLast().contains(UInt8(ascii: "*")) {
             throw PolicyError(

@@ -2,10 +2,13 @@
 ///
 /// Recognises `rbac.authorization.k8s.io/v1` (and the identical `v1beta1`) Role, ClusterRole,
 /// RoleBinding and ClusterRoleBinding, `kind: List` and the typed lists (`ClusterRoleList`, ...),
-/// and Arbiter's `AccessPolicy`. Other kinds are skipped and counted. Objects are validated the
-/// way the Kubernetes API validates them, so a file an API server would refuse is refused here
-/// with its location. One bad object does not stop the others from being read: every error is
-/// collected.
+/// and Arbiter's `AccessPolicy`. Kinds of other API groups are skipped and counted; an unknown kind
+/// in the RBAC group or in `arbiter.dev` is an error (a misspelt kind must not drop a policy).
+/// Objects are validated the way the Kubernetes API validates them, so a file an API server would
+/// refuse is refused here with its location, and decoded strictly, as `kubectl apply` does by
+/// default: an unknown field anywhere but in `metadata` is an error (a misspelt `resourceNames`
+/// must not widen a rule to every name). One bad object does not stop the others from being
+/// read: every error is collected.
 struct PolicyDecoder {
     static let rbacGroup = "rbac.authorization.k8s.io"
     static let arbiterAPIVersion = "arbiter.dev/v1alpha1"
@@ -82,23 +85,40 @@ struct PolicyDecoder {
             case "RoleBinding": set.bindings.append(try decodeBinding(fields, kind: .roleBinding, at: index))
             case "ClusterRoleBinding":
                 set.bindings.append(try decodeBinding(fields, kind: .clusterRoleBinding, at: index))
-            default: set.skipped["\(apiVersion)/\(kind)", default: 0] += 1
+            default:
+                throw PolicyError(
+                    .invalidValue,
+                    "unknown kind `\(kind)` in `\(apiVersion)`: write Role, ClusterRole, RoleBinding, ClusterRoleBinding or a list of them",
+                    at: reader.location(index))
             }
             return
         }
-        if apiVersion == Self.arbiterAPIVersion && kind == "PolicyTest" {
-            return  // policy tests live next to policies; `arbiter test` reads them
-        }
-        if apiVersion == Self.arbiterAPIVersion && kind == "AccessPolicy" {
-            set.accessPolicies.append(try decodeAccessPolicy(fields, at: index))
+        if group == "arbiter.dev" {
+            switch kind {
+            case "AccessPolicy", "PolicyTest", "ServerConfiguration":
+                guard apiVersion == Self.arbiterAPIVersion else {
+                    throw PolicyError(
+                        .unknownAPIVersion, "unsupported apiVersion `\(apiVersion)`; write `\(Self.arbiterAPIVersion)`",
+                        at: reader.location(index))
+                }
+                // Policy tests live next to policies (`arbiter test` reads them), and so may the
+                // server's configuration file.
+                if kind == "AccessPolicy" { set.accessPolicies.append(try decodeAccessPolicy(fields, at: index)) }
+            default:
+                throw PolicyError(
+                    .invalidValue, "unknown kind `\(kind)` in `\(apiVersion)`: write AccessPolicy (or PolicyTest)",
+                    at: reader.location(index))
+            }
             return
         }
-        if group == "arbiter.dev" && kind == "AccessPolicy" {
-            throw PolicyError(
-                .unknownAPIVersion, "unsupported apiVersion `\(apiVersion)`; write `\(Self.arbiterAPIVersion)`",
-                at: reader.location(index))
-        }
         set.skipped["\(apiVersion)/\(kind)", default: 0] += 1
+    }
+
+    /// The error for a field the object's schema does not have.
+    func unknownField(_ keyNode: Int32, in what: String) -> PolicyError {
+        PolicyError(
+            .invalidValue, "unknown field `\(reader.tree.scalar(reader.tree[keyNode]))` in \(what)",
+            at: reader.location(keyNode))
     }
 
     // MARK: - Metadata
@@ -125,6 +145,14 @@ struct PolicyDecoder {
         }
         guard !metadata.name.isEmpty else {
             throw PolicyError(.missingField, "\(kind) has no `metadata.name`", at: reader.location(index))
+        }
+        if let problem = KubernetesNames.pathSegmentProblem(metadata.name) {
+            throw PolicyError(.invalidValue, "\(kind) name `\(metadata.name)`: \(problem)", at: reader.location(index))
+        }
+        if !metadata.namespace.isEmpty, let problem = KubernetesNames.pathSegmentProblem(metadata.namespace) {
+            throw PolicyError(
+                .invalidValue, "\(kind) `\(metadata.name)` namespace `\(metadata.namespace)`: \(problem)",
+                at: reader.location(index))
         }
         switch namespaced {
         case true? where metadata.namespace.isEmpty:
@@ -163,8 +191,10 @@ struct PolicyDecoder {
                 if !reader.isNull(field.value) {
                     role.aggregationRule = try decodeAggregationRule(field.value)
                 }
-            default:
+            case "apiVersion", "kind", "metadata":
                 break
+            default:
+                throw unknownField(field.keyNode, in: "a \(kind.rawValue)")
             }
         }
         return role
@@ -179,7 +209,9 @@ struct PolicyDecoder {
             case "resources": rule.resources = try reader.stringList(field.value, "`resources`")
             case "resourceNames": rule.resourceNames = try reader.stringList(field.value, "`resourceNames`")
             case "nonResourceURLs": rule.nonResourceURLs = try reader.stringList(field.value, "`nonResourceURLs`")
-            default: break
+            default:
+                throw unknownField(
+                    field.keyNode, in: "a rule (its fields: apiGroups, resources, resourceNames, nonResourceURLs, verbs)")
             }
         }
         let at = reader.location(index)
@@ -209,7 +241,8 @@ struct PolicyDecoder {
     /// and nothing could fill them) and any selector its label-selector validation refuses.
     private func decodeAggregationRule(_ index: Int32) throws(PolicyError) -> AggregationRule {
         var selectors: [LabelSelector] = []
-        for field in try reader.mapping(index, "`aggregationRule`") where field.key == "clusterRoleSelectors" {
+        for field in try reader.mapping(index, "`aggregationRule`") {
+            guard field.key == "clusterRoleSelectors" else { throw unknownField(field.keyNode, in: "`aggregationRule`") }
             for selectorNode in try reader.list(field.value, "`clusterRoleSelectors`") {
                 selectors.append(try decodeLabelSelector(selectorNode))
             }
@@ -237,7 +270,7 @@ struct PolicyDecoder {
                         case "key": key = try reader.string(entry.value, "`key`") ?? ""
                         case "operator": op = try reader.string(entry.value, "`operator`")
                         case "values": values = try reader.stringList(entry.value, "`values`")
-                        default: break
+                        default: throw unknownField(entry.keyNode, in: "a match expression")
                         }
                     }
                     guard let op, let parsed = LabelSelector.Requirement.Operator(rawValue: op) else {
@@ -264,7 +297,7 @@ struct PolicyDecoder {
                     selector.matchExpressions.append(.init(key: key, operator: parsed, values: values))
                 }
             default:
-                break
+                throw unknownField(field.keyNode, in: "a label selector")
             }
         }
         return selector
@@ -286,8 +319,10 @@ struct PolicyDecoder {
                 }
             case "roleRef":
                 roleRef = try decodeRoleRef(field.value, bindingKind: kind)
-            default:
+            case "apiVersion", "kind", "metadata":
                 break
+            default:
+                throw unknownField(field.keyNode, in: "a \(kind.rawValue)")
             }
         }
         guard let roleRef else {
@@ -308,7 +343,7 @@ struct PolicyDecoder {
             case "apiGroup": apiGroup = try reader.string(field.value, "`roleRef.apiGroup`") ?? ""
             case "kind": kind = try reader.string(field.value, "`roleRef.kind`") ?? ""
             case "name": name = try reader.string(field.value, "`roleRef.name`") ?? ""
-            default: break
+            default: throw unknownField(field.keyNode, in: "`roleRef`")
             }
         }
         let at = reader.location(index)
@@ -316,6 +351,9 @@ struct PolicyDecoder {
             throw PolicyError(.invalidValue, "`roleRef.apiGroup` must be `\(Self.rbacGroup)`", at: at)
         }
         guard !name.isEmpty else { throw PolicyError(.missingField, "`roleRef` has no `name`", at: at) }
+        if let problem = KubernetesNames.pathSegmentProblem(name) {
+            throw PolicyError(.invalidValue, "`roleRef.name` `\(name)`: \(problem)", at: at)
+        }
         switch (bindingKind, kind) {
         case (_, "ClusterRole"):
             return RoleRef(apiGroup: apiGroup, kind: .clusterRole, name: name)
@@ -339,7 +377,7 @@ struct PolicyDecoder {
             case "name": name = try reader.string(field.value, "`name`") ?? ""
             case "namespace": namespace = try reader.string(field.value, "`namespace`") ?? ""
             case "apiGroup": apiGroup = try reader.string(field.value, "`apiGroup`") ?? ""
-            default: break
+            default: throw unknownField(field.keyNode, in: "a subject")
             }
         }
         let at = reader.location(index)
@@ -357,6 +395,12 @@ struct PolicyDecoder {
             if clusterScoped && namespace.isEmpty {
                 throw PolicyError(
                     .missingField, "a ServiceAccount subject of a ClusterRoleBinding needs a `namespace`", at: at)
+            }
+            if let problem = KubernetesNames.pathSegmentProblem(name) {
+                throw PolicyError(.invalidValue, "ServiceAccount subject name `\(name)`: \(problem)", at: at)
+            }
+            if let problem = KubernetesNames.pathSegmentProblem(namespace) {
+                throw PolicyError(.invalidValue, "ServiceAccount subject namespace `\(namespace)`: \(problem)", at: at)
             }
             return Subject(kind: .serviceAccount, name: name, namespace: namespace)
         default:

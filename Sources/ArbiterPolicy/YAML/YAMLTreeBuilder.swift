@@ -20,8 +20,10 @@ public struct YAMLLimits: Sendable, Hashable {
 ///
 /// libyaml (bundled with Yams) does the scanning; this builder keeps nothing but the flat arrays
 /// of the tree, which is several times cheaper than composing `Yams.Node` values. It enforces the
-/// limits as it goes: source size, nesting depth, alias expansion, duplicate mapping keys and YAML
-/// merge keys (`<<`, which Kubernetes' decoder would expand and we refuse rather than ignore).
+/// limits as it goes: source size, nesting depth, alias expansion, duplicate mapping keys, YAML
+/// merge keys (`<<`, which Kubernetes' decoder would expand and we refuse rather than ignore) and
+/// explicit tags other than `!!str`, `!!seq` and `!!map` (`!!merge`, `!!binary`, ... change what a
+/// node means to Kubernetes' decoder; we refuse them rather than read them differently).
 struct YAMLTreeBuilder {
     let file: String
     let limits: YAMLLimits
@@ -48,7 +50,13 @@ struct YAMLTreeBuilder {
                 at: SourceLocation(file: file, line: 1, column: 1))
         }
         var builder = YAMLTreeBuilder(file: file, limits: limits)
-        try builder.run(bytes)
+        // A UTF-8 byte-order mark, as editors on some systems write it: skipped, as Kubernetes'
+        // decoders skip it.
+        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) {
+            try builder.run(Array(bytes.dropFirst(3)))
+        } else {
+            try builder.run(bytes)
+        }
         return builder.tree
     }
 
@@ -70,7 +78,7 @@ struct YAMLTreeBuilder {
             var event = yaml_event_t()
             while true {
                 guard yaml_parser_parse(&parser, &event) == 1 else {
-                    result = syntaxError(parser)
+                    result = syntaxError(parser, buffer)
                     return
                 }
                 defer { yaml_event_delete(&event) }
@@ -86,8 +94,20 @@ struct YAMLTreeBuilder {
         if let result { throw result }
     }
 
-    private func syntaxError(_ parser: yaml_parser_t) -> PolicyError {
+    private func syntaxError(_ parser: yaml_parser_t, _ bytes: UnsafeBufferPointer<UInt8>) -> PolicyError {
         let problem = parser.problem.map { String(cString: $0) } ?? "malformed YAML"
+        // The reader (invalid UTF-8, control characters) reports a byte offset, not a mark.
+        if parser.error == YAML_READER_ERROR {
+            let offset = min(Int(parser.problem_offset), bytes.count)
+            var line = 1
+            var lineStart = 0
+            for index in 0..<offset where bytes[index] == UInt8(ascii: "\n") {
+                line += 1
+                lineStart = index + 1
+            }
+            return PolicyError(
+                .syntax, problem, at: SourceLocation(file: file, line: line, column: offset - lineStart + 1))
+        }
         // libyaml's scanner reads ahead through flow collections (`[[[[...`), so on very deep
         // input its own nesting limit (1000) can fire before our event-level check does.
         if problem.utf8.starts(with: "Maximum nesting level reached".utf8) {
@@ -120,7 +140,8 @@ struct YAMLTreeBuilder {
             let value = String(
                 decoding: UnsafeBufferPointer(start: scalar.value, count: scalar.length), as: UTF8.self)
             var plain = scalar.style == YAML_PLAIN_SCALAR_STYLE
-            if plain, let tag = Self.string(scalar.tag), tag == "tag:yaml.org,2002:str" {
+            if let tag = Self.string(scalar.tag) {
+                try checkTag(tag, allowed: "tag:yaml.org,2002:str", at: mark)
                 plain = false
             }
             let index = Int32(tree.nodes.count)
@@ -154,6 +175,9 @@ struct YAMLTreeBuilder {
             let anchor =
                 isMapping
                 ? Self.string(event.data.mapping_start.anchor) : Self.string(event.data.sequence_start.anchor)
+            if let tag = isMapping ? Self.string(event.data.mapping_start.tag) : Self.string(event.data.sequence_start.tag) {
+                try checkTag(tag, allowed: isMapping ? "tag:yaml.org,2002:map" : "tag:yaml.org,2002:seq", at: mark)
+            }
             let index = Int32(tree.nodes.count)
             tree.nodes.append(
                 .init(
@@ -179,6 +203,15 @@ struct YAMLTreeBuilder {
         default:
             break
         }
+    }
+
+    /// Refuses an explicit tag but the one that says what the node already is (`!!str` on a
+    /// scalar, `!!map`, `!!seq`).
+    private func checkTag(_ tag: String, allowed: String, at mark: yaml_mark_t) throws(PolicyError) {
+        guard tag != allowed else { return }
+        let shown = tag.hasPrefix("tag:yaml.org,2002:") ? "!!" + tag.dropFirst("tag:yaml.org,2002:".count) : tag
+        throw PolicyError(
+            .unsupportedYAML, "the YAML tag `\(shown)` is not supported; write the value without it", at: location(mark))
     }
 
     /// Adds a finished node to its parent collection, or makes it the document's root.
