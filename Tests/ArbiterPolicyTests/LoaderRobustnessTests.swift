@@ -1,5 +1,6 @@
 import ArbiterPolicy
 import ArbiterTestSupport
+import Foundation
 import Testing
 
 #if canImport(Glibc)
@@ -579,5 +580,32 @@ extension String {
             return String(decoding: bytes[..<start] + Array(replacement.utf8) + bytes[(start + needle.count)...], as: UTF8.self)
         }
         return self
+    }
+}
+
+/// An entry the reader cannot examine fails the load instead of being skipped: a dangling
+/// symlink (or a directory without search permission, which root cannot be shown) could hold the
+/// file with a Deny.
+@Suite struct PolicySourceReaderTests {
+    static let deny = """
+        apiVersion: arbiter.dev/v1alpha1
+        kind: AccessPolicy
+        metadata: {name: no-secrets}
+        spec:
+          effect: Deny
+          subjects: [{kind: User, name: "*"}]
+          rules: [{apiGroups: [""], resources: [secrets], verbs: ["*"]}]
+        """
+
+    @Test func aDanglingSymlinkFailsTheLoad() throws {
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try Self.deny.write(toFile: directory.path + "/deny.yaml", atomically: true, encoding: .utf8)
+        #expect(PolicySourceReader.load(paths: [directory.path]).set.accessPolicies.count == 1)
+        #expect(symlink("/nonexistent/arbiter/deny.yaml", directory.path + "/other.yaml") == 0)
+        let result = PolicySourceReader.load(paths: [directory.path])
+        #expect(result.errors.map(\.code) == [.unreadable])
+        #expect(result.errors.first?.message.contains("other.yaml") == true)
+        #expect(result.errors.first?.message.contains("symbolic link to a missing file") == true)
     }
 }

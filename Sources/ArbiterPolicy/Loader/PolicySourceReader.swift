@@ -9,7 +9,9 @@
 ///
 /// A directory is walked recursively; its `*.yaml`, `*.yml` and `*.json` files are read in byte
 /// order of their paths, so the same tree always loads the same way. Hidden entries (a leading
-/// `.`, like the `..data` links of a mounted ConfigMap's timestamped directories) are skipped.
+/// `.`, like the `..data` links of a mounted ConfigMap's timestamped directories) are skipped. An
+/// entry that cannot be examined (a dangling symlink, a directory without search permission) is
+/// an error, never skipped: it could hold a Deny.
 public enum PolicySourceReader {
     public static let extensions = [".yaml", ".yml", ".json"]
 
@@ -66,7 +68,16 @@ public enum PolicySourceReader {
         for name in entries {
             let path = directory.hasSuffix("/") ? directory + name : directory + "/" + name
             var info = stat()
-            guard stat(path, &info) == 0 else { continue }
+            guard stat(path, &info) == 0 else {
+                // Gone since the listing (an editor's or a ConfigMap's swap): nothing to read.
+                // Anything else (a dangling symlink, no search permission) could hide a Deny, so
+                // it fails the load and the previous policy keeps serving.
+                let code = errno
+                var link = stat()
+                if code == ENOENT && lstat(path, &link) != 0 && errno == ENOENT { continue }
+                let detail = code == ENOENT ? "a symbolic link to a missing file" : String(cString: strerror(code))
+                throw PolicyError(.unreadable, "cannot read `\(path)`: \(detail)")
+            }
             if (info.st_mode & S_IFMT) == S_IFDIR {
                 try walk(path, depth: depth + 1, into: &found)
             } else if (info.st_mode & S_IFMT) == S_IFREG, extensions.contains(where: { name.hasSuffix($0) }) {
