@@ -69,7 +69,9 @@ extension CompiledPolicy {
                 continue
             }
             candidates.append(
-                .init(binding: binding, subject: subject, scopeProblem: scopeProblem, nearestRules: Self.nearest(role.rules, request)))
+                .init(
+                    binding: binding, subject: subject, scopeProblem: scopeProblem,
+                    nearestRules: Self.nearest(role.rules, request, forDeny: false)))
         }
         var policies: [Explanation.PolicyCandidate] = []
         for policy in accessPolicies where policy.subjects.contains(where: { $0.matches(user: request.user, groups: request.groups) }) {
@@ -80,22 +82,33 @@ extension CompiledPolicy {
                 if request.nonResourcePath != nil {
                     scopeProblem = "a policy with `namespaces` never applies to non-resource URLs"
                 } else if !namespaces.contains(where: { Pattern.matches($0, namespace) }) {
-                    scopeProblem = "namespace `\(namespace)` is not in \(namespaces)"
+                    scopeProblem =
+                        namespace.isEmpty
+                        ? "the request is cluster-wide (namespace \"\") and `namespaces` \(namespaces) does not name the cluster scope (add \"\")"
+                        : "namespace `\(namespace)` is not in \(namespaces)"
                 }
             }
-            policies.append(.init(policy: policy, scopeProblem: scopeProblem, nearestRules: Self.nearest(policy.rules, request)))
+            policies.append(
+                .init(
+                    policy: policy, scopeProblem: scopeProblem,
+                    nearestRules: Self.nearest(policy.rules, request, forDeny: policy.effect == .deny)))
         }
         return Explanation(request: request, result: result, candidates: candidates, accessPolicies: policies)
     }
 
     /// The rules closest to the request (fewest differences), at most three.
-    static func nearest(_ rules: [PolicyRule], _ request: AccessRequest) -> [Explanation.RuleDifference] {
-        let differences = rules.enumerated().map { Explanation.RuleDifference(index: $0.offset, rule: $0.element, differences: Self.differences($0.element, request)) }
+    static func nearest(_ rules: [PolicyRule], _ request: AccessRequest, forDeny: Bool) -> [Explanation.RuleDifference] {
+        let differences = rules.enumerated().map {
+            Explanation.RuleDifference(
+                index: $0.offset, rule: $0.element, differences: Self.differences($0.element, request, forDeny: forDeny))
+        }
         return Array(differences.sorted { ($0.differences.count, $0.index) < ($1.differences.count, $1.index) }.prefix(3))
     }
 
-    /// What keeps `rule` from allowing `request`, field by field (RBAC's `RuleAllows`, spelt out).
-    public static func differences(_ rule: PolicyRule, _ request: AccessRequest) -> [String] {
+    /// What keeps `rule` from allowing `request` (or, `forDeny`, from denying it), field by field
+    /// (RBAC's `RuleAllows`, spelt out, with the engine's one difference: a prefix URL entry grants
+    /// only canonical paths, while a Deny's prefix applies to the raw path).
+    public static func differences(_ rule: PolicyRule, _ request: AccessRequest, forDeny: Bool = false) -> [String] {
         var out: [String] = []
         func list(_ values: [String]) -> String { "[" + values.joined(separator: ", ") + "]" }
         if !rule.verbs.contains(where: { $0 == "*" || $0.bytesEqual(request.verb) }) {
@@ -133,14 +146,24 @@ extension CompiledPolicy {
                 out.append("the rule is for resources, not non-resource URLs")
                 return out
             }
+            // Bytes, not Characters: `"/x\u{600}*"` ends in `*` although its last Character does not.
+            let star = UInt8(ascii: "*")
+            var prefixOnlyOnRawPath = false
             let ok = rule.nonResourceURLs.contains { entry in
-                if entry == "*" || entry.bytesEqual(n.path) { return true }
-                guard entry.hasSuffix("*") else { return false }
-                var prefix = Substring(entry)
-                while prefix.hasSuffix("*") { prefix = prefix.dropLast() }
-                return n.path.utf8.starts(with: prefix.utf8)
+                if entry.bytesEqual("*") || entry.bytesEqual(n.path) { return true }
+                guard entry.utf8.last == star else { return false }
+                let prefix = entry.utf8.reversed().drop { $0 == star }.reversed()
+                guard n.path.utf8.starts(with: prefix) else { return false }
+                if forDeny || NonResourcePath.isCanonical(n.path) { return true }
+                prefixOnlyOnRawPath = true
+                return false
             }
-            if !ok { out.append("path `\(n.path)` does not match \(list(rule.nonResourceURLs))") }
+            if !ok {
+                out.append(
+                    prefixOnlyOnRawPath
+                        ? "path `\(n.path)` is not canonical (`..`, `//`, `%`, NUL ...): a prefix in \(list(rule.nonResourceURLs)) grants only canonical paths"
+                        : "path `\(n.path)` does not match \(list(rule.nonResourceURLs))")
+            }
         }
         return out
     }

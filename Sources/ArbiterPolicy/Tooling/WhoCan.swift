@@ -184,8 +184,12 @@ extension CompiledPolicy {
                         deny.subjects.contains { $0.matches(user: identity, groups: []) }
                         && !deny.except.contains { $0.matches(user: identity, groups: []) }
                 case .group:
+                    // A group's members are denied by a Deny on the group, or on every user
+                    // (`User "*"`); a narrower user pattern covers only some of them.
                     denied =
-                        deny.subjects.contains { $0.kind == .group && Pattern.matches($0.name, identity) }
+                        deny.subjects.contains {
+                            ($0.kind == .group && Pattern.matches($0.name, identity)) || ($0.kind == .user && $0.name.bytesEqual("*"))
+                        }
                         && !deny.except.contains { $0.kind == .group && Pattern.matches($0.name, identity) }
                     if denied { list[i].exceptions += deny.except.filter { $0.kind != .group } }
                 }

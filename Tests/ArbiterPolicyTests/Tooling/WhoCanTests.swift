@@ -216,6 +216,12 @@ struct ToolingWhoCanTests {
         - {kind: Group, name: team-a-devs}
         ---
         apiVersion: rbac.authorization.k8s.io/v1
+        kind: RoleBinding
+        metadata: {name: team-a-editors, namespace: team-a}
+        roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: edit}
+        subjects: [{kind: Group, name: editors}]
+        ---
+        apiVersion: rbac.authorization.k8s.io/v1
         kind: ClusterRoleBinding
         metadata: {name: auditors}
         roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: team-reader}
@@ -281,6 +287,19 @@ struct ToolingWhoCanTests {
                 }
             }
         }
+    }
+
+    /// A Deny on `User "*"` covers every member of every group, so a group it does not except is
+    /// listed as denied, not allowed.
+    @Test func aDenyOnEveryUserCoversGroups() throws {
+        let policy = PolicyCompiler.compile(try ToolingFixtures.bootstrapSet(extra: Self.extra))
+        let answer = policy.whoCan(.resource("create", "pods", subresource: "exec", namespace: "team-a", user: ""))
+        let denied = Dictionary(uniqueKeysWithValues: answer.deniedSubjects.map { ($0.identity, $0) })
+        #expect(denied["editors"]?.kind == .group)
+        #expect(denied["editors"]?.deniedBy == ["no-exec"])
+        #expect(!answer.allowedSubjects.contains { $0.identity == "editors" })
+        #expect(answer.allowedSubjects.contains { $0.identity == "system:masters" })  // excepted
+        #expect(!answer.admits(user: "probe", groups: ["editors"]))
     }
 
     @Test func listsDeniedSubjectsWithTheirPolicy() throws {
