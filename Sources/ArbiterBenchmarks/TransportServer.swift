@@ -63,10 +63,8 @@ enum TransportServer {
             listenAddresses: [address],
             tls: TLSConfiguration(certificateChainPath: cert, privateKeyPath: key, clientCAPath: ca),
             threads: options["--threads"].flatMap { Int($0) },
-            http2HandlerFactory: { responder, peer, admission in
-                HTTP2Session(
-                    responder: responder, peer: peer, configuration: http2Configuration, metrics: http2Metrics,
-                    admission: admission, now: .now)
+            http2HandlerFactory: { responder, peer in
+                HTTP2Session(responder: responder, peer: peer, configuration: http2Configuration, metrics: http2Metrics, now: .now)
             })
         configuration.onEvent = { event in Self.log("\(event)") }
         if let accepts = options["--accepts-per-wakeup"].flatMap({ Int($0) }) { configuration.acceptsPerWakeup = accepts }

@@ -106,15 +106,12 @@ final class HTTP2TestClient {
     private(set) var responseHeadersPerOutput: [[UInt32]] = []
     var outputLimit = 16 * 1024
 
-    /// - Parameters:
-    ///   - custom: A responder to use instead of ``responder`` (which then records nothing).
-    ///   - admission: The in-flight bound; share one between clients to test the server-wide limit.
+    /// - Parameter custom: A responder to use instead of ``responder`` (which then records nothing).
     init(
         configuration: HTTP2Configuration = .init(),
         responder: HTTP2RecordingResponder = HTTP2RecordingResponder(),
         custom: (any Responder)? = nil,
-        peer: PeerIdentity? = PeerIdentity(commonName: "system:kube-apiserver"),
-        admission: RequestAdmission = .unlimited
+        peer: PeerIdentity? = PeerIdentity(commonName: "system:kube-apiserver")
     ) {
         self.responder = responder
         self.now = ContinuousClock.now
@@ -123,7 +120,6 @@ final class HTTP2TestClient {
             peer: peer,
             configuration: configuration,
             metrics: metrics,
-            admission: admission,
             now: now
         )
     }

@@ -74,18 +74,6 @@ extension HTTP2Session {
             path = target
             query = ""
         }
-        // Over the server-wide in-flight bound: a fast 503 (no Retry-After, as on HTTP/1.1), and
-        // the responder never sees the request.
-        guard admission.tryAcquire() else {
-            submitResponse(
-                streamID,
-                HTTPResponse(
-                    status: 503, headers: [(name: "content-type", value: "text/plain; charset=utf-8")],
-                    body: Array("overloaded\n".utf8)),
-                headOnly: method == "HEAD")
-            return
-        }
-        stream.holdsAdmission = true
         let request = HTTPRequest(
             method: method,
             path: path,
@@ -98,16 +86,6 @@ extension HTTP2Session {
         let response = responder.respond(to: request)
         metrics.requestCompleted()
         submitResponse(streamID, response, headOnly: method == "HEAD")
-        // Nothing left to hand on (no body, or the submission failed and reset the stream).
-        if !stream.responseUnsent { releaseAdmission(of: stream) }
-    }
-
-    /// Gives back the stream's in-flight slot, if it holds one.
-    func releaseAdmission(of stream: HTTP2Stream) {
-        if stream.holdsAdmission {
-            stream.holdsAdmission = false
-            admission.release()
-        }
     }
 
     /// Answers early with an empty response (431, 413) and drops the rest of the request.
@@ -131,7 +109,6 @@ extension HTTP2Session {
                 stream.responseUnsent = false
                 unsentResponses -= 1
             }
-            releaseAdmission(of: stream)
             stream.state = .reset
         }
         guard let session else { return }
@@ -206,7 +183,6 @@ extension HTTP2Session {
             stream.responseOffset = 0
             stream.responseUnsent = false
             unsentResponses -= 1
-            releaseAdmission(of: stream)
         }
         return count
     }

@@ -222,7 +222,6 @@ extension HTTP2Session {
         guard let stream = streams.removeValue(forKey: streamID) else { return }
         bufferedBodyBytes -= stream.body.count
         if stream.responseUnsent { unsentResponses -= 1 }
-        releaseAdmission(of: stream)
         if streams.isEmpty { idleSince = lastNow }
     }
 

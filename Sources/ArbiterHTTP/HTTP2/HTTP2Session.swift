@@ -52,8 +52,6 @@ public final class HTTP2Session: HTTPProtocolHandler {
     let configuration: HTTP2Configuration
     /// Counters this session updates; share one instance across a server's sessions.
     public let metrics: HTTP2Metrics
-    /// The server-wide in-flight bound each request is admitted through.
-    let admission: RequestAdmission
 
     /// The libnghttp2 session; `nil` once ended (fatal error, our GOAWAY) or ``close()``d.
     var session: OpaquePointer?
@@ -126,22 +124,18 @@ public final class HTTP2Session: HTTPProtocolHandler {
     ///   - peer: The verified client identity, copied into every ``HTTPRequest``.
     ///   - configuration: Limits and timeouts.
     ///   - metrics: Counters to update; pass the server's shared instance.
-    ///   - admission: The server-wide bound on requests in flight; a request that finds it reached
-    ///     is answered 503 without reaching the responder.
     ///   - now: The current instant, the start of the idle timer.
     public init(
         responder: any Responder,
         peer: PeerIdentity?,
         configuration: HTTP2Configuration = .init(),
         metrics: HTTP2Metrics = HTTP2Metrics(),
-        admission: RequestAdmission = .unlimited,
         now: ContinuousClock.Instant
     ) {
         self.responder = responder
         self.peer = peer
         self.configuration = configuration
         self.metrics = metrics
-        self.admission = admission
         self.lastNow = now
         self.idleSince = now
         self.lastWriteProgress = now
@@ -168,7 +162,6 @@ public final class HTTP2Session: HTTPProtocolHandler {
         }
         terminated = true
         finishedAt = finishedAt ?? lastNow
-        for stream in streams.values { releaseAdmission(of: stream) }
         streams.removeAll()
         cachedStreamID = -1
         cachedStream = nil

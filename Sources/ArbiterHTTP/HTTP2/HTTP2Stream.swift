@@ -50,9 +50,6 @@ final class HTTP2Stream {
     var responseOffset = 0
     /// True while the data provider has not yet reached the end of ``responseBody``.
     var responseUnsent = false
-    /// True while the request holds a slot of the session's ``RequestAdmission``: from its
-    /// admission until its response body is taken (or the stream is reset or closed).
-    var holdsAdmission = false
 
     /// True while the peer still owes (or may still send) request bytes we wait for or drop:
     /// such a stream is subject to the request receive timeout.

@@ -144,9 +144,7 @@ final class Connection: EventHandler {
         let peer = tls.peerIdentity()
         if tls.negotiatedProtocol == "h2", let factory = context.configuration.http2HandlerFactory, !self.shedding {
             self.metrics.http2Connections.add(1, ordering: .relaxed)
-            return factory(
-                context.responder, peer,
-                RequestAdmission(metrics: self.metrics, limit: context.configuration.maxRequestsInFlight))
+            return factory(context.responder, peer)
         }
         // A shedding connection that negotiated h2 cannot be given an HTTP/1.1 503: it is closed
         // right after the handshake (the same when h2 was negotiated without a factory, which ALPN

@@ -3,10 +3,8 @@ public import ArbiterPosix
 extension HTTPServer {
     /// Everything an ``HTTPServer`` is started with.
     public struct Configuration: Sendable {
-        /// Builds the HTTP/2 handler of a connection that negotiated ALPN `h2`; the handler admits
-        /// its requests through the ``RequestAdmission`` it is given (``maxRequestsInFlight``).
-        public typealias HTTP2HandlerFactory =
-            @Sendable (any Responder, PeerIdentity?, RequestAdmission) -> any HTTPProtocolHandler
+        /// Builds the HTTP/2 handler of a connection that negotiated ALPN `h2`.
+        public typealias HTTP2HandlerFactory = @Sendable (any Responder, PeerIdentity?) -> any HTTPProtocolHandler
 
         /// Addresses to bind (each loop binds its own `SO_REUSEPORT` socket per address). Ignored
         /// when systemd passes listening sockets and ``useSystemdSocketActivation`` is true.
@@ -25,8 +23,7 @@ extension HTTPServer {
         /// Connections above ``maxConnections`` that still complete a handshake to receive their 503;
         /// beyond that, new connections are closed at accept.
         public var overloadConnectionAllowance: Int
-        /// Requests answered but not yet handed to TLS, server-wide, HTTP/1.1 and HTTP/2 together;
-        /// above this, requests get a fast 503 (``RequestAdmission``).
+        /// Requests answered but not yet handed to TLS, server-wide; above this, requests get 503.
         public var maxRequestsInFlight: Int
         /// Time from accept to a completed TLS handshake.
         public var handshakeTimeout: Duration

@@ -38,7 +38,6 @@ public struct ServerConfiguration: Sendable {
     /// HTTP/2: answers computed before they are written (see HTTP2Configuration.responsesPerWrite).
     public var http2ResponsesPerWrite = 32
     public var maxConnections = 1024
-    /// Answers not yet written, HTTP/1.1 and HTTP/2 together (`HTTPServer.Configuration.maxRequestsInFlight`).
     public var maxInFlight = 2048
     public var handshakeTimeout: Duration = .seconds(5)
     public var requestHeaderTimeout: Duration = .seconds(5)

@@ -147,10 +147,8 @@ public final class WebhookServer: Sendable {
                 maxHeaderBytes: configuration.maxHeaderBytes, maxBodyBytes: configuration.maxRequestBodyBytes,
                 idleTimeout: configuration.idleTimeout, headerTimeout: configuration.requestHeaderTimeout,
                 bodyTimeout: configuration.requestBodyTimeout, requestTimeout: configuration.requestTimeout),
-            http2HandlerFactory: { responder, peer, admission in
-                HTTP2Session(
-                    responder: responder, peer: peer, configuration: http2Configuration, metrics: metrics,
-                    admission: admission, now: .now)
+            http2HandlerFactory: { responder, peer in
+                HTTP2Session(responder: responder, peer: peer, configuration: http2Configuration, metrics: metrics, now: .now)
             },
             maxConnections: configuration.maxConnections, maxRequestsInFlight: configuration.maxInFlight,
             handshakeTimeout: configuration.handshakeTimeout, busyPoll: configuration.busyPoll,

@@ -163,7 +163,7 @@ import Testing
     @Test func alpnH2SelectsTheConfiguredHTTP2Handler() throws {
         let seenPeers = LockedValue<[String]>([])
         let server = try TestServer(threads: 1) { configuration in
-            configuration.http2HandlerFactory = { _, peer, _ in
+            configuration.http2HandlerFactory = { _, peer in
                 seenPeers.withLock { $0.append(peer?.commonName ?? "-") }
                 return StubHandler(reply: Array("H2STUB".utf8))
             }
@@ -291,7 +291,7 @@ final class BlockedUntilGoHandler: HTTPProtocolHandler {
 @Suite struct ConnectionFlowControlTests {
     @Test func keepsReadingWhileAHandlerIsBlockedWithoutOutput() throws {
         let server = try TestServer(threads: 1) { configuration in
-            configuration.http2HandlerFactory = { _, _, _ in BlockedUntilGoHandler() }
+            configuration.http2HandlerFactory = { _, _ in BlockedUntilGoHandler() }
         }
         let client = try server.client(alpn: ["h2"])
         #expect(client.negotiatedProtocol == "h2")
