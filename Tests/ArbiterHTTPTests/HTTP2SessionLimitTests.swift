@@ -129,6 +129,32 @@ import Testing
         #expect(client.session.bufferedBodyBytes == 0)
     }
 
+    /// A reader that keeps its windows shut: the session stops answering once the unsent
+    /// responses reach ``HTTP2Configuration/maxUnsentResponseBytes`` and answers the rest as the
+    /// windows open, so the memory it holds is bounded by the cap, not by the streams.
+    @Test func unsentResponsesAreBoundedPerConnection() {
+        let body = [UInt8](repeating: 7, count: 60_000)
+        let client = HTTP2TestClient(responder: HTTP2RecordingResponder(responseBody: body))
+        client.handshake(settings: [(HTTP2SettingID.initialWindowSize, 0)])
+        var requests: [UInt8] = []
+        for index in 0..<20 { requests += client.request(streamID: UInt32(2 * index + 1)) }
+        client.send(requests)
+        client.pump()
+        // 60 KB each: the third reaches 180 KB, over the 128 KiB cap.
+        #expect(client.responder.recorded.count == 3)
+        #expect(client.session.unsentResponseBytes == 180_000)
+        #expect(!client.session.hasPendingOutput)  // nothing to write and nothing to answer: no busy loop
+        // The windows open: what was answered leaves, and the rest is answered.
+        var updates = Frames.windowUpdate(streamID: 0, increment: 20 * 60_000)
+        for index in 0..<20 { updates += Frames.windowUpdate(streamID: UInt32(2 * index + 1), increment: 60_000) }
+        client.send(updates)
+        client.pump()
+        #expect(client.responder.recorded.count == 20)
+        #expect((0..<20).allSatisfy { client.response(UInt32(2 * $0 + 1))?.body.count == 60_000 })
+        #expect(client.session.unsentResponseBytes == 0)
+        #expect(!client.session.isFinished)
+    }
+
     @Test func windowsReopenForLargeUploads() {
         let client = HTTP2TestClient()
         client.handshake()

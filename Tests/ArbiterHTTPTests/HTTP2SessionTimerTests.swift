@@ -96,14 +96,37 @@ import Testing
         client.handshake(settings: [(HTTP2SettingID.initialWindowSize, 1000)])
         client.send(client.request(streamID: 1))
         client.pump()
-        for _ in 0..<9 {
-            client.advance(by: .seconds(20))
+        // 20 s between window updates (under the 30 s write timeout), the whole body within 30 s
+        // of the answer.
+        for step in 0..<9 {
+            client.advance(by: .seconds(step == 0 ? 20 : 1))
             client.send(Frames.windowUpdate(streamID: 1, increment: 1000))
             client.pump()
             #expect(!client.session.isFinished)
         }
         #expect(client.response(1)?.body.count == 10_000)
         #expect(client.response(1)?.ended == true)
+    }
+
+    /// A window opened a little at a time is progress, but a response must still be written whole
+    /// within the write timeout of its answer, or the connection (and its memory) is held forever.
+    @Test func aTrickledResponseGetsGoAwayAtTheWriteTimeout() {
+        let client = HTTP2TestClient(
+            responder: HTTP2RecordingResponder(responseBody: [UInt8](repeating: 9, count: 10_000))
+        )
+        client.handshake(settings: [(HTTP2SettingID.initialWindowSize, 1000)])
+        client.send(client.request(streamID: 1))
+        client.pump()
+        client.advance(by: .seconds(20))
+        client.send(Frames.windowUpdate(streamID: 1, increment: 1))
+        client.pump()
+        #expect(!client.session.isFinished)
+        client.advance(by: .seconds(9))
+        #expect(!client.session.isFinished)
+        client.advance(by: .seconds(2))
+        #expect(client.session.isFinished)
+        #expect(client.metrics.goawaysSent(.writeTimeout) == 1)
+        #expect(client.response(1)?.ended == false)
     }
 
     @Test func gracefulShutdownAnswersInFlightStreamsThenFinishes() {

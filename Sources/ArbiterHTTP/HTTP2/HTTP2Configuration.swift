@@ -31,6 +31,11 @@ public struct HTTP2Configuration: Sendable {
     public var maxHeaderBlockBytes: Int = 64 * 1024
     /// Largest accepted request body; a larger one is answered with 413.
     public var maxRequestBodyBytes: Int = 1024 * 1024
+    /// Response-body bytes answered but not yet taken by the connection (held back by the peer's
+    /// flow-control windows) beyond which the session answers no more of its queued requests until
+    /// they move: a reader that keeps its windows shut costs at most this much (plus one response),
+    /// not a response per stream.
+    public var maxUnsentResponseBytes: Int = 128 * 1024
     /// Upper bound of request-body bytes buffered across all streams of the connection; a stream
     /// that would pass it is refused with REFUSED_STREAM (safe for the client to retry).
     public var maxBufferedBodyBytes: Int = 4 * 1024 * 1024
@@ -69,7 +74,9 @@ public struct HTTP2Configuration: Sendable {
     /// PINGs do not reset it (as in Go's server): they are answered, and the connection ends when idle.
     public var idleTimeout: Duration = .seconds(120)
     /// Output waiting (a response not yet fully written) without progress for this long, for
-    /// example because the peer's window stays at zero: GOAWAY, then close.
+    /// example because the peer's window stays at zero: GOAWAY, then close. Each response must
+    /// also be written whole within this long of being answered, so a peer that opens its window
+    /// a byte at a time cannot keep the connection (and its memory) forever.
     public var writeTimeout: Duration = .seconds(30)
     /// A request whose headers and body are not complete this long after its first HEADERS
     /// frame is reset with CANCEL (slow-loris over HTTP/2).

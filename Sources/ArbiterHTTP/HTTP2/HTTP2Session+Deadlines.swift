@@ -9,6 +9,8 @@ import CNGHTTP2
 // - write progress: a response is waiting and none of its DATA was taken since
 //   `lastWriteProgress` (while one waits, HEADERS and PING/SETTINGS acknowledgements are not
 //   progress), or other output waits and none was taken → GOAWAY (zero window, slow reader);
+//   and a response not written whole within the same timeout of being answered → GOAWAY (a
+//   window opened a byte at a time is progress, but not enough);
 // - request receive: a stream still receiving its request after the timeout → RST_STREAM CANCEL;
 // - drain: a graceful shutdown that outlives its timeout → end;
 // - linger: finished, but output is not read → drop it so the connection can close.
@@ -34,6 +36,7 @@ extension HTTP2Session {
         }
         if streams.isEmpty { consider(idleSince + configuration.idleTimeout) }
         if awaitingWrite { consider(lastWriteProgress + configuration.writeTimeout) }
+        if let oldest = oldestUnsentResponse { consider(oldest + configuration.writeTimeout) }
         if let started = shutdownStartedAt { consider(started + configuration.gracefulShutdownTimeout) }
         // Bounded by MAX_CONCURRENT_STREAMS.
         for stream in streams.values where stream.isAwaitingRequest {
@@ -57,6 +60,8 @@ extension HTTP2Session {
             terminate(reason: .drainTimeout, errorCode: NGHTTP2_NO_ERROR.rawValue)
         } else if awaitingWrite, now >= lastWriteProgress + configuration.writeTimeout {
             terminate(reason: .writeTimeout, errorCode: NGHTTP2_NO_ERROR.rawValue)
+        } else if let oldest = oldestUnsentResponse, now >= oldest + configuration.writeTimeout {
+            terminate(reason: .writeTimeout, errorCode: NGHTTP2_NO_ERROR.rawValue)
         } else if streams.isEmpty, now >= idleSince + configuration.idleTimeout {
             terminate(reason: .idleTimeout, errorCode: NGHTTP2_NO_ERROR.rawValue)
         } else {
@@ -69,6 +74,17 @@ extension HTTP2Session {
             }
         }
         afterEvent()
+    }
+
+    /// When the oldest response still being written was answered (bounded by
+    /// MAX_CONCURRENT_STREAMS; `nil` when none is).
+    var oldestUnsentResponse: ContinuousClock.Instant? {
+        guard unsentResponses > 0 else { return nil }
+        var oldest: ContinuousClock.Instant?
+        for stream in streams.values where stream.responseUnsent {
+            if let at = stream.responseSubmittedAt, oldest.map({ at < $0 }) ?? true { oldest = at }
+        }
+        return oldest
     }
 
     /// Records the connection's clock at the start of an event and settles write progress.

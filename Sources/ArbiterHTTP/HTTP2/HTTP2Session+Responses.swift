@@ -30,7 +30,9 @@ extension HTTP2Session {
         var taken = 0
         let limit = max(1, configuration.responsesPerWrite)
         let started = ContinuousClock.now
-        while taken < limit, readyHead < readyStreams.count, !terminated {
+        while taken < limit, readyHead < readyStreams.count, !terminated,
+            unsentResponseBytes < configuration.maxUnsentResponseBytes
+        {
             let streamID = readyStreams[readyHead]
             readyHead += 1
             taken += 1
@@ -45,6 +47,12 @@ extension HTTP2Session {
 
     /// True while completed requests wait for the responder.
     var hasReadyRequests: Bool { readyHead < readyStreams.count }
+
+    /// True while completed requests wait and the responses already answered leave room for more
+    /// (``HTTP2Configuration/maxUnsentResponseBytes``).
+    var canAnswer: Bool {
+        hasReadyRequests && unsentResponseBytes < configuration.maxUnsentResponseBytes
+    }
 
     /// Builds the request of a ``HTTP2Stream/State/ready`` stream, asks the responder, submits the
     /// answer.
@@ -108,6 +116,8 @@ extension HTTP2Session {
             if stream.responseUnsent {
                 stream.responseUnsent = false
                 unsentResponses -= 1
+                unsentResponseBytes -= stream.responseBody.count - stream.responseOffset
+                stream.responseBody = []
             }
             stream.state = .reset
         }
@@ -141,7 +151,9 @@ extension HTTP2Session {
             stream.responseBody = response.body
             stream.responseOffset = 0
             stream.responseUnsent = true
+            stream.responseSubmittedAt = lastNow
             unsentResponses += 1
+            unsentResponseBytes += response.body.count
         }
         stream.state = .responding
 
@@ -175,6 +187,7 @@ extension HTTP2Session {
             _ = buffer.initialize(from: body[offset..<(offset + count)])
         }
         stream.responseOffset += count
+        unsentResponseBytes -= count
         // A waiting response moved: write progress (see ``produceOutput(into:limit:)``).
         if count > 0 { writeProgressPending = true }
         if stream.responseOffset == stream.responseBody.count {

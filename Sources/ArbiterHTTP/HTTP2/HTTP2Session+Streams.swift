@@ -221,7 +221,10 @@ extension HTTP2Session {
         }
         guard let stream = streams.removeValue(forKey: streamID) else { return }
         bufferedBodyBytes -= stream.body.count
-        if stream.responseUnsent { unsentResponses -= 1 }
+        if stream.responseUnsent {
+            unsentResponses -= 1
+            unsentResponseBytes -= stream.responseBody.count - stream.responseOffset
+        }
         if streams.isEmpty { idleSince = lastNow }
     }
 

@@ -67,6 +67,9 @@ public final class HTTP2Session: HTTPProtocolHandler {
     var bufferedBodyBytes = 0
     /// Streams whose response body the data provider has not finished reading.
     var unsentResponses = 0
+    /// Bytes of those bodies not yet read (bounded by ``HTTP2Configuration/maxUnsentResponseBytes``
+    /// plus one response).
+    var unsentResponseBytes = 0
     /// Complete requests waiting for the responder, oldest first, from ``readyHead``.
     ///
     /// Bounded by ``HTTP2Configuration/maxConcurrentStreams``: a queued stream stays in ``streams``
@@ -167,6 +170,7 @@ public final class HTTP2Session: HTTPProtocolHandler {
         cachedStream = nil
         bufferedBodyBytes = 0
         unsentResponses = 0
+        unsentResponseBytes = 0
         readyStreams.removeAll()
         readyHead = 0
     }
@@ -207,13 +211,13 @@ public final class HTTP2Session: HTTPProtocolHandler {
         // libnghttp2 has queued); the connection writes them and calls again for the next burst.
         // A burst whose frames are all held back by flow control does not end the call.
         while produced < limit, !terminated, let session {
-            if produced == 0, hasReadyRequests {
+            if produced == 0, canAnswer {
                 answerBurst()
                 if terminated { break }
                 responseWaiting = responseWaiting || unsentResponses > 0
             }
             produced += sendQueuedFrames(session, into: &output, room: limit - produced)
-            if produced > 0 || !hasReadyRequests || terminated { break }
+            if produced > 0 || !canAnswer || terminated { break }
         }
         if produced > 0 && !responseWaiting { writeProgressPending = true }
         afterEvent()
@@ -253,7 +257,7 @@ public final class HTTP2Session: HTTPProtocolHandler {
         if outputAbandoned { return false }
         if carryOffset < carry.count { return true }
         guard !terminated, let session else { return false }
-        if hasReadyRequests { return true }
+        if canAnswer { return true }
         guard !sendBlocked else { return false }
         return nghttp2_session_want_write(session) != 0
     }

@@ -50,6 +50,8 @@ final class HTTP2Stream {
     var responseOffset = 0
     /// True while the data provider has not yet reached the end of ``responseBody``.
     var responseUnsent = false
+    /// When the response was submitted (its write deadline runs from here).
+    var responseSubmittedAt: ContinuousClock.Instant?
 
     /// True while the peer still owes (or may still send) request bytes we wait for or drop:
     /// such a stream is subject to the request receive timeout.

@@ -135,6 +135,9 @@ public final class WebhookServer: Sendable {
         http2.responsesPerWrite = configuration.http2ResponsesPerWrite
         http2.maxHeaderListSize = configuration.maxHeaderBytes
         http2.maxRequestBodyBytes = configuration.maxRequestBodyBytes
+        // Bodies queued behind a reader that keeps its windows shut: room for a burst of full
+        // requests, not a whole MAX_CONCURRENT_STREAMS of them.
+        http2.maxBufferedBodyBytes = min(http2.maxBufferedBodyBytes, 16 * configuration.maxRequestBodyBytes)
         http2.idleTimeout = configuration.idleTimeout
         // HTTP/2's receive timeout already runs from a request's first HEADERS frame to its end.
         http2.requestReceiveTimeout = min(configuration.requestBodyTimeout, configuration.requestTimeout)
