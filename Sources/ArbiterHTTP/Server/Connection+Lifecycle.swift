@@ -72,6 +72,7 @@ extension Connection {
 
     /// Half-closes and waits for the peer's FIN (pitfall 2).
     func startLingering(sendCloseNotify: Bool) {
+        if self.isHandshaking { self.serverLoop.handshakeEnded() }
         if sendCloseNotify { self.tls?.sendCloseNotify() }
         Posix.shutdown(self.fd, Int32(SHUT_WR))
         self.state = .lingering(drained: 0)
@@ -112,6 +113,7 @@ extension Connection {
     /// Releases everything: epoll registration, timer, TLS session, descriptor. Idempotent.
     func close() {
         if case .closed = self.state { return }
+        if self.isHandshaking { self.serverLoop.handshakeEnded() }
         self.state = .closed
         if let timer = self.timer {
             self.serverLoop.loop.cancelTimer(timer)

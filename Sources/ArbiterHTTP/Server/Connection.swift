@@ -77,6 +77,19 @@ final class Connection: EventHandler {
     }
 
     var metrics: HTTPServerMetrics { self.serverLoop.context.metrics }
+
+    var isHandshaking: Bool {
+        if case .handshaking = self.state { return true }
+        return false
+    }
+
+    /// Closes a connection still in its handshake to make room for a newer one.
+    func evictFromHandshake(limit: Int) {
+        guard self.isHandshaking else { return }
+        self.serverLoop.context.report(
+            .handshakeFailed(.timeout, detail: "closed for a newer connection: \(limit) handshakes in progress on this loop"))
+        self.close()
+    }
     var configuration: HTTPServer.Configuration { self.serverLoop.context.configuration }
 
     /// Registers with the loop and starts the handshake.
@@ -127,6 +140,7 @@ final class Connection: EventHandler {
             self.startLingering(sendCloseNotify: false)
         case .complete:
             self.metrics.handshakesSucceeded.add(1, ordering: .relaxed)
+            self.serverLoop.handshakeEnded()
             let handler = self.makeHandler(tls: tls)
             self.state = .active(handler)
             // Draining: the same drain as every other connection's, so that a request that came

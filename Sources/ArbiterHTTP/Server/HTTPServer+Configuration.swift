@@ -25,6 +25,14 @@ extension HTTPServer {
         public var overloadConnectionAllowance: Int
         /// Requests answered but not yet handed to TLS, server-wide; above this, requests get 503.
         public var maxRequestsInFlight: Int
+        /// Connections still in their TLS handshake, over all loops (each loop takes its share);
+        /// a new connection beyond it closes the oldest one still handshaking on its loop.
+        ///
+        /// Connections that never finish a handshake (silent sockets, half a ClientHello) need no
+        /// certificate: without this bound they would hold ``maxConnections`` for a whole
+        /// ``handshakeTimeout`` each and lock out every client. With it, a new client always gets
+        /// its handshake, and a flood of stalled ones only ever evicts its own.
+        public var maxHandshakingConnections: Int
         /// Time from accept to a completed TLS handshake.
         public var handshakeTimeout: Duration
         /// Time without any write progress while output is pending (slow or stalled readers).
@@ -60,7 +68,7 @@ extension HTTPServer {
             listenAddresses: [SocketAddress], tls: TLSConfiguration, threads: Int? = nil,
             useSystemdSocketActivation: Bool = true, http1: HTTP1Configuration = HTTP1Configuration(),
             http2HandlerFactory: HTTP2HandlerFactory? = nil, maxConnections: Int = 4096,
-            overloadConnectionAllowance: Int = 256, maxRequestsInFlight: Int = 4096,
+            overloadConnectionAllowance: Int = 256, maxRequestsInFlight: Int = 4096, maxHandshakingConnections: Int = 256,
             handshakeTimeout: Duration = .seconds(10), writeTimeout: Duration = .seconds(30),
             lingerTimeout: Duration = .seconds(2), maxOutputBufferBytes: Int = 256 * 1024,
             acceptBackoff: Duration = .milliseconds(100), acceptsPerWakeup: Int = 1,
@@ -75,6 +83,7 @@ extension HTTPServer {
             self.maxConnections = maxConnections
             self.overloadConnectionAllowance = overloadConnectionAllowance
             self.maxRequestsInFlight = maxRequestsInFlight
+            self.maxHandshakingConnections = maxHandshakingConnections
             self.handshakeTimeout = handshakeTimeout
             self.writeTimeout = writeTimeout
             self.lingerTimeout = lingerTimeout

@@ -126,7 +126,10 @@ public final class HTTPServer: Sendable {
                         addresses.append(resolved)
                     }
                 }
-                let loops = group.loops.map { LoopBound(ServerLoop(loop: $0, context: self.context), loop: $0) }
+                let handshakeLimit = self.context.configuration.maxHandshakingConnections / max(1, group.loops.count)
+                let loops = group.loops.map {
+                    LoopBound(ServerLoop(loop: $0, context: self.context, handshakeLimit: handshakeLimit), loop: $0)
+                }
                 let failure = LockedValue<SystemError?>(nil)
                 for (index, bound) in loops.enumerated() {
                     let done = BlockingSemaphore()

@@ -14,10 +14,20 @@ final class ServerLoop {
     private(set) var isDraining = false
     /// One read buffer per loop, shared by its connections (reads never interleave on a thread).
     let readBuffer: UnsafeMutableRawBufferPointer
+    /// This loop's share of ``HTTPServer/Configuration/maxHandshakingConnections``.
+    let handshakeLimit: Int
+    /// Connections in accept order from ``handshakeQueueHead``; the ones that left their
+    /// handshake are dropped from the front as it moves (a handshake lasts at most the handshake
+    /// timeout, so the queue holds at most that long's worth of accepts).
+    private var handshakeQueue: [Connection] = []
+    private var handshakeQueueHead = 0
+    /// Connections of this loop still in their handshake.
+    private(set) var handshakesInProgress = 0
 
-    init(loop: EventLoop, context: ServerContext) {
+    init(loop: EventLoop, context: ServerContext, handshakeLimit: Int = .max) {
         self.loop = loop
         self.context = context
+        self.handshakeLimit = max(1, handshakeLimit)
         self.readBuffer = .allocate(byteCount: 16 * 1024, alignment: 16)
     }
 
@@ -36,9 +46,36 @@ final class ServerLoop {
 
     /// Creates and starts a connection for an accepted socket.
     func adopt(fd: Int32, shedding: Bool) {
+        self.trimHandshakeQueue()
+        if self.handshakesInProgress >= self.handshakeLimit, self.handshakeQueueHead < self.handshakeQueue.count {
+            // The front is the oldest connection still handshaking (trimmed above).
+            let oldest = self.handshakeQueue[self.handshakeQueueHead]
+            self.handshakeQueueHead += 1
+            oldest.evictFromHandshake(limit: self.handshakeLimit)
+        }
         let connection = Connection(fd: fd, serverLoop: self, tlsContext: self.context.tlsContext, shedding: shedding)
         self.connections[ObjectIdentifier(connection)] = connection
+        self.handshakesInProgress += 1
+        self.handshakeQueue.append(connection)
         connection.start()
+    }
+
+    /// Called once by a connection when it leaves its handshake (done, failed or closed).
+    func handshakeEnded() {
+        self.handshakesInProgress -= 1
+    }
+
+    private func trimHandshakeQueue() {
+        while self.handshakeQueueHead < self.handshakeQueue.count, !self.handshakeQueue[self.handshakeQueueHead].isHandshaking {
+            self.handshakeQueueHead += 1
+        }
+        if self.handshakeQueueHead == self.handshakeQueue.count {
+            self.handshakeQueue.removeAll(keepingCapacity: self.handshakeQueue.capacity <= 1024)
+            self.handshakeQueueHead = 0
+        } else if self.handshakeQueueHead > 64, self.handshakeQueueHead * 2 > self.handshakeQueue.count {
+            self.handshakeQueue.removeFirst(self.handshakeQueueHead)
+            self.handshakeQueueHead = 0
+        }
     }
 
     /// Called by a connection once it has closed its socket.

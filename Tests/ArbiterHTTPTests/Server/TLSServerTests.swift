@@ -82,6 +82,29 @@ import Testing
         #expect(healthy.readResponses(1).first?.status == 200)
     }
 
+    /// Connections that never finish a handshake need no certificate; beyond the handshake
+    /// limit each new connection closes the oldest one still handshaking, so a flood of stalled
+    /// sockets cannot lock a client out for the whole handshake timeout.
+    @Test func stalledHandshakesBeyondTheLimitMakeRoomForNewClients() throws {
+        let server = try TestServer(threads: 1) {
+            $0.handshakeTimeout = .seconds(30)
+            $0.maxHandshakingConnections = 4
+        }
+        var stalled: [TLSTestClient] = []
+        for _ in 0..<10 {
+            let client = try TLSTestClient(port: server.port, handshake: false)
+            client.sendRaw([0x16, 0x03, 0x01])
+            stalled.append(client)
+        }
+        // The six oldest were closed to make room, long before the 30 s handshake timeout.
+        #expect(TestServer.eventually { server.metrics.handshakesFailed(.timeout) == 6 })
+        #expect(stalled.prefix(6).allSatisfy { $0.waitForTCPClose() })
+        let healthy = try server.client()
+        healthy.send("GET /ok HTTP/1.1\r\nhost: a\r\n\r\n")
+        #expect(healthy.readResponses(1).first?.status == 200)
+        #expect(server.metrics.handshakesSucceeded.load(ordering: .relaxed) == 1)
+    }
+
     @Test func plaintextHTTPIsAProtocolFailure() throws {
         let server = try TestServer(threads: 1)
         let client = try TLSTestClient(port: server.port, handshake: false)
