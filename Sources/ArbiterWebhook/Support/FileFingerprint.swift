@@ -24,12 +24,6 @@ struct FileFingerprint: Sendable, Hashable {
             isDirectory: (info.st_mode & S_IFMT) == S_IFDIR)
     }
 
-    /// Whether `path` is a real directory (not a symlink to one).
-    static func isRealDirectory(_ path: String) -> Bool {
-        var info = stat()
-        return lstat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
-    }
-
     /// The names in directory `path`, without `.` and `..`; empty if it cannot be read.
     static func entries(of path: String) -> [String] {
         guard let directory = opendir(path) else { return [] }
@@ -44,15 +38,24 @@ struct FileFingerprint: Sendable, Hashable {
         return names
     }
 
-    /// `path` and every real subdirectory below it (symlinks are not followed), at most `limit`.
+    /// `path` and every subdirectory below it, at most `limit`, as the policy loader walks them:
+    /// symlinks to directories are followed (a directory reached twice, through a link cycle or
+    /// two links, is listed once), hidden entries are not (a ConfigMap mount's `..data` and
+    /// timestamped directories: their content is reached through the visible links).
     static func directoryTree(_ path: String, limit: Int) -> [String] {
         var result: [String] = []
-        var pending = [path]
-        while let directory = pending.popLast(), result.count < limit {
+        var seen = Set<[UInt64]>()
+        var pending = [(path, 0)]
+        while let (directory, depth) = pending.popLast(), result.count < limit {
+            var info = stat()
+            guard stat(directory, &info) == 0, seen.insert([UInt64(info.st_dev), UInt64(info.st_ino)]).inserted else {
+                continue
+            }
             result.append(directory)
-            for name in entries(of: directory) {
+            guard depth < 32 else { continue }
+            for name in entries(of: directory) where !name.hasPrefix(".") {
                 let child = directory + "/" + name
-                if isRealDirectory(child) { pending.append(child) }
+                if of(child)?.isDirectory == true { pending.append((child, depth + 1)) }
             }
         }
         return result

@@ -14,7 +14,10 @@ import Synchronization
 /// for a directory target the paths of the entries that changed.
 ///
 /// If inotify cannot be used, or ``Mode/polling(interval:)`` is requested, the watcher compares
-/// inode, size and mtime at a fixed interval instead.
+/// inode, size and mtime at a fixed interval instead. With inotify it also does so every
+/// `safetyPoll` (10 s by default), for what inotify cannot see: a watched directory that is a symlink
+/// swapped for another (git-sync), a directory deleted and created again (its watches are gone),
+/// a change made before the watch existed. Such a change is reported within that interval.
 ///
 /// The callback runs on the watcher's thread (`arbiter-files`), one call at a time; a slow
 /// callback delays later reports but loses nothing that still differs afterwards.
@@ -45,6 +48,8 @@ public final class FileWatcher: Sendable {
     ///   - paths: Files and directories to watch.
     ///   - debounce: The quiet period that ends a burst; 200 ms by default.
     ///   - mode: inotify with fallback, or polling.
+    ///   - safetyPoll: How often the inotify watcher also compares fingerprints (and re-adds
+    ///     watches lost with a deleted directory).
     ///   - onChange: Receives the changed paths, sorted, on the watcher thread.
     /// - Throws: ``SystemCallError`` when a directory (or a file's parent directory) cannot be
     ///   watched, or the thread cannot be started.
@@ -52,6 +57,7 @@ public final class FileWatcher: Sendable {
         paths: [String],
         debounce: Duration = .milliseconds(200),
         mode: Mode = .automatic,
+        safetyPoll: Duration = .seconds(10),
         onChange: @escaping @Sendable ([String]) -> Void
     ) throws {
         // "dir/" and "dir" name the same directory; reported paths are built as "dir/name".
@@ -84,9 +90,13 @@ public final class FileWatcher: Sendable {
         self.usesInotify = inotify != nil
         let thread: BackgroundThread
         if let engine = inotify {
+            let safety = PollingFileWatcher(targets: targets)
+            let safetyNanoseconds = max(Self.nanoseconds(safetyPoll), 1_000_000)
             do {
                 thread = try BackgroundThread.start(name: "arbiter-files") {
-                    Self.runInotify(engine, debounceNanoseconds: debounceNanoseconds, stop: stopFlag, onChange: onChange)
+                    Self.runInotify(
+                        engine, safety: safety, safetyNanoseconds: safetyNanoseconds,
+                        debounceNanoseconds: debounceNanoseconds, stop: stopFlag, onChange: onChange)
                 }
             } catch {
                 engine.close()
@@ -123,19 +133,34 @@ public final class FileWatcher: Sendable {
 
     private static func runInotify(
         _ engine: InotifyFileWatcher,
+        safety: PollingFileWatcher,
+        safetyNanoseconds: Int,
         debounceNanoseconds: Int,
         stop: StopFlag,
         onChange: @Sendable ([String]) -> Void
     ) {
         var engine = engine
+        var safety = safety
         defer { engine.close() }
         var burstStart: Int? = nil
         var deadline = 0
+        var nextSafetyPoll = FileFingerprint.monotonicNanoseconds() + safetyNanoseconds
         while !stop.isSet {
             let now = FileFingerprint.monotonicNanoseconds()
             if burstStart != nil && now >= deadline {
                 burstStart = nil
                 let changed = engine.finishBurst()
+                // What inotify reported is in the next snapshot too: take it now, so the safety
+                // poll reports only what inotify missed.
+                _ = safety.poll()
+                nextSafetyPoll = now + safetyNanoseconds
+                if !changed.isEmpty { onChange(changed) }
+                continue
+            }
+            if burstStart == nil && now >= nextSafetyPoll {
+                nextSafetyPoll = now + safetyNanoseconds
+                try? engine.refreshWatches()
+                let changed = safety.poll()
                 if !changed.isEmpty { onChange(changed) }
                 continue
             }

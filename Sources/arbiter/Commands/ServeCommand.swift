@@ -3,6 +3,7 @@ import ArbiterWebhook
 import ArgumentParser
 import Glibc
 import Logging
+import Synchronization
 
 /// `arbiter serve`: the webhook service.
 struct ServeCommand: ParsableCommand {
@@ -183,14 +184,6 @@ struct ServeCommand: ParsableCommand {
         let decisionLog = openedLog
         let server = WebhookServer(configuration: configuration, logger: logger, metrics: metrics, decisionLog: decisionLog)
         let notifier = SystemdNotifier()
-        do {
-            try server.start()
-        } catch {
-            Console.error(error.description)
-            try? notifier.status("failed: \(error.description)")
-            throw ExitCode(1)
-        }
-        try? notifier.ready(status: "serving, policy \(server.store.current?.revision ?? "?")")
 
         // SIGHUP re-reads the configuration file (and applies the flags on top again); a file
         // change reloads the policies and TLS files with the configuration in force.
@@ -210,17 +203,33 @@ struct ServeCommand: ParsableCommand {
             decisionLog?.reopen()
             try? notifier.ready(status: "serving, policy \(server.store.current?.revision ?? "?")")
         }
+        // The watcher starts before the first load, so that a file changed while it runs is not
+        // missed; what it reports before the server is up is held and reloaded right after.
+        let startGate = StartGate()
         var fileWatcher: FileWatcher? = nil
         if configuration.watchFiles {
             let watched = configuration.policies + configuration.shadowPolicies
                 + [configuration.tlsCert, configuration.tlsKey, configuration.clientCA]
             do {
                 fileWatcher = try FileWatcher(paths: watched, debounce: .milliseconds(500)) { changed in
+                    guard startGate.passOrHold() else { return }
                     reload("files changed: \(changed.prefix(3).joined(separator: ", "))", false)
                 }
             } catch {
                 logger.warning("not watching files; reload with SIGHUP", metadata: ["error": "\(error)"])
             }
+        }
+        do {
+            try server.start()
+        } catch {
+            fileWatcher?.stop()
+            Console.error(error.description)
+            try? notifier.status("failed: \(error.description.split(separator: "\n").joined(separator: "; "))")
+            throw ExitCode(1)
+        }
+        try? notifier.ready(status: "serving, policy \(server.store.current?.revision ?? "?")")
+        if startGate.open() {
+            reload("files changed while starting", false)
         }
         // The watchdog pings only while every loop thread answers.
         var watchdog: WatchdogPinger? = nil
@@ -245,5 +254,27 @@ struct ServeCommand: ParsableCommand {
         fileWatcher?.stop()
         server.shutdown()
         watcher.stop()
+    }
+}
+
+/// Holds file-change reports until the server has started; ``open()`` says whether one came.
+final class StartGate: Sendable {
+    private let state = Mutex<(open: Bool, held: Bool)>((false, false))
+
+    /// True once open; before that, remembers the report and returns false.
+    func passOrHold() -> Bool {
+        state.withLock { state in
+            if state.open { return true }
+            state.held = true
+            return false
+        }
+    }
+
+    /// Opens the gate; true when a report was held meanwhile.
+    func open() -> Bool {
+        state.withLock { state in
+            state.open = true
+            return state.held
+        }
     }
 }

@@ -116,6 +116,72 @@ import Testing
         #expect(seen)
     }
 
+    /// What inotify cannot see, the safety poll reports: a `git-sync`-style swap of a symlinked
+    /// policy directory, a directory deleted and created again (with changes after it), and a
+    /// change in a directory reached through a symlink.
+    static func observeAny(_ paths: [String], change: () throws -> Void) throws -> [[String]] {
+        let reports = Recorder<[String]>()
+        let watcher = try FileWatcher(paths: paths, debounce: .milliseconds(50), safetyPoll: .milliseconds(200)) {
+            reports.append($0)
+        }
+        defer { watcher.stop() }
+        #expect(watcher.usesInotify)
+        try change()
+        _ = waitUntil { !reports.all.isEmpty }
+        return reports.all
+    }
+
+    @Test func reportsASwappedDirectorySymlink() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        #expect(mkdir(directory.file("a"), 0o755) == 0)
+        #expect(mkdir(directory.file("b"), 0o755) == 0)
+        try directory.write("a/policy.yaml", "version: 1\n")
+        try directory.write("b/policy.yaml", "version: 2\n")
+        #expect(symlink("a", directory.file("current")) == 0)
+        let reports = try Self.observeAny([directory.file("current")]) {
+            guard symlink("b", directory.file("current.tmp")) == 0 else { throw SystemCallError.current("symlink") }
+            guard rename(directory.file("current.tmp"), directory.file("current")) == 0 else {
+                throw SystemCallError.current("rename")
+            }
+        }
+        #expect(reports.joined().contains(directory.file("current") + "/policy.yaml"))
+    }
+
+    @Test func keepsWatchingADirectoryDeletedAndCreatedAgain() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        #expect(mkdir(directory.file("policies"), 0o755) == 0)
+        try directory.write("policies/a.yaml", "x\n")
+        let reports = Recorder<[String]>()
+        let watcher = try FileWatcher(
+            paths: [directory.file("policies")], debounce: .milliseconds(50), safetyPoll: .milliseconds(200)
+        ) { reports.append($0) }
+        defer { watcher.stop() }
+        try FileManager.default.removeItem(atPath: directory.file("policies"))
+        #expect(waitUntil { reports.all.joined().contains(directory.file("policies/a.yaml")) })
+        #expect(mkdir(directory.file("policies"), 0o755) == 0)
+        let before = reports.all.count
+        try directory.write("policies/b.yaml", "y\n")
+        #expect(waitUntil { reports.all.dropFirst(before).joined().contains(directory.file("policies/b.yaml")) })
+        // And the re-added watches see the next change as inotify does.
+        let again = reports.all.count
+        try directory.write("policies/c.yaml", "z\n")
+        #expect(waitUntil { reports.all.dropFirst(again).joined().contains(directory.file("policies/c.yaml")) })
+    }
+
+    @Test func reportsAChangeInASymlinkedSubdirectory() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        #expect(mkdir(directory.file("policies"), 0o755) == 0)
+        #expect(mkdir(directory.file("shared"), 0o755) == 0)
+        #expect(symlink(directory.file("shared"), directory.file("policies/shared")) == 0)
+        let reports = try Self.observeAny([directory.file("policies")]) {
+            try directory.write("shared/extra.yaml", "y\n")
+        }
+        #expect(reports.joined().contains(directory.file("policies/shared/extra.yaml")))
+    }
+
     @Test func missingDirectoryIsAnErrorForInotify() {
         #expect(throws: SystemCallError.self) {
             _ = try FileWatcher(paths: ["/nonexistent-arbiter-dir/file.yaml"]) { _ in }
