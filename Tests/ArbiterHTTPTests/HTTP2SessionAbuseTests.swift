@@ -136,6 +136,21 @@ import Testing
         #expect(client.frames.filter { $0.kind == .ping && $0.isAck }.count == 999)
     }
 
+    /// PRIORITY frames are dropped by libnghttp2 before `on_frame_recv` (RFC 9218 mode), so they
+    /// are counted as their header arrives.
+    @Test func priorityFloodFinishes() {
+        let client = HTTP2TestClient()
+        client.handshake()
+        var bytes: [UInt8] = []
+        for index in 0..<2000 {
+            bytes += Frames.frame(.priority, streamID: UInt32(2 * index + 1), payload: [0, 0, 0, 0, 16])
+        }
+        client.send(bytes)
+        client.pump()
+        #expect(client.session.isFinished)
+        #expect(client.goAways.last?.errorCode == HTTP2ErrorCode.enhanceYourCalm)
+    }
+
     @Test func emptyDataFloodFinishes() {
         let client = HTTP2TestClient()
         client.handshake()

@@ -67,7 +67,9 @@ public struct HTTP2Configuration: Sendable {
     /// Control frames the peer may send per window.
     ///
     /// Counted: PING (with or without ACK), SETTINGS (without ACK), PRIORITY and empty non-final
-    /// DATA frames. A client-go keep-alive PING every 15–30 s is far below it.
+    /// DATA frames. A client-go keep-alive PING every 15–30 s is far below it. WINDOW_UPDATE is
+    /// not counted: clients send it as they read, as often as their reads go, and what a flood of
+    /// them costs grows with the bytes the peer sends (no amplification).
     public var controlFrameLimit = HTTP2RateLimit(count: 1000, interval: .seconds(10))
     /// A connection with no open stream for this long gets GOAWAY and is closed.
     ///

@@ -25,12 +25,17 @@ extension HTTP2Session {
     /// libnghttp2 bounds the number of CONTINUATION frames; this bounds their total size too, so a
     /// peer cannot make the HPACK decoder chew on more than ``HTTP2Configuration/maxHeaderBlockBytes``
     /// per block, whatever SETTINGS_MAX_FRAME_SIZE becomes.
+    ///
+    /// PRIORITY frames are counted here as control frames: with RFC 7540 priorities off,
+    /// libnghttp2 drops them before `on_frame_recv`, so a flood of them would cost work unseen.
     func frameBegins(_ header: nghttp2_frame_hd) -> Int32 {
         switch header.type {
         case HTTP2FrameCode.headers:
             headerBlockBytes = header.length
         case HTTP2FrameCode.continuation:
             headerBlockBytes += header.length
+        case HTTP2FrameCode.priority:
+            return countControlFrame()
         default:
             return 0
         }
@@ -178,8 +183,6 @@ extension HTTP2Session {
             return countControlFrame()
         case HTTP2FrameCode.settings:
             if hd.flags & HTTP2FrameCode.ack == 0 { return countControlFrame() }
-        case HTTP2FrameCode.priority:
-            return countControlFrame()
         default:
             break
         }
