@@ -107,11 +107,22 @@ import Testing
         }
     }
 
+    @Test func decisionLogRotationIsOffUnlessConfigured() throws {
+        #expect(ServerConfiguration().decisionLogMaxSize == 0)
+        let path = try Self.file("decisionLog:\n  path: /tmp/d.jsonl\n  maxSize: 1048576\n  maxFiles: 3\n")
+        defer { unlink(path) }
+        let configuration = try ServerConfiguration.load(file: path)
+        #expect(configuration.decisionLogMaxSize == 1_048_576)
+        #expect(configuration.decisionLogMaxFiles == 3)
+    }
+
     @Test func theShippedExampleLoadsWithItsDocumentedDefaults() throws {
         let root = String(#filePath).split(separator: "/").dropLast(3).joined(separator: "/")
         let configuration = try ServerConfiguration.load(file: "/" + root + "/Deploy/config.example.yaml")
         #expect(configuration.busyPoll == ServerConfiguration().busyPoll)
         #expect(configuration.http2ResponsesPerWrite == ServerConfiguration().http2ResponsesPerWrite)
         #expect(configuration.allowLockout == ServerConfiguration().allowLockout)
+        #expect(configuration.decisionLogMaxSize == ServerConfiguration().decisionLogMaxSize)
+        #expect(configuration.decisionLogMaxFiles == ServerConfiguration().decisionLogMaxFiles)
     }
 }

@@ -54,6 +54,10 @@ public struct ServerConfiguration: Sendable {
     /// `""` off, `-` standard output, or a file.
     public var decisionLogPath = ""
     public var decisionLogInclude = DecisionLogInclude.all
+    /// Arbiter's own rotation of a decision-log file: at this size (0: never, the default, for
+    /// logrotate to do it), keeping `decisionLogMaxFiles` old files.
+    public var decisionLogMaxSize = 0
+    public var decisionLogMaxFiles = 5
     /// Refuse (at start and on reload) a policy whose Deny would hit a control-plane identity.
     public var allowLockout = false
     /// Watch policy and TLS files and reload on change (besides SIGHUP).
@@ -169,6 +173,8 @@ public struct ServerConfiguration: Sendable {
                             throw PolicyError(.invalidValue, "`decisionLog.include` must be `All` or `NotAllowed`", at: item.value.location)
                         }
                         configuration.decisionLogInclude = include
+                    case "maxSize": configuration.decisionLogMaxSize = try item.value.integer("`decisionLog.maxSize`") ?? 0
+                    case "maxFiles": configuration.decisionLogMaxFiles = try item.value.integer("`decisionLog.maxFiles`") ?? 5
                     default: throw unknown(item, in: "`decisionLog`")
                     }
                 }

@@ -90,8 +90,9 @@ public final class WebhookServer: Sendable {
             return snapshot
         } catch {
             metrics.recordPolicyReload(.failure)
+            let consequence = store.current == nil ? "nothing is served until one loads" : "keeping the previous one"
             for message in error.errors.prefix(50) {
-                logger.error("policy not loaded; keeping the previous one", metadata: ["error": "\(message)"])
+                logger.error("policy not loaded; \(consequence)", metadata: ["error": "\(message)"])
             }
             throw error
         }

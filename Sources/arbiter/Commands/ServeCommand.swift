@@ -170,7 +170,10 @@ struct ServeCommand: ParsableCommand {
         if !configuration.decisionLogPath.isEmpty {
             let destination: DecisionLog.Destination =
                 configuration.decisionLogPath == "-"
-                ? .standardOutput : .file(path: configuration.decisionLogPath, maxBytes: 100 << 20, maxFiles: 5)
+                ? .standardOutput
+                : .file(
+                    path: configuration.decisionLogPath, maxBytes: configuration.decisionLogMaxSize,
+                    maxFiles: configuration.decisionLogMaxFiles)
             do {
                 openedLog = try DecisionLog(
                     configuration: .init(destination: destination, filter: configuration.decisionLogInclude == .all ? .all : .notAllowed),
@@ -241,7 +244,8 @@ struct ServeCommand: ParsableCommand {
         let finished = try Latch()
         let watcher = try SignalWatcher { signal in
             if signal == SIGHUP {
-                reload("SIGHUP", true)
+                // Once stopping, a reload would only announce RELOADING/READY after STOPPING.
+                if !finished.isSet { reload("SIGHUP", true) }
             } else {
                 finished.set()
             }
