@@ -122,6 +122,30 @@ public final class TLSContext: @unchecked Sendable {
         guard SSL_CTX_check_private_key(self.context) == 1 else {
             throw TLSError.fromQueue(.privateKey, "private key `\(c.privateKeyPath)` does not match the certificate")
         }
+        // Every client would refuse an expired or not yet valid certificate: refuse it here, so a
+        // rotation to one keeps the old material (and says why) instead of breaking every client.
+        if let leaf = SSL_CTX_get0_certificate(self.context) {
+            if let notAfter = X509_get0_notAfter(leaf), X509_cmp_current_time(notAfter) < 0 {
+                throw TLSError(
+                    .certificateChain,
+                    "the certificate in `\(c.certificateChainPath)` expired at \(Self.describe(notAfter)); renew it")
+            }
+            if let notBefore = X509_get0_notBefore(leaf), X509_cmp_current_time(notBefore) > 0 {
+                throw TLSError(
+                    .certificateChain,
+                    "the certificate in `\(c.certificateChainPath)` is not valid before \(Self.describe(notBefore))")
+            }
+        }
+    }
+
+    /// An `ASN1_TIME` as OpenSSL prints it (`Dec  5 07:00:00 2026 GMT`).
+    private static func describe(_ time: UnsafePointer<ASN1_TIME>) -> String {
+        guard let bio = BIO_new(BIO_s_mem()) else { return "?" }
+        defer { BIO_free(bio) }
+        guard ASN1_TIME_print(bio, time) == 1 else { return "?" }
+        var buffer = [UInt8](repeating: 0, count: 64)
+        let count = BIO_read(bio, &buffer, Int32(buffer.count))
+        return count > 0 ? String(decoding: buffer[..<Int(count)], as: UTF8.self) : "?"
     }
 
     private func configureClientAuthentication() throws(TLSError) {

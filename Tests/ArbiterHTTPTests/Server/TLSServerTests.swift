@@ -181,6 +181,15 @@ import Testing
         configuration = try TestServer.tlsConfiguration()
         configuration.cipherList = "NOT-A-CIPHER"
         #expect(throws: TLSError(.protocolPolicy, "")) { try TLSContext(configuration: configuration, offerHTTP2: false) }
+        // An expired certificate (with its own key) would fail every client: refused at load.
+        configuration = try TestServer.tlsConfiguration()
+        configuration.certificateChainPath = try TestPKI.path("expired.crt")
+        configuration.privateKeyPath = try TestPKI.path("expired.key")
+        #expect {
+            try TLSContext(configuration: configuration, offerHTTP2: false)
+        } throws: { error in
+            (error as? TLSError)?.code == .certificateChain && "\(error)".contains("expired at Jan  2 00:00:00 2020 GMT")
+        }
     }
 
     @Test func alpnH2SelectsTheConfiguredHTTP2Handler() throws {
