@@ -82,8 +82,10 @@ public final class WebhookServer: Sendable {
             if let shadowStore {
                 do {
                     let shadow = try shadowStore.reload(paths: configuration.shadowPolicies)
+                    metrics.recordShadowPolicyReload(.success)
                     logger.info("shadow policy loaded", metadata: ["revision": "\(shadow.revision)"])
                 } catch {
+                    metrics.recordShadowPolicyReload(.failure)
                     logger.error("shadow policy not loaded; keeping the previous one", metadata: ["errors": "\(error)"])
                 }
             }

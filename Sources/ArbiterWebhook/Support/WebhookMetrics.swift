@@ -11,7 +11,8 @@ import Synchronization
 /// - `arbiter_requests_total{endpoint,code}` and
 ///   `arbiter_request_duration_seconds{endpoint}` (buckets 10 µs … 1 s);
 /// - `arbiter_decisions_total{decision}`, `arbiter_evaluation_errors_total`;
-/// - `arbiter_policy_reloads_total{result}`, `arbiter_policy_revision_info{revision}`,
+/// - `arbiter_policy_reloads_total{result}`, `arbiter_shadow_policy_reloads_total{result}`,
+///   `arbiter_configuration_reloads_total{result}`, `arbiter_policy_revision_info{revision}`,
 ///   `arbiter_policy_last_reload_timestamp_seconds`, `arbiter_tls_reloads_total{result}`;
 /// - `arbiter_decision_log_dropped_total`, `arbiter_shadow_disagreements_total{kind}`.
 ///
@@ -41,6 +42,8 @@ public final class WebhookMetrics: Sendable {
     private let shadowDisagreements = AtomicCounterArray(count: 3)
     private let policyReloads = AtomicCounterArray(count: 2)
     private let tlsReloads = AtomicCounterArray(count: 2)
+    private let shadowPolicyReloads = AtomicCounterArray(count: 2)
+    private let configurationReloads = AtomicCounterArray(count: 2)
     // 0: evaluation errors, 1: decision log drops, 2: last reload time in µs since the epoch (0 = never).
     private let scalars = AtomicCounterArray(count: 3)
     private let revision = Mutex<String?>(nil)
@@ -89,6 +92,16 @@ public final class WebhookMetrics: Sendable {
     /// Counts one policy reload attempt.
     public func recordPolicyReload(_ result: ReloadResult) {
         self.policyReloads.add(1, at: result.rawValue)
+    }
+
+    /// Counts one shadow-policy reload attempt.
+    public func recordShadowPolicyReload(_ result: ReloadResult) {
+        self.shadowPolicyReloads.add(1, at: result.rawValue)
+    }
+
+    /// Counts one re-read of the configuration file (SIGHUP).
+    public func recordConfigurationReload(_ result: ReloadResult) {
+        self.configurationReloads.add(1, at: result.rawValue)
     }
 
     /// Counts one TLS certificate / client-CA reload attempt.
@@ -143,6 +156,13 @@ public final class WebhookMetrics: Sendable {
             MetricFamily(
                 name: "arbiter_policy_reloads_total", help: "Policy reload attempts, by result.", type: .counter,
                 samples: labelled(self.policyReloads, "result", ReloadResult.allCases.map(\.label))),
+            MetricFamily(
+                name: "arbiter_shadow_policy_reloads_total", help: "Shadow-policy reload attempts, by result.",
+                type: .counter, samples: labelled(self.shadowPolicyReloads, "result", ReloadResult.allCases.map(\.label))),
+            MetricFamily(
+                name: "arbiter_configuration_reloads_total",
+                help: "Re-reads of the configuration file (SIGHUP), by result; a failure keeps the one in force.",
+                type: .counter, samples: labelled(self.configurationReloads, "result", ReloadResult.allCases.map(\.label))),
         ]
         if let revision = self.revision.withLock({ $0 }) {
             result.append(

@@ -198,7 +198,9 @@ struct ServeCommand: ParsableCommand {
             if rereadConfiguration {
                 do {
                     next = try command.resolvedConfiguration()
+                    metrics.recordConfigurationReload(.success)
                 } catch {
+                    metrics.recordConfigurationReload(.failure)
                     logger.error("configuration not reloaded; keeping the one in force", metadata: ["error": "\(error)"])
                 }
             }
