@@ -232,6 +232,19 @@ struct LoaderRobustnessTests {
         }
     }
 
+    /// Bytes alone do not bound a tree's memory: a flow list of tiny nodes is refused by count,
+    /// where it passes the node limit, with the position of the first node too many.
+    @Test func sourcesWithTooManyNodesAreRefused() {
+        let limits = YAMLLimits(maxNodes: 1_000)
+        let flood = "x: [" + Array(repeating: "a", count: 2_000).joined(separator: ",") + "]\n"
+        let result = PolicyLoader.load(flood, file: "nodes.yaml", limits: limits)
+        #expect(result.errors.map(\.code) == [.fileTooLarge])
+        #expect(result.errors.first?.message.contains("more than 1000 YAML nodes") == true)
+        #expect(result.errors.first?.location?.line == 1)
+        let fits = "x: [" + Array(repeating: "a", count: 900).joined(separator: ",") + "]\n"
+        #expect(PolicyLoader.load(fits, file: "fits.yaml", limits: limits).errors.allSatisfy { $0.code != .fileTooLarge })
+    }
+
     @Test func oversizedSourcesAreRefused() throws {
         let role = """
             apiVersion: rbac.authorization.k8s.io/v1

@@ -4,13 +4,19 @@ internal import CYaml
 public struct YAMLLimits: Sendable, Hashable {
     /// Largest accepted source, in bytes.
     public var maxBytes: Int
+    /// Most nodes (scalars and collections) one source may hold. Bytes alone do not bound memory:
+    /// a file of tiny flow-style nodes (`[a,a,a,...`) costs some 60 bytes of tree per 2 bytes of
+    /// text. The large benchmark policy (38 MB, 100,000 bindings) has 3.5 million.
     /// Most nodes that alias references may add when the tree is expanded ("billion laughs").
     public var maxAliasExpansion: Int
     /// Deepest nesting of collections.
     public var maxDepth: Int
 
-    public init(maxBytes: Int = 128 << 20, maxAliasExpansion: Int = 100_000, maxDepth: Int = 64) {
+    public var maxNodes: Int
+
+    public init(maxBytes: Int = 64 << 20, maxNodes: Int = 8_000_000, maxAliasExpansion: Int = 100_000, maxDepth: Int = 64) {
         self.maxBytes = maxBytes
+        self.maxNodes = maxNodes
         self.maxAliasExpansion = maxAliasExpansion
         self.maxDepth = maxDepth
     }
@@ -144,6 +150,7 @@ struct YAMLTreeBuilder {
                 try checkTag(tag, allowed: "tag:yaml.org,2002:str", at: mark)
                 plain = false
             }
+            try checkNodeCount(at: mark)
             let index = Int32(tree.nodes.count)
             tree.nodes.append(
                 .init(
@@ -178,6 +185,7 @@ struct YAMLTreeBuilder {
             if let tag = isMapping ? Self.string(event.data.mapping_start.tag) : Self.string(event.data.sequence_start.tag) {
                 try checkTag(tag, allowed: isMapping ? "tag:yaml.org,2002:map" : "tag:yaml.org,2002:seq", at: mark)
             }
+            try checkNodeCount(at: mark)
             let index = Int32(tree.nodes.count)
             tree.nodes.append(
                 .init(
@@ -202,6 +210,13 @@ struct YAMLTreeBuilder {
             try attach(frame.node, mark: mark)
         default:
             break
+        }
+    }
+
+    private func checkNodeCount(at mark: yaml_mark_t) throws(PolicyError) {
+        if tree.nodes.count >= limits.maxNodes {
+            throw PolicyError(
+                .fileTooLarge, "more than \(limits.maxNodes) YAML nodes in one file; split it", at: location(mark))
         }
     }
 
