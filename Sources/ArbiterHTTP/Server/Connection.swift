@@ -60,6 +60,8 @@ final class Connection: EventHandler {
 
     /// The most lingering-drain bytes read before giving up on a clean close.
     static let maxDrainBytes = 256 * 1024
+    /// How long a shedding HTTP/2 connection takes requests (each answered 503) before its GOAWAY.
+    static let sheddingGrace: Duration = .milliseconds(100)
     /// Reads per readiness event before yielding to other connections.
     private static let readsPerEvent = 32
 
@@ -156,13 +158,18 @@ final class Connection: EventHandler {
     private func makeHandler(tls: TLSConnection) -> any HTTPProtocolHandler {
         let context = self.serverLoop.context
         let peer = tls.peerIdentity()
-        if tls.negotiatedProtocol == "h2", let factory = context.configuration.http2HandlerFactory, !self.shedding {
+        if tls.negotiatedProtocol == "h2", let factory = context.configuration.http2HandlerFactory {
             self.metrics.http2Connections.add(1, ordering: .relaxed)
-            return factory(context.responder, peer)
+            guard self.shedding else { return factory(context.responder, peer) }
+            // Over the connection limit: the requests of the client's first flight each get a fast
+            // 503, then GOAWAY names them and the connection ends (a bare close after the
+            // handshake would cost kube-apiserver a retry, or its whole webhook timeout).
+            self.serverLoop.loop.scheduleTimer(at: .now + Self.sheddingGrace) { [weak self] in
+                self?.beginGracefulShutdown()
+            }
+            return factory(SheddingResponder(metrics: self.metrics), peer)
         }
-        // A shedding connection that negotiated h2 cannot be given an HTTP/1.1 503: it is closed
-        // right after the handshake (the same when h2 was negotiated without a factory, which ALPN
-        // prevents).
+        // h2 without a factory cannot happen (ALPN offers h2 only with one): close.
         if tls.negotiatedProtocol == "h2" {
             return ClosedHandler()
         }

@@ -1,4 +1,4 @@
-import ArbiterHTTP
+@testable import ArbiterHTTP
 import ArbiterPosix
 import Foundation
 import Synchronization
@@ -91,6 +91,42 @@ import Testing
         server.server.shutdown(deadline: .milliseconds(300))
         #expect(server.metrics.connectionsOpen.load(ordering: .relaxed) == 0)
         #expect(stuck.readUntilClose().isEmpty)
+    }
+
+    /// An HTTP/2 connection over the limit gets a 503 for each request of its first flight, then
+    /// GOAWAY, instead of a bare close after the handshake.
+    @Test func http2ConnectionsOverTheLimitGetA503ThenGoAway() throws {
+        let server = try TestServer(threads: 1) {
+            $0.maxConnections = 1
+            $0.overloadConnectionAllowance = 1
+            $0.http2HandlerFactory = { responder, peer in HTTP2Session(responder: responder, peer: peer, now: .now) }
+        }
+        let first = try server.client()
+        first.send("GET /1 HTTP/1.1\r\nhost: a\r\n\r\n")
+        #expect(first.readResponses(1).first?.status == 200)
+
+        let h2 = try server.client(alpn: ["h2"])
+        #expect(h2.negotiatedProtocol == "h2")
+        typealias Frames = HTTP2FrameBuilder
+        h2.send(
+            Frames.clientPreface + Frames.settings()
+                + Frames.headers(streamID: 1, block: HTTP2TestClient.requestBlock(), endStream: true))
+        var bytes = h2.readUntilClose()
+        var frames: [(type: UInt8, stream: UInt32, payload: [UInt8])] = []
+        while bytes.count >= 9 {
+            let length = Int(bytes[0]) << 16 | Int(bytes[1]) << 8 | Int(bytes[2])
+            guard bytes.count >= 9 + length else { break }
+            let stream = bytes[5..<9].reduce(UInt32(0)) { $0 << 8 | UInt32($1) } & 0x7fff_ffff
+            frames.append((bytes[3], stream, Array(bytes[9..<(9 + length)])))
+            bytes.removeFirst(9 + length)
+        }
+        let headers = frames.first { $0.type == Frames.FrameType.headers.rawValue && $0.stream == 1 }
+        let status = headers.flatMap { HTTP2HPACKDecoder().decode($0.payload) }?.first { $0.name == ":status" }?.value
+        #expect(status == "503")
+        #expect(frames.contains { $0.type == Frames.FrameType.goAway.rawValue })
+        #expect(server.metrics.shed.load(ordering: .relaxed) == 1)
+        first.send("GET /again HTTP/1.1\r\nhost: a\r\n\r\n")
+        #expect(first.readResponses(1).first?.status == 200)
     }
 
     @Test func connectionsOverTheLimitGetAFast503WithoutRetryAfter() throws {
