@@ -221,6 +221,26 @@ struct CLITests {
         #expect(plain.stderr.isEmpty)
     }
 
+    @Test func canIWarnsAboutAnUnknownVerb() throws {
+        let result = try runArbiter(["can-i", "GET", "pods", "-n", "x", "--as", "jane"] + Self.bootstrap)
+        #expect(result.status == 3)
+        #expect(result.stderr.contains("warning: verb `GET` is not a known verb"))
+        let known = try runArbiter(["can-i", "get", "pods", "-n", "x", "--as", "jane"] + Self.bootstrap)
+        #expect(!known.stderr.contains("warning"))
+    }
+
+    @Test func explainSaysItTakesOneReview() throws {
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let lines = [Self.review(user: "a", groups: [], verb: "get", resource: "pods"),
+                     Self.review(user: "b", groups: [], verb: "get", resource: "pods")]
+        let path = directory.appendingPathComponent("two.jsonl").path
+        try lines.joined(separator: "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        let result = try runArbiter(["explain", "--input", path] + Self.bootstrap)
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("explain takes one review, this looks like JSON Lines (2 reviews)"))
+    }
+
     @Test func canIRejectsBadArguments() throws {
         let result = try runArbiter(["can-i", "get", "pods/a/b", "--as", "jane"] + Self.bootstrap)
         #expect(result.status != 0)

@@ -64,6 +64,29 @@ public enum KubectlArguments {
         return (argument, "")
     }
 
+    /// What `kubectl auth can-i` would warn about: a verb it does not know (`GET`: verbs are
+    /// compared as bytes, so it matches only rules that say `GET` or `*`), and a name that looks
+    /// like a subresource.
+    public static func warnings(for request: AccessRequest) -> [String] {
+        var result: [String] = []
+        let verb: String
+        switch request.attributes {
+        case .resource(let attributes): verb = attributes.verb
+        case .nonResource(let attributes): verb = attributes.verb
+        }
+        if !knownVerbs.contains(verb) {
+            result.append("verb `\(verb)` is not a known verb (verbs are lower-case: get, list, create, ...)")
+        }
+        if let subresource = subresourceWarning(for: request) { result.append(subresource) }
+        return result
+    }
+
+    /// kubectl's list of known verbs (`auth can-i`), plus the HTTP-method verbs of non-resource requests.
+    static let knownVerbs: Set<String> = [
+        "get", "list", "watch", "create", "update", "patch", "delete", "deletecollection", "use", "bind",
+        "impersonate", "*", "approve", "sign", "escalate", "attest", "post", "put", "head", "options",
+    ]
+
     /// A warning for `RESOURCE/NAME` whose NAME is a well-known subresource (`pods/exec`,
     /// `nodes/stats`): kubectl, and so Arbiter, read it as the object's name, which is rarely what
     /// was meant.

@@ -23,7 +23,7 @@ struct CanICommand: ParsableCommand {
     func run() throws {
         let compiled = try policy.load()
         let accessRequest = try request.request()
-        if let warning = KubectlArguments.subresourceWarning(for: accessRequest) { Console.note("warning: \(warning)") }
+        for warning in KubectlArguments.warnings(for: accessRequest) { Console.note("warning: \(warning)") }
         let result = compiled.authorize(accessRequest, defaultDecision: policy.defaultDecision.decision)
         if !quiet {
             let answer = result.decision == .allow ? "yes" : "no"

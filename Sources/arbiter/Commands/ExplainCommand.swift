@@ -71,12 +71,18 @@ struct ExplainCommand: ParsableCommand {
             do {
                 request = try SubjectAccessReview.decode(bytes).accessRequest()
             } catch {
-                Console.error("\(input == "-" ? "standard input" : input): \(error)")
+                let source = input == "-" ? "standard input" : input
+                let lines = bytes.split(separator: UInt8(ascii: "\n")).filter { !$0.allSatisfy { $0 == 0x20 || $0 == 0x0D } }
+                if lines.count > 1, lines.allSatisfy({ $0.first == UInt8(ascii: "{") && $0.last(where: { $0 != 0x0D }) == UInt8(ascii: "}") }) {
+                    Console.error("\(source): explain takes one review, this looks like JSON Lines (\(lines.count) reviews); use `arbiter check` for many")
+                } else {
+                    Console.error("\(source): \(error)")
+                }
                 throw ExitCode(1)
             }
         } else {
             request = try argumentsRequest()
-            if let warning = KubectlArguments.subresourceWarning(for: request) { Console.note("warning: \(warning)") }
+            for warning in KubectlArguments.warnings(for: request) { Console.note("warning: \(warning)") }
         }
         let explanation = compiled.explain(request, defaultDecision: policy.defaultDecision.decision)
         for line in ExplanationPrinter.lines(explanation, policy: compiled) { Console.out(line) }
