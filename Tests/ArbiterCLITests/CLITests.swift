@@ -113,6 +113,21 @@ struct CLITests {
         #expect(outputs[2].contains(#""status":{"allowed":false}"#))
     }
 
+    @Test func checkAnswersALocalSubjectAccessReviewInItsNamespace() throws {
+        let local = """
+            {"apiVersion":"authorization.k8s.io/v1","kind":"LocalSubjectAccessReview","metadata":{"namespace":"default"},\
+            "spec":{"user":"system:kube-scheduler","resourceAttributes":{"namespace":"default","verb":"create",\
+            "resource":"pods","subresource":"binding"}}}
+            """
+        let result = try runArbiter(["check"] + Self.bootstrap, input: local)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("\"kind\":\"LocalSubjectAccessReview\""))
+        let elsewhere = local.replacingOccurrences(of: "\"namespace\":\"default\"}", with: "\"namespace\":\"other\"}")
+        let refused = try runArbiter(["check"] + Self.bootstrap, input: elsewhere)
+        #expect(refused.status == 1)
+        #expect(refused.stderr.contains("does not match metadata.namespace"))
+    }
+
     @Test func checkReportsTheBadInputLine() throws {
         let good = Self.review(user: "a", groups: [], verb: "get", resource: "pods")
         let result = try runArbiter(["check"] + Self.bootstrap, input: good + "\n{\"apiVersion\": 1}\n" + good)

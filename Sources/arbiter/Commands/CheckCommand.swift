@@ -31,6 +31,9 @@ struct CheckCommand: ParsableCommand {
                 Console.out(bytes: review.encodeResponse(result: result))
             case .failure(let error):
                 Console.error("input line \(line): \(error)")
+                if error.code == .unexpectedKind, "\(error)".contains("`SelfSubjectAccessReview`") {
+                    Console.note("a SelfSubjectAccessReview asks about its caller; offline, ask `arbiter can-i ... --as USER`")
+                }
                 throw ExitCode(1)
             }
         }
@@ -63,10 +66,10 @@ struct CheckCommand: ParsableCommand {
         let nonEmpty = lines.filter { !$0.bytes.allSatisfy(Self.isSpace) }
         guard let first = nonEmpty.first else { throw CLIError("the input holds no review") }
         let jsonLines = nonEmpty.map { line in
-            (line.number, Result { () throws(ReviewDecodingError) in try SubjectAccessReview.decode(Array(line.bytes)) })
+            (line.number, Result { () throws(ReviewDecodingError) in try Self.decodeReview(Array(line.bytes)) })
         }
         if nonEmpty.count > 1, case .success = jsonLines[0].1 { return jsonLines }
-        let document = Result { () throws(ReviewDecodingError) in try SubjectAccessReview.decode(bytes) }
+        let document = Result { () throws(ReviewDecodingError) in try Self.decodeReview(bytes) }
         // The document's first JSON value ended on its first line (only blanks up to what follows).
         if nonEmpty.count > 1, case .failure(let error) = document, error.code == .trailingData, let offset = error.offset,
             offset >= first.bytes.endIndex, bytes[first.bytes.endIndex..<offset].allSatisfy(Self.isSpace)
@@ -74,6 +77,16 @@ struct CheckCommand: ParsableCommand {
             return jsonLines
         }
         return [(first.number, document)]
+    }
+
+    /// A SubjectAccessReview, or a LocalSubjectAccessReview (validated against its own namespace,
+    /// as the server's REST path does). A SelfSubjectAccessReview asks about its caller, which an
+    /// offline check does not have: it is refused (`can-i --as` asks the same question).
+    static func decodeReview(_ bytes: [UInt8]) throws(ReviewDecodingError) -> SubjectAccessReview {
+        let review = try SubjectAccessReview(json: bytes)
+        let kind: ReviewKind = ReviewKind(exactly: review.kind) == .localSubjectAccessReview ? .localSubjectAccessReview : .subjectAccessReview
+        try review.validate(expecting: kind)
+        return review
     }
 
     static func isSpace(_ byte: UInt8) -> Bool {
