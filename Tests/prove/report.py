@@ -34,7 +34,8 @@ CHECKLIST = [
         ("e2e", "refused at TLS"), ("e2e", "non-caller jane gets 403")]),
     (3, "Stalled handshakes closed within the handshake timeout; other clients unaffected", [
         ("prove", "tls-stalled-handshakes"),
-        ("swift", "Tests/ArbiterHTTPTests/Server/TLSServerTests.swift", "stalledHandshakeIsClosedWhileAnotherClientIsServed")]),
+        ("swift", "Tests/ArbiterHTTPTests/Server/TLSServerTests.swift", "stalledHandshakeIsClosedWhileAnotherClientIsServed"),
+        ("swift", "Tests/ArbiterHTTPTests/Server/TLSServerTests.swift", "stalledHandshakesBeyondTheLimitMakeRoomForNewClients")]),
     (4, "Certificate, key and client-CA rotation on disk without restart; a corrupt file keeps the old material, log + metric", [
         ("prove", "soak-cert-rotation"), ("prove", "soak-corrupt-material"),
         ("swift", "Tests/ArbiterHTTPTests/Server/TLSServerTests.swift", "swappedTLSContextIsUsedByNewConnectionsOnly"),
@@ -53,10 +54,13 @@ CHECKLIST = [
         ("swift", "Tests/ArbiterHTTPTests/HTTP2SessionAbuseTests.swift", "hpackBombIsBoundedByTheHeaderListCap"),
         ("swift", "Tests/ArbiterHTTPTests/HTTP2SessionAbuseTests.swift", "settingsFloodFinishes"),
         ("swift", "Tests/ArbiterHTTPTests/HTTP2SessionAbuseTests.swift", "pingFloodOverTheRateLimitFinishes"),
+        ("swift", "Tests/ArbiterHTTPTests/HTTP2SessionAbuseTests.swift", "priorityFloodFinishes"),
         ("swift", "Tests/ArbiterHTTPTests/HTTP2SessionTimerTests.swift", "keepAlivePingsAreAnsweredAndDoNotClose")]),
     (7, "Zero-window / slow readers and idle connections closed by our own timers, GOAWAY first", [
         ("prove", "h2-zero-window"), ("prove", "h2-blocked-peer-gone"), ("prove", "h2-keepalive-and-idle"),
         ("swift", "Tests/ArbiterHTTPTests/HTTP2SessionTimerTests.swift", "zeroWindowReaderGetsGoAway"),
+        ("swift", "Tests/ArbiterHTTPTests/HTTP2SessionTimerTests.swift", "aTrickledResponseGetsGoAwayAtTheWriteTimeout"),
+        ("swift", "Tests/ArbiterHTTPTests/HTTP2SessionLimitTests.swift", "unsentResponsesAreBoundedPerConnection"),
         ("swift", "Tests/ArbiterHTTPTests/HTTP2SessionTimerTests.swift", "idleConnectionGetsGoAwayThenFinishes"),
         ("swift", "Tests/ArbiterHTTPTests/Server/HTTP1ServerTests.swift", "aClientThatStopsReadingIsClosedAtTheWriteTimeout")]),
     (8, "HTTP/1.1 smuggling shapes get 400/501 and a close, never a 200", [
@@ -99,7 +103,8 @@ CHECKLIST = [
     (15, "Overload sheds with fast 503s without Retry-After; no answer takes longer than the configured timeout", [
         ("prove", "connection-flood"), ("prove", "abuse-overall"),
         ("swift", "Tests/ArbiterHTTPTests/HTTP1/HTTP1HandlerTests.swift", "shedsWith503WithoutRetryAfter"),
-        ("swift", "Tests/ArbiterHTTPTests/Server/ServerLifecycleTests.swift", "connectionsOverTheLimitGetAFast503WithoutRetryAfter")]),
+        ("swift", "Tests/ArbiterHTTPTests/Server/ServerLifecycleTests.swift", "connectionsOverTheLimitGetAFast503WithoutRetryAfter"),
+        ("swift", "Tests/ArbiterHTTPTests/Server/ServerLifecycleTests.swift", "http2ConnectionsOverTheLimitGetA503ThenGoAway")]),
     (16, "100% agreement with Kubernetes RBAC semantics on the traps", [
         ("swift", "Tests/ArbiterPolicyTests/RuleMatchingTests.swift", "ruleMatches"),
         ("swift", "Tests/ArbiterPolicyTests/SubjectMatchingTests.swift", "subjectMatches"),
@@ -121,7 +126,12 @@ CHECKLIST = [
         ("swift", "Tests/ArbiterPolicyTests/LoaderRobustnessTests.swift", "billionLaughsFailsWithAliasLimit"),
         ("swift", "Tests/ArbiterPolicyTests/LoaderRobustnessTests.swift", "duplicateKeysAreRefusedWithTheirLine"),
         ("swift", "Tests/ArbiterPolicyTests/LoaderRobustnessTests.swift", "oversizedSourcesAreRefused"),
-        ("swift", "Tests/ArbiterPolicyTests/LoaderRobustnessTests.swift", "unknownKindsAreSkippedAndCounted"),
+        ("swift", "Tests/ArbiterPolicyTests/LoaderRobustnessTests.swift", "sourcesWithTooManyNodesAreRefused"),
+        ("swift", "Tests/ArbiterPolicyTests/LoaderRobustnessTests.swift", "kindsOfOtherGroupsAreSkippedAndCounted"),
+        ("swift", "Tests/ArbiterPolicyTests/LoaderRobustnessTests.swift", "unknownKindsOfOurGroupsAreErrors"),
+        ("swift", "Tests/ArbiterPolicyTests/LoaderRobustnessTests.swift", "unknownFieldsAreErrorsInRoles"),
+        ("swift", "Tests/ArbiterPolicyTests/LoaderRobustnessTests.swift", "explicitTagsOtherThanTheNodesOwnAreRefused"),
+        ("swift", "Tests/ArbiterPolicyTests/LoaderRobustnessTests.swift", "aDanglingSymlinkFailsTheLoad"),
         ("e2e", "invalid policy: answers stay A's")]),
     (21, "Policy A<->B flips under load: every answer A's or B's, zero errors; an invalid B keeps A and counts a failure", [
         ("e2e", "reload under load: h2load"), ("e2e", "reload under load: HTTP/2 checker saw only A's or B's answers"),
