@@ -126,6 +126,11 @@ struct CLITests {
         let refused = try runArbiter(["check"] + Self.bootstrap, input: elsewhere)
         #expect(refused.status == 1)
         #expect(refused.stderr.contains("does not match metadata.namespace"))
+        // kube-apiserver: "namespace is required on this type".
+        let cluster = #"{"apiVersion":"authorization.k8s.io/v1","kind":"LocalSubjectAccessReview","spec":{"user":"u","resourceAttributes":{"verb":"get","resource":"nodes"}}}"#
+        let unscoped = try runArbiter(["check"] + Self.bootstrap, input: cluster)
+        #expect(unscoped.status == 1)
+        #expect(unscoped.stderr.contains("a LocalSubjectAccessReview needs metadata.namespace"))
     }
 
     @Test func checkReportsTheBadInputLine() throws {

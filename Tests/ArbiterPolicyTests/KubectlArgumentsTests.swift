@@ -69,6 +69,10 @@ import Testing
         // Not a service-account name: a user like any other.
         ("system:serviceaccount:ci", [], ["system:authenticated"]),
         ("system:serviceaccount:ci:a:b", [], ["system:authenticated"]),
+        // kube-apiserver's SplitUsername: a DNS-label namespace and a DNS-subdomain name.
+        ("system:serviceaccount:CI:deployer", [], ["system:authenticated"]),
+        ("system:serviceaccount:ci:Deployer", [], ["system:authenticated"]),
+        ("system:serviceaccount:ci:deployer.v2", [], ["system:serviceaccounts", "system:serviceaccounts:ci", "system:authenticated"]),
     ])
     func impersonatedGroups(user: String, groups: [String], expected: [String]) {
         #expect(KubectlArguments.impersonatedGroups(user: user, groups: groups) == expected)

@@ -116,6 +116,16 @@ import Testing
         #expect(configuration.decisionLogMaxFiles == 3)
     }
 
+    /// Keys a reload cannot apply are named, so the operator learns that a restart is needed.
+    @Test func decisionLogRotationChangesNeedARestart() {
+        var next = ServerConfiguration()
+        next.decisionLogMaxSize = 1 << 20
+        next.decisionLogMaxFiles = 2
+        let ignored = WebhookServer.restartOnlyChanges(from: ServerConfiguration(), to: next)
+        #expect(ignored.contains("decisionLog.maxSize"))
+        #expect(ignored.contains("decisionLog.maxFiles"))
+    }
+
     @Test func theShippedExampleLoadsWithItsDocumentedDefaults() throws {
         let root = String(#filePath).split(separator: "/").dropLast(3).joined(separator: "/")
         let configuration = try ServerConfiguration.load(file: "/" + root + "/Deploy/config.example.yaml")

@@ -31,7 +31,9 @@ extension HTTPServer {
         /// Connections that never finish a handshake (silent sockets, half a ClientHello) need no
         /// certificate: without this bound they would hold ``maxConnections`` for a whole
         /// ``handshakeTimeout`` each and lock out every client. With it, a new client always gets
-        /// its handshake, and a flood of stalled ones only ever evicts its own.
+        /// to start its handshake; a flood of stalled connections mostly evicts its own, and a
+        /// client's handshake is evicted only if a whole share of newer connections arrives while
+        /// it runs (about a millisecond on a LAN).
         public var maxHandshakingConnections: Int
         /// Time from accept to a completed TLS handshake.
         public var handshakeTimeout: Duration

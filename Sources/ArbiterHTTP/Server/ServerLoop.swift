@@ -16,10 +16,11 @@ final class ServerLoop {
     let readBuffer: UnsafeMutableRawBufferPointer
     /// This loop's share of ``HTTPServer/Configuration/maxHandshakingConnections``.
     let handshakeLimit: Int
-    /// Connections in accept order from ``handshakeQueueHead``; the ones that left their
-    /// handshake are dropped from the front as it moves (a handshake lasts at most the handshake
-    /// timeout, so the queue holds at most that long's worth of accepts).
-    private var handshakeQueue: [Connection] = []
+    /// Connections in accept order from ``handshakeQueueHead``, by identity (a closed connection
+    /// is not kept alive by the queue); the ones that left their handshake or closed are dropped
+    /// from the front as it moves (a handshake lasts at most the handshake timeout, so the queue
+    /// holds at most that long's worth of accepts, eight bytes each).
+    private var handshakeQueue: [ObjectIdentifier] = []
     private var handshakeQueueHead = 0
     /// Connections of this loop still in their handshake.
     private(set) var handshakesInProgress = 0
@@ -49,14 +50,14 @@ final class ServerLoop {
         self.trimHandshakeQueue()
         if self.handshakesInProgress >= self.handshakeLimit, self.handshakeQueueHead < self.handshakeQueue.count {
             // The front is the oldest connection still handshaking (trimmed above).
-            let oldest = self.handshakeQueue[self.handshakeQueueHead]
+            let oldest = self.connections[self.handshakeQueue[self.handshakeQueueHead]]
             self.handshakeQueueHead += 1
-            oldest.evictFromHandshake(limit: self.handshakeLimit)
+            oldest?.evictFromHandshake(limit: self.handshakeLimit)
         }
         let connection = Connection(fd: fd, serverLoop: self, tlsContext: self.context.tlsContext, shedding: shedding)
         self.connections[ObjectIdentifier(connection)] = connection
         self.handshakesInProgress += 1
-        self.handshakeQueue.append(connection)
+        self.handshakeQueue.append(ObjectIdentifier(connection))
         connection.start()
     }
 
@@ -66,7 +67,9 @@ final class ServerLoop {
     }
 
     private func trimHandshakeQueue() {
-        while self.handshakeQueueHead < self.handshakeQueue.count, !self.handshakeQueue[self.handshakeQueueHead].isHandshaking {
+        while self.handshakeQueueHead < self.handshakeQueue.count,
+            self.connections[self.handshakeQueue[self.handshakeQueueHead]]?.isHandshaking != true
+        {
             self.handshakeQueueHead += 1
         }
         if self.handshakeQueueHead == self.handshakeQueue.count {

@@ -122,19 +122,16 @@ public final class TLSContext: @unchecked Sendable {
         guard SSL_CTX_check_private_key(self.context) == 1 else {
             throw TLSError.fromQueue(.privateKey, "private key `\(c.privateKeyPath)` does not match the certificate")
         }
-        // Every client would refuse an expired or not yet valid certificate: refuse it here, so a
-        // rotation to one keeps the old material (and says why) instead of breaking every client.
-        if let leaf = SSL_CTX_get0_certificate(self.context) {
-            if let notAfter = X509_get0_notAfter(leaf), X509_cmp_current_time(notAfter) < 0 {
-                throw TLSError(
-                    .certificateChain,
-                    "the certificate in `\(c.certificateChainPath)` expired at \(Self.describe(notAfter)); renew it")
-            }
-            if let notBefore = X509_get0_notBefore(leaf), X509_cmp_current_time(notBefore) > 0 {
-                throw TLSError(
-                    .certificateChain,
-                    "the certificate in `\(c.certificateChainPath)` is not valid before \(Self.describe(notBefore))")
-            }
+        // Every client would refuse an expired certificate: refuse it here, so a rotation to one
+        // keeps the old material (and says why) instead of breaking every client. A certificate not
+        // yet valid is accepted: issued a few seconds "in the future" by a skewed clock, it becomes
+        // valid by itself, and no file change would come to retry it.
+        if let leaf = SSL_CTX_get0_certificate(self.context), let notAfter = X509_get0_notAfter(leaf),
+            X509_cmp_current_time(notAfter) < 0
+        {
+            throw TLSError(
+                .certificateChain,
+                "the certificate in `\(c.certificateChainPath)` expired at \(Self.describe(notAfter)); renew it")
         }
     }
 

@@ -70,22 +70,24 @@ public enum KubectlArguments {
     public static func warnings(for request: AccessRequest) -> [String] {
         var result: [String] = []
         let verb: String
+        let known: Set<String>
         switch request.attributes {
-        case .resource(let attributes): verb = attributes.verb
-        case .nonResource(let attributes): verb = attributes.verb
+        case .resource(let attributes): (verb, known) = (attributes.verb, resourceVerbs)
+        case .nonResource(let attributes): (verb, known) = (attributes.verb, nonResourceVerbs)
         }
-        if !knownVerbs.contains(verb) {
+        if !known.contains(verb) {
             result.append("verb `\(verb)` is not a known verb (verbs are lower-case: get, list, create, ...)")
         }
         if let subresource = subresourceWarning(for: request) { result.append(subresource) }
         return result
     }
 
-    /// kubectl's list of known verbs (`auth can-i`), plus the HTTP-method verbs of non-resource requests.
-    static let knownVerbs: Set<String> = [
+    /// kubectl's lists of known verbs (`auth can-i`), for resources and for non-resource URLs.
+    static let resourceVerbs: Set<String> = [
         "get", "list", "watch", "create", "update", "patch", "delete", "deletecollection", "use", "bind",
-        "impersonate", "*", "approve", "sign", "escalate", "attest", "post", "put", "head", "options",
+        "impersonate", "*", "approve", "sign", "escalate", "attest",
     ]
+    static let nonResourceVerbs: Set<String> = ["get", "put", "post", "head", "options", "delete", "patch", "*"]
 
     /// A warning for `RESOURCE/NAME` whose NAME is a well-known subresource (`pods/exec`,
     /// `nodes/stats`): kubectl, and so Arbiter, read it as the object's name, which is rarely what
@@ -132,7 +134,11 @@ public enum KubectlArguments {
         let serviceAccountPrefix = "system:serviceaccount:"
         if result.isEmpty, user.hasPrefix(serviceAccountPrefix) {
             let parts = user.dropFirst(serviceAccountPrefix.count).split(separator: ":", omittingEmptySubsequences: false)
-            if parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty {
+            // `serviceaccount.SplitUsername`: a DNS-label namespace and a DNS-subdomain name, or
+            // the name is a plain user's.
+            if parts.count == 2, isDNSLabel(parts[0]), parts[1].count <= 253,
+                parts[1].split(separator: ".", omittingEmptySubsequences: false).allSatisfy(isDNSLabel)
+            {
                 result = ["system:serviceaccounts", "system:serviceaccounts:\(parts[0])"]
             }
         }
@@ -142,6 +148,18 @@ public enum KubectlArguments {
             result.append("system:authenticated")
         }
         return result
+    }
+
+    /// A DNS-1123 label: at most 63 lower-case letters, digits and `-`, a letter or digit at each end.
+    static func isDNSLabel(_ text: Substring) -> Bool {
+        let bytes = Array(text.utf8)
+        func alphanumeric(_ byte: UInt8) -> Bool {
+            (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
+        }
+        guard let first = bytes.first, let last = bytes.last, bytes.count <= 63, alphanumeric(first), alphanumeric(last) else {
+            return false
+        }
+        return bytes.allSatisfy { alphanumeric($0) || $0 == UInt8(ascii: "-") }
     }
 
     /// The plural of each built-in resource's singular name (`ingress` → `ingresses`,

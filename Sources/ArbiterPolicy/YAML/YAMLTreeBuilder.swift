@@ -7,12 +7,11 @@ public struct YAMLLimits: Sendable, Hashable {
     /// Most nodes (scalars and collections) one source may hold. Bytes alone do not bound memory:
     /// a file of tiny flow-style nodes (`[a,a,a,...`) costs some 60 bytes of tree per 2 bytes of
     /// text. The large benchmark policy (38 MB, 100,000 bindings) has 3.5 million.
+    public var maxNodes: Int
     /// Most nodes that alias references may add when the tree is expanded ("billion laughs").
     public var maxAliasExpansion: Int
     /// Deepest nesting of collections.
     public var maxDepth: Int
-
-    public var maxNodes: Int
 
     public init(maxBytes: Int = 64 << 20, maxNodes: Int = 8_000_000, maxAliasExpansion: Int = 100_000, maxDepth: Int = 64) {
         self.maxBytes = maxBytes

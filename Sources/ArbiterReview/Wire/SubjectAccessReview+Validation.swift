@@ -49,6 +49,10 @@ extension SubjectAccessReview {
             throw ReviewDecodingError(.missingSubject, message: "spec names neither a user nor a group")
         }
         if expected == .localSubjectAccessReview {
+            // kube-apiserver: "namespace is required on this type".
+            guard !metadata.namespace.isEmpty else {
+                throw ReviewDecodingError(.namespaceMismatch, message: "a LocalSubjectAccessReview needs metadata.namespace")
+            }
             guard let attributes = spec.resourceAttributes else {
                 throw ReviewDecodingError(
                     .namespaceMismatch,

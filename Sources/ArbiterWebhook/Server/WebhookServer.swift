@@ -304,6 +304,8 @@ public final class WebhookServer: Sendable {
             ("log.level", start.logLevel, next.logLevel),
             ("log.format", "\(start.logFormat)", "\(next.logFormat)"),
             ("decisionLog.path", start.decisionLogPath, next.decisionLogPath),
+            ("decisionLog.maxSize", "\(start.decisionLogMaxSize)", "\(next.decisionLogMaxSize)"),
+            ("decisionLog.maxFiles", "\(start.decisionLogMaxFiles)", "\(next.decisionLogMaxFiles)"),
             ("decisionLog.include", "\(start.decisionLogInclude)", "\(next.decisionLogInclude)"),
             ("watch", "\(start.watchFiles)", "\(next.watchFiles)"),
         ]

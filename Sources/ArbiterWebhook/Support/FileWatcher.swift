@@ -149,12 +149,12 @@ public final class FileWatcher: Sendable {
             let now = FileFingerprint.monotonicNanoseconds()
             if burstStart != nil && now >= deadline {
                 burstStart = nil
-                let changed = engine.finishBurst()
-                // What inotify reported is in the next snapshot too: take it now, so the safety
-                // poll reports only what inotify missed.
-                _ = safety.poll()
+                // The snapshot is taken now, so that the safety poll reports only what inotify
+                // missed later; what it finds now is reported with the burst (a change inotify
+                // could not see may have happened since the last poll).
+                let reported = Set(engine.finishBurst()).union(safety.poll())
                 nextSafetyPoll = now + safetyNanoseconds
-                if !changed.isEmpty { onChange(changed) }
+                if !reported.isEmpty { onChange(reported.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }) }
                 continue
             }
             if burstStart == nil && now >= nextSafetyPoll {

@@ -148,6 +148,32 @@ import Testing
         #expect(reports.joined().contains(directory.file("current") + "/policy.yaml"))
     }
 
+    /// A burst of inotify events that names no target (a file next to a watched one) must not
+    /// swallow a change only the safety poll can see.
+    @Test func aBurstDoesNotSwallowAChangeInotifyMissed() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        #expect(mkdir(directory.file("a"), 0o755) == 0)
+        #expect(mkdir(directory.file("b"), 0o755) == 0)
+        #expect(mkdir(directory.file("tls"), 0o755) == 0)
+        try directory.write("a/policy.yaml", "version: 1\n")
+        try directory.write("b/policy.yaml", "version: 2\n")
+        try directory.write("tls/server.crt", "cert\n")
+        #expect(symlink("a", directory.file("current")) == 0)
+        let reports = Recorder<[String]>()
+        let watcher = try FileWatcher(
+            paths: [directory.file("current"), directory.file("tls/server.crt")], debounce: .milliseconds(50),
+            safetyPoll: .seconds(3)
+        ) { reports.append($0) }
+        defer { watcher.stop() }
+        guard symlink("b", directory.file("current.tmp")) == 0, rename(directory.file("current.tmp"), directory.file("current")) == 0
+        else { throw SystemCallError.current("symlink swap") }
+        try directory.write("tls/unrelated.txt", "noise\n")
+        // Reported with the burst of the unrelated write (before, that burst took the change into
+        // the snapshot and no poll ever reported it).
+        #expect(waitUntil { reports.all.joined().contains(directory.file("current") + "/policy.yaml") })
+    }
+
     @Test func keepsWatchingADirectoryDeletedAndCreatedAgain() throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
