@@ -51,6 +51,14 @@ static inline int COpenSSL_SSL_CTX_chain_certificate_count(SSL_CTX *ctx) {
     return sk_X509_num(chain);
 }
 
+// The chain certificate at `index` (see COpenSSL_SSL_CTX_chain_certificate_count), or NULL.
+static inline X509 *COpenSSL_SSL_CTX_chain_certificate(SSL_CTX *ctx, int index) {
+    STACK_OF(X509) *chain = NULL;
+    if (SSL_CTX_get0_chain_certs(ctx, &chain) != 1 || chain == NULL) return NULL;
+    if (index < 0 || index >= sk_X509_num(chain)) return NULL;
+    return sk_X509_value(chain, index);
+}
+
 // SSL_CTX_build_cert_chain is a macro over SSL_CTX_ctrl.
 static inline int COpenSSL_SSL_CTX_build_cert_chain(SSL_CTX *ctx, int flags) {
     return (int)SSL_CTX_build_cert_chain(ctx, flags);

@@ -73,6 +73,13 @@ import Testing
         ("system:serviceaccount:CI:deployer", [], ["system:authenticated"]),
         ("system:serviceaccount:ci:Deployer", [], ["system:authenticated"]),
         ("system:serviceaccount:ci:deployer.v2", [], ["system:serviceaccounts", "system:serviceaccounts:ci", "system:authenticated"]),
+        // A subdomain's parts may be longer than a label (only the whole is bounded, by 253).
+        (
+            "system:serviceaccount:ci:" + String(repeating: "a", count: 64), [],
+            ["system:serviceaccounts", "system:serviceaccounts:ci", "system:authenticated"]
+        ),
+        ("system:serviceaccount:" + String(repeating: "n", count: 64) + ":sa", [], ["system:authenticated"]),
+        ("system:serviceaccount:ci:" + String(repeating: "a", count: 254), [], ["system:authenticated"]),
     ])
     func impersonatedGroups(user: String, groups: [String], expected: [String]) {
         #expect(KubectlArguments.impersonatedGroups(user: user, groups: groups) == expected)

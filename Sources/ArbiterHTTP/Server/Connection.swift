@@ -35,6 +35,8 @@ final class Connection: EventHandler {
     }
 
     let fd: Int32
+    /// Accept order on its loop (see ``ServerLoop``'s handshake queue).
+    let serial: UInt64
     unowned let serverLoop: ServerLoop
     let tls: TLSConnection?
     private let shedding: Bool
@@ -65,8 +67,9 @@ final class Connection: EventHandler {
     /// Reads per readiness event before yielding to other connections.
     private static let readsPerEvent = 32
 
-    init(fd: Int32, serverLoop: ServerLoop, tlsContext: TLSContext, shedding: Bool) {
+    init(fd: Int32, serverLoop: ServerLoop, tlsContext: TLSContext, shedding: Bool, serial: UInt64 = 0) {
         self.fd = fd
+        self.serial = serial
         self.serverLoop = serverLoop
         self.shedding = shedding
         self.tls = try? TLSConnection(context: tlsContext, fd: fd)

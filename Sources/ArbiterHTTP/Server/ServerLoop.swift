@@ -20,7 +20,11 @@ final class ServerLoop {
     /// is not kept alive by the queue); the ones that left their handshake or closed are dropped
     /// from the front as it moves (a handshake lasts at most the handshake timeout, so the queue
     /// holds at most that long's worth of accepts, eight bytes each).
-    private var handshakeQueue: [ObjectIdentifier] = []
+    /// An identity is matched with the connection's ``Connection/serial``: a closed connection's
+    /// address may be reused by a newer one, which must not take the older one's place.
+    private var handshakeQueue: [(id: ObjectIdentifier, serial: UInt64)] = []
+    /// The serial of the next connection adopted on this loop.
+    private var nextSerial: UInt64 = 0
     private var handshakeQueueHead = 0
     /// Connections of this loop still in their handshake.
     private(set) var handshakesInProgress = 0
@@ -50,14 +54,16 @@ final class ServerLoop {
         self.trimHandshakeQueue()
         if self.handshakesInProgress >= self.handshakeLimit, self.handshakeQueueHead < self.handshakeQueue.count {
             // The front is the oldest connection still handshaking (trimmed above).
-            let oldest = self.connections[self.handshakeQueue[self.handshakeQueueHead]]
+            let oldest = self.queuedConnection(at: self.handshakeQueueHead)
             self.handshakeQueueHead += 1
             oldest?.evictFromHandshake(limit: self.handshakeLimit)
         }
-        let connection = Connection(fd: fd, serverLoop: self, tlsContext: self.context.tlsContext, shedding: shedding)
+        let connection = Connection(
+            fd: fd, serverLoop: self, tlsContext: self.context.tlsContext, shedding: shedding, serial: self.nextSerial)
+        self.nextSerial += 1
         self.connections[ObjectIdentifier(connection)] = connection
         self.handshakesInProgress += 1
-        self.handshakeQueue.append(ObjectIdentifier(connection))
+        self.handshakeQueue.append((ObjectIdentifier(connection), connection.serial))
         connection.start()
     }
 
@@ -66,9 +72,16 @@ final class ServerLoop {
         self.handshakesInProgress -= 1
     }
 
+    /// The connection a queue entry names, if it is still open (and is the same one).
+    private func queuedConnection(at index: Int) -> Connection? {
+        let entry = self.handshakeQueue[index]
+        guard let connection = self.connections[entry.id], connection.serial == entry.serial else { return nil }
+        return connection
+    }
+
     private func trimHandshakeQueue() {
         while self.handshakeQueueHead < self.handshakeQueue.count,
-            self.connections[self.handshakeQueue[self.handshakeQueueHead]]?.isHandshaking != true
+            self.queuedConnection(at: self.handshakeQueueHead)?.isHandshaking != true
         {
             self.handshakeQueueHead += 1
         }

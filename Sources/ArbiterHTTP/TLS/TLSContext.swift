@@ -122,16 +122,22 @@ public final class TLSContext: @unchecked Sendable {
         guard SSL_CTX_check_private_key(self.context) == 1 else {
             throw TLSError.fromQueue(.privateKey, "private key `\(c.privateKeyPath)` does not match the certificate")
         }
-        // Every client would refuse an expired certificate: refuse it here, so a rotation to one
-        // keeps the old material (and says why) instead of breaking every client. A certificate not
-        // yet valid is accepted: issued a few seconds "in the future" by a skewed clock, it becomes
-        // valid by itself, and no file change would come to retry it.
-        if let leaf = SSL_CTX_get0_certificate(self.context), let notAfter = X509_get0_notAfter(leaf),
-            X509_cmp_current_time(notAfter) < 0
-        {
+        // Every client would refuse an expired certificate, the leaf or an intermediate sent with
+        // it: refuse it here, so a rotation to one keeps the old material (and says why) instead
+        // of breaking every client. A certificate not yet valid is accepted: issued a few seconds
+        // "in the future" by a skewed clock, it becomes valid by itself, and no file change would
+        // come to retry it.
+        let chainCount = Int(COpenSSL_SSL_CTX_chain_certificate_count(self.context))
+        let certificates =
+            [SSL_CTX_get0_certificate(self.context)]
+            + (0..<chainCount).map { COpenSSL_SSL_CTX_chain_certificate(self.context, Int32($0)) }
+        for (position, certificate) in certificates.enumerated() {
+            guard let certificate, let notAfter = X509_get0_notAfter(certificate), X509_cmp_current_time(notAfter) < 0
+            else { continue }
+            let which = position == 0 ? "the certificate" : "intermediate certificate \(position)"
             throw TLSError(
                 .certificateChain,
-                "the certificate in `\(c.certificateChainPath)` expired at \(Self.describe(notAfter)); renew it")
+                "\(which) in `\(c.certificateChainPath)` expired at \(Self.describe(notAfter)); renew it")
         }
     }
 

@@ -136,8 +136,8 @@ public enum KubectlArguments {
             let parts = user.dropFirst(serviceAccountPrefix.count).split(separator: ":", omittingEmptySubsequences: false)
             // `serviceaccount.SplitUsername`: a DNS-label namespace and a DNS-subdomain name, or
             // the name is a plain user's.
-            if parts.count == 2, isDNSLabel(parts[0]), parts[1].count <= 253,
-                parts[1].split(separator: ".", omittingEmptySubsequences: false).allSatisfy(isDNSLabel)
+            if parts.count == 2, parts[0].utf8.count <= 63, isDNSLabelShaped(parts[0]), parts[1].utf8.count <= 253,
+                parts[1].split(separator: ".", omittingEmptySubsequences: false).allSatisfy(isDNSLabelShaped)
             {
                 result = ["system:serviceaccounts", "system:serviceaccounts:\(parts[0])"]
             }
@@ -150,13 +150,15 @@ public enum KubectlArguments {
         return result
     }
 
-    /// A DNS-1123 label: at most 63 lower-case letters, digits and `-`, a letter or digit at each end.
-    static func isDNSLabel(_ text: Substring) -> Bool {
+    /// The shape of a DNS-1123 label: lower-case letters, digits and `-`, a letter or digit at each
+    /// end. (A label proper has at most 63; a subdomain's parts have no length of their own, only
+    /// the 253 of the whole, as `IsDNS1123Subdomain` checks.)
+    static func isDNSLabelShaped(_ text: Substring) -> Bool {
         let bytes = Array(text.utf8)
         func alphanumeric(_ byte: UInt8) -> Bool {
             (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
         }
-        guard let first = bytes.first, let last = bytes.last, bytes.count <= 63, alphanumeric(first), alphanumeric(last) else {
+        guard let first = bytes.first, let last = bytes.last, alphanumeric(first), alphanumeric(last) else {
             return false
         }
         return bytes.allSatisfy { alphanumeric($0) || $0 == UInt8(ascii: "-") }

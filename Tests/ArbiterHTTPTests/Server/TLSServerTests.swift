@@ -105,6 +105,36 @@ import Testing
         #expect(server.metrics.handshakesSucceeded.load(ordering: .relaxed) == 1)
     }
 
+    /// Eviction follows accept order even when a connection closed meanwhile and a newer one got
+    /// its address (the queue once found the newer connection through the older one's entry and
+    /// evicted it first).
+    @Test func handshakeEvictionKeepsAcceptOrderAcrossAddressReuse() throws {
+        let server = try TestServer(threads: 1) {
+            $0.handshakeTimeout = .seconds(30)
+            $0.maxHandshakingConnections = 4
+        }
+        func stalled() throws -> TLSTestClient {
+            let client = try TLSTestClient(port: server.port, handshake: false)
+            client.sendRaw([0x16, 0x03, 0x01])
+            return client
+        }
+        let first = try stalled()
+        let vanishing = try stalled()
+        let second = try stalled()
+        #expect(TestServer.eventually { server.metrics.connectionsOpen.load(ordering: .relaxed) == 3 })
+        vanishing.closeNow()  // the server closes it: its queue entry stays behind `first`
+        #expect(TestServer.eventually { server.metrics.connectionsOpen.load(ordering: .relaxed) == 2 })
+        let newest = try stalled()  // likely allocated where `vanishing` was
+        let filler = try stalled()  // four in progress: first, second, newest, filler
+        #expect(TestServer.eventually { server.metrics.connectionsOpen.load(ordering: .relaxed) == 4 })
+        _ = try stalled()  // evicts `first`
+        _ = try stalled()  // evicts `second`, not `newest`
+        #expect(first.waitForTCPClose())
+        #expect(second.waitForTCPClose())
+        #expect(!newest.isClosedByPeer())
+        #expect(!filler.isClosedByPeer())
+    }
+
     @Test func plaintextHTTPIsAProtocolFailure() throws {
         let server = try TestServer(threads: 1)
         let client = try TLSTestClient(port: server.port, handshake: false)

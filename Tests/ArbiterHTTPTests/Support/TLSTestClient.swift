@@ -117,6 +117,19 @@ final class TLSTestClient {
         _ = bytes.withUnsafeBytes { Foundation.send(self.fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
     }
 
+    /// Shuts the TCP connection down in both directions now (the descriptor is closed at deinit).
+    func closeNow() {
+        Foundation.shutdown(self.fd, Int32(SHUT_RDWR))
+    }
+
+    /// True when the server has closed the TCP connection (EOF or reset), without waiting.
+    func isClosedByPeer() -> Bool {
+        var byte: UInt8 = 0
+        let result = Foundation.recv(self.fd, &byte, 1, Int32(MSG_DONTWAIT))
+        if result == 0 { return true }
+        return result < 0 && errno != EAGAIN && errno != EWOULDBLOCK
+    }
+
     /// Waits for the server to close the TCP connection; true on EOF/reset, false on timeout.
     func waitForTCPClose() -> Bool {
         var byte: UInt8 = 0
