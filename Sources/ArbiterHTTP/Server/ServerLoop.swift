@@ -19,7 +19,7 @@ final class ServerLoop {
     /// Connections in accept order from ``handshakeQueueHead``, by identity (a closed connection
     /// is not kept alive by the queue); the ones that left their handshake or closed are dropped
     /// from the front as it moves (a handshake lasts at most the handshake timeout, so the queue
-    /// holds at most that long's worth of accepts, eight bytes each).
+    /// holds at most that long's worth of accepts, sixteen bytes each).
     /// An identity is matched with the connection's ``Connection/serial``: a closed connection's
     /// address may be reused by a newer one, which must not take the older one's place.
     private var handshakeQueue: [(id: ObjectIdentifier, serial: UInt64)] = []

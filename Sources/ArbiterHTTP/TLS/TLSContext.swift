@@ -63,6 +63,7 @@ public final class TLSContext: @unchecked Sendable {
         try self.loadServerCertificate()
         try self.configureClientAuthentication()
         self.fixCertificateChain()
+        try self.refuseExpiredCertificate()
         self.configureSessions()
         if offerHTTP2 {
             SSL_CTX_set_alpn_select_cb(context, alpnSelectHTTP2OrHTTP1, nil)
@@ -122,22 +123,31 @@ public final class TLSContext: @unchecked Sendable {
         guard SSL_CTX_check_private_key(self.context) == 1 else {
             throw TLSError.fromQueue(.privateKey, "private key `\(c.privateKeyPath)` does not match the certificate")
         }
-        // Every client would refuse an expired certificate, the leaf or an intermediate sent with
-        // it: refuse it here, so a rotation to one keeps the old material (and says why) instead
-        // of breaking every client. A certificate not yet valid is accepted: issued a few seconds
-        // "in the future" by a skewed clock, it becomes valid by itself, and no file change would
-        // come to retry it.
-        let chainCount = Int(COpenSSL_SSL_CTX_chain_certificate_count(self.context))
-        let certificates =
-            [SSL_CTX_get0_certificate(self.context)]
-            + (0..<chainCount).map { COpenSSL_SSL_CTX_chain_certificate(self.context, Int32($0)) }
-        for (position, certificate) in certificates.enumerated() {
-            guard let certificate, let notAfter = X509_get0_notAfter(certificate), X509_cmp_current_time(notAfter) < 0
+    }
+
+    /// Refuses a serving certificate every client would refuse: an expired leaf, or an expired
+    /// certificate that issued it in the chain as sent (from the file, or built from the client-CA
+    /// bundle by ``fixCertificateChain()``). A rotation to one then keeps the old material, and
+    /// says why, instead of breaking every client.
+    ///
+    /// Not refused: a certificate not yet valid (issued a few seconds "in the future" by a skewed
+    /// clock, it becomes valid by itself, and no file change would come to retry it), and expired
+    /// certificates further up (an old cross-sign that clients with a newer root never use).
+    private func refuseExpiredCertificate() throws(TLSError) {
+        guard let leaf = SSL_CTX_get0_certificate(self.context) else { return }
+        let path = self.configuration.certificateChainPath
+        if let notAfter = X509_get0_notAfter(leaf), X509_cmp_current_time(notAfter) < 0 {
+            throw TLSError(.certificateChain, "the certificate in `\(path)` expired at \(Self.describe(notAfter)); renew it")
+        }
+        let count = COpenSSL_SSL_CTX_chain_certificate_count(self.context)
+        for index in 0..<count {
+            guard let issuer = COpenSSL_SSL_CTX_chain_certificate(self.context, index),
+                X509_check_issued(issuer, leaf) == 0,  // X509_V_OK: it issued the leaf
+                let notAfter = X509_get0_notAfter(issuer), X509_cmp_current_time(notAfter) < 0
             else { continue }
-            let which = position == 0 ? "the certificate" : "intermediate certificate \(position)"
             throw TLSError(
                 .certificateChain,
-                "\(which) in `\(c.certificateChainPath)` expired at \(Self.describe(notAfter)); renew it")
+                "the intermediate certificate that issued the one in `\(path)` expired at \(Self.describe(notAfter)); renew the chain")
         }
     }
 

@@ -127,12 +127,14 @@ import Testing
         let newest = try stalled()  // likely allocated where `vanishing` was
         let filler = try stalled()  // four in progress: first, second, newest, filler
         #expect(TestServer.eventually { server.metrics.connectionsOpen.load(ordering: .relaxed) == 4 })
-        _ = try stalled()  // evicts `first`
-        _ = try stalled()  // evicts `second`, not `newest`
-        #expect(first.waitForTCPClose())
-        #expect(second.waitForTCPClose())
-        #expect(!newest.isClosedByPeer())
-        #expect(!filler.isClosedByPeer())
+        let fifth = try stalled()  // evicts `first`
+        let sixth = try stalled()  // evicts `second`, not `newest`
+        withExtendedLifetime((fifth, sixth)) {
+            #expect(first.waitForTCPClose())
+            #expect(second.waitForTCPClose())
+            #expect(!newest.isClosedByPeer())
+            #expect(!filler.isClosedByPeer())
+        }
     }
 
     @Test func plaintextHTTPIsAProtocolFailure() throws {
