@@ -352,6 +352,32 @@ struct LoaderRobustnessTests {
         #expect(result.set.skipped.isEmpty)
     }
 
+    /// `validate` lists every problem of an object in one run, not only the first.
+    @Test func everyProblemOfAnObjectIsReported() {
+        let text = """
+            apiVersion: rbac.authorization.k8s.io/v1
+            kind: ClusterRole
+            metadata: {name: r}
+            rules:
+            - {apiGroups: [""], resources: [pods]}
+            - {apiGroups: [""], resources: [secrets], verbs: [get], resourcename: [a]}
+            - {apiGroups: [""], resources: [configmaps], verbs: [get]}
+            ---
+            apiVersion: rbac.authorization.k8s.io/v1
+            kind: ClusterRoleBinding
+            metadata: {name: b}
+            roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: r}
+            subjects:
+            - {kind: ServiceAccount, name: sa}
+            - {kind: Robot, name: r2d2}
+            - {kind: User, name: jane}
+            """
+        let result = PolicyLoader.load(text, file: "many.yaml")
+        #expect(result.errors.map(\.location?.line) == [5, 6, 14, 15], "\(result.errors)")
+        #expect(result.set.roles.isEmpty)
+        #expect(result.set.bindings.isEmpty)
+    }
+
     @Test func metadataMayCarryWhatTheAPIServerAdds() throws {
         let text = """
             apiVersion: rbac.authorization.k8s.io/v1

@@ -80,11 +80,14 @@ struct PolicyDecoder {
                     at: reader.location(index))
             }
             switch kind {
-            case "Role": set.roles.append(try decodeRole(fields, kind: .role, at: index))
-            case "ClusterRole": set.roles.append(try decodeRole(fields, kind: .clusterRole, at: index))
-            case "RoleBinding": set.bindings.append(try decodeBinding(fields, kind: .roleBinding, at: index))
+            // Each returns nil after recording every problem of its object (all of its rules,
+            // subjects and fields, not only the first), so `validate` lists them in one run.
+            case "Role": if let role = try decodeRole(fields, kind: .role, at: index) { set.roles.append(role) }
+            case "ClusterRole": if let role = try decodeRole(fields, kind: .clusterRole, at: index) { set.roles.append(role) }
+            case "RoleBinding":
+                if let binding = try decodeBinding(fields, kind: .roleBinding, at: index) { set.bindings.append(binding) }
             case "ClusterRoleBinding":
-                set.bindings.append(try decodeBinding(fields, kind: .clusterRoleBinding, at: index))
+                if let binding = try decodeBinding(fields, kind: .clusterRoleBinding, at: index) { set.bindings.append(binding) }
             default:
                 throw PolicyError(
                     .invalidValue,
@@ -174,30 +177,40 @@ struct PolicyDecoder {
 
     // MARK: - Roles
 
-    private func decodeRole(
+    private mutating func decodeRole(
         _ fields: [(key: String?, keyNode: Int32, value: Int32)], kind: Role.Kind, at index: Int32
-    ) throws(PolicyError) -> Role {
+    ) throws(PolicyError) -> Role? {
         let metadata = try decodeMetadata(fields, kind: kind.rawValue, at: index, namespaced: kind == .role)
         var role = Role(
             kind: kind, name: metadata.name, namespace: metadata.namespace, labels: metadata.labels, rules: [],
             location: reader.location(index))
+        var problems: [PolicyError] = []
         for field in fields {
-            switch field.key {
-            case "rules":
-                for ruleNode in try reader.list(field.value, "`rules`") {
-                    role.rules.append(try decodeRule(ruleNode, allowNonResource: kind == .clusterRole))
+            do throws(PolicyError) {
+                switch field.key {
+                case "rules":
+                    for ruleNode in try reader.list(field.value, "`rules`") {
+                        do throws(PolicyError) {
+                            role.rules.append(try decodeRule(ruleNode, allowNonResource: kind == .clusterRole))
+                        } catch {
+                            problems.append(error)
+                        }
+                    }
+                case "aggregationRule" where kind == .clusterRole:
+                    if !reader.isNull(field.value) {
+                        role.aggregationRule = try decodeAggregationRule(field.value)
+                    }
+                case "apiVersion", "kind", "metadata":
+                    break
+                default:
+                    throw unknownField(field.keyNode, in: "a \(kind.rawValue)")
                 }
-            case "aggregationRule" where kind == .clusterRole:
-                if !reader.isNull(field.value) {
-                    role.aggregationRule = try decodeAggregationRule(field.value)
-                }
-            case "apiVersion", "kind", "metadata":
-                break
-            default:
-                throw unknownField(field.keyNode, in: "a \(kind.rawValue)")
+            } catch {
+                problems.append(error)
             }
         }
-        return role
+        errors.append(contentsOf: problems)
+        return problems.isEmpty ? role : nil
     }
 
     func decodeRule(_ index: Int32, allowNonResource: Bool) throws(PolicyError) -> PolicyRule {
@@ -305,26 +318,37 @@ struct PolicyDecoder {
 
     // MARK: - Bindings
 
-    private func decodeBinding(
+    private mutating func decodeBinding(
         _ fields: [(key: String?, keyNode: Int32, value: Int32)], kind: Binding.Kind, at index: Int32
-    ) throws(PolicyError) -> Binding {
+    ) throws(PolicyError) -> Binding? {
         let metadata = try decodeMetadata(fields, kind: kind.rawValue, at: index, namespaced: kind == .roleBinding)
         var subjects: [Subject] = []
         var roleRef: RoleRef? = nil
+        var problems: [PolicyError] = []
         for field in fields {
-            switch field.key {
-            case "subjects":
-                for subjectNode in try reader.list(field.value, "`subjects`") {
-                    subjects.append(try decodeSubject(subjectNode, clusterScoped: kind == .clusterRoleBinding))
+            do throws(PolicyError) {
+                switch field.key {
+                case "subjects":
+                    for subjectNode in try reader.list(field.value, "`subjects`") {
+                        do throws(PolicyError) {
+                            subjects.append(try decodeSubject(subjectNode, clusterScoped: kind == .clusterRoleBinding))
+                        } catch {
+                            problems.append(error)
+                        }
+                    }
+                case "roleRef":
+                    roleRef = try decodeRoleRef(field.value, bindingKind: kind)
+                case "apiVersion", "kind", "metadata":
+                    break
+                default:
+                    throw unknownField(field.keyNode, in: "a \(kind.rawValue)")
                 }
-            case "roleRef":
-                roleRef = try decodeRoleRef(field.value, bindingKind: kind)
-            case "apiVersion", "kind", "metadata":
-                break
-            default:
-                throw unknownField(field.keyNode, in: "a \(kind.rawValue)")
+            } catch {
+                problems.append(error)
             }
         }
+        errors.append(contentsOf: problems)
+        guard problems.isEmpty else { return nil }
         guard let roleRef else {
             throw PolicyError(
                 .missingField, "\(kind.rawValue) `\(metadata.name)` has no `roleRef`", at: reader.location(index))
