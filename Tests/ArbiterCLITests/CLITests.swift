@@ -301,4 +301,25 @@ struct CLITests {
         #expect(result.stdout.contains("a deliberately wrong expectation: expected Allow, got NoOpinion"))
         #expect(result.stdout.hasSuffix("1 passed, 1 failed\n"))
     }
+
+    /// A misspelt kind or version in a test file must not turn into "0 failed" with nothing run.
+    @Test func aTestFileWithAMisspeltKindFails() throws {
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try Self.denyPolicy.write(to: directory.appendingPathComponent("deny.yaml"), atomically: true, encoding: .utf8)
+        try """
+            apiVersion: arbiter.dev/v1
+            kind: PolicyTest
+            metadata: {name: deny}
+            policies: [deny.yaml]
+            cases:
+            - name: would fail
+              request: {user: jane, resourceAttributes: {verb: get, resource: pods, namespace: a}}
+              expect: Allow
+            """.write(to: directory.appendingPathComponent("deny.test.yaml"), atomically: true, encoding: .utf8)
+        let result = try runArbiter(["test", directory.path])
+        #expect(result.status == 1)
+        #expect(result.stdout.contains("not a PolicyTest"))
+        #expect(result.stdout.hasSuffix("0 passed, 1 failed\n"))
+    }
 }

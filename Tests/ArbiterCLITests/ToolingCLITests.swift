@@ -312,4 +312,37 @@ struct ToolingCLITests {
         let counts = try #require(object["counts"] as? [String: Int])
         #expect(counts == ["allow -> allow": 2, "allow -> no_opinion": 1, "deny -> allow": 1])
     }
+
+    /// Audit events are recorded before impersonation, and a create's objectRef carries a name
+    /// the authorizer never saw: replay asks about what the authorizer was asked.
+    @Test func replayAsksAboutTheImpersonatedUserAndUnnamedCreates() throws {
+        let directory = try makeTemporaryDirectory("replay")
+        let policy = directory.appendingPathComponent("web7.yaml").path
+        try """
+            apiVersion: rbac.authorization.k8s.io/v1
+            kind: Role
+            metadata: {name: web7, namespace: team-a}
+            rules: [{apiGroups: [""], resources: [pods], resourceNames: [web-7], verbs: [create, get]}]
+            ---
+            apiVersion: rbac.authorization.k8s.io/v1
+            kind: RoleBinding
+            metadata: {name: web7, namespace: team-a}
+            roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: web7}
+            subjects: [{kind: User, name: ci}]
+            """.write(toFile: policy, atomically: true, encoding: .utf8)
+        let path = directory.appendingPathComponent("audit.jsonl").path
+        try """
+        {"kind":"Event","apiVersion":"audit.k8s.io/v1","verb":"create","user":{"username":"jane","groups":[]},"impersonatedUser":{"username":"system:kube-scheduler","groups":["system:authenticated"]},"objectRef":{"resource":"pods","subresource":"binding","namespace":"kube-system","name":"p1"},"annotations":{"authorization.k8s.io/decision":"allow"}}
+        {"kind":"Event","apiVersion":"audit.k8s.io/v1","verb":"create","user":{"username":"ci","groups":[]},"objectRef":{"resource":"pods","namespace":"team-a","name":"web-7"},"annotations":{"authorization.k8s.io/decision":"allow"}}
+        {"kind":"Event","apiVersion":"audit.k8s.io/v1","verb":"get","user":{"username":"ci","groups":[]},"objectRef":{"resource":"pods","namespace":"team-a","name":"web-7"},"annotations":{"authorization.k8s.io/decision":"allow"}}
+        """.write(toFile: path, atomically: true, encoding: .utf8)
+        let result = try runArbiter(["replay", "--input", path, "-o", "json", "-p", policy] + Self.bootstrap)
+        let object = try Self.json(result.stdout)
+        let counts = try #require(object["counts"] as? [String: Int], "\(result.stderr)")
+        // The scheduler (impersonated) may bind pods; a create of web-7 names no pod, so the
+        // name-restricted Role cannot allow it; a get of web-7 names it.
+        #expect(counts == ["allow -> allow": 2, "allow -> no_opinion": 1])
+        let lines = try #require(object["lines"] as? [[String: Any]])
+        #expect(lines.compactMap { $0["line"] as? Int } == [2])
+    }
 }

@@ -45,7 +45,14 @@ public struct PolicyTestFile: Sendable {
                 if field.key == "kind" { kind = try reader.string(field.value, "`kind`") ?? "" }
                 if field.key == "apiVersion" { apiVersion = try reader.string(field.value, "`apiVersion`") ?? "" }
             }
-            guard kind == "PolicyTest", apiVersion == PolicyDecoder.arbiterAPIVersion else { continue }
+            // A test file holds tests only: a misspelt kind or version would otherwise skip its
+            // cases and report success with nothing run.
+            guard kind == "PolicyTest", apiVersion == PolicyDecoder.arbiterAPIVersion else {
+                throw PolicyError(
+                    .invalidValue,
+                    "not a PolicyTest (`apiVersion: \(apiVersion)`, `kind: \(kind)`): a test file holds `\(PolicyDecoder.arbiterAPIVersion)` PolicyTest documents only",
+                    at: reader.location(root))
+            }
             tests.append(try parseTest(fields, reader: reader, at: root))
         }
         return tests

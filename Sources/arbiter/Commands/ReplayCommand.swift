@@ -51,8 +51,10 @@ struct ReplayCommand: ParsableCommand {
 
     /// The request and old decision of one log line, or an error message.
     static func parse(_ object: [String: Any]) -> (request: AccessRequest, format: String, decision: String, reason: String)? {
-        if let user = object["user"] as? [String: Any] {
-            // audit.k8s.io Event.
+        if let authenticated = object["user"] as? [String: Any] {
+            // audit.k8s.io Event. It is recorded before impersonation; the authorizer saw the
+            // impersonated user, when there is one.
+            let user = object["impersonatedUser"] as? [String: Any] ?? authenticated
             let username = user["username"] as? String ?? ""
             let groups = user["groups"] as? [String] ?? []
             let verb = object["verb"] as? String ?? ""
@@ -61,13 +63,17 @@ struct ReplayCommand: ParsableCommand {
             let reason = annotations["authorization.k8s.io/reason"] as? String ?? ""
             let request: AccessRequest
             if let ref = object["objectRef"] as? [String: Any] {
+                // A create's objectRef carries the name from the request body, which the
+                // authorizer did not see (a create names no object unless it is a subresource's).
+                let subresource = ref["subresource"] as? String ?? ""
+                let name = verb == "create" && subresource.isEmpty ? "" : ref["name"] as? String ?? ""
                 request = AccessRequest(
                     user: username, groups: groups,
                     attributes: .resource(
                         .init(
                             namespace: ref["namespace"] as? String ?? "", verb: verb, group: ref["apiGroup"] as? String ?? "",
                             version: ref["apiVersion"] as? String ?? "", resource: ref["resource"] as? String ?? "",
-                            subresource: ref["subresource"] as? String ?? "", name: ref["name"] as? String ?? "")))
+                            subresource: subresource, name: name)))
             } else {
                 var path = object["requestURI"] as? String ?? ""
                 if let query = path.firstIndex(of: "?") { path = String(path[..<query]) }

@@ -44,6 +44,11 @@ struct TestCommand: ParsableCommand {
                 failed += 1
                 continue
             }
+            if tests.allSatisfy({ $0.cases.isEmpty }) {
+                Console.out("FAIL \(file): no test cases")
+                failed += 1
+                continue
+            }
             let directory = file.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
             for test in tests {
                 let policyPaths = test.policies.map { $0.hasPrefix("/") || directory.isEmpty ? $0 : directory + "/" + $0 }
