@@ -73,6 +73,25 @@ public enum PolicyLint {
 
     static let selfReviews: Set<String> = ["selfsubjectaccessreviews", "selfsubjectrulesreviews", "selfsubjectreviews"]
 
+    /// What `rules` grant beyond discovery, health and self-reviews: what a public subject must not get.
+    static func beyondDiscovery(_ rules: [PolicyRule]) -> [String] {
+        var beyond: [String] = []
+        for rule in rules {
+            for url in rule.nonResourceURLs where !discoveryURLs.contains(url) { beyond.append(url) }
+            let verbs = Set(rule.verbs)
+            for resource in rule.resources
+            where !(selfReviews.contains(resource) && verbs == ["create"]
+                && rule.apiGroups.allSatisfy { $0 == "authorization.k8s.io" || $0 == "authentication.k8s.io" })
+            {
+                beyond.append(resource)
+            }
+            if rule.nonResourceURLs.isEmpty == false && !Set(rule.verbs).isSubset(of: ["get", "head"]) {
+                beyond.append("\(rule.verbs) on \(rule.nonResourceURLs)")
+            }
+        }
+        return beyond
+    }
+
     static func objectName(_ kind: String, _ namespace: String, _ name: String) -> String {
         namespace.isEmpty ? "\(kind)/\(name)" : "\(kind)/\(namespace)/\(name)"
     }
@@ -85,82 +104,89 @@ public enum PolicyLint {
             findings.append(.init(severity: severity(rule), rule: rule, object: object, location: location, message: message))
         }
 
-        // Roles, rule by rule, as written.
-        for role in set.roles {
-            let object = objectName(role.kind.rawValue, role.namespace, role.name)
-            for (index, rule) in role.rules.enumerated() {
-                let at = "rule \(index)"
-                let verbs = Set(rule.verbs)
-                let anyVerb = verbs.contains("*")
-                let groups = rule.apiGroups
-                func has(_ resource: String, groups wanted: [String]) -> Bool {
-                    let groupOK = groups.contains("*") || groups.contains { wanted.contains($0) }
-                    guard groupOK else { return false }
-                    if rule.resources.contains("*") || rule.resources.contains(resource) { return true }
-                    if let slash = resource.firstIndex(of: "/") {
-                        return rule.resources.contains("*" + resource[slash...])
-                    }
-                    return false
+        // Rules as written: every Role's, and every Allow AccessPolicy's (which grants as a role does).
+        func lintRule(_ rule: PolicyRule, _ at: String, _ object: String, _ location: SourceLocation?) {
+            let verbs = Set(rule.verbs)
+            let anyVerb = verbs.contains("*")
+            let groups = rule.apiGroups
+            func has(_ resource: String, groups wanted: [String]) -> Bool {
+                let groupOK = groups.contains("*") || groups.contains { wanted.contains($0) }
+                guard groupOK else { return false }
+                if rule.resources.contains("*") || rule.resources.contains(resource) { return true }
+                if let slash = resource.firstIndex(of: "/") {
+                    return rule.resources.contains("*" + resource[slash...])
                 }
-                func grants(_ resource: String, _ group: String, _ wanted: Set<String>) -> Bool {
-                    has(resource, groups: [group]) && (anyVerb || !verbs.isDisjoint(with: wanted))
-                }
-                if !rule.resources.isEmpty && rule.resources.contains("*") {
-                    add("wildcard-resources", object, role.location, "\(at) grants resources `*` (verbs \(rule.verbs))")
-                } else if anyVerb {
-                    let sensitive = rule.resources.filter { sensitiveResources.contains($0) || $0.hasPrefix("*/") }
-                    if !sensitive.isEmpty {
-                        add("wildcard-verbs", object, role.location, "\(at) grants verbs `*` on \(sensitive.joined(separator: ", "))")
-                    }
-                }
-                let escalation = ["escalate", "bind", "impersonate"].filter { verbs.contains($0) }
-                if !escalation.isEmpty {
-                    add("escalation-verbs", object, role.location, "\(at) grants \(escalation.joined(separator: ", ")) on \(rule.resources)")
-                }
-                if has("nodes/proxy", groups: [""]) && !rule.resources.contains("*") {
-                    add("nodes-proxy", object, role.location, "\(at) grants \(rule.verbs) on nodes/proxy")
-                }
-                let exec = ["pods/exec", "pods/attach", "pods/portforward"].filter { has($0, groups: [""]) }
-                if !exec.isEmpty && !rule.resources.contains("*") {
-                    add("pod-exec", object, role.location, "\(at) grants \(rule.verbs) on \(exec.joined(separator: ", "))")
-                }
-                if grants("serviceaccounts/token", "", ["create"]) && !rule.resources.contains("*") {
-                    add("serviceaccount-token", object, role.location, "\(at) grants create on serviceaccounts/token")
-                }
-                if !rule.resources.contains("*")
-                    && (grants("certificatesigningrequests/approval", "certificates.k8s.io", ["update", "patch"])
-                        || grants("signers", "certificates.k8s.io", ["approve"]))
-                {
-                    add("csr-approval", object, role.location, "\(at) can approve certificate signing requests")
-                }
-                let webhooks = ["mutatingwebhookconfigurations", "validatingwebhookconfigurations"].filter {
-                    grants($0, "admissionregistration.k8s.io", ["create", "update", "patch", "delete", "deletecollection"])
-                }
-                if !webhooks.isEmpty && !rule.resources.contains("*") {
-                    add("webhook-config-write", object, role.location, "\(at) can write \(webhooks.joined(separator: ", "))")
-                }
-                // Rules that can never match.
-                if !rule.resourceNames.isEmpty && !anyVerb
-                    && verbs.isSubset(of: ["list", "watch", "create", "deletecollection"])
-                {
-                    add(
-                        "never-matches", object, role.location,
-                        "\(at) restricts resourceNames but its verbs \(rule.verbs) never carry a name")
-                }
-                for resource in rule.resources where resource.count > 2 && resource.hasSuffix("/*") {
-                    add(
-                        "never-matches", object, role.location,
-                        "\(at) resource `\(resource)` never matches (RBAC has no subresource wildcard; use `*/sub` or list them)")
-                }
-                if rule.verbs.isEmpty || (rule.resources.isEmpty && rule.nonResourceURLs.isEmpty)
-                    || (!rule.resources.isEmpty && rule.apiGroups.isEmpty)
-                {
-                    add("never-matches", object, role.location, "\(at) has no verbs, no apiGroups or nothing to apply to")
-                }
-                for verb in rule.verbs where !knownVerbs.contains(verb) {
-                    add("unknown-verb", object, role.location, "\(at) verb `\(verb)` is never requested, so it never matches")
+                return false
+            }
+            func grants(_ resource: String, _ group: String, _ wanted: Set<String>) -> Bool {
+                has(resource, groups: [group]) && (anyVerb || !verbs.isDisjoint(with: wanted))
+            }
+            if !rule.resources.isEmpty && rule.resources.contains("*") {
+                add("wildcard-resources", object, location, "\(at) grants resources `*` (verbs \(rule.verbs))")
+            } else if anyVerb {
+                let sensitive = rule.resources.filter { sensitiveResources.contains($0) || $0.hasPrefix("*/") }
+                if !sensitive.isEmpty {
+                    add("wildcard-verbs", object, location, "\(at) grants verbs `*` on \(sensitive.joined(separator: ", "))")
                 }
             }
+            let escalation = ["escalate", "bind", "impersonate"].filter { verbs.contains($0) }
+            if !escalation.isEmpty {
+                add("escalation-verbs", object, location, "\(at) grants \(escalation.joined(separator: ", ")) on \(rule.resources)")
+            }
+            if has("nodes/proxy", groups: [""]) && !rule.resources.contains("*") {
+                add("nodes-proxy", object, location, "\(at) grants \(rule.verbs) on nodes/proxy")
+            }
+            let exec = ["pods/exec", "pods/attach", "pods/portforward"].filter { has($0, groups: [""]) }
+            if !exec.isEmpty && !rule.resources.contains("*") {
+                add("pod-exec", object, location, "\(at) grants \(rule.verbs) on \(exec.joined(separator: ", "))")
+            }
+            if grants("serviceaccounts/token", "", ["create"]) && !rule.resources.contains("*") {
+                add("serviceaccount-token", object, location, "\(at) grants create on serviceaccounts/token")
+            }
+            if !rule.resources.contains("*")
+                && (grants("certificatesigningrequests/approval", "certificates.k8s.io", ["update", "patch"])
+                    || grants("signers", "certificates.k8s.io", ["approve"]))
+            {
+                add("csr-approval", object, location, "\(at) can approve certificate signing requests")
+            }
+            let webhooks = ["mutatingwebhookconfigurations", "validatingwebhookconfigurations"].filter {
+                grants($0, "admissionregistration.k8s.io", ["create", "update", "patch", "delete", "deletecollection"])
+            }
+            if !webhooks.isEmpty && !rule.resources.contains("*") {
+                add("webhook-config-write", object, location, "\(at) can write \(webhooks.joined(separator: ", "))")
+            }
+            // Rules that can never match.
+            // A create or deletecollection of a whole resource names no object; a named
+            // subresource's create does (`serviceaccounts/token`, `pods/exec`), and list/watch can
+            // (a `metadata.name` field selector).
+            if !rule.resourceNames.isEmpty && !anyVerb && verbs.isSubset(of: ["create", "deletecollection"])
+                && !rule.resources.contains(where: { $0.contains("/") })
+            {
+                add(
+                    "never-matches", object, location,
+                    "\(at) restricts resourceNames but its verbs \(rule.verbs) never carry a name")
+            }
+            for resource in rule.resources where resource.count > 2 && resource.hasSuffix("/*") {
+                add(
+                    "never-matches", object, location,
+                    "\(at) resource `\(resource)` never matches (RBAC has no subresource wildcard; use `*/sub` or list them)")
+            }
+            if rule.verbs.isEmpty || (rule.resources.isEmpty && rule.nonResourceURLs.isEmpty)
+                || (!rule.resources.isEmpty && rule.apiGroups.isEmpty)
+            {
+                add("never-matches", object, location, "\(at) has no verbs, no apiGroups or nothing to apply to")
+            }
+            for verb in rule.verbs where !knownVerbs.contains(verb) {
+                add("unknown-verb", object, location, "\(at) verb `\(verb)` is never requested, so it never matches")
+            }
+        }
+        for role in set.roles {
+            let object = objectName(role.kind.rawValue, role.namespace, role.name)
+            for (index, rule) in role.rules.enumerated() { lintRule(rule, "rule \(index)", object, role.location) }
+        }
+        for policy in set.accessPolicies where policy.effect == .allow {
+            let object = objectName("AccessPolicy", "", policy.name)
+            for (index, rule) in policy.rules.enumerated() { lintRule(rule, "rule \(index)", object, policy.location) }
         }
 
         // Bindings: missing roles, and public groups.
@@ -174,28 +200,31 @@ public enum PolicyLint {
                 continue
             }
             let publicGroups = binding.subjects.filter {
-                $0.kind == .group && ($0.name == "system:unauthenticated" || $0.name == "system:authenticated")
+                ($0.kind == .group && ($0.name == "system:unauthenticated" || $0.name == "system:authenticated"))
+                    || ($0.kind == .user && $0.name == "system:anonymous")
             }.map(\.name)
             if !publicGroups.isEmpty {
-                var beyond: [String] = []
-                for rule in compiled.roles[Int(role)].rules {
-                    for url in rule.nonResourceURLs where !discoveryURLs.contains(url) { beyond.append(url) }
-                    let verbs = Set(rule.verbs)
-                    for resource in rule.resources
-                    where !(selfReviews.contains(resource) && verbs == ["create"]
-                        && rule.apiGroups.allSatisfy { $0 == "authorization.k8s.io" || $0 == "authentication.k8s.io" })
-                    {
-                        beyond.append(resource)
-                    }
-                    if rule.nonResourceURLs.isEmpty == false && !Set(rule.verbs).isSubset(of: ["get", "head"]) {
-                        beyond.append("\(rule.verbs) on \(rule.nonResourceURLs)")
-                    }
-                }
+                let beyond = beyondDiscovery(compiled.roles[Int(role)].rules)
                 if !beyond.isEmpty {
                     add(
                         "public-group-binding", object, binding.location,
                         "binds \(publicGroups.joined(separator: ", ")) to \(binding.roleRef.name), which grants \(beyond.joined(separator: ", "))")
                 }
+            }
+        }
+
+        // Allow AccessPolicies for everyone, like bindings of the public groups.
+        for policy in set.accessPolicies where policy.effect == .allow {
+            let everyone = policy.subjects.filter {
+                ($0.kind == .user && ($0.name == "*" || $0.name == "system:anonymous"))
+                    || ($0.kind == .group
+                        && ($0.name == "*" || $0.name == "system:authenticated" || $0.name == "system:unauthenticated"))
+            }
+            let beyond = beyondDiscovery(policy.rules)
+            if !everyone.isEmpty && !beyond.isEmpty {
+                add(
+                    "public-group-binding", objectName("AccessPolicy", "", policy.name), policy.location,
+                    "allows \(everyone.map { "\($0.kind) \($0.name)" }.joined(separator: ", ")) to reach \(beyond.joined(separator: ", "))")
             }
         }
 
@@ -241,7 +270,8 @@ public enum PolicyLint {
         // AccessPolicies shadowed by a Deny.
         for policy in compiled.accessPolicies {
             for other in compiled.accessPolicies where other.effect == .deny && other.name != policy.name {
-                if covers(other, policy) {
+                // Of two Denies that cover each other, only one is redundant: the later name.
+                if covers(other, policy), !(policy.effect == .deny && covers(policy, other) && policy.name < other.name) {
                     let object = objectName("AccessPolicy", "", policy.name)
                     let what = policy.effect == .deny ? "redundant: Deny" : "never takes effect: Allow"
                     add(

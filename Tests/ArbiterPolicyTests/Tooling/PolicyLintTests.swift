@@ -92,7 +92,7 @@ struct ToolingLintTests {
         kind: ClusterRole
         metadata: {name: never}
         rules:
-        - {apiGroups: [""], resources: [configmaps], resourceNames: [a], verbs: [list, watch]}
+        - {apiGroups: [""], resources: [configmaps], resourceNames: [a], verbs: [create, deletecollection]}
         - {apiGroups: [""], resources: [pods/*], verbs: [get]}
         - {apiGroups: [""], resources: [services], verbs: [reed]}
         ---
@@ -221,6 +221,50 @@ struct ToolingLintTests {
           subjects: [{kind: Group, name: interns}]
           rules: [{apiGroups: [""], resources: [configmaps], verbs: [get]}]
         """
+
+    /// Allow AccessPolicies grant as roles do and are linted rule by rule; one for everyone is a
+    /// public grant; of two Denies that cover each other only one is redundant; a named
+    /// subresource's create carries a name; `system:anonymous` is public.
+    @Test func allowPoliciesDuplicatesNamedCreatesAndAnonymous() throws {
+        let text = """
+            apiVersion: arbiter.dev/v1alpha1
+            kind: AccessPolicy
+            metadata: {name: everyone}
+            spec:
+              effect: Allow
+              subjects: [{kind: User, name: "*"}]
+              rules: [{apiGroups: [""], resources: [nodes/proxy], verbs: [get, impersonate]}]
+            ---
+            apiVersion: arbiter.dev/v1alpha1
+            kind: AccessPolicy
+            metadata: {name: d1}
+            spec: {effect: Deny, subjects: [{kind: User, name: bob}], rules: [{apiGroups: [""], resources: [pods], verbs: [get]}]}
+            ---
+            apiVersion: arbiter.dev/v1alpha1
+            kind: AccessPolicy
+            metadata: {name: d2}
+            spec: {effect: Deny, subjects: [{kind: User, name: bob}], rules: [{apiGroups: [""], resources: [pods], verbs: [get]}]}
+            ---
+            apiVersion: rbac.authorization.k8s.io/v1
+            kind: ClusterRole
+            metadata: {name: tok}
+            rules: [{apiGroups: [""], resources: [serviceaccounts/token], resourceNames: [a], verbs: [create]}]
+            ---
+            apiVersion: rbac.authorization.k8s.io/v1
+            kind: ClusterRoleBinding
+            metadata: {name: anon}
+            roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: tok}
+            subjects: [{kind: User, name: "system:anonymous"}]
+            """
+        let findings = PolicyLint.lint(try loadPolicySet(text, file: "more.yaml"))
+        let found = Set(findings.map { "\($0.rule) \($0.object)" })
+        #expect(found.contains("escalation-verbs AccessPolicy/everyone"))
+        #expect(found.contains("nodes-proxy AccessPolicy/everyone"))
+        #expect(found.contains("public-group-binding AccessPolicy/everyone"))
+        #expect(found.contains("public-group-binding ClusterRoleBinding/anon"))
+        #expect(findings.filter { $0.rule == "shadowed-access-policy" }.map(\.object) == ["AccessPolicy/d2"])
+        #expect(!findings.contains { $0.rule == "never-matches" }, "\(findings)")
+    }
 
     @Test func aCleanPolicyHasNoFindings() throws {
         let findings = PolicyLint.lint(try loadPolicySet(Self.clean, file: "clean.yaml"))
