@@ -88,10 +88,23 @@ public struct PolicyDiff: Sendable {
 
     public var isEmpty: Bool { subjects.isEmpty && accessPolicies.isEmpty }
 
-    /// Compares `old` with `new`.
-    public static func compare(_ old: CompiledPolicy, _ new: CompiledPolicy) -> PolicyDiff {
-        let before = old.permissionTuples()
-        let after = new.permissionTuples()
+    /// The expansion of a policy into permission tuples went past its bound.
+    public struct TooLarge: Error, CustomStringConvertible {
+        public var limit: Int
+        public var description: String {
+            "the policies expand to more than \(limit) permission tuples (every verb × group × resource × name of "
+                + "every rule, for every binding); compare smaller policy sets"
+        }
+    }
+
+    /// Compares `old` with `new`; at most `tupleLimit` permission tuples per side (memory grows
+    /// with them: a rule of 8 verbs × 10 groups × 50 resources × 25 names is 100,000 tuples, for
+    /// each binding of its role).
+    public static func compare(
+        _ old: CompiledPolicy, _ new: CompiledPolicy, tupleLimit: Int = 2_000_000
+    ) throws(TooLarge) -> PolicyDiff {
+        let before = try old.permissionTuples(limit: tupleLimit)
+        let after = try new.permissionTuples(limit: tupleLimit)
         var diff = PolicyDiff()
         for subject in Set(before.keys).union(after.keys).sorted() {
             let a = before[subject] ?? []
@@ -123,8 +136,11 @@ extension CompiledPolicy {
     /// Every permission tuple each binding subject holds, from the bindings' (aggregated) role rules.
     /// Service-account subjects without a namespace (they never match) are left out; bindings to
     /// missing roles grant nothing.
-    public func permissionTuples() -> [PolicyDiff.SubjectKey: Set<PolicyDiff.Permission>] {
+    public func permissionTuples(
+        limit: Int = .max
+    ) throws(PolicyDiff.TooLarge) -> [PolicyDiff.SubjectKey: Set<PolicyDiff.Permission>] {
         var result: [PolicyDiff.SubjectKey: Set<PolicyDiff.Permission>] = [:]
+        var produced = 0
         var roleTuples: [Int32: [PolicyDiff.Permission]] = [:]
         for (index, binding) in bindings.enumerated() {
             let role = bindingRoles[index]
@@ -135,9 +151,14 @@ extension CompiledPolicy {
             if let cached = roleTuples[cacheKey], scope.isEmpty {
                 tuples = cached
             } else {
+                // Counted before expanding, so an explosive rule is refused before it takes memory.
+                produced += Self.expansionSize(roles[Int(role)].rules)
+                if produced > limit { throw PolicyDiff.TooLarge(limit: limit) }
                 tuples = Self.expand(roles[Int(role)].rules, scope: "", clusterBinding: true)
                 if scope.isEmpty { roleTuples[cacheKey] = tuples }
             }
+            produced += tuples.count * max(binding.subjects.count - 1, 0)
+            if produced > limit { throw PolicyDiff.TooLarge(limit: limit) }
             if !scope.isEmpty {
                 // RoleBindings never grant non-resource URLs.
                 tuples = tuples.compactMap { tuple in
@@ -161,6 +182,15 @@ extension CompiledPolicy {
             }
         }
         return result
+    }
+
+    /// How many tuples ``expand(_:scope:clusterBinding:)`` makes of `rules`.
+    static func expansionSize(_ rules: [PolicyRule]) -> Int {
+        rules.reduce(0) { total, rule in
+            let names = max(rule.resourceNames.count, 1)
+            let perVerb = rule.nonResourceURLs.count + rule.apiGroups.count * rule.resources.count * names
+            return total.addingReportingOverflow(rule.verbs.count.multipliedReportingOverflow(by: perVerb).partialValue).partialValue
+        }
     }
 
     static func expand(_ rules: [PolicyRule], scope: String, clusterBinding: Bool) -> [PolicyDiff.Permission] {
@@ -195,13 +225,26 @@ extension CompiledPolicy {
 extension AccessPolicy {
     /// A one-line, order-preserving rendering of everything that decides what the policy does.
     public var canonicalText: String {
-        func list(_ items: [String]) -> String { "[" + items.joined(separator: ",") + "]" }
+        // Every item quoted: `["secrets,configmaps"]` and `["secrets","configmaps"]` must differ.
+        func quoted(_ item: String) -> String {
+            var text = "\""
+            for character in item.unicodeScalars {
+                if character == "\\" || character == "\"" { text.unicodeScalars.append("\\") }
+                text.unicodeScalars.append(character)
+            }
+            return text + "\""
+        }
+        func list(_ items: [String]) -> String { "[" + items.map(quoted).joined(separator: ",") + "]" }
+        func rule(_ rule: PolicyRule) -> String {
+            "verbs=\(list(rule.verbs)) apiGroups=\(list(rule.apiGroups)) resources=\(list(rule.resources)) "
+                + "resourceNames=\(list(rule.resourceNames)) nonResourceURLs=\(list(rule.nonResourceURLs))"
+        }
         func subject(_ s: SubjectPattern) -> String {
             s.kind == .serviceAccount ? "ServiceAccount:\(s.namespace)/\(s.name)" : "\(s.kind.rawValue):\(s.name)"
         }
         var text = "effect=\(effect.rawValue) subjects=\(list(subjects.map(subject))) except=\(list(except.map(subject)))"
         if let namespaces { text += " namespaces=\(list(namespaces))" }
-        for rule in rules { text += " rule{\(rule.summary)}" }
+        for item in rules { text += " rule{\(rule(item))}" }
         return text
     }
 }

@@ -95,7 +95,13 @@ struct DiffCommand: ParsableCommand {
     func run() throws {
         let before = try Self.load(old)
         let after = try Self.load(new)
-        let diff = PolicyDiff.compare(before, after)
+        let diff: PolicyDiff
+        do {
+            diff = try PolicyDiff.compare(before, after)
+        } catch {
+            Console.error("\(error)")
+            throw ExitCode(2)
+        }
         var changed: [ChangedReview] = []
         var total = 0
         if let reviews {
@@ -107,6 +113,12 @@ struct DiffCommand: ParsableCommand {
             let outcome = Self.changedReviews(bytes, old: before, new: after, defaultDecision: defaultDecision.decision)
             changed = outcome.changed
             total = outcome.total
+            // A review file none of whose lines could be read (a decision log given by mistake,
+            // say) must not read as "no decision changes".
+            if outcome.errors > 0 && outcome.errors == outcome.total {
+                Console.error("none of the \(outcome.total) line(s) of `\(reviews)` is a SubjectAccessReview")
+                throw ExitCode(2)
+            }
         }
         switch output {
         case .table: printText(diff, changed: changed, total: total)

@@ -103,7 +103,7 @@ struct ReplayCommand: ParsableCommand {
     }
 
     func run() throws {
-        let compiled = try policy.load()
+        let compiled = try policy.load(errorExit: 2)
         let bytes: [UInt8]
         do { bytes = try Console.readInput(input) } catch {
             Console.error("\(error)")
@@ -146,6 +146,11 @@ struct ReplayCommand: ParsableCommand {
                 Record(
                     line: index + 1, request: parsed.request, format: parsed.format, oldDecision: parsed.decision,
                     oldReason: parsed.reason, newDecision: newDecision, newReason: result.reason, changed: changed))
+        }
+        // Nothing could be read (a wrong file, say): an error, not "no decision changes".
+        if records.isEmpty && skipped > 0 {
+            Console.error("none of the \(skipped) line(s) is a decision-log entry or an audit event")
+            throw ExitCode(2)
         }
         var counts: [String: Int] = [:]
         for record in records { counts["\(record.oldDecision) -> \(record.newDecision)", default: 0] += 1 }

@@ -24,13 +24,14 @@ struct PolicyOptions: ParsableArguments {
         if paths.isEmpty { throw ValidationError("give at least one `--policy PATH`") }
     }
 
-    /// Loads and compiles the policy, or prints every error (file:line:column) and fails.
-    func load() throws -> CompiledPolicy {
+    /// Loads and compiles the policy, or prints every error (file:line:column) and fails with
+    /// `errorExit` (1 for the decision commands; 2 where 1 means "something changed").
+    func load(errorExit: Int32 = 1) throws -> CompiledPolicy {
         let loaded = PolicySourceReader.load(paths: paths)
         if !loaded.errors.isEmpty {
             for error in loaded.errors { Console.error(error.description) }
             Console.note("\(loaded.errors.count) error(s) in the policy; nothing was evaluated")
-            throw ExitCode(1)
+            throw ExitCode(errorExit)
         }
         return PolicyCompiler.compile(loaded.set)
     }

@@ -5,7 +5,7 @@ import Testing
 struct ToolingDiffTests {
     @Test func identicalPoliciesHaveNoDifferences() throws {
         let set = try ToolingFixtures.bootstrapSet()
-        let diff = PolicyDiff.compare(PolicyCompiler.compile(set), PolicyCompiler.compile(set))
+        let diff = try PolicyDiff.compare(PolicyCompiler.compile(set), PolicyCompiler.compile(set))
         #expect(diff.isEmpty)
     }
 
@@ -48,7 +48,7 @@ struct ToolingDiffTests {
         let removed = reduced.bindings.remove(at: index)
         let old = PolicyCompiler.compile(set)
         let new = PolicyCompiler.compile(reduced)
-        let diff = PolicyDiff.compare(old, new)
+        let diff = try PolicyDiff.compare(old, new)
 
         let subjects = Set(
             removed.subjects.map { s in
@@ -156,9 +156,49 @@ struct ToolingDiffTests {
               subjects: [{kind: User, name: x}]
               rules: [{apiGroups: [""], resources: [pods], verbs: [list]}]
             """
-        let diff = PolicyDiff.compare(try compilePolicy(base), try compilePolicy(changed))
+        let diff = try PolicyDiff.compare(try compilePolicy(base), try compilePolicy(changed))
         #expect(diff.subjects.isEmpty)
         #expect(diff.accessPolicies.map(\.name) == ["change", "new"])
         #expect(diff.accessPolicies.map(\.kind) == [.changed, .added])
+    }
+
+    /// `["secrets,configmaps"]` (one odd resource) and `["secrets","configmaps"]` differ.
+    @Test func listItemsAreComparedOneByOne() throws {
+        func policy(_ resources: String) -> String {
+            """
+            apiVersion: arbiter.dev/v1alpha1
+            kind: AccessPolicy
+            metadata: {name: p}
+            spec:
+              effect: Deny
+              subjects: [{kind: User, name: x}]
+              rules: [{apiGroups: [""], resources: \(resources), verbs: [get]}]
+            """
+        }
+        let diff = try PolicyDiff.compare(
+            try compilePolicy(policy(#"["secrets,configmaps"]"#)), try compilePolicy(policy(#"["secrets","configmaps"]"#)))
+        #expect(diff.accessPolicies.map(\.kind) == [.changed])
+    }
+
+    /// A rule that expands past the bound is refused before it takes the memory.
+    @Test func anExplosiveExpansionIsRefused() throws {
+        let verbs = (0..<8).map { "v\($0)" }.joined(separator: ", ")
+        let resources = (0..<50).map { "r\($0)" }.joined(separator: ", ")
+        let names = (0..<25).map { "n\($0)" }.joined(separator: ", ")
+        let policy = try compilePolicy(
+            """
+            apiVersion: rbac.authorization.k8s.io/v1
+            kind: ClusterRole
+            metadata: {name: big}
+            rules: [{apiGroups: [a, b, c, d, e, f, g, h, i, j], resources: [\(resources)], resourceNames: [\(names)], verbs: [\(verbs)]}]
+            ---
+            apiVersion: rbac.authorization.k8s.io/v1
+            kind: ClusterRoleBinding
+            metadata: {name: big}
+            roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: big}
+            subjects: [{kind: User, name: x}]
+            """)
+        #expect(throws: PolicyDiff.TooLarge.self) { try PolicyDiff.compare(policy, policy, tupleLimit: 50_000) }
+        #expect(try PolicyDiff.compare(policy, policy, tupleLimit: 200_000).isEmpty)
     }
 }
