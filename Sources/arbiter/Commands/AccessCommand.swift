@@ -11,8 +11,11 @@ struct AccessCommand: ParsableCommand {
               arbiter access --as jane --as-group dev -n team-a -p policies/
               arbiter access --as system:serviceaccount:ci:deployer -n prod --diff-as system:serviceaccount:ci:viewer -p policies/
             Resources are every resource the policy's rules name plus common ones; every cell is a \
-            real decision of the engine: yes, no, or DENY (an explicit Deny AccessPolicy). Users get \
-            the groups kube-apiserver gives `kubectl --as` (see --no-implicit-groups).
+            real decision of the engine: yes, no, or DENY (an explicit Deny AccessPolicy); \
+            --default-decision changes nothing here, since `no` already means not allowed. Cells are \
+            asked without an object name: a grant limited to resourceNames shows as `no` (ask \
+            `can-i VERB RESOURCE/NAME`). Users get the groups kube-apiserver gives `kubectl --as` \
+            (see --no-implicit-groups).
             """)
 
     @Option(name: .customLong("as"), help: "The user.")
