@@ -37,18 +37,26 @@ struct WhoCanCommand: ParsableCommand {
 
     @OptionGroup var policy: PolicyOptions
 
+    func validate() throws {
+        _ = try self.request()
+    }
+
+    /// The request asked about, without a user; a bad argument is a usage error of this command.
+    private func request() throws -> AccessRequest {
+        do {
+            return try KubectlArguments.request(
+                verb: verb, target: target, namespace: namespace, subresource: subresource, user: "", groups: [])
+        } catch {
+            throw ValidationError(error.description)
+        }
+    }
+
     func run() throws {
         let clock = ContinuousClock()
         let loadStart = clock.now
         let compiled = try policy.load()
         let loaded = clock.now - loadStart
-        let request: AccessRequest
-        do {
-            request = try KubectlArguments.request(
-                verb: verb, target: target, namespace: namespace, subresource: subresource, user: "", groups: [])
-        } catch {
-            throw ValidationError(error.description)
-        }
+        let request = try self.request()
         let answerStart = clock.now
         let result = compiled.whoCan(request)
         let answered = clock.now - answerStart
