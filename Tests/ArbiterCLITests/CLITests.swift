@@ -261,6 +261,18 @@ struct CLITests {
         #expect(result.stderr.contains("explain takes one review, this looks like JSON Lines (2 reviews)"))
     }
 
+    /// The kubelet authorizes the path without its query, for a user with the groups its
+    /// authenticator gives.
+    @Test func kubeletReviewIgnoresTheQueryAndAddsTheAuthenticatedGroups() throws {
+        let result = try runArbiter(["kubelet-review", "--node", "n1", "--path", "/pods?x=1", "--user", "jane"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let lines = result.stdout.split(separator: "\n")
+        #expect(lines.first?.contains("\"subresource\":\"pods\"") == true, "\(result.stdout)")
+        #expect(lines.first?.contains("\"groups\":[\"system:authenticated\"]") == true)
+        let exact = try runArbiter(["kubelet-review", "--node", "n1", "--path", "/pods", "--user", "jane", "--no-implicit-groups"])
+        #expect(!exact.stdout.contains("system:authenticated"))
+    }
+
     @Test func canIRejectsBadArguments() throws {
         let result = try runArbiter(["can-i", "get", "pods/a/b", "--as", "jane"] + Self.bootstrap)
         #expect(result.status != 0)

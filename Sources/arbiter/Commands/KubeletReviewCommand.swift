@@ -11,6 +11,8 @@ struct KubeletReviewCommand: ParsableCommand {
             Example: `kubectl logs` reaches the kubelet as GET /containerLogs/NS/POD/CONTAINER, which \
             needs nodes/proxy, not nodes/log:
               arbiter kubelet-review --node n1 --method GET --path /containerLogs/default/web/app --user jane -p policies/
+            The user gets the groups an authenticator gives it, as with can-i's --as (see \
+            --no-implicit-groups); a query string in --path is ignored, as the kubelet ignores it.
             Exit code with --policy: 0 allowed (some check allowed), 2 denied, 3 no opinion.
             """)
 
@@ -29,6 +31,9 @@ struct KubeletReviewCommand: ParsableCommand {
     @Option(name: .customLong("group"), help: "A group of the user. Repeat for several.")
     var groups: [String] = []
 
+    @Flag(help: Impersonation.noImplicitGroupsHelp)
+    var noImplicitGroups = false
+
     @Flag(inversion: .prefixedNo, help: "Fine-grained kubelet authorization (KubeletFineGrainedAuthz, default on since 1.33).")
     var fineGrained = true
 
@@ -36,8 +41,11 @@ struct KubeletReviewCommand: ParsableCommand {
     var policies: [String] = []
 
     func run() throws {
+        // The kubelet authorizes the URL's path; the query plays no part.
+        let requestPath = path.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? path
+        let groups = Impersonation.groups(user: user, groups: self.groups, implicit: !noImplicitGroups)
         let checks = KubeletRequest.checks(
-            node: node, method: method, path: path, user: user, groups: groups, fineGrained: fineGrained)
+            node: node, method: method, path: requestPath, user: user, groups: groups, fineGrained: fineGrained)
         var compiled: CompiledPolicy? = nil
         if !policies.isEmpty {
             compiled = try PolicyOptions.parse(policies.flatMap { ["--policy", $0] }).load()
