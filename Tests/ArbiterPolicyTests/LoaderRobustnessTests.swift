@@ -416,12 +416,18 @@ struct LoaderRobustnessTests {
         ),
     ])
     func unknownFieldsAreErrorsInRoles(_ place: String, _ body: String, _ line: Int, _ column: Int) {
-        let text = "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: r}\n\(body)\n"
-        let result = PolicyLoader.load(text, file: "role.yaml")
+        Self.expectUnknownField(kind: "ClusterRole", body, at: line, column, place)
+    }
+
+    /// Loads `kind` with `body` after its metadata and expects one unknown-field error at
+    /// `line`:`column`, and the object refused.
+    static func expectUnknownField(kind: String, _ body: String, at line: Int, _ column: Int, _ place: String) {
+        let text = "apiVersion: rbac.authorization.k8s.io/v1\nkind: \(kind)\nmetadata: {name: o}\n\(body)\n"
+        let result = PolicyLoader.load(text, file: "object.yaml")
         #expect(result.errors.map(\.code) == [.invalidValue], "\(place): \(result.errors)")
         #expect(result.errors.first?.message.contains("unknown field") == true, "\(place)")
-        #expect(result.errors.first?.location == SourceLocation(file: "role.yaml", line: line, column: column), "\(place)")
-        #expect(result.set.roles.isEmpty, "\(place)")
+        #expect(result.errors.first?.location == SourceLocation(file: "object.yaml", line: line, column: column), "\(place)")
+        #expect(result.set.roles.isEmpty && result.set.bindings.isEmpty, "\(place)")
     }
 
     @Test(arguments: [
@@ -430,12 +436,7 @@ struct LoaderRobustnessTests {
         ("top level", "roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: r}\nsubject: [{kind: User, name: j}]", 5, 1),
     ])
     func unknownFieldsAreErrorsInBindings(_ place: String, _ body: String, _ line: Int, _ column: Int) {
-        let text = "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata: {name: b}\n\(body)\n"
-        let result = PolicyLoader.load(text, file: "binding.yaml")
-        #expect(result.errors.map(\.code) == [.invalidValue], "\(place): \(result.errors)")
-        #expect(result.errors.first?.message.contains("unknown field") == true, "\(place)")
-        #expect(result.errors.first?.location == SourceLocation(file: "binding.yaml", line: line, column: column), "\(place)")
-        #expect(result.set.bindings.isEmpty, "\(place)")
+        Self.expectUnknownField(kind: "ClusterRoleBinding", body, at: line, column, place)
     }
 
     /// Kubernetes' path-segment rule (`ValidateRBACName`) for names and namespaces. Without it

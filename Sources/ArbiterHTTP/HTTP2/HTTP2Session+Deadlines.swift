@@ -36,11 +36,13 @@ extension HTTP2Session {
         }
         if streams.isEmpty { consider(idleSince + configuration.idleTimeout) }
         if awaitingWrite { consider(lastWriteProgress + configuration.writeTimeout) }
-        if let oldest = oldestUnsentResponse { consider(oldest + configuration.writeTimeout) }
         if let started = shutdownStartedAt { consider(started + configuration.gracefulShutdownTimeout) }
-        // Bounded by MAX_CONCURRENT_STREAMS.
-        for stream in streams.values where stream.isAwaitingRequest {
-            consider(stream.openedAt + configuration.requestReceiveTimeout)
+        // One pass, bounded by MAX_CONCURRENT_STREAMS: requests still arriving, answers still leaving.
+        for stream in streams.values {
+            if stream.isAwaitingRequest { consider(stream.openedAt + configuration.requestReceiveTimeout) }
+            if stream.responseUnsent, let answered = stream.responseSubmittedAt {
+                consider(answered + configuration.writeTimeout)
+            }
         }
         return earliest
     }

@@ -67,7 +67,7 @@ final class Connection: EventHandler {
     /// Reads per readiness event before yielding to other connections.
     private static let readsPerEvent = 32
 
-    init(fd: Int32, serverLoop: ServerLoop, tlsContext: TLSContext, shedding: Bool, serial: UInt64 = 0) {
+    init(fd: Int32, serverLoop: ServerLoop, tlsContext: TLSContext, shedding: Bool, serial: UInt64) {
         self.fd = fd
         self.serial = serial
         self.serverLoop = serverLoop

@@ -92,7 +92,7 @@ public enum KubectlArguments {
     /// A warning for `RESOURCE/NAME` whose NAME is a well-known subresource (`pods/exec`,
     /// `nodes/stats`): kubectl, and so Arbiter, read it as the object's name, which is rarely what
     /// was meant.
-    public static func subresourceWarning(for request: AccessRequest) -> String? {
+    static func subresourceWarning(for request: AccessRequest) -> String? {
         guard case .resource(let attributes) = request.attributes, attributes.subresource.isEmpty,
             wellKnownSubresources.contains(attributes.name)
         else { return nil }
@@ -136,9 +136,7 @@ public enum KubectlArguments {
             let parts = user.dropFirst(serviceAccountPrefix.count).split(separator: ":", omittingEmptySubsequences: false)
             // `serviceaccount.SplitUsername`: a DNS-label namespace and a DNS-subdomain name, or
             // the name is a plain user's.
-            if parts.count == 2, parts[0].utf8.count <= 63, isDNSLabelShaped(parts[0]), parts[1].utf8.count <= 253,
-                parts[1].split(separator: ".", omittingEmptySubsequences: false).allSatisfy(isDNSLabelShaped)
-            {
+            if parts.count == 2, KubernetesNames.isDNSLabel(parts[0]), KubernetesNames.isDNSSubdomain(parts[1]) {
                 result = ["system:serviceaccounts", "system:serviceaccounts:\(parts[0])"]
             }
         }
@@ -148,20 +146,6 @@ public enum KubectlArguments {
             result.append("system:authenticated")
         }
         return result
-    }
-
-    /// The shape of a DNS-1123 label: lower-case letters, digits and `-`, a letter or digit at each
-    /// end. (A label proper has at most 63; a subdomain's parts have no length of their own, only
-    /// the 253 of the whole, as `IsDNS1123Subdomain` checks.)
-    static func isDNSLabelShaped(_ text: Substring) -> Bool {
-        let bytes = Array(text.utf8)
-        func alphanumeric(_ byte: UInt8) -> Bool {
-            (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
-        }
-        guard let first = bytes.first, let last = bytes.last, alphanumeric(first), alphanumeric(last) else {
-            return false
-        }
-        return bytes.allSatisfy { alphanumeric($0) || $0 == UInt8(ascii: "-") }
     }
 
     /// The plural of each built-in resource's singular name (`ingress` → `ingresses`,

@@ -16,4 +16,28 @@ enum KubernetesNames {
         }
         return nil
     }
+
+    /// A DNS-1123 label (`ValidateNamespaceName`): at most 63 lower-case letters, digits and `-`,
+    /// a letter or digit at each end. Used where Kubernetes' exact rule decides what a name means
+    /// (a service-account user name splits only with a valid namespace and name).
+    static func isDNSLabel(_ text: Substring) -> Bool {
+        text.utf8.count <= 63 && hasLabelShape(text)
+    }
+
+    /// A DNS-1123 subdomain (`ValidateServiceAccountName`): at most 253 bytes of labels joined by
+    /// `.`; its parts have no length of their own, as in `IsDNS1123Subdomain`.
+    static func isDNSSubdomain(_ text: Substring) -> Bool {
+        text.utf8.count <= 253 && text.split(separator: ".", omittingEmptySubsequences: false).allSatisfy(hasLabelShape)
+    }
+
+    private static func hasLabelShape(_ text: Substring) -> Bool {
+        let bytes = Array(text.utf8)
+        func alphanumeric(_ byte: UInt8) -> Bool {
+            (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
+        }
+        guard let first = bytes.first, let last = bytes.last, alphanumeric(first), alphanumeric(last) else {
+            return false
+        }
+        return bytes.allSatisfy { alphanumeric($0) || $0 == UInt8(ascii: "-") }
+    }
 }

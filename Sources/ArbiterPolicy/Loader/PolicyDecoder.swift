@@ -186,14 +186,13 @@ struct PolicyDecoder {
             location: reader.location(index))
         var problems: [PolicyError] = []
         for field in fields {
-            do throws(PolicyError) {
+            // Assigned, then added: the field's own closure adds its items' problems meanwhile.
+            let fieldProblems = Self.failure { () throws(PolicyError) in
                 switch field.key {
                 case "rules":
                     for ruleNode in try reader.list(field.value, "`rules`") {
-                        do throws(PolicyError) {
+                        problems += Self.failure { () throws(PolicyError) in
                             role.rules.append(try decodeRule(ruleNode, allowNonResource: kind == .clusterRole))
-                        } catch {
-                            problems.append(error)
                         }
                     }
                 case "aggregationRule" where kind == .clusterRole:
@@ -205,12 +204,22 @@ struct PolicyDecoder {
                 default:
                     throw unknownField(field.keyNode, in: "a \(kind.rawValue)")
                 }
-            } catch {
-                problems.append(error)
             }
+            problems += fieldProblems
         }
         errors.append(contentsOf: problems)
         return problems.isEmpty ? role : nil
+    }
+
+    /// `body`'s error, if it throws one (as a list of zero or one): lets a decoder record every
+    /// problem of an object, rule by rule and field by field, and go on.
+    private static func failure(_ body: () throws(PolicyError) -> Void) -> [PolicyError] {
+        do {
+            try body()
+            return []
+        } catch {
+            return [error]
+        }
     }
 
     func decodeRule(_ index: Int32, allowNonResource: Bool) throws(PolicyError) -> PolicyRule {
@@ -326,14 +335,13 @@ struct PolicyDecoder {
         var roleRef: RoleRef? = nil
         var problems: [PolicyError] = []
         for field in fields {
-            do throws(PolicyError) {
+            // Assigned, then added: the field's own closure adds its items' problems meanwhile.
+            let fieldProblems = Self.failure { () throws(PolicyError) in
                 switch field.key {
                 case "subjects":
                     for subjectNode in try reader.list(field.value, "`subjects`") {
-                        do throws(PolicyError) {
+                        problems += Self.failure { () throws(PolicyError) in
                             subjects.append(try decodeSubject(subjectNode, clusterScoped: kind == .clusterRoleBinding))
-                        } catch {
-                            problems.append(error)
                         }
                     }
                 case "roleRef":
@@ -343,9 +351,8 @@ struct PolicyDecoder {
                 default:
                     throw unknownField(field.keyNode, in: "a \(kind.rawValue)")
                 }
-            } catch {
-                problems.append(error)
             }
+            problems += fieldProblems
         }
         errors.append(contentsOf: problems)
         guard problems.isEmpty else { return nil }
