@@ -160,8 +160,41 @@ struct AccessPolicyTests {
     func invalidAccessPoliciesAreRefusedWithALocation(_ spec: String, _ code: PolicyError.Code) {
         let text = "apiVersion: arbiter.dev/v1alpha1\nkind: AccessPolicy\nmetadata: {name: p}\n" + spec + "\n"
         let result = PolicyLoader.load(text, file: "p.yaml")
-        #expect(result.errors.first?.code == code, "\(result.errors)")
+        // One problem, reported once (no second "has no" for a field that was written wrong).
+        #expect(result.errors.map(\.code) == [code], "\(result.errors)")
         #expect(result.errors.first?.location?.file == "p.yaml")
+        #expect(result.set.accessPolicies.isEmpty)
+    }
+
+    /// `validate` lists every problem of an AccessPolicy in one run, as it does for roles and
+    /// bindings: each subject, rule and field, not only the first.
+    @Test func everyProblemOfAnAccessPolicyIsReported() {
+        let text = """
+            apiVersion: arbiter.dev/v1alpha1
+            kind: AccessPolicy
+            metadata: {name: p}
+            statuss: {}
+            spec:
+              effect: Maybe
+              subjects:
+              - {kind: User, name: ok}
+              - {kind: Robot, name: r2d2}
+              except:
+              - {kind: User, name: 'a*b'}
+              rules:
+              - {verbs: [get], apiGroups: [""], resources: [pods], resourcename: [x]}
+              - {verbs: [get], apiGroups: [""], resources: [pods]}
+              - {verbs: [get], apiGroups: [""]}
+              extra: 1
+            ---
+            apiVersion: arbiter.dev/v1alpha1
+            kind: AccessPolicy
+            metadata: {name: q}
+            spec: {effect: Deny}
+            """
+        let result = PolicyLoader.load(text, file: "many.yaml")
+        #expect(result.errors.map(\.location?.line) == [4, 6, 9, 11, 13, 15, 16, 18, 18], "\(result.errors)")
+        #expect(result.errors.filter { $0.message.contains("`q` has no") }.count == 2, "\(result.errors)")
         #expect(result.set.accessPolicies.isEmpty)
     }
 }

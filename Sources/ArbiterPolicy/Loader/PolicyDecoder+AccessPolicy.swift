@@ -1,84 +1,127 @@
 extension PolicyDecoder {
-    /// Decodes an `AccessPolicy`. Our own kind is decoded strictly: an unknown field is an error
-    /// (a misspelt `except` must not silently drop a break-glass exemption).
-    func decodeAccessPolicy(
+    /// Decodes an `AccessPolicy`, or returns nil after recording every problem it has (each field,
+    /// subject and rule, not only the first) in ``errors``. Our own kind is decoded strictly: an
+    /// unknown field is an error (a misspelt `except` must not silently drop a break-glass
+    /// exemption).
+    mutating func decodeAccessPolicy(
         _ fields: [(key: String?, keyNode: Int32, value: Int32)], at index: Int32
-    ) throws(PolicyError) -> AccessPolicy {
+    ) -> AccessPolicy? {
+        var problems: [PolicyError] = []
         var name = ""
         var spec: Int32? = nil
         for field in fields {
-            switch field.key {
-            case "apiVersion", "kind": break
-            case "metadata":
-                for entry in try reader.mapping(field.value, "`metadata`") {
-                    switch entry.key {
-                    case "name": name = try reader.string(entry.value, "`metadata.name`") ?? ""
-                    case "namespace":
-                        if let namespace = try reader.string(entry.value, "`metadata.namespace`"), !namespace.isEmpty {
-                            throw PolicyError(
-                                .invalidValue, "AccessPolicy is cluster-scoped; use `spec.namespaces` instead of `metadata.namespace`",
-                                at: reader.location(entry.value))
+            problems += Self.failure { () throws(PolicyError) in
+                switch field.key {
+                case "apiVersion", "kind": break
+                case "metadata":
+                    for entry in try reader.mapping(field.value, "`metadata`") {
+                        switch entry.key {
+                        case "name": name = try reader.string(entry.value, "`metadata.name`") ?? ""
+                        case "namespace":
+                            if let namespace = try reader.string(entry.value, "`metadata.namespace`"), !namespace.isEmpty {
+                                throw PolicyError(
+                                    .invalidValue, "AccessPolicy is cluster-scoped; use `spec.namespaces` instead of `metadata.namespace`",
+                                    at: reader.location(entry.value))
+                            }
+                        default: break
                         }
-                    default: break
                     }
+                case "spec": spec = field.value
+                default: throw unknownField(field.keyNode, in: "AccessPolicy")
                 }
-            case "spec": spec = field.value
-            default: throw unknownField(field.keyNode, in: "AccessPolicy")
             }
         }
         let at = reader.location(index)
-        guard !name.isEmpty else { throw PolicyError(.missingField, "AccessPolicy has no `metadata.name`", at: at) }
-        guard let spec else { throw PolicyError(.missingField, "AccessPolicy `\(name)` has no `spec`", at: at) }
+        if name.isEmpty {
+            problems.append(PolicyError(.missingField, "AccessPolicy has no `metadata.name`", at: at))
+        }
+        let described = name.isEmpty ? "AccessPolicy" : "AccessPolicy `\(name)`"
+        guard let spec else {
+            problems.append(PolicyError(.missingField, "\(described) has no `spec`", at: at))
+            errors.append(contentsOf: problems)
+            return nil
+        }
 
         var effect: AccessPolicy.Effect? = nil
         var subjects: [SubjectPattern] = []
         var except: [SubjectPattern] = []
         var namespaces: [String]? = nil
         var rules: [PolicyRule] = []
+        // Written at all (even if every item failed): then "has no" would be a second, wrong error.
+        var hasSubjects = false
+        var hasRules = false
         var rulesNode: Int32? = nil
-        for field in try reader.mapping(spec, "`spec`") {
-            switch field.key {
-            case "effect":
-                let text = try reader.string(field.value, "`spec.effect`") ?? ""
-                guard let parsed = AccessPolicy.Effect(rawValue: text) else {
-                    throw PolicyError(.invalidValue, "`spec.effect` must be `Allow` or `Deny`, not `\(text)`", at: reader.location(field.value))
-                }
-                effect = parsed
-            case "subjects":
-                subjects = try reader.list(field.value, "`spec.subjects`").map { (node) throws(PolicyError) in try decodeSubjectPattern(node) }
-            case "except":
-                except = try reader.list(field.value, "`spec.except`").map { (node) throws(PolicyError) in try decodeSubjectPattern(node) }
-            case "namespaces":
-                if !reader.isNull(field.value) {
-                    let list = try reader.stringList(field.value, "`spec.namespaces`")
-                    if list.isEmpty {
+        let specFields: [(key: String?, keyNode: Int32, value: Int32)]
+        do throws(PolicyError) {
+            specFields = try reader.mapping(spec, "`spec`")
+        } catch {
+            errors.append(contentsOf: problems + [error])
+            return nil
+        }
+        for field in specFields {
+            // Assigned, then added: the field's own closure adds its items' problems meanwhile.
+            let fieldProblems = Self.failure { () throws(PolicyError) in
+                switch field.key {
+                case "effect":
+                    let text = try reader.string(field.value, "`spec.effect`") ?? ""
+                    guard let parsed = AccessPolicy.Effect(rawValue: text) else {
                         throw PolicyError(
-                            .invalidValue, "`spec.namespaces` is empty and would match nothing; omit it to match everywhere",
-                            at: reader.location(field.value))
+                            .invalidValue, "`spec.effect` must be `Allow` or `Deny`, not `\(text)`", at: reader.location(field.value))
                     }
-                    for pattern in list { try checkPattern(pattern, "`spec.namespaces`", at: field.value) }
-                    namespaces = list
+                    effect = parsed
+                case "subjects":
+                    let nodes = try reader.list(field.value, "`spec.subjects`")
+                    hasSubjects = !nodes.isEmpty
+                    for node in nodes {
+                        problems += Self.failure { () throws(PolicyError) in subjects.append(try decodeSubjectPattern(node)) }
+                    }
+                case "except":
+                    for node in try reader.list(field.value, "`spec.except`") {
+                        problems += Self.failure { () throws(PolicyError) in except.append(try decodeSubjectPattern(node)) }
+                    }
+                case "namespaces":
+                    if !reader.isNull(field.value) {
+                        let list = try reader.stringList(field.value, "`spec.namespaces`")
+                        if list.isEmpty {
+                            throw PolicyError(
+                                .invalidValue, "`spec.namespaces` is empty and would match nothing; omit it to match everywhere",
+                                at: reader.location(field.value))
+                        }
+                        for pattern in list { try checkPattern(pattern, "`spec.namespaces`", at: field.value) }
+                        namespaces = list
+                    }
+                case "rules":
+                    rulesNode = field.value
+                    let nodes = try reader.list(field.value, "`spec.rules`")
+                    hasRules = !nodes.isEmpty
+                    for node in nodes {
+                        problems += Self.failure { () throws(PolicyError) in
+                            rules.append(try decodeRule(node, allowNonResource: true))
+                        }
+                    }
+                default:
+                    throw unknownField(field.keyNode, in: "`spec`")
                 }
-            case "rules":
-                rulesNode = field.value
-                rules = try reader.list(field.value, "`spec.rules`").map { (node) throws(PolicyError) in
-                    try decodeRule(node, allowNonResource: true)
-                }
-            default:
-                throw unknownField(field.keyNode, in: "`spec`")
             }
+            problems += fieldProblems
         }
-        guard let effect else { throw PolicyError(.missingField, "AccessPolicy `\(name)` has no `spec.effect`", at: at) }
-        if subjects.isEmpty {
-            throw PolicyError(.missingField, "AccessPolicy `\(name)` has no `spec.subjects`", at: at)
+        if effect == nil && !specFields.contains(where: { $0.key == "effect" }) {
+            problems.append(PolicyError(.missingField, "\(described) has no `spec.effect`", at: at))
         }
-        if rules.isEmpty {
-            throw PolicyError(.missingField, "AccessPolicy `\(name)` has no `spec.rules`", at: at)
+        if !hasSubjects {
+            problems.append(PolicyError(.missingField, "\(described) has no `spec.subjects`", at: at))
+        }
+        if !hasRules {
+            problems.append(PolicyError(.missingField, "\(described) has no `spec.rules`", at: at))
         }
         if namespaces != nil, rules.contains(where: { !$0.nonResourceURLs.isEmpty }) {
-            throw PolicyError(
+            problems.append(PolicyError(
                 .invalidValue, "rules with `nonResourceURLs` never match when `spec.namespaces` is set",
-                at: rulesNode.map(reader.location) ?? at)
+                at: rulesNode.map(reader.location) ?? at))
+        }
+        guard problems.isEmpty, let effect else {
+            errors.append(contentsOf: problems)
+            return nil
         }
         return AccessPolicy(
             name: name, effect: effect, subjects: subjects, except: except, namespaces: namespaces, rules: rules,

@@ -106,7 +106,7 @@ struct PolicyDecoder {
                 }
                 // Policy tests live next to policies (`arbiter test` reads them), and so may the
                 // server's configuration file.
-                if kind == "AccessPolicy" { set.accessPolicies.append(try decodeAccessPolicy(fields, at: index)) }
+                if kind == "AccessPolicy", let policy = decodeAccessPolicy(fields, at: index) { set.accessPolicies.append(policy) }
             default:
                 throw PolicyError(
                     .invalidValue, "unknown kind `\(kind)` in `\(apiVersion)`: write AccessPolicy (or PolicyTest)",
@@ -213,7 +213,7 @@ struct PolicyDecoder {
 
     /// `body`'s error, if it throws one (as a list of zero or one): lets a decoder record every
     /// problem of an object, rule by rule and field by field, and go on.
-    private static func failure(_ body: () throws(PolicyError) -> Void) -> [PolicyError] {
+    static func failure(_ body: () throws(PolicyError) -> Void) -> [PolicyError] {
         do {
             try body()
             return []
