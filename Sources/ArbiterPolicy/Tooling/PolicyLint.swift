@@ -38,8 +38,8 @@ public enum PolicyLint {
         ("serviceaccount-token", .warning, "serviceaccounts/token create (mint tokens)"),
         ("csr-approval", .critical, "certificatesigningrequests/approval update or signers approve"),
         ("webhook-config-write", .critical, "writes to admission webhook configurations"),
-        ("secrets-cluster-read", .critical, "get/list/watch secrets granted by a ClusterRoleBinding"),
-        ("kube-system-workload-create", .critical, "create on pods or workloads in kube-system"),
+        ("secrets-cluster-read", .critical, "get/list/watch secrets granted cluster-wide (a ClusterRoleBinding or an Allow AccessPolicy)"),
+        ("kube-system-workload-create", .critical, "create on pods or workloads in kube-system (a binding or an Allow AccessPolicy)"),
         ("public-group-binding", .critical, "system:unauthenticated or system:authenticated bound beyond discovery/health"),
         ("never-matches", .warning, "a rule that can never match"),
         ("unknown-verb", .warning, "a verb Kubernetes never sends"),
@@ -228,27 +228,38 @@ public enum PolicyLint {
             }
         }
 
-        // What bindings grant, with the engine's matching.
+        // What bindings and Allow AccessPolicies grant, with the engine's matching.
         var reported = Set<String>()
-        func grantedBindings(_ request: AccessRequest) -> [(Binding.Kind, String, String, String)] {
-            var out: [(Binding.Kind, String, String, String)] = []
-            for entry in compiled.whoCan(request).subjects {
-                for case .binding(let kind, let name, let namespace, _, let role, _) in entry.grants {
-                    out.append((kind, name, namespace, role))
+        /// Each binding or Allow AccessPolicy that grants `request` to someone: its object name,
+        /// location and what grants it (the role, or the policy's rule).
+        func grantors(_ request: AccessRequest) -> [(object: String, location: SourceLocation?, through: String, cluster: Bool)] {
+            let result = compiled.whoCan(request)
+            var out: [(object: String, location: SourceLocation?, through: String, cluster: Bool)] = []
+            func addPolicy(_ name: String, _ rule: Int) {
+                let location = compiled.accessPolicies.first { $0.name == name }?.location
+                out.append((objectName("AccessPolicy", "", name), location, "its rule \(rule)", true))
+            }
+            for entry in result.subjects {
+                for grant in entry.grants {
+                    switch grant {
+                    case .binding(let kind, let name, let namespace, _, let role, _):
+                        let location = compiled.bindings.first { $0.kind == kind && $0.namespace == namespace && $0.name == name }?.location
+                        out.append((objectName(kind.rawValue, namespace, name), location, role, kind == .clusterRoleBinding))
+                    case .accessPolicy(let name, let rule):
+                        addPolicy(name, rule)
+                    }
                 }
             }
+            for pattern in result.patterns { addPolicy(pattern.policy, pattern.rule) }
             return out
         }
-        func bindingLocation(_ kind: Binding.Kind, _ namespace: String, _ name: String) -> SourceLocation? {
-            compiled.bindings.first { $0.kind == kind && $0.namespace == namespace && $0.name == name }?.location
-        }
         for verb in ["get", "list", "watch"] {
-            for (kind, name, namespace, role) in grantedBindings(.init(
-                user: "", attributes: .resource(.init(verb: verb, resource: "secrets"))))
-            where kind == .clusterRoleBinding {
-                let object = objectName(kind.rawValue, namespace, name)
-                guard reported.insert("secrets|" + object).inserted else { continue }
-                add("secrets-cluster-read", object, bindingLocation(kind, namespace, name), "grants \(verb) secrets cluster-wide through \(role)")
+            // A request without a namespace: only what applies cluster-wide matches it (an
+            // AccessPolicy with `spec.namespaces` never does).
+            for grantor in grantors(.init(user: "", attributes: .resource(.init(verb: verb, resource: "secrets"))))
+            where grantor.cluster {
+                guard reported.insert("secrets|" + grantor.object).inserted else { continue }
+                add("secrets-cluster-read", grantor.object, grantor.location, "grants \(verb) secrets cluster-wide through \(grantor.through)")
             }
         }
         let workloads: [(String, String)] = [
@@ -256,14 +267,13 @@ public enum PolicyLint {
             ("jobs", "batch"), ("cronjobs", "batch"), ("replicationcontrollers", ""),
         ]
         for (resource, group) in workloads {
-            for (kind, name, namespace, role) in grantedBindings(.init(
+            for grantor in grantors(.init(
                 user: "", attributes: .resource(.init(namespace: "kube-system", verb: "create", group: group, resource: resource))))
             {
-                let object = objectName(kind.rawValue, namespace, name)
-                guard reported.insert("kube-system|" + object).inserted else { continue }
+                guard reported.insert("kube-system|" + grantor.object).inserted else { continue }
                 add(
-                    "kube-system-workload-create", object, bindingLocation(kind, namespace, name),
-                    "grants create \(resource) in kube-system through \(role)")
+                    "kube-system-workload-create", grantor.object, grantor.location,
+                    "grants create \(resource) in kube-system through \(grantor.through)")
             }
         }
 

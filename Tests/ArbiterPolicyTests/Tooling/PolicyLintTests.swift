@@ -126,6 +126,32 @@ struct ToolingLintTests {
           subjects: [{kind: Group, name: dev-team}]
           namespaces: [team-a]
           rules: [{apiGroups: [""], resources: [configmaps], verbs: [get, list]}]
+        ---
+        apiVersion: arbiter.dev/v1alpha1
+        kind: AccessPolicy
+        metadata: {name: audit-secrets}
+        spec:
+          effect: Allow
+          subjects: [{kind: User, name: auditor}]
+          rules: [{apiGroups: [""], resources: [secrets], verbs: [list]}]
+        ---
+        apiVersion: arbiter.dev/v1alpha1
+        kind: AccessPolicy
+        metadata: {name: team-secrets}
+        spec:
+          effect: Allow
+          subjects: [{kind: User, name: auditor}]
+          namespaces: [team-a]
+          rules: [{apiGroups: [""], resources: [secrets], verbs: [get]}]
+        ---
+        apiVersion: arbiter.dev/v1alpha1
+        kind: AccessPolicy
+        metadata: {name: ci-system}
+        spec:
+          effect: Allow
+          subjects: [{kind: User, name: "ci-*"}]
+          namespaces: ["kube-*"]
+          rules: [{apiGroups: [apps], resources: [deployments], verbs: [create]}]
         """
 
     /// The 1-based line of the `apiVersion` that starts the object whose metadata names `name`.
@@ -150,6 +176,10 @@ struct ToolingLintTests {
             ("webhook-config-write", "ClusterRole/webhook-writer", "webhook-writer"),
             ("secrets-cluster-read", "ClusterRoleBinding/secret-readers", "secret-readers"),
             ("kube-system-workload-create", "RoleBinding/kube-system/deployers", "deployers"),
+            // Allow AccessPolicies grant as bindings do: cluster-wide (no `spec.namespaces`) and
+            // through a namespace pattern; `team-secrets` is limited to team-a and is not reported.
+            ("secrets-cluster-read", "AccessPolicy/audit-secrets", "audit-secrets"),
+            ("kube-system-workload-create", "AccessPolicy/ci-system", "ci-system"),
             ("public-group-binding", "ClusterRoleBinding/anonymous-pods", "anonymous-pods"),
             ("never-matches", "ClusterRole/never", "never"),
             ("never-matches", "ClusterRole/never", "never"),
