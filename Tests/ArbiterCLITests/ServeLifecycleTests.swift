@@ -269,4 +269,81 @@ struct ServeLifecycleTests {
         try reload()
         #expect(try Self.post(url, review, pki: pki).status == 403)
     }
+
+    /// A policy directory named by a configuration re-read on SIGHUP is watched from then on:
+    /// a change in it reloads the policy without another signal (the watcher used to keep the
+    /// start-up paths, so only SIGHUP could load the new directory's changes).
+    @Test func aPolicyDirectoryGivenOnSIGHUPIsWatched() throws {
+        let directory = try makeTemporaryDirectory("serve-rewatch")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let pki = try Self.makeCertificates(in: directory)
+        let listener = try NotifyListener(directory: directory)
+        let port = Self.freePort()
+        func policy(verbs: String) -> String {
+            """
+            apiVersion: rbac.authorization.k8s.io/v1
+            kind: ClusterRole
+            metadata: {name: reader}
+            rules: [{apiGroups: [""], resources: [secrets], verbs: [\(verbs)]}]
+            ---
+            apiVersion: rbac.authorization.k8s.io/v1
+            kind: ClusterRoleBinding
+            metadata: {name: reader}
+            roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: reader}
+            subjects: [{kind: User, name: alice}]
+            """
+        }
+        var policyDirectories: [String] = []
+        for name in ["a", "b"] {
+            let path = directory.appendingPathComponent(name).path
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+            try policy(verbs: "list").write(toFile: path + "/rbac.yaml", atomically: true, encoding: .utf8)
+            policyDirectories.append(path)
+        }
+        let configPath = directory.appendingPathComponent("config.yaml").path
+        func writeConfiguration(policies: String) throws {
+            try """
+                apiVersion: arbiter.dev/v1alpha1
+                kind: ServerConfiguration
+                listen: ["127.0.0.1:\(port)"]
+                tls:
+                  cert: \(pki.appendingPathComponent("arbiter.crt").path)
+                  key: \(pki.appendingPathComponent("arbiter.key").path)
+                  clientCA: \(pki.appendingPathComponent("client-ca.crt").path)
+                callers: {users: [kube-apiserver-authz-client]}
+                policies: [\(policies)]
+                """.write(toFile: configPath, atomically: true, encoding: .utf8)
+        }
+        try writeConfiguration(policies: policyDirectories[0])
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: arbiterExecutable())
+        process.arguments = ["serve", "--config", configPath, "--shutdown-grace", "1s"]
+        var environment = ProcessInfo.processInfo.environment
+        environment["NOTIFY_SOCKET"] = listener.path
+        process.environment = environment
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        defer {
+            kill(process.processIdentifier, SIGTERM)
+            _ = waitForExit(process, seconds: 10)
+        }
+        try #require(listener.receive(for: 5).contains { $0.hasPrefix("READY=1") })
+        let url = "https://127.0.0.1:\(port)/authorize"
+        let review = #"{"apiVersion":"authorization.k8s.io/v1","kind":"SubjectAccessReview","spec":{"user":"alice","resourceAttributes":{"verb":"get","resource":"secrets","namespace":"x"}}}"#
+        #expect(try Self.post(url, review, pki: pki).body.contains(#""allowed":false"#))
+
+        try writeConfiguration(policies: policyDirectories[1])
+        kill(process.processIdentifier, SIGHUP)
+        let messages = listener.receive(for: 2)
+        try #require(messages.contains { $0.hasPrefix("READY=1") }, "\(messages)")
+        // Only the new directory's change: no signal follows it.
+        try policy(verbs: "list, get").write(toFile: policyDirectories[1] + "/rbac.yaml", atomically: true, encoding: .utf8)
+        var allowed = false
+        for _ in 0..<16 where !allowed {
+            usleep(250_000)
+            allowed = try Self.post(url, review, pki: pki).body.contains(#""allowed":true"#)
+        }
+        #expect(allowed, "the change in the directory named on SIGHUP was not loaded within 4 s")
+    }
 }

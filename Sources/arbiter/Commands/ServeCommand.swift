@@ -191,6 +191,7 @@ struct ServeCommand: ParsableCommand {
         // SIGHUP re-reads the configuration file (and applies the flags on top again); a file
         // change reloads the policies and TLS files with the configuration in force.
         let command = self
+        let watcher = WatcherSlot(logger: logger)  // files
         let reload: @Sendable (String, Bool) -> Void = { why, rereadConfiguration in
             logger.info("reloading", metadata: ["trigger": "\(why)"])
             try? notifier.reloading(status: "reloading (\(why))")
@@ -204,6 +205,9 @@ struct ServeCommand: ParsableCommand {
                     logger.error("configuration not reloaded; keeping the one in force", metadata: ["error": "\(error)"])
                 }
             }
+            // Files the new configuration names are watched from now on, before they are read:
+            // a change made while they load is reported, not missed.
+            if let next, configuration.watchFiles { watcher.watch(Self.watchedPaths(next)) }
             server.reload(configuration: next)
             decisionLog?.reopen()
             try? notifier.ready(status: "serving, policy \(server.store.current?.revision ?? "?")")
@@ -211,23 +215,15 @@ struct ServeCommand: ParsableCommand {
         // The watcher starts before the first load, so that a file changed while it runs is not
         // missed; what it reports before the server is up is held and reloaded right after.
         let startGate = StartGate()
-        var fileWatcher: FileWatcher? = nil
-        if configuration.watchFiles {
-            let watched = configuration.policies + configuration.shadowPolicies
-                + [configuration.tlsCert, configuration.tlsKey, configuration.clientCA]
-            do {
-                fileWatcher = try FileWatcher(paths: watched, debounce: .milliseconds(500)) { changed in
-                    guard startGate.passOrHold() else { return }
-                    reload("files changed: \(changed.prefix(3).joined(separator: ", "))", false)
-                }
-            } catch {
-                logger.warning("not watching files; reload with SIGHUP", metadata: ["error": "\(error)"])
-            }
+        watcher.onChange { changed in
+            guard startGate.passOrHold() else { return }
+            reload("files changed: \(changed.prefix(3).joined(separator: ", "))", false)
         }
+        if configuration.watchFiles { watcher.watch(Self.watchedPaths(configuration)) }
         do {
             try server.start()
         } catch {
-            fileWatcher?.stop()
+            watcher.stop()
             Console.error(error.description)
             try? notifier.status("failed: \(error.description.split(separator: "\n").joined(separator: "; "))")
             throw ExitCode(1)
@@ -244,7 +240,7 @@ struct ServeCommand: ParsableCommand {
                 ping: { try? notifier.watchdog() })
         }
         let finished = try Latch()
-        let watcher = try SignalWatcher { signal in
+        let signals = try SignalWatcher { signal in
             if signal == SIGHUP {
                 // Once stopping, a reload would only announce RELOADING/READY after STOPPING.
                 if !finished.isSet { reload("SIGHUP", true) }
@@ -257,9 +253,65 @@ struct ServeCommand: ParsableCommand {
         // No ping may follow STOPPING=1.
         watchdog?.stop()
         try? notifier.stopping(status: "draining")
-        fileWatcher?.stop()
-        server.shutdown()
         watcher.stop()
+        server.shutdown()
+        signals.stop()
+    }
+}
+
+extension ServeCommand {
+    /// The files a configuration makes the server read: what the file watcher watches.
+    static func watchedPaths(_ configuration: ServerConfiguration) -> [String] {
+        configuration.policies + configuration.shadowPolicies
+            + [configuration.tlsCert, configuration.tlsKey, configuration.clientCA]
+    }
+}
+
+/// The file watcher in force. A re-read configuration that names other files replaces it (a new
+/// policy directory given on SIGHUP is watched from then on, not the one of start-up); the new
+/// watcher starts before the old one stops, so no change between the two goes unreported.
+final class WatcherSlot: Sendable {
+    private let state = Mutex<(watcher: FileWatcher?, paths: [String]?)>((nil, nil))
+    private let handler = Mutex<(@Sendable ([String]) -> Void)?>(nil)
+    private let logger: Logger
+
+    init(logger: Logger) {
+        self.logger = logger
+    }
+
+    /// Sets what a change report calls (on the watcher's thread), before the first ``watch(_:)``.
+    func onChange(_ body: @escaping @Sendable ([String]) -> Void) {
+        handler.withLock { $0 = body }
+    }
+
+    /// Watches `paths`, unless they are the ones watched already. If the new watcher cannot
+    /// start, the one in force (if any) keeps watching its files and the problem is logged.
+    func watch(_ paths: [String]) {
+        if state.withLock({ $0.paths == paths }) { return }
+        let replacement: FileWatcher
+        do {
+            replacement = try FileWatcher(paths: paths, debounce: .milliseconds(500)) { [weak self] changed in
+                self?.handler.withLock { $0 }?(changed)
+            }
+        } catch {
+            logger.warning("not watching files; reload with SIGHUP", metadata: ["error": "\(error)"])
+            return
+        }
+        let previous = state.withLock { state in
+            defer { state = (replacement, paths) }
+            return state.watcher
+        }
+        if previous != nil { logger.info("watching the files of the new configuration", metadata: ["paths": "\(paths)"]) }
+        previous?.stop()
+    }
+
+    /// Stops watching.
+    func stop() {
+        let previous = state.withLock { state in
+            defer { state = (nil, nil) }
+            return state.watcher
+        }
+        previous?.stop()
     }
 }
 
