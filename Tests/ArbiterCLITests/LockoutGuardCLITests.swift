@@ -91,4 +91,19 @@ struct LockoutGuardCLITests {
         #expect(!allowed.stderr.contains("lock-out"))
         #expect(allowed.stderr.contains("TLS"))
     }
+
+    /// A configuration that does not load, or lacks what serving needs, is a failed start
+    /// (exit 1) with every problem on its own line, not a usage error followed by the root
+    /// command's usage.
+    @Test func serveReportsConfigurationProblemsWithoutTheRootUsage() throws {
+        let missing = try runArbiter(["serve", "--config", "/nonexistent/arbiter.yaml"])
+        #expect(missing.status == 1)
+        #expect(missing.stderr.contains("error: cannot open `/nonexistent/arbiter.yaml`"), "\(missing.stderr)")
+        #expect(!missing.stderr.contains("<subcommand>"), "\(missing.stderr)")
+        let incomplete = try runArbiter(["serve", "--listen", "127.0.0.1:0", "--no-watch"])
+        #expect(incomplete.status == 1)
+        let lines = incomplete.stderr.split(separator: "\n").filter { $0.hasPrefix("error: ") }
+        #expect(lines.count == 5, "\(incomplete.stderr)")  // certificate, key, client CA, callers, policies
+        #expect(!incomplete.stderr.contains("<subcommand>"))
+    }
 }

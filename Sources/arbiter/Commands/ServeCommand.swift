@@ -153,7 +153,16 @@ struct ServeCommand: ParsableCommand {
     }
 
     func run() throws {
-        let configuration = try resolvedConfiguration()
+        let configuration: ServerConfiguration
+        do {
+            configuration = try resolvedConfiguration()
+        } catch let error as ValidationError {
+            // Thrown from `run`, the parser would follow it with the root command's usage; the
+            // problems (a file, a value) are the whole message. Exit 1, as any failed start.
+            for line in error.message.split(separator: "\n") { Console.error(String(line)) }
+            Console.note("See 'arbiter serve --help' and Deploy/config.example.yaml.")
+            throw ExitCode(1)
+        }
         // Signals go to one watcher thread: block them before any other thread starts, so that
         // every thread inherits the mask (and SIGPIPE is ignored).
         try SignalWatcher.blockSignals()
