@@ -8,7 +8,8 @@ struct ArbiterCommand: ParsableCommand {
         abstract: "A Kubernetes SubjectAccessReview webhook with exact RBAC semantics, explicit deny and policy tooling.",
         discussion: """
             Exit codes of the decision commands (check, can-i, explain): 0 allowed, 2 denied, \
-            3 no opinion, 1 on an error.
+            3 no opinion, 1 on an error. Every subcommand exits 64 on a usage error (an unknown option, \
+            a bad value).
             """,
         version: ArbiterVersion.current,
         subcommands: [

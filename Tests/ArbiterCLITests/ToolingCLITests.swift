@@ -72,6 +72,18 @@ struct ToolingCLITests {
         #expect(result.stdout.contains("No permission changes."))
     }
 
+    /// The CI-gate commands keep 1 for "something changed or was found" and 2 for input that
+    /// does not load; a usage error is neither, and exits 64 (as documented).
+    @Test(arguments: [
+        ["diff"], ["diff", "--policy", "Policies"], ["lint", "Policies", "--fail-on", "bogus"],
+        ["replay", "--policy", "Policies", "--no-such-option"],
+    ])
+    func usageErrorsOfTheGateCommandsExit64(_ arguments: [String]) throws {
+        let result = try runArbiter(arguments)
+        #expect(result.status == 64, "\(arguments): \(result.stderr)")
+        #expect(result.stderr.contains("Usage: arbiter \(arguments[0])"), "\(result.stderr)")
+    }
+
     @Test func diffListsGainedPermissionsAndExitsOne() throws {
         let directory = try makeTemporaryDirectory("diff")
         let extra = directory.appendingPathComponent("extra.yaml").path
