@@ -88,27 +88,68 @@ public struct PolicyDiff: Sendable {
 
     public var isEmpty: Bool { subjects.isEmpty && accessPolicies.isEmpty }
 
-    /// The expansion of a policy into permission tuples went past its bound.
+    /// The expansion of the changed subjects' grants into permission tuples went past its bound.
     public struct TooLarge: Error, CustomStringConvertible {
         public var limit: Int
         public var description: String {
-            "the policies expand to more than \(limit) permission tuples (every verb × group × resource × name of "
-                + "every rule, for every binding); compare smaller policy sets"
+            "the subjects whose grants changed hold more than \(limit) permission tuples (every verb × group × "
+                + "resource × name of every rule of every binding that names them); compare smaller policy sets"
         }
     }
 
-    /// Compares `old` with `new`; at most `tupleLimit` permission tuples per side (memory grows
-    /// with them: a rule of 8 verbs × 10 groups × 50 resources × 25 names is 100,000 tuples, for
-    /// each binding of its role).
+    /// Compares `old` with `new`, with the same result as comparing ``CompiledPolicy/permissionTuples(limit:)``
+    /// of both subject by subject, but without expanding what did not change.
+    ///
+    /// Each subject's grants are first compared as a set of `(scope, role content)` pairs (a role's
+    /// content: its effective rules, in order, as text; the role's name does not matter): a subject
+    /// whose grants are the same set on both sides holds the same tuples and is not expanded. Only
+    /// the others are, on both sides, so that a tuple moved from one binding to another is not
+    /// reported. A diff of two large policies that differ in a few bindings therefore costs a pass
+    /// over the bindings, not a tuple per verb, resource and name of every subject; at most
+    /// `tupleLimit` tuples per side are made for the changed subjects.
     public static func compare(
         _ old: CompiledPolicy, _ new: CompiledPolicy, tupleLimit: Int = 2_000_000
     ) throws(TooLarge) -> PolicyDiff {
-        let before = try old.permissionTuples(limit: tupleLimit)
-        let after = try new.permissionTuples(limit: tupleLimit)
+        var contents = RoleContents()
+        let before = old.subjectGrants(&contents)
+        let after = new.subjectGrants(&contents)
+        var changed: [SubjectKey] = []
+        for subject in Set(before.keys).union(after.keys) where before[subject] != after[subject] {
+            changed.append(subject)
+        }
+        changed.sort()
+        var expanded = [Int: [Permission]]()
+        var produced = (old: 0, new: 0)
+        func tuples(_ grants: Set<Grant>?, _ count: inout Int) throws(TooLarge) -> Set<Permission> {
+            var result = Set<Permission>()
+            for grant in grants ?? [] {
+                let rules = contents.rules[grant.content]
+                count += CompiledPolicy.expansionSize(rules)
+                if count > tupleLimit { throw TooLarge(limit: tupleLimit) }
+                let unscoped: [Permission]
+                if let cached = expanded[grant.content] {
+                    unscoped = cached
+                } else {
+                    unscoped = CompiledPolicy.expand(rules, scope: "", clusterBinding: true)
+                    expanded[grant.content] = unscoped
+                }
+                if grant.scope.string.isEmpty {
+                    result.formUnion(unscoped)
+                } else {
+                    // RoleBindings never grant non-resource URLs.
+                    for tuple in unscoped where !tuple.isNonResource {
+                        var copy = tuple
+                        copy.scope = grant.scope
+                        result.insert(copy)
+                    }
+                }
+            }
+            return result
+        }
         var diff = PolicyDiff()
-        for subject in Set(before.keys).union(after.keys).sorted() {
-            let a = before[subject] ?? []
-            let b = after[subject] ?? []
+        for subject in changed {
+            let a = try tuples(before[subject], &produced.old)
+            let b = try tuples(after[subject], &produced.new)
             let gained = b.subtracting(a).sorted()
             let lost = a.subtracting(b).sorted()
             if !gained.isEmpty || !lost.isEmpty {
@@ -130,10 +171,79 @@ public struct PolicyDiff: Sendable {
         }
         return diff
     }
+
+    /// What a binding gives each of its subjects: a scope (`""`: cluster-wide) and a role content.
+    struct Grant: Hashable {
+        var scope: ByteString
+        /// Index into ``RoleContents/rules``.
+        var content: Int
+    }
+
+    /// Role contents of both policies, numbered: equal rules (as text, in order) get one number,
+    /// whatever the role's name or policy.
+    struct RoleContents {
+        var numbers: [String: Int] = [:]
+        var rules: [[PolicyRule]] = []
+
+        mutating func number(_ roleRules: [PolicyRule]) -> Int {
+            // Every list quoted item by item, as in ``AccessPolicy/canonicalText``.
+            let text = roleRules.map { rule in
+                [rule.verbs, rule.apiGroups, rule.resources, rule.resourceNames, rule.nonResourceURLs]
+                    .map { list in list.map { AccessPolicy.quoted($0) }.joined(separator: ",") }.joined(separator: ";")
+            }.joined(separator: "\n")
+            if let number = numbers[text] { return number }
+            numbers[text] = rules.count
+            rules.append(roleRules)
+            return rules.count - 1
+        }
+    }
 }
 
 extension CompiledPolicy {
-    /// Every permission tuple each binding subject holds, from the bindings' (aggregated) role rules.
+    /// Each binding subject's grants (see ``PolicyDiff/compare(_:_:tupleLimit:)``), with role
+    /// contents numbered in `contents`.
+    func subjectGrants(_ contents: inout PolicyDiff.RoleContents) -> [PolicyDiff.SubjectKey: Set<PolicyDiff.Grant>] {
+        var result: [PolicyDiff.SubjectKey: Set<PolicyDiff.Grant>] = [:]
+        var roleNumbers: [Int32: Int] = [:]
+        for (index, binding) in bindings.enumerated() {
+            let role = bindingRoles[index]
+            if role < 0 { continue }
+            let content: Int
+            if let known = roleNumbers[role] {
+                content = known
+            } else {
+                content = contents.number(roles[Int(role)].rules)
+                roleNumbers[role] = content
+            }
+            let grant = PolicyDiff.Grant(scope: ByteString(binding.kind == .clusterRoleBinding ? "" : binding.namespace), content: content)
+            for subject in binding.subjects {
+                guard let key = PolicyDiff.SubjectKey(subject, bindingNamespace: binding.namespace) else { continue }
+                result[key, default: []].insert(grant)
+            }
+        }
+        return result
+    }
+}
+
+extension PolicyDiff.SubjectKey {
+    /// The key of a binding subject, or nil for a service account without a namespace (it never
+    /// matches anyone).
+    init?(_ subject: Subject, bindingNamespace: String) {
+        switch subject.kind {
+        case .user, .group:
+            self.init(kind: subject.kind, name: ByteString(subject.name), namespace: ByteString(""))
+        case .serviceAccount:
+            let namespace = subject.namespace.isEmpty ? bindingNamespace : subject.namespace
+            if namespace.isEmpty { return nil }
+            self.init(kind: .serviceAccount, name: ByteString(subject.name), namespace: ByteString(namespace))
+        }
+    }
+}
+
+extension CompiledPolicy {
+    /// Every permission tuple each binding subject holds, from the bindings' (aggregated) role
+    /// rules: what ``PolicyDiff/compare(_:_:tupleLimit:)`` compares (it expands only the subjects
+    /// whose grants changed; tests compare it with this whole expansion).
     /// Service-account subjects without a namespace (they never match) are left out; bindings to
     /// missing roles grant nothing.
     public func permissionTuples(
@@ -169,15 +279,7 @@ extension CompiledPolicy {
                 }
             }
             for subject in binding.subjects {
-                let key: PolicyDiff.SubjectKey
-                switch subject.kind {
-                case .user, .group:
-                    key = .init(kind: subject.kind, name: ByteString(subject.name), namespace: ByteString(""))
-                case .serviceAccount:
-                    let namespace = subject.namespace.isEmpty ? binding.namespace : subject.namespace
-                    if namespace.isEmpty { continue }
-                    key = .init(kind: .serviceAccount, name: ByteString(subject.name), namespace: ByteString(namespace))
-                }
+                guard let key = PolicyDiff.SubjectKey(subject, bindingNamespace: binding.namespace) else { continue }
                 result[key, default: []].formUnion(tuples)
             }
         }
@@ -223,18 +325,20 @@ extension CompiledPolicy {
 }
 
 extension AccessPolicy {
+    /// An item quoted, for canonical texts: `["secrets,configmaps"]` and `["secrets","configmaps"]`
+    /// must differ.
+    static func quoted(_ item: String) -> String {
+        var text = "\""
+        for character in item.unicodeScalars {
+            if character == "\\" || character == "\"" { text.unicodeScalars.append("\\") }
+            text.unicodeScalars.append(character)
+        }
+        return text + "\""
+    }
+
     /// A one-line, order-preserving rendering of everything that decides what the policy does.
     public var canonicalText: String {
-        // Every item quoted: `["secrets,configmaps"]` and `["secrets","configmaps"]` must differ.
-        func quoted(_ item: String) -> String {
-            var text = "\""
-            for character in item.unicodeScalars {
-                if character == "\\" || character == "\"" { text.unicodeScalars.append("\\") }
-                text.unicodeScalars.append(character)
-            }
-            return text + "\""
-        }
-        func list(_ items: [String]) -> String { "[" + items.map(quoted).joined(separator: ",") + "]" }
+        func list(_ items: [String]) -> String { "[" + items.map(Self.quoted).joined(separator: ",") + "]" }
         func rule(_ rule: PolicyRule) -> String {
             "verbs=\(list(rule.verbs)) apiGroups=\(list(rule.apiGroups)) resources=\(list(rule.resources)) "
                 + "resourceNames=\(list(rule.resourceNames)) nonResourceURLs=\(list(rule.nonResourceURLs))"

@@ -198,7 +198,76 @@ struct ToolingDiffTests {
             roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: big}
             subjects: [{kind: User, name: x}]
             """)
-        #expect(throws: PolicyDiff.TooLarge.self) { try PolicyDiff.compare(policy, policy, tupleLimit: 50_000) }
-        #expect(try PolicyDiff.compare(policy, policy, tupleLimit: 200_000).isEmpty)
+        let empty = PolicyCompiler.compile(PolicySet())
+        #expect(throws: PolicyDiff.TooLarge.self) { try PolicyDiff.compare(empty, policy, tupleLimit: 50_000) }
+        #expect(try PolicyDiff.compare(empty, policy, tupleLimit: 200_000).subjects.map(\.gained.count) == [100_000])
+        // Nothing changed: nothing is expanded, whatever the policy's size.
+        #expect(try PolicyDiff.compare(policy, policy, tupleLimit: 1).isEmpty)
+    }
+
+    /// The diff expands only the subjects whose grants changed; its result must be what comparing
+    /// every subject's whole expansion gives. Generated policies, each changed in one to three
+    /// ways (a binding or a subject removed, a binding added or copied under another name, a
+    /// role's rules replaced, a role renamed with its references).
+    @Test func equalsTheComparisonOfWholeExpansions() throws {
+        var changedSubjects = 0
+        for seed in 0..<300 as Range<UInt64> {
+            var generator = PolicyGenerator(seed: seed)
+            let old = generator.policySet()
+            var new = old
+            generator.reserveNames(of: old)
+            var rng = SplitMix64(seed: seed &* 7919 &+ 17)
+            for _ in 0..<rng.int(1...3) {
+                switch rng.below(6) {
+                case 0 where !new.bindings.isEmpty:
+                    new.bindings.remove(at: rng.below(new.bindings.count))
+                case 1 where !new.bindings.isEmpty:
+                    let i = rng.below(new.bindings.count)
+                    if !new.bindings[i].subjects.isEmpty { new.bindings[i].subjects.remove(at: rng.below(new.bindings[i].subjects.count)) }
+                case 2:
+                    if let binding = generator.binding(kind: rng.chance(50) ? .clusterRoleBinding : .roleBinding, roles: new.roles) {
+                        new.bindings.append(binding)
+                    }
+                case 3 where !new.bindings.isEmpty:
+                    var copy = new.bindings[rng.below(new.bindings.count)]
+                    copy.name += "-copy"
+                    if !new.bindings.contains(where: { $0.kind == copy.kind && $0.namespace == copy.namespace && $0.name == copy.name }) {
+                        new.bindings.append(copy)
+                    }
+                case 4 where !new.roles.isEmpty:
+                    let i = rng.below(new.roles.count)
+                    new.roles[i].rules = (0..<rng.int(1...2)).map { _ in generator.rule(nonResource: rng.chance(20)) }
+                case 5 where !new.roles.isEmpty:
+                    let i = rng.below(new.roles.count)
+                    let before = new.roles[i]
+                    let renamed = before.name + "-renamed"
+                    new.roles[i].name = renamed
+                    for j in new.bindings.indices
+                    where new.bindings[j].roleRef.name == before.name && new.bindings[j].roleRef.kind == before.kind
+                        && (before.kind == .clusterRole || new.bindings[j].namespace == before.namespace)
+                    {
+                        new.bindings[j].roleRef.name = renamed
+                    }
+                default:
+                    break
+                }
+            }
+            let a = PolicyCompiler.compile(old)
+            let b = PolicyCompiler.compile(new)
+            let diff = try PolicyDiff.compare(a, b)
+            let before = try a.permissionTuples()
+            let after = try b.permissionTuples()
+            var expected: [String] = []
+            for subject in Set(before.keys).union(after.keys).sorted() {
+                let gained = (after[subject] ?? []).subtracting(before[subject] ?? []).sorted()
+                let lost = (before[subject] ?? []).subtracting(after[subject] ?? []).sorted()
+                if !gained.isEmpty || !lost.isEmpty { expected.append("\(subject) +\(gained) -\(lost)") }
+            }
+            let got = diff.subjects.map { "\($0.subject) +\($0.gained) -\($0.lost)" }
+            #expect(got == expected, "seed \(seed)")
+            changedSubjects += expected.count
+        }
+        // The mutations must have changed something often enough for the comparison to mean anything.
+        #expect(changedSubjects > 300, "\(changedSubjects)")
     }
 }
