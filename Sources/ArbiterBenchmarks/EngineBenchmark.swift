@@ -426,11 +426,13 @@ extension EngineBenchmark {
         var maxEntries = 0
         var maxFiltered = 0
         var allowedFiltered = 0
+        var allowing = 0
         var allowed = 0
         for request in requests {
             let counts = policy.candidateCounts(request)
             entries += counts.entries
             filtered += counts.filtered
+            allowing += counts.allowing
             maxEntries = max(maxEntries, counts.entries)
             maxFiltered = max(maxFiltered, counts.filtered)
             if policy.authorize(request).decision == .allow {
@@ -442,6 +444,8 @@ extension EngineBenchmark {
         print(String(format: "candidates per request: %.2f index entries (max %d), %.2f pass the verb and resource filters (max %d; %.2f on allowed, %.2f on the others)",
                      Double(entries) / n, maxEntries, Double(filtered) / n, maxFiltered,
                      Double(allowedFiltered) / Double(max(allowed, 1)), Double(filtered - allowedFiltered) / Double(max(requests.count - allowed, 1))))
+        print(String(format: "of those, %.2f per request have a role that allows it, %.2f do not (the filters' false positives)",
+                     Double(allowing) / n, Double(filtered - allowing) / n))
     }
 }
 

@@ -8,6 +8,9 @@ public struct CandidateCounts: Sendable, Hashable {
     /// Entries whose role passes the verb and resource filters: the roles whose rules the
     /// evaluator may read (at most; it stops at the first allowing binding).
     public var filtered: Int
+    /// Entries passing the filters whose role allows the request: the others are the filters'
+    /// false positives, each a role whose rules are read for nothing.
+    public var allowing: Int
 }
 
 extension CompiledPolicy {
@@ -19,13 +22,18 @@ extension CompiledPolicy {
             var subjects = SubjectKeys(buffer, subjects: request.groups.count + 1)
             fillSubjectKeys(request, &subjects, scope: Self.scopeBits(resolved), namespace: resolved.namespace, keepAll: true)
             let keys = subjects.keys
-            var counts = CandidateCounts(entries: 0, filtered: 0)
+            var counts = CandidateCounts(entries: 0, filtered: 0, allowing: 0)
             func count(_ list: (UInt64) -> UnsafeBufferPointer<BindingEntry>) {
-                for key in keys {
-                    for entry in list(key) {
-                        counts.entries += 1
-                        if Self.passesFilters(entry, resolved) {
-                            counts.filtered += 1
+                pool.withUnsafeBufferPointer { pool in
+                    for key in keys {
+                        for entry in list(key) {
+                            counts.entries += 1
+                            if Self.passesFilters(entry, resolved) {
+                                counts.filtered += 1
+                                if roleAllows(firstRule: entry.firstRule, resolved, request.nonResourcePath, pool) >= 0 {
+                                    counts.allowing += 1
+                                }
+                            }
                         }
                     }
                 }
