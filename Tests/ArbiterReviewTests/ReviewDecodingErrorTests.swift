@@ -239,13 +239,31 @@ let malformedCases: [MalformedCase] = [
         }
     }
 
-    @Test func messagesAreSingleLineEvenForHostileInput() {
-        let json = #"{"apiVersion":"a\nb","kind":"SubjectAccessReview"}"#
+    /// Every field's type error names that field (the non-resource verb was reported as the
+    /// resource one).
+    @Test(arguments: [
+        (#"{"spec":{"user":"u","nonResourceAttributes":{"verb":5}}}"#, "spec.nonResourceAttributes.verb"),
+        (#"{"spec":{"user":"u","nonResourceAttributes":{"path":5}}}"#, "spec.nonResourceAttributes.path"),
+        (#"{"spec":{"user":"u","resourceAttributes":{"verb":5}}}"#, "spec.resourceAttributes.verb"),
+    ])
+    func typeMismatchNamesTheFieldItIsIn(_ json: String, _ field: String) {
+        do {
+            _ = try SubjectAccessReview(json: Array(json.utf8))
+            Issue.record("expected an error")
+        } catch {
+            #expect(error.message.hasPrefix("expected a string for `\(field)`"), "\(error.message)")
+        }
+    }
+
+    /// No line break of any kind (C0 and C1 controls, U+2028, U+2029) reaches a message.
+    @Test(arguments: ["a\\nb", "a\\u0085b", "a\\u2028b", "a\\u2029b", "a\\rb"])
+    func messagesAreSingleLineEvenForHostileInput(_ apiVersion: String) {
+        let json = #"{"apiVersion":""# + apiVersion + #"","kind":"SubjectAccessReview"}"#
         do {
             _ = try SubjectAccessReview.decode(Array(json.utf8))
             Issue.record("expected an error")
         } catch {
-            #expect(!error.message.contains("\n"))
+            #expect(!error.message.unicodeScalars.contains { [0x0A, 0x0D, 0x85, 0x2028, 0x2029].contains($0.value) }, "\(error.message)")
             #expect(error.code == .unsupportedAPIVersion)
         }
     }

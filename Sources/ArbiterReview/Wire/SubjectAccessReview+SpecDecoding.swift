@@ -163,7 +163,7 @@ extension SubjectAccessReview.NonResourceAttributes {
                 attributes.path = try reader.readString(JSONContext("spec.nonResourceAttributes.path")) ?? ""
             } else if key.matches("verb") {
                 try reader.markKnown(1, key, &state, context)
-                attributes.verb = try reader.readString(JSONContext("spec.resourceAttributes.verb")) ?? ""
+                attributes.verb = try reader.readString(JSONContext("spec.nonResourceAttributes.verb")) ?? ""
             } else {
                 try reader.skipMember(key, &state, context)
             }

@@ -79,7 +79,11 @@ func quotedValue(_ value: String) -> String {
             text += "…"
             break
         }
-        if scalar.value < 0x20 || scalar.value == 0x7F || scalar.value == 0x60 {
+        // C0 and C1 controls (NEL among them), the line and paragraph separators, and the
+        // backquote that delimits the value.
+        if scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) || scalar.value == 0x2028 || scalar.value == 0x2029
+            || scalar.value == 0x60
+        {
             text += "\\u{\(String(scalar.value, radix: 16))}"
         } else {
             text.unicodeScalars.append(scalar)
