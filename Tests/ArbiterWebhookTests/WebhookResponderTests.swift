@@ -142,6 +142,10 @@ struct WebhookResponderTests {
         let bob = responder.respond(
             to: Self.post("/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", body, peer: PeerIdentity(commonName: "bob")))
         #expect(try Self.status(bob)["allowed"] as? Bool == false)
+        // A SelfSubjectAccessReviewSpec has no identity fields: what was sent in their place is
+        // not echoed as if it had been decided on.
+        let spec = try #require(try Self.json(jane)["spec"] as? [String: Any])
+        #expect(Set(spec.keys) == ["resourceAttributes"], "\(spec)")
     }
 
     @Test func localReviewsFollowKubernetesNamespaceRules() throws {

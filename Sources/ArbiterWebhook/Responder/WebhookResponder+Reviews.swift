@@ -45,10 +45,18 @@ extension WebhookResponder {
             // Never ready without a policy; a transient failure must not look like a decision.
             return KubernetesStatus.response(503, "no policy is loaded yet")
         }
-        let accessRequest =
-            kind == .selfSubjectAccessReview
-            ? review.accessRequest(user: caller.user, groups: caller.groups + ["system:authenticated"])
-            : review.accessRequest()
+        let accessRequest: AccessRequest
+        if kind == .selfSubjectAccessReview {
+            accessRequest = review.accessRequest(user: caller.user, groups: caller.groups + ["system:authenticated"])
+            // Kubernetes' SelfSubjectAccessReviewSpec has no identity fields (its decoder drops
+            // them as unknown): echoed, they would read as the identity that was decided on.
+            review.spec.user = ""
+            review.spec.groups = []
+            review.spec.extra = []
+            review.spec.uid = ""
+        } else {
+            accessRequest = review.accessRequest()
+        }
         let result = snapshot.policy.authorize(accessRequest, defaultDecision: options.defaultDecision)
         // kube-apiserver reads only the status; the REST endpoints echo the whole review as
         // Kubernetes does (kubectl prints it).
