@@ -297,6 +297,13 @@ struct WebhookResponderTests {
         var truncated = request
         truncated.body.removeLast(3)
         #expect(responder.respond(to: truncated).status == 400)
+        // A message field sent twice is merged, as Go's generated decoder does: the attributes
+        // split over two `resourceAttributes` fields are one request.
+        let split = Self.field(1, Self.field(1, "team-a") + Self.field(2, "list")) + Self.field(1, Self.field(5, "pods"))
+        let typeMeta = Self.field(1, "authorization.k8s.io/v1") + Self.field(2, "SelfSubjectAccessReview")
+        var merged = request
+        merged.body = [0x6b, 0x38, 0x73, 0x00] + Self.field(1, typeMeta) + Self.field(2, Self.field(1, [UInt8]()) + Self.field(2, split))
+        #expect(try Self.status(responder.respond(to: merged))["allowed"] as? Bool == true)
     }
 
     @Test func authorizeAnswersWithStatusOnlyAndRESTEchoesTheReview() throws {

@@ -8,7 +8,9 @@ extension SubjectAccessReview {
     /// LocalSubjectAccessReview or SelfSubjectAccessReview of authorization.k8s.io. The result is
     /// the same value the JSON decoder produces; validate it as usual.
     ///
-    /// Field selectors, label selectors and extra are skipped (they do not influence decisions).
+    /// Field selectors, label selectors and extra are skipped (they do not influence decisions; a
+    /// REST answer's echo of a protobuf review leaves them out). A message field sent twice is
+    /// merged, as Go's generated decoder merges it.
     public init(protobuf bytes: [UInt8], limits: ReviewDecodingLimits = .default) throws(ReviewDecodingError) {
         let object = try Self.decodeEnvelopedObject(bytes, limits: limits)
         self.init(apiVersion: object.apiVersion, kind: object.kind, metadata: object.metadata)
@@ -112,7 +114,9 @@ extension SubjectAccessReview {
             switch field {
             case 1:
                 try reader.expectLengthDelimited(wireType, "resourceAttributes")
-                var attributes = ResourceAttributes()
+                // A message field sent twice is merged into the first, as Go's generated
+                // decoder does (fields of the second win).
+                var attributes = spec.resourceAttributes ?? ResourceAttributes()
                 var inner = ProtobufReader(try reader.lengthDelimited())
                 while !inner.isAtEnd {
                     let (number, innerType) = try inner.tag()
@@ -135,7 +139,7 @@ extension SubjectAccessReview {
                 spec.resourceAttributes = attributes
             case 2:
                 try reader.expectLengthDelimited(wireType, "nonResourceAttributes")
-                var attributes = NonResourceAttributes()
+                var attributes = spec.nonResourceAttributes ?? NonResourceAttributes()
                 var inner = ProtobufReader(try reader.lengthDelimited())
                 while !inner.isAtEnd {
                     let (number, innerType) = try inner.tag()
@@ -151,8 +155,8 @@ extension SubjectAccessReview {
                 spec.user = try reader.string()
             case 4:
                 try reader.expectLengthDelimited(wireType, "groups")
+                // Bounded by the body's size, as in JSON.
                 spec.groups.append(try reader.string())
-                if spec.groups.count > 4096 { throw reader.error("more than 4096 groups") }
             case 6:
                 try reader.expectLengthDelimited(wireType, "uid")
                 spec.uid = try reader.string()
