@@ -196,6 +196,21 @@ struct WebhookResponderTests {
         #expect(try Self.json(response)["kind"] as? String == "Status")
     }
 
+    /// A compressed body is refused as such (no client-go caller compresses one), not decoded as
+    /// JSON; `identity` is no coding at all.
+    @Test(arguments: [("gzip", 415), ("br", 415), ("GZIP, identity", 415), ("identity", 200), ("", 200)])
+    func contentCodingsAreRefused(_ coding: String, _ code: Int) throws {
+        let request = HTTPRequest(
+            method: "POST", path: "/authorize", headers: [("content-type", "application/json"), ("content-encoding", coding)],
+            body: Array(Self.sar().utf8), peer: Self.apiserver)
+        let response = try Self.responder().respond(to: request)
+        #expect(response.status == code)
+        if code == 415 {
+            #expect(try Self.json(response)["kind"] as? String == "Status")
+            #expect(String(decoding: response.body, as: UTF8.self).contains("content coding"))
+        }
+    }
+
     @Test(arguments: [
         "not json",
         #"{"apiVersion":"authorization.k8s.io/v1","kind":"SubjectAccessReview","spec":{"user":"a","user":"b","resourceAttributes":{"verb":"get"}}}"#,

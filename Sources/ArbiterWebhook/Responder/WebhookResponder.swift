@@ -203,6 +203,16 @@ public final class WebhookResponder: Responder {
             return .rejected(
                 KubernetesStatus.response(405, "method `\(request.method)` is not allowed here; use POST", extraHeaders: [("allow", "POST")]))
         }
+        // No client-go caller compresses a request body: a coded one would otherwise be read as
+        // JSON (a gzip body as "found byte 0x1F"), or a plain one labelled gzip decided as is.
+        if let coding = request.header("content-encoding") {
+            let trimmed = Substring(coding).trimmingSpaces
+            if !trimmed.isEmpty && trimmed.lowercased() != "identity" {
+                return .rejected(
+                    KubernetesStatus.response(
+                        415, "unsupported content coding `\(coding)`; send the review uncompressed (no Content-Encoding)"))
+            }
+        }
         // Fast path: what kube-apiserver sends, compared as bytes (for HTTP/1.1 straight from the
         // received head, without making a String).
         if request.hasHeader("content-type", value: "application/json") { return .json }
