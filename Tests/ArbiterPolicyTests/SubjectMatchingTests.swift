@@ -143,5 +143,9 @@ struct SubjectMatchingTests {
         #expect(goQuoted("\u{1}") == #""\x01""#)
         #expect(goQuoted("josé") == "\"josé\"")
         #expect(goQuoted("zero\u{200B}width") == #""zero\u200bwidth""#)
+        // Printable as of Go's Unicode 15.0 tables: a letter added in 15.0 stays, letters and
+        // symbols added in 15.1, 16.0 and 17.0 are escaped as Go escapes unassigned code points.
+        #expect(goQuoted("a\u{1E030}b") == "\"a\u{1E030}b\"")
+        #expect(goQuoted("b\u{2EBF0}\u{1C89}\u{20C1}") == #""b\U0002ebf0\u1c89\u20c1""#)
     }
 }

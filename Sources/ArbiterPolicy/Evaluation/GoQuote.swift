@@ -3,7 +3,9 @@
 /// Printable characters stay as they are; `"` and `\` are escaped; control and other
 /// non-printable characters become `\n`, `\t`, ..., `\xNN`, `\uNNNN` or `\UNNNNNNNN`.
 /// "Printable" follows Go's definition closely: letters, marks, numbers, punctuation, symbols
-/// and the ASCII space.
+/// and the ASCII space, as of the Unicode version of Go's tables (``goUnicodeVersion``): a
+/// character assigned later is not printable for Go and is escaped, whatever Unicode version
+/// the Swift runtime knows.
 public func goQuoted(_ string: String) -> String {
     // Fast path: printable ASCII without quote or backslash.
     if string.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7f && $0 != 0x22 && $0 != 0x5c }) {
@@ -45,8 +47,13 @@ private func hex(_ value: UInt32, digits: Int) -> String {
     return String(repeating: "0", count: max(0, digits - text.count)) + text
 }
 
+/// The Unicode version of Go's `unicode` tables (which `strconv.IsPrint` uses) in the Go
+/// releases that build the Kubernetes versions Arbiter targets: Go 1.21 to 1.26 ship 15.0.0.
+let goUnicodeVersion = (major: 15, minor: 0)
+
 private func isGoPrintable(_ scalar: Unicode.Scalar) -> Bool {
     if scalar.value == 0xFFFD { return true }
+    guard let age = scalar.properties.age, (age.major, age.minor) <= goUnicodeVersion else { return false }
     switch scalar.properties.generalCategory {
     case .uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter,
         .nonspacingMark, .spacingMark, .enclosingMark,
