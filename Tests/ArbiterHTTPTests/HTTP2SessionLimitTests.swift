@@ -80,6 +80,20 @@ import Testing
         #expect(!client.session.isFinished)
     }
 
+    /// An early 413 carries the responder's error body (it was empty).
+    @Test func oversizedBodyGetsTheRespondersErrorBody() {
+        var configuration = HTTP2Configuration()
+        configuration.maxRequestBodyBytes = 1000
+        let client = HTTP2TestClient(configuration: configuration, custom: FormattedErrorResponder())
+        client.handshake()
+        client.send(
+            Frames.headers(streamID: 1, block: HTTP2TestClient.requestBlock(method: "POST"), endStream: false)
+                + Frames.data(streamID: 1, [UInt8](repeating: 1, count: 1600), endStream: false))
+        client.pump()
+        #expect(client.response(1)?.status == 413)
+        #expect(client.response(1).map { String(decoding: $0.body, as: UTF8.self) } == "error 413: request body too large")
+    }
+
     @Test func oversizedBodyGets413() {
         var configuration = HTTP2Configuration()
         configuration.maxRequestBodyBytes = 1000

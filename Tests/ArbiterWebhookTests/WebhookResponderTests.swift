@@ -196,6 +196,19 @@ struct WebhookResponderTests {
         #expect(try Self.json(response)["kind"] as? String == "Status")
     }
 
+    /// What the transport refuses itself (a body over the limit, a timeout, overload) is a
+    /// Kubernetes `Status` too, so client-go reports the reason and not only the code.
+    @Test(arguments: [(413, "RequestEntityTooLarge"), (408, "Timeout"), (400, "BadRequest"), (503, "ServiceUnavailable")])
+    func transportErrorsAreKubernetesStatus(_ code: Int, _ reason: String) throws {
+        let response = try Self.responder().transportError(status: code, reason: "request body too large")
+        #expect(response.status == code)
+        let json = try Self.json(response)
+        #expect(json["kind"] as? String == "Status")
+        #expect(json["reason"] as? String == reason)
+        #expect(json["code"] as? Int == code)
+        #expect(json["message"] as? String == "request body too large")
+    }
+
     /// A compressed body is refused as such (no client-go caller compresses one), not decoded as
     /// JSON; `identity` is no coding at all.
     @Test(arguments: [("gzip", 415), ("br", 415), ("GZIP, identity", 415), ("identity", 200), ("", 200)])

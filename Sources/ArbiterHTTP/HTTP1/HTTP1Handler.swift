@@ -322,7 +322,8 @@ extension HTTP1Handler {
         /// Queues an error answer; with `close` (the default) the handler takes no more input.
         private mutating func fail(status: Int, reason: String, close: Bool = true) {
             var bytes: [UInt8] = []
-            HTTP1ResponseWriter.writeError(status: status, reason: reason, close: close, into: &bytes)
+            HTTP1ResponseWriter.write(
+                self.responder.transportError(status: status, reason: reason), close: close, omitBody: false, into: &bytes)
             self.enqueue(bytes)
             if close { self.finished = true }
         }

@@ -93,15 +93,6 @@ enum HTTP1ResponseWriter {
         }
     }
 
-    /// A short plain-text error response (parser errors, timeouts, overload); always closes unless
-    /// `close` is false.
-    static func writeError(status: Int, reason: String, close: Bool = true, into output: inout [UInt8]) {
-        let response = HTTPResponse(
-            status: status, headers: [(name: "content-type", value: "text/plain; charset=utf-8")],
-            body: Array("\(reason)\n".utf8))
-        self.write(response, close: close, omitBody: false, into: &output)
-    }
-
     /// A name of token bytes and a value without CR, LF, NUL or other controls but HTAB.
     private static func isSafe(_ field: (name: String, value: String)) -> Bool {
         Self.withUTF8(field.name) { name in

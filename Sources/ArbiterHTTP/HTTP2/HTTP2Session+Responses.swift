@@ -13,7 +13,7 @@ extension HTTP2Session {
             return
         }
         if stream.headerListExceeded {
-            reject(streamID, status: 431)
+            reject(streamID, status: 431, reason: "request header list too large")
             return
         }
         stream.state = .ready
@@ -96,14 +96,15 @@ extension HTTP2Session {
         submitResponse(streamID, response, headOnly: method == "HEAD")
     }
 
-    /// Answers early with an empty response (431, 413) and drops the rest of the request.
-    func reject(_ streamID: Int32, status: Int) {
+    /// Answers early (431, 413) with the responder's ``Responder/transportError(status:reason:)``
+    /// and drops the rest of the request.
+    func reject(_ streamID: Int32, status: Int, reason: String) {
         guard let stream = lookUpStream(streamID) else { return }
         noteServerForcedError()
         bufferedBodyBytes -= stream.body.count
         stream.body = []
         stream.headers = []
-        submitResponse(streamID, HTTPResponse(status: status), headOnly: false)
+        submitResponse(streamID, responder.transportError(status: status, reason: reason), headOnly: false)
         stream.state = .answeredEarly
     }
 

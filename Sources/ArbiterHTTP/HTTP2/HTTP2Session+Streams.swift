@@ -161,7 +161,7 @@ extension HTTP2Session {
         case HTTP2FrameCode.headers:
             guard let stream = lookUpStream(hd.stream_id), stream.state == .receiving else { return 0 }
             if stream.headerListExceeded {
-                reject(hd.stream_id, status: 431)
+                reject(hd.stream_id, status: 431, reason: "request header list too large")
             } else if endStream {
                 completeRequest(hd.stream_id)
             }
@@ -196,7 +196,7 @@ extension HTTP2Session {
         }
         if stream.body.count + data.count > configuration.maxRequestBodyBytes {
             metrics.bodyLimitViolation()
-            reject(streamID, status: 413)
+            reject(streamID, status: 413, reason: "request body too large")
         } else if bufferedBodyBytes + data.count > configuration.maxBufferedBodyBytes {
             resetStream(streamID, errorCode: NGHTTP2_REFUSED_STREAM.rawValue)
         } else {

@@ -170,7 +170,7 @@ final class Connection: EventHandler {
             self.serverLoop.loop.scheduleTimer(at: .now + Self.sheddingGrace) { [weak self] in
                 self?.beginGracefulShutdown()
             }
-            return factory(SheddingResponder(metrics: self.metrics), peer)
+            return factory(SheddingResponder(metrics: self.metrics, errors: context.responder), peer)
         }
         // h2 without a factory cannot happen (ALPN offers h2 only with one): close.
         if tls.negotiatedProtocol == "h2" {

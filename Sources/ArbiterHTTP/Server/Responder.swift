@@ -6,6 +6,19 @@
 /// transport never turns a responder's answer into anything else.
 public protocol Responder: Sendable {
     func respond(to request: HTTPRequest) -> HTTPResponse
+
+    /// The answer to a request the transport refuses itself, before or instead of
+    /// ``respond(to:)``: malformed framing (400), a timeout (408), a body or head over its limit
+    /// (413, 414, 431), an expectation or coding it does not support (417, 501), overload (503).
+    /// `reason` is one short line. By default a plain-text body; a responder whose clients expect
+    /// another error format (Kubernetes `Status` objects) gives its own.
+    func transportError(status: Int, reason: String) -> HTTPResponse
+}
+
+extension Responder {
+    public func transportError(status: Int, reason: String) -> HTTPResponse {
+        HTTPResponse(status: status, headers: [(name: "content-type", value: "text/plain; charset=utf-8")], body: Array("\(reason)\n".utf8))
+    }
 }
 
 /// Answers every request with a fast 503 (no `Retry-After`: kube-apiserver does not retry a plain
@@ -14,11 +27,15 @@ public protocol Responder: Sendable {
 /// (HTTP/1.1 connections over the limit get the same answer from their handler.)
 struct SheddingResponder: Responder {
     let metrics: HTTPServerMetrics
+    /// The server's responder, for the format of the answer (never asked to respond).
+    let errors: any Responder
 
     func respond(to request: HTTPRequest) -> HTTPResponse {
         self.metrics.recordShed()
-        return HTTPResponse(
-            status: 503, headers: [(name: "content-type", value: "text/plain; charset=utf-8")],
-            body: Array("overloaded\n".utf8))
+        return self.errors.transportError(status: 503, reason: "overloaded")
+    }
+
+    func transportError(status: Int, reason: String) -> HTTPResponse {
+        self.errors.transportError(status: status, reason: reason)
     }
 }

@@ -13,6 +13,7 @@ enum KubernetesStatus {
         case 404: return "NotFound"
         case 405: return "MethodNotAllowed"
         case 406: return "NotAcceptable"
+        case 408: return "Timeout"
         case 413: return "RequestEntityTooLarge"
         case 415: return "UnsupportedMediaType"
         case 503: return "ServiceUnavailable"

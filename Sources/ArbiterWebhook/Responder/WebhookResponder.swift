@@ -93,6 +93,13 @@ public final class WebhookResponder: Responder {
         optionsBox.withLock { $0 = box }
     }
 
+    /// What the transport refuses itself (a body over the limit, malformed framing, overload)
+    /// is answered as a Kubernetes `Status` too, so that kube-apiserver's log and client-go's
+    /// error carry the reason, not just the code.
+    public func transportError(status: Int, reason: String) -> HTTPResponse {
+        KubernetesStatus.response(status, reason)
+    }
+
     public func respond(to request: HTTPRequest) -> HTTPResponse {
         let start = Self.monotonicNanoseconds()
         let (route, response) = dispatch(request, start: start)

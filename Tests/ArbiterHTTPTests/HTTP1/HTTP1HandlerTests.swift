@@ -16,6 +16,15 @@ final class RecordingResponder: Responder {
     var paths: [String] { self.seen.withLock { $0.map(\.path) } }
 }
 
+/// A responder with its own error format (as the webhook answers with Kubernetes `Status`).
+struct FormattedErrorResponder: Responder {
+    func respond(to request: HTTPRequest) -> HTTPResponse { HTTPResponse(status: 200) }
+
+    func transportError(status: Int, reason: String) -> HTTPResponse {
+        HTTPResponse(status: status, headers: [(name: "content-type", value: "application/x-test-error")], body: Array("error \(status): \(reason)".utf8))
+    }
+}
+
 /// Feeds a handler and drains its output, as a connection would (without sockets).
 struct HandlerDriver {
     let handler: HTTP1Handler
@@ -93,6 +102,20 @@ struct HandlerDriver {
         #expect(responses.first?.header("connection") == "close")
         #expect(driver.handler.isFinished)
         #expect(responder.paths.isEmpty)
+    }
+
+    /// What the transport refuses itself is answered in the responder's error format.
+    @Test(arguments: [
+        ("POST /a HTTP/1.1\r\nhost: a\r\ncontent-length: 1000\r\n\r\n", 413),
+        ("POST /a HTTP/1.1\r\nhost: a\r\nexpect: teapot\r\ncontent-length: 3\r\n\r\nabc", 417),
+        ("GET /a HTTP/1.1\r\nhost: a\r\ncontent-length: 1\r\ntransfer-encoding: chunked\r\n\r\n", 400),
+    ])
+    func transportErrorsUseTheRespondersFormat(_ input: String, _ status: Int) {
+        var driver = HandlerDriver(responder: FormattedErrorResponder(), configuration: HTTP1Configuration(maxBodyBytes: 100))
+        let responses = driver.send(input)
+        #expect(responses.map(\.status) == [status])
+        #expect(responses.first?.header("content-type") == "application/x-test-error")
+        #expect(responses.first.map { String(decoding: $0.body, as: UTF8.self).hasPrefix("error \(status): ") } == true)
     }
 
     @Test func closesAfterConnectionClose() {
