@@ -475,6 +475,18 @@ struct LoaderRobustnessTests {
         #expect(load("a/b", "ci").first?.message.contains("`roleRef.name` `a/b`") == true)
         #expect(load("r", "ci/bot").first?.message.contains("ServiceAccount subject name `ci/bot`") == true)
         #expect(load("r", "..").first?.message.contains("ServiceAccount subject name `..`") == true)
+        // Kubernetes does not validate a service-account subject's namespace: such a binding
+        // loads, and its subject matches the user name Kubernetes would build from it.
+        let odd = PolicyLoader.load(
+            """
+            apiVersion: rbac.authorization.k8s.io/v1
+            kind: ClusterRoleBinding
+            metadata: {name: b}
+            roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: r}
+            subjects: [{kind: ServiceAccount, name: ci, namespace: "a/b%c"}]
+            """, file: "b.yaml")
+        #expect(odd.errors.isEmpty, "\(odd.errors)")
+        #expect(odd.set.bindings.first?.subjects.first?.namespace == "a/b%c")
     }
 
     @Test(arguments: ["!!merge \"<<\": {resourceNames: [only-this]}", "x: !!binary YWRtaW4=", "x: !!int \"5\"", "x: !custom y", "x: !!set {a}"])

@@ -2,9 +2,10 @@
 /// (`RoleBinding "name/namespace"`, `ServiceAccount "name/namespace"`) naming one object only.
 ///
 /// Kubernetes requires object and `roleRef` names to be path segments (`ValidateRBACName`: not
-/// `.` or `..`, no `/` or `%`), namespaces to be DNS-1123 labels and service-account names DNS-1123
-/// subdomains. The loader applies the path-segment rule to all four: with it, `RoleBinding "a/b"`
-/// in `c` and `RoleBinding "a"` in `b/c` can no longer share a reason. It does not apply the
+/// `.` or `..`, no `/` or `%`), namespaces to be DNS-1123 labels and service-account subject names
+/// DNS-1123 subdomains; it does not validate a service-account subject's namespace, and neither
+/// does the loader. The loader applies the path-segment rule to the other four: with it,
+/// `RoleBinding "a/b"` in `c` and `RoleBinding "a"` in `b/c` can no longer share a reason. It does not apply the
 /// stricter DNS rules: an object the API server would refuse for them (an upper-case namespace)
 /// can only fail to match, never match more, and the byte-exactness tests rely on such names.
 enum KubernetesNames {

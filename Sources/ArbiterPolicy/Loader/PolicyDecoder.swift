@@ -430,9 +430,9 @@ struct PolicyDecoder {
             if let problem = KubernetesNames.pathSegmentProblem(name) {
                 throw PolicyError(.invalidValue, "ServiceAccount subject name `\(name)`: \(problem)", at: at)
             }
-            if let problem = KubernetesNames.pathSegmentProblem(namespace) {
-                throw PolicyError(.invalidValue, "ServiceAccount subject namespace `\(namespace)`: \(problem)", at: at)
-            }
+            // The subject's namespace is not validated: Kubernetes accepts any (a namespace that
+            // cannot exist only makes the subject match no real service account), and an export
+            // of a cluster must load as it is.
             return Subject(kind: .serviceAccount, name: name, namespace: namespace)
         default:
             throw PolicyError(
