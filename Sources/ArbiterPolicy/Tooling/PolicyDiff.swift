@@ -179,10 +179,11 @@ public struct PolicyDiff: Sendable {
         var content: Int
     }
 
-    /// Role contents of both policies, numbered: equal rules (as text, in order) get one number,
-    /// whatever the role's name or policy.
+    /// Role contents of both policies, numbered: equal rules (as text, in order, compared as
+    /// bytes: NFC and NFD `café` are different names to the engine) get one number, whatever the
+    /// role's name or policy.
     struct RoleContents {
-        var numbers: [String: Int] = [:]
+        var numbers: [[UInt8]: Int] = [:]
         var rules: [[PolicyRule]] = []
 
         mutating func number(_ roleRules: [PolicyRule]) -> Int {
@@ -191,8 +192,9 @@ public struct PolicyDiff: Sendable {
                 [rule.verbs, rule.apiGroups, rule.resources, rule.resourceNames, rule.nonResourceURLs]
                     .map { list in list.map { AccessPolicy.quoted($0) }.joined(separator: ",") }.joined(separator: ";")
             }.joined(separator: "\n")
-            if let number = numbers[text] { return number }
-            numbers[text] = rules.count
+            let key = Array(text.utf8)
+            if let number = numbers[key] { return number }
+            numbers[key] = rules.count
             rules.append(roleRules)
             return rules.count - 1
         }

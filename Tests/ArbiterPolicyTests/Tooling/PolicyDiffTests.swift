@@ -205,6 +205,30 @@ struct ToolingDiffTests {
         #expect(try PolicyDiff.compare(policy, policy, tupleLimit: 1).isEmpty)
     }
 
+    /// Role contents are compared as bytes, as the engine compares names: a rule rewritten from
+    /// NFC `café` to NFD `café` (equal as Swift strings) changes what it allows, and the diff
+    /// must say so.
+    @Test func roleContentsAreComparedAsBytes() throws {
+        func policy(_ name: String) throws -> CompiledPolicy {
+            try compilePolicy(
+                """
+                apiVersion: rbac.authorization.k8s.io/v1
+                kind: ClusterRole
+                metadata: {name: r}
+                rules: [{apiGroups: [""], resources: [configmaps], resourceNames: ["\(name)"], verbs: [get]}]
+                ---
+                apiVersion: rbac.authorization.k8s.io/v1
+                kind: ClusterRoleBinding
+                metadata: {name: b}
+                roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: r}
+                subjects: [{kind: User, name: alice}]
+                """)
+        }
+        let diff = try PolicyDiff.compare(policy("caf\u{E9}"), policy("cafe\u{301}"))
+        #expect(diff.subjects.map(\.subject.description) == ["User alice"])
+        #expect(diff.subjects.first?.gained.count == 1 && diff.subjects.first?.lost.count == 1)
+    }
+
     /// The diff expands only the subjects whose grants changed; its result must be what comparing
     /// every subject's whole expansion gives. Generated policies, each changed in one to three
     /// ways (a binding or a subject removed, a binding added or copied under another name, a
