@@ -166,6 +166,20 @@ struct AccessPolicyTests {
         #expect(result.set.accessPolicies.isEmpty)
     }
 
+    /// A field written with the wrong type is reported once, not also as missing; a wrong
+    /// namespace does not hide the name.
+    @Test(arguments: [
+        "metadata: {name: p}\nspec: {effect: Deny, subjects: notalist, rules: [{verbs: [get], apiGroups: [''], resources: [pods]}]}",
+        "metadata: {name: p}\nspec: {effect: Deny, subjects: [{kind: User, name: a}], rules: 5}",
+        "metadata: {name: [x]}\nspec: {effect: Deny, subjects: [{kind: User, name: a}], rules: [{verbs: [get], apiGroups: [''], resources: [pods]}]}",
+        "metadata: {namespace: foo, name: p}\nspec: {effect: Deny, subjects: [{kind: User, name: a}], rules: [{verbs: [get], apiGroups: [''], resources: [pods]}]}",
+    ])
+    func aWrongFieldIsReportedOnce(_ body: String) {
+        let result = PolicyLoader.load("apiVersion: arbiter.dev/v1alpha1\nkind: AccessPolicy\n" + body + "\n", file: "p.yaml")
+        #expect(result.errors.count == 1, "\(result.errors)")
+        #expect(!result.errors.contains { $0.message.contains("has no") }, "\(result.errors)")
+    }
+
     /// `validate` lists every problem of an AccessPolicy in one run, as it does for roles and
     /// bindings: each subject, rule and field, not only the first.
     @Test func everyProblemOfAnAccessPolicyIsReported() {

@@ -8,31 +8,40 @@ extension PolicyDecoder {
     ) -> AccessPolicy? {
         var problems: [PolicyError] = []
         var name = ""
+        // Whether `metadata.name` was written (even if wrongly): only then is "has no" wrong.
+        var nameWritten = false
         var spec: Int32? = nil
+        var metadataEntries: [(key: String?, keyNode: Int32, value: Int32)] = []
         for field in fields {
             problems += Self.failure { () throws(PolicyError) in
                 switch field.key {
                 case "apiVersion", "kind": break
-                case "metadata":
-                    for entry in try reader.mapping(field.value, "`metadata`") {
-                        switch entry.key {
-                        case "name": name = try reader.string(entry.value, "`metadata.name`") ?? ""
-                        case "namespace":
-                            if let namespace = try reader.string(entry.value, "`metadata.namespace`"), !namespace.isEmpty {
-                                throw PolicyError(
-                                    .invalidValue, "AccessPolicy is cluster-scoped; use `spec.namespaces` instead of `metadata.namespace`",
-                                    at: reader.location(entry.value))
-                            }
-                        default: break
-                        }
-                    }
+                case "metadata": metadataEntries = try reader.mapping(field.value, "`metadata`")
                 case "spec": spec = field.value
                 default: throw unknownField(field.keyNode, in: "AccessPolicy")
                 }
             }
         }
+        // Entry by entry, so that a wrong namespace does not hide the name.
+        for entry in metadataEntries {
+            problems += Self.failure { () throws(PolicyError) in
+                switch entry.key {
+                case "name":
+                    nameWritten = true
+                    name = try reader.string(entry.value, "`metadata.name`") ?? ""
+                    if name.isEmpty { nameWritten = false }
+                case "namespace":
+                    if let namespace = try reader.string(entry.value, "`metadata.namespace`"), !namespace.isEmpty {
+                        throw PolicyError(
+                            .invalidValue, "AccessPolicy is cluster-scoped; use `spec.namespaces` instead of `metadata.namespace`",
+                            at: reader.location(entry.value))
+                    }
+                default: break
+                }
+            }
+        }
         let at = reader.location(index)
-        if name.isEmpty {
+        if !nameWritten {
             problems.append(PolicyError(.missingField, "AccessPolicy has no `metadata.name`", at: at))
         }
         let described = name.isEmpty ? "AccessPolicy" : "AccessPolicy `\(name)`"
@@ -47,7 +56,8 @@ extension PolicyDecoder {
         var except: [SubjectPattern] = []
         var namespaces: [String]? = nil
         var rules: [PolicyRule] = []
-        // Written at all (even if every item failed): then "has no" would be a second, wrong error.
+        // Written (even wrongly, or with every item failing): then "has no" would be a second,
+        // wrong error. An empty list is "has no".
         var hasSubjects = false
         var hasRules = false
         var rulesNode: Int32? = nil
@@ -70,6 +80,8 @@ extension PolicyDecoder {
                     }
                     effect = parsed
                 case "subjects":
+                    // Written: a wrong type is its own error, not also a missing field.
+                    hasSubjects = true
                     let nodes = try reader.list(field.value, "`spec.subjects`")
                     hasSubjects = !nodes.isEmpty
                     for node in nodes {
@@ -92,6 +104,7 @@ extension PolicyDecoder {
                     }
                 case "rules":
                     rulesNode = field.value
+                    hasRules = true
                     let nodes = try reader.list(field.value, "`spec.rules`")
                     hasRules = !nodes.isEmpty
                     for node in nodes {
