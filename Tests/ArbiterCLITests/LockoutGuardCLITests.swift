@@ -105,5 +105,11 @@ struct LockoutGuardCLITests {
         let lines = incomplete.stderr.split(separator: "\n").filter { $0.hasPrefix("error: ") }
         #expect(lines.count == 5, "\(incomplete.stderr)")  // certificate, key, client CA, callers, policies
         #expect(!incomplete.stderr.contains("<subcommand>"))
+        // A bad flag value stays a usage error of `serve` (exit 64), as the root help says.
+        for flags in [["--log-format", "xml"], ["--client-auth", "foo"], ["--busy-poll", "5q"], ["--shutdown-grace", "5x"]] {
+            let bad = try runArbiter(["serve"] + flags)
+            #expect(bad.status == 64, "\(flags): \(bad.stderr)")
+            #expect(bad.stderr.contains("Usage: arbiter serve"), "\(flags): \(bad.stderr)")
+        }
     }
 }

@@ -126,6 +126,29 @@ import Testing
         #expect(ignored.contains("decisionLog.maxFiles"))
     }
 
+    /// What a reload applies, which is also what the file watcher watches after it: new policy
+    /// and TLS paths; shadow policies only when there were some at start and still are.
+    @Test func aReloadAppliesShadowPoliciesOnlyWhereAShadowStoreExists() {
+        var live = ServerConfiguration()
+        live.policies = ["/a"]
+        live.shadowPolicies = ["/shadow-a"]
+        var next = live
+        next.policies = ["/b"]
+        next.shadowPolicies = ["/shadow-b"]
+        next.tlsCert = "/new.crt"
+        next.listen = ["127.0.0.1:1"]  // restart-only: kept
+        let withShadow = WebhookServer.applying(next, to: live, hasShadow: true)
+        #expect(withShadow.policies == ["/b"] && withShadow.shadowPolicies == ["/shadow-b"] && withShadow.tlsCert == "/new.crt")
+        #expect(withShadow.listen == live.listen)
+        // Removed from the file: the server keeps its shadow policies (and keeps watching them).
+        next.shadowPolicies = []
+        #expect(WebhookServer.applying(next, to: live, hasShadow: true).shadowPolicies == ["/shadow-a"])
+        // Added when the server started without any: not applied, so not watched.
+        live.shadowPolicies = []
+        next.shadowPolicies = ["/shadow-b"]
+        #expect(WebhookServer.applying(next, to: live, hasShadow: false).shadowPolicies.isEmpty)
+    }
+
     @Test func theShippedExampleLoadsWithItsDocumentedDefaults() throws {
         let root = String(#filePath).split(separator: "/").dropLast(3).joined(separator: "/")
         let configuration = try ServerConfiguration.load(file: "/" + root + "/Deploy/config.example.yaml")

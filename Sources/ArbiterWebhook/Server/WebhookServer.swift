@@ -262,17 +262,7 @@ public final class WebhookServer: Sendable {
                 logger.warning("configuration change needs a restart; ignored until then", metadata: ["key": "\(key)"])
             }
             let applied = live.withLock { live -> ServerConfiguration in
-                live.policies = next.policies
-                if !next.shadowPolicies.isEmpty && shadowStore != nil { live.shadowPolicies = next.shadowPolicies }
-                live.tlsCert = next.tlsCert
-                live.tlsKey = next.tlsKey
-                live.clientCA = next.clientCA
-                live.clientAuth = next.clientAuth
-                live.callers = next.callers
-                live.metricsReaders = next.metricsReaders
-                live.defaultDecision = next.defaultDecision
-                live.authorizePath = next.authorizePath
-                live.allowLockout = next.allowLockout
+                live = Self.applying(next, to: live, hasShadow: shadowStore != nil)
                 return live
             }
             responder.withLock { $0 }?.update(Self.responderOptions(applied))
@@ -280,6 +270,33 @@ public final class WebhookServer: Sendable {
         }
         reload()
         return ignored
+    }
+
+    /// The configuration ``reload(configuration:)`` would put in force for `next` (what it
+    /// applies of it, the rest as it is now), without applying it: the files it names are the
+    /// ones to watch.
+    public func configuration(appliedFrom next: ServerConfiguration) -> ServerConfiguration {
+        Self.applying(next, to: currentConfiguration, hasShadow: shadowStore != nil)
+    }
+
+    /// `live` with what a reload applies of `next`: the policies, the shadow policies (only when
+    /// there were some at start and still are: turning them on or off needs a restart), the TLS
+    /// files and client authentication, callers, metrics readers, the default decision, the
+    /// authorize path and `allowLockout`.
+    static func applying(_ next: ServerConfiguration, to live: ServerConfiguration, hasShadow: Bool) -> ServerConfiguration {
+        var applied = live
+        applied.policies = next.policies
+        if !next.shadowPolicies.isEmpty && hasShadow { applied.shadowPolicies = next.shadowPolicies }
+        applied.tlsCert = next.tlsCert
+        applied.tlsKey = next.tlsKey
+        applied.clientCA = next.clientCA
+        applied.clientAuth = next.clientAuth
+        applied.callers = next.callers
+        applied.metricsReaders = next.metricsReaders
+        applied.defaultDecision = next.defaultDecision
+        applied.authorizePath = next.authorizePath
+        applied.allowLockout = next.allowLockout
+        return applied
     }
 
     /// The keys of `next` that differ from `start` and that only a restart can apply.

@@ -96,6 +96,19 @@ struct ServeCommand: ParsableCommand {
     @Flag(inversion: .prefixedNo, help: "Reload when policy or TLS files change (besides SIGHUP).")
     var watch = true
 
+    /// Flag values are usage errors (exit 64, with `serve`'s usage); what the configuration file
+    /// or the combination lacks is a failed start (exit 1, see ``run()``).
+    func validate() throws {
+        if let clientAuth, ServerConfiguration.ClientAuth(rawValue: clientAuth) == nil {
+            throw ValidationError("--client-auth must be RequireAndVerifyClientCert or VerifyClientCertIfGiven")
+        }
+        if let logFormat, LogFormat(rawValue: logFormat) == nil {
+            throw ValidationError("--log-format must be logfmt or json")
+        }
+        if let busyPoll { _ = try Self.duration(busyPoll, flag: "--busy-poll") }
+        if let shutdownGrace { _ = try Self.duration(shutdownGrace, flag: "--shutdown-grace") }
+    }
+
     func resolvedConfiguration() throws -> ServerConfiguration {
         var configuration = ServerConfiguration()
         if let config {
@@ -216,7 +229,7 @@ struct ServeCommand: ParsableCommand {
             }
             // Files the new configuration names are watched from now on, before they are read:
             // a change made while they load is reported, not missed.
-            if let next, configuration.watchFiles { watcher.watch(Self.watchedPaths(next)) }
+            if let next, configuration.watchFiles { watcher.watch(Self.watchedPaths(server.configuration(appliedFrom: next))) }
             server.reload(configuration: next)
             decisionLog?.reopen()
             try? notifier.ready(status: "serving, policy \(server.store.current?.revision ?? "?")")
@@ -303,7 +316,12 @@ final class WatcherSlot: Sendable {
                 self?.handler.withLock { $0 }?(changed)
             }
         } catch {
-            logger.warning("not watching files; reload with SIGHUP", metadata: ["error": "\(error)"])
+            let watching = state.withLock { $0.watcher != nil }
+            logger.warning(
+                watching
+                    ? "cannot watch the files of the new configuration; still watching the previous ones, reload with SIGHUP"
+                    : "not watching files; reload with SIGHUP",
+                metadata: ["error": "\(error)"])
             return
         }
         let previous = state.withLock { state in
