@@ -92,6 +92,13 @@ import Testing
         client.pump()
         #expect(client.response(1)?.status == 413)
         #expect(client.response(1).map { String(decoding: $0.body, as: UTF8.self) } == "error 413: request body too large")
+        // A HEAD request's early answer has no body (DATA on it would be a protocol error).
+        client.send(
+            Frames.headers(streamID: 3, block: HTTP2TestClient.requestBlock(method: "HEAD"), endStream: false)
+                + Frames.data(streamID: 3, [UInt8](repeating: 1, count: 1600), endStream: false))
+        client.pump()
+        #expect(client.response(3)?.status == 413)
+        #expect(client.response(3)?.body.isEmpty == true)
     }
 
     @Test func oversizedBodyGets413() {

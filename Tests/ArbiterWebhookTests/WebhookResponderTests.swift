@@ -218,6 +218,12 @@ struct WebhookResponderTests {
             body: Array(Self.sar().utf8), peer: Self.apiserver)
         let response = try Self.responder().respond(to: request)
         #expect(response.status == code)
+        // The field on two lines counts as one list: `identity` first does not hide `gzip`.
+        let twoLines = HTTPRequest(
+            method: "POST", path: "/authorize",
+            headers: [("content-type", "application/json"), ("content-encoding", "identity"), ("content-encoding", coding)],
+            body: Array(Self.sar().utf8), peer: Self.apiserver)
+        #expect(try Self.responder().respond(to: twoLines).status == code)
         if code == 415 {
             #expect(try Self.json(response)["kind"] as? String == "Status")
             #expect(String(decoding: response.body, as: UTF8.self).contains("content coding"))
@@ -331,6 +337,11 @@ struct WebhookResponderTests {
         let typeMeta = Self.field(1, "authorization.k8s.io/v1") + Self.field(2, "SelfSubjectAccessReview")
         var merged = request
         merged.body = [0x6b, 0x38, 0x73, 0x00] + Self.field(1, typeMeta) + Self.field(2, Self.field(1, [UInt8]()) + Self.field(2, split))
+        #expect(try Self.status(responder.respond(to: merged))["allowed"] as? Bool == true)
+        // So is a whole `spec` sent twice (protobuf merges are concatenations).
+        let first = Self.field(2, Self.field(1, Self.field(1, "team-a") + Self.field(2, "list")))
+        let second = Self.field(2, Self.field(1, Self.field(5, "pods")))
+        merged.body = [0x6b, 0x38, 0x73, 0x00] + Self.field(1, typeMeta) + Self.field(2, Self.field(1, [UInt8]()) + first + second)
         #expect(try Self.status(responder.respond(to: merged))["allowed"] as? Bool == true)
     }
 

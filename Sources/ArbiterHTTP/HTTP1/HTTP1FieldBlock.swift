@@ -59,6 +59,21 @@ struct HTTP1FieldBlock: Sendable, Equatable {
         return result
     }
 
+    /// The values of every field named `lowercasedName`, in order.
+    func values(named lowercasedName: String) -> [String] {
+        var result: [String] = []
+        var lowercasedName = lowercasedName
+        lowercasedName.withUTF8 { wanted in
+            self.forEachField { name, value in
+                guard name.count == wanted.count else { return true }
+                for index in 0..<name.count where ASCII.lowercased(name[index]) != wanted[index] { return true }
+                result.append(String(decoding: value, as: UTF8.self))
+                return true
+            }
+        }
+        return result
+    }
+
     /// True when the first field named `lowercasedName` has exactly the bytes of `expected` as its
     /// value; no `String` is made.
     func hasValue(named lowercasedName: String, equalTo expected: String) -> Bool {

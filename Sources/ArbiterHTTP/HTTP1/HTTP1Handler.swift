@@ -301,7 +301,9 @@ extension HTTP1Handler {
             if self.shedAllRequests || !(self.metrics?.tryAcquireInFlight(limit: self.maxRequestsInFlight) ?? true) {
                 self.metrics?.recordShed()
                 // No Retry-After: kube-apiserver does not retry a plain 503, so it fails fast.
-                self.fail(status: 503, reason: "overloaded", close: self.shedAllRequests || !keepAlive)
+                // A HEAD request's answer has no body, or a kept-alive connection loses its framing.
+                self.fail(
+                    status: 503, reason: "overloaded", close: self.shedAllRequests || !keepAlive, omitBody: self.parser.head.isHEAD)
                 return
             }
             let request = HTTPRequest(
@@ -320,10 +322,10 @@ extension HTTP1Handler {
         }
 
         /// Queues an error answer; with `close` (the default) the handler takes no more input.
-        private mutating func fail(status: Int, reason: String, close: Bool = true) {
+        private mutating func fail(status: Int, reason: String, close: Bool = true, omitBody: Bool = false) {
             var bytes: [UInt8] = []
             HTTP1ResponseWriter.write(
-                self.responder.transportError(status: status, reason: reason), close: close, omitBody: false, into: &bytes)
+                self.responder.transportError(status: status, reason: reason), close: close, omitBody: omitBody, into: &bytes)
             self.enqueue(bytes)
             if close { self.finished = true }
         }

@@ -104,7 +104,9 @@ extension HTTP2Session {
         bufferedBodyBytes -= stream.body.count
         stream.body = []
         stream.headers = []
-        submitResponse(streamID, responder.transportError(status: status, reason: reason), headOnly: false)
+        // The method is known here (pseudo-headers come first): a HEAD answer carries no body.
+        let method = stream.method
+        submitResponse(streamID, responder.transportError(status: status, reason: reason), headOnly: method == "HEAD")
         stream.state = .answeredEarly
     }
 

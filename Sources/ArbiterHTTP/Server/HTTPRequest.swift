@@ -65,6 +65,12 @@ public struct HTTPRequest: Sendable {
         self.protocolVersion = .http1_1
     }
 
+    /// Every value of a header field sent on several lines, by lower-case name, in order.
+    public func headerValues(_ lowercasedName: String) -> [String] {
+        guard self.fieldBlock.bytes.isEmpty else { return self.fieldBlock.values(named: lowercasedName) }
+        return self.fieldList.filter { $0.name == lowercasedName }.map(\.value)
+    }
+
     /// The first value of a header field, by lower-case name.
     public func header(_ lowercasedName: String) -> String? {
         guard self.fieldBlock.bytes.isEmpty else { return self.fieldBlock.value(named: lowercasedName) }

@@ -27,7 +27,9 @@ extension SubjectAccessReview {
         _ bytes: [UInt8], limits: ReviewDecodingLimits
     ) throws(ReviewDecodingError) -> (apiVersion: String, kind: String, metadata: ReviewMetadata, spec: [UInt8]?) {
         let (apiVersion, kind, raw) = try unwrapEnvelope(bytes, limits: limits)
-        var metadata = ReviewMetadata()
+        // A message field sent more than once is merged, as Go's generated decoder merges it;
+        // for protobuf that is the same as decoding the occurrences' bytes one after the other.
+        var metadataBytes: [UInt8] = []
         var spec: [UInt8]? = nil
         try withProtobufBytes(raw) { (buffer) throws(ReviewDecodingError) in
             var reader = ProtobufReader(buffer)
@@ -36,15 +38,16 @@ extension SubjectAccessReview {
                 switch field {
                 case 1:
                     try reader.expectLengthDelimited(wireType, "metadata")
-                    metadata = try decodeMetadata(reader.lengthDelimited())
+                    metadataBytes += try reader.lengthDelimited()
                 case 2:
                     try reader.expectLengthDelimited(wireType, "spec")
-                    spec = Array(try reader.lengthDelimited())
+                    spec = (spec ?? []) + (try reader.lengthDelimited())
                 default:
                     try reader.skip(wireType)
                 }
             }
         }
+        let metadata = try withProtobufBytes(metadataBytes) { (buffer) throws(ReviewDecodingError) in try decodeMetadata(buffer) }
         return (apiVersion, kind, metadata, spec)
     }
 

@@ -212,12 +212,18 @@ public final class WebhookResponder: Responder {
         }
         // No client-go caller compresses a request body: a coded one would otherwise be read as
         // JSON (a gzip body as "found byte 0x1F"), or a plain one labelled gzip decided as is.
-        if let coding = request.header("content-encoding") {
-            let trimmed = Substring(coding).trimmingSpaces
-            if !trimmed.isEmpty && trimmed.lowercased() != "identity" {
-                return .rejected(
-                    KubernetesStatus.response(
-                        415, "unsupported content coding `\(coding)`; send the review uncompressed (no Content-Encoding)"))
+        // Every line of the field counts (`identity` then `gzip` on two lines is `identity, gzip`);
+        // only `identity` codings, or none, are accepted.
+        if request.header("content-encoding") != nil {
+            for line in request.headerValues("content-encoding") {
+                for coding in line.split(separator: ",", omittingEmptySubsequences: false) {
+                    let trimmed = coding.trimmingSpaces
+                    if !trimmed.isEmpty && trimmed.lowercased() != "identity" {
+                        return .rejected(
+                            KubernetesStatus.response(
+                                415, "unsupported content coding `\(trimmed)`; send the review uncompressed (no Content-Encoding)"))
+                    }
+                }
             }
         }
         // Fast path: what kube-apiserver sends, compared as bytes (for HTTP/1.1 straight from the

@@ -118,6 +118,19 @@ struct HandlerDriver {
         #expect(responses.first.map { String(decoding: $0.body, as: UTF8.self).hasPrefix("error \(status): ") } == true)
     }
 
+    /// A shed HEAD request on a kept-alive connection gets its 503 without a body, so the next
+    /// answer on the connection is still framed right.
+    @Test func aShedHEADRequestGetsNoBody() {
+        let driver = HandlerDriver(responder: FormattedErrorResponder(), metrics: HTTPServerMetrics(), maxRequestsInFlight: 0)
+        let output = Array("HEAD /a HTTP/1.1\r\nhost: a\r\n\r\n".utf8).withUnsafeBytes { bytes -> [UInt8] in
+            driver.handler.receive(bytes, now: driver.now)
+            return driver.drain()
+        }
+        let text = String(decoding: output, as: UTF8.self)
+        #expect(text.hasPrefix("HTTP/1.1 503"), "\(text)")
+        #expect(text.hasSuffix("\r\n\r\n"), "a body followed the head: \(text)")
+    }
+
     @Test func closesAfterConnectionClose() {
         var driver = HandlerDriver(responder: RecordingResponder())
         let responses = driver.send("GET /a HTTP/1.1\r\nhost: a\r\nconnection: close\r\n\r\nGET /b HTTP/1.1\r\nhost: a\r\n\r\n")
