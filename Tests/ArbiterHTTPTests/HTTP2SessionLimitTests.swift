@@ -99,6 +99,21 @@ import Testing
         client.pump()
         #expect(client.response(3)?.status == 413)
         #expect(client.response(3)?.body.isEmpty == true)
+        // Nor does a 431 to HEAD whose `:method` comes after the field that passed the limit.
+        let late = Frames.headerBlock([
+            (":path", "/" + String(repeating: "p", count: 20_000)), (":scheme", "https"), (":authority", "a"), (":method", "HEAD"),
+        ])
+        var bytes: [UInt8] = []
+        let pieces = stride(from: 0, to: late.count, by: 16_000).map { Array(late[$0..<min($0 + 16_000, late.count)]) }
+        for (index, piece) in pieces.enumerated() {
+            bytes += index == 0
+                ? Frames.headers(streamID: 5, block: piece, endStream: true, endHeaders: pieces.count == 1)
+                : Frames.continuation(streamID: 5, block: piece, endHeaders: index == pieces.count - 1)
+        }
+        client.send(bytes)
+        client.pump()
+        #expect(client.response(5)?.status == 431)
+        #expect(client.response(5)?.body.isEmpty == true)
     }
 
     @Test func oversizedBodyGets413() {

@@ -85,8 +85,12 @@ extension HTTP2Session {
         name: UnsafeBufferPointer<UInt8>,
         value: UnsafeBufferPointer<UInt8>
     ) -> Int32 {
-        guard let stream = lookUpStream(frame.pointee.hd.stream_id) else { return 0 }
-        guard stream.state == .receiving, !stream.headerListExceeded else {
+        guard let stream = lookUpStream(frame.pointee.hd.stream_id), stream.state == .receiving else { return 0 }
+        // Pseudo-headers come in any order among themselves: `:method` is kept even past the
+        // limit, because the 431 that follows must carry no body when it answers HEAD.
+        let isMethod = !stream.receivingTrailers && name.first == UInt8(ascii: ":") && Self.bytes(name, equal: ":method")
+        if stream.headerListExceeded {
+            if isMethod { stream.method = fieldStrings.string(value, slot: HTTP2Session.methodSlot) }
             return 0
         }
         stream.headerListBytes += name.count + value.count + 32
@@ -97,11 +101,12 @@ extension HTTP2Session {
             stream.headers = []
             stream.synthesizedHost = false
             metrics.headerListViolation()
+            if isMethod { stream.method = fieldStrings.string(value, slot: HTTP2Session.methodSlot) }
             return 0
         }
         if stream.receivingTrailers { return 0 }
         if name.first == UInt8(ascii: ":") {
-            if Self.bytes(name, equal: ":method") {
+            if isMethod {
                 stream.method = fieldStrings.string(value, slot: HTTP2Session.methodSlot)
             } else if Self.bytes(name, equal: ":path") {
                 stream.path = fieldStrings.string(value, slot: HTTP2Session.pathSlot)
