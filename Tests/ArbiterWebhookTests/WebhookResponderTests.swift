@@ -343,6 +343,12 @@ struct WebhookResponderTests {
         let second = Self.field(2, Self.field(1, Self.field(5, "pods")))
         merged.body = [0x6b, 0x38, 0x73, 0x00] + Self.field(1, typeMeta) + Self.field(2, Self.field(1, [UInt8]()) + first + second)
         #expect(try Self.status(responder.respond(to: merged))["allowed"] as? Bool == true)
+        // Each occurrence is decoded on its own, as in Go: a field cut short at the end of one
+        // occurrence does not continue into the next.
+        let cut = Self.field(2, Self.field(1, Self.field(1, "team-a") + Self.field(2, "list") + Self.field(5, "pods")))
+            + Self.field(2, [0x1a, 0x05]) + Self.field(2, "alice")
+        merged.body = [0x6b, 0x38, 0x73, 0x00] + Self.field(1, typeMeta) + Self.field(2, Self.field(1, [UInt8]()) + cut)
+        #expect(responder.respond(to: merged).status == 400)
     }
 
     @Test func authorizeAnswersWithStatusOnlyAndRESTEchoesTheReview() throws {

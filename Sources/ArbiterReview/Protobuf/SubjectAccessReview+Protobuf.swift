@@ -14,23 +14,30 @@ extension SubjectAccessReview {
     public init(protobuf bytes: [UInt8], limits: ReviewDecodingLimits = .default) throws(ReviewDecodingError) {
         let object = try Self.decodeEnvelopedObject(bytes, limits: limits)
         self.init(apiVersion: object.apiVersion, kind: object.kind, metadata: object.metadata)
-        if let specBytes = object.spec {
-            spec = try withProtobufBytes(specBytes) { (buffer) throws(ReviewDecodingError) in
-                try Self.decodeSpec(buffer, limits: limits)
+        var decoded = Spec()
+        for (offset, count) in object.specs {
+            try withProtobufBytes(object.raw) { (buffer) throws(ReviewDecodingError) in
+                try Self.decodeSpec(UnsafeRawBufferPointer(rebasing: buffer[offset..<(offset + count)]), into: &decoded, limits: limits)
             }
         }
+        spec = decoded
     }
 
     /// The parts every review object shares: the envelope's apiVersion and kind, `metadata`
-    /// (field 1) and the raw `spec` (field 2); `status` (3) and anything newer are skipped.
+    /// (field 1) and where each occurrence of `spec` (field 2) is in `raw`; `status` (3) and
+    /// anything newer are skipped.
+    ///
+    /// A message field sent more than once is merged, as Go's generated decoder merges it: each
+    /// occurrence is decoded on its own (a field cut short at an occurrence's end is an error)
+    /// into the one value, the last scalar winning and repeated fields appended.
     static func decodeEnvelopedObject(
         _ bytes: [UInt8], limits: ReviewDecodingLimits
-    ) throws(ReviewDecodingError) -> (apiVersion: String, kind: String, metadata: ReviewMetadata, spec: [UInt8]?) {
+    ) throws(ReviewDecodingError) -> (
+        apiVersion: String, kind: String, metadata: ReviewMetadata, raw: [UInt8], specs: [(offset: Int, count: Int)]
+    ) {
         let (apiVersion, kind, raw) = try unwrapEnvelope(bytes, limits: limits)
-        // A message field sent more than once is merged, as Go's generated decoder merges it;
-        // for protobuf that is the same as decoding the occurrences' bytes one after the other.
-        var metadataBytes: [UInt8] = []
-        var spec: [UInt8]? = nil
+        var metadata = ReviewMetadata()
+        var specs: [(offset: Int, count: Int)] = []
         try withProtobufBytes(raw) { (buffer) throws(ReviewDecodingError) in
             var reader = ProtobufReader(buffer)
             while !reader.isAtEnd {
@@ -38,17 +45,18 @@ extension SubjectAccessReview {
                 switch field {
                 case 1:
                     try reader.expectLengthDelimited(wireType, "metadata")
-                    metadataBytes += try reader.lengthDelimited()
+                    try decodeMetadata(reader.lengthDelimited(), into: &metadata)
                 case 2:
                     try reader.expectLengthDelimited(wireType, "spec")
-                    spec = (spec ?? []) + (try reader.lengthDelimited())
+                    let occurrence = try reader.lengthDelimited()
+                    let offset = occurrence.baseAddress.map { $0 - buffer.baseAddress! } ?? 0
+                    specs.append((offset, occurrence.count))
                 default:
                     try reader.skip(wireType)
                 }
             }
         }
-        let metadata = try withProtobufBytes(metadataBytes) { (buffer) throws(ReviewDecodingError) in try decodeMetadata(buffer) }
-        return (apiVersion, kind, metadata, spec)
+        return (apiVersion, kind, metadata, raw, specs)
     }
 
     /// Splits the `k8s\0` + `runtime.Unknown` envelope.
@@ -95,8 +103,7 @@ extension SubjectAccessReview {
         return (apiVersion, kind, raw)
     }
 
-    static func decodeMetadata(_ bytes: UnsafeRawBufferPointer) throws(ReviewDecodingError) -> ReviewMetadata {
-        var metadata = ReviewMetadata()
+    static func decodeMetadata(_ bytes: UnsafeRawBufferPointer, into metadata: inout ReviewMetadata) throws(ReviewDecodingError) {
         var reader = ProtobufReader(bytes)
         while !reader.isAtEnd {
             let (field, wireType) = try reader.tag()
@@ -106,11 +113,10 @@ extension SubjectAccessReview {
             default: try reader.skip(wireType)
             }
         }
-        return metadata
     }
 
-    static func decodeSpec(_ bytes: UnsafeRawBufferPointer, limits: ReviewDecodingLimits) throws(ReviewDecodingError) -> Spec {
-        var spec = Spec()
+    /// Decodes one occurrence of `spec` into `spec` (merging, see ``decodeEnvelopedObject(_:limits:)``).
+    static func decodeSpec(_ bytes: UnsafeRawBufferPointer, into spec: inout Spec, limits: ReviewDecodingLimits) throws(ReviewDecodingError) {
         var reader = ProtobufReader(bytes)
         while !reader.isAtEnd {
             let (field, wireType) = try reader.tag()
@@ -167,7 +173,6 @@ extension SubjectAccessReview {
                 try reader.skip(wireType)  // extra (5) does not influence decisions
             }
         }
-        return spec
     }
 }
 
@@ -177,21 +182,23 @@ extension SelfSubjectRulesReview {
     public init(protobuf bytes: [UInt8], limits: ReviewDecodingLimits = .default) throws(ReviewDecodingError) {
         let object = try SubjectAccessReview.decodeEnvelopedObject(bytes, limits: limits)
         self.init(apiVersion: object.apiVersion, kind: object.kind, metadata: object.metadata)
-        guard let specBytes = object.spec else { return }
-        spec.namespace = try withProtobufBytes(specBytes) { (buffer) throws(ReviewDecodingError) -> String in
-            var reader = ProtobufReader(buffer)
-            var namespace = ""
-            while !reader.isAtEnd {
-                let (number, wireType) = try reader.tag()
-                if number == 1 {
-                    try reader.expectLengthDelimited(wireType, "spec.namespace")
-                    namespace = try reader.string()
-                } else {
-                    try reader.skip(wireType)
+        // Each occurrence of `spec` decoded on its own, the last `namespace` winning (Go's merge).
+        var namespace = ""
+        for (offset, count) in object.specs {
+            try withProtobufBytes(object.raw) { (buffer) throws(ReviewDecodingError) in
+                var reader = ProtobufReader(UnsafeRawBufferPointer(rebasing: buffer[offset..<(offset + count)]))
+                while !reader.isAtEnd {
+                    let (number, wireType) = try reader.tag()
+                    if number == 1 {
+                        try reader.expectLengthDelimited(wireType, "spec.namespace")
+                        namespace = try reader.string()
+                    } else {
+                        try reader.skip(wireType)
+                    }
                 }
             }
-            return namespace
         }
+        spec.namespace = namespace
     }
 }
 
