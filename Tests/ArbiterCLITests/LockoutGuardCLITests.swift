@@ -106,7 +106,11 @@ struct LockoutGuardCLITests {
         #expect(lines.count == 5, "\(incomplete.stderr)")  // certificate, key, client CA, callers, policies
         #expect(!incomplete.stderr.contains("<subcommand>"))
         // A bad flag value stays a usage error of `serve` (exit 64), as the root help says.
-        for flags in [["--log-format", "xml"], ["--client-auth", "foo"], ["--busy-poll", "5q"], ["--shutdown-grace", "5x"]] {
+        for flags in [
+            ["--log-format", "xml"], ["--client-auth", "foo"], ["--busy-poll", "5q"], ["--shutdown-grace", "5x"],
+            ["--log-level", "bogus"], ["--max-connections", "0"], ["--max-request-body", "0"], ["--authorize-path", "foo"],
+            ["--health-listen", "nothost"], ["--busy-poll", "5ms"],
+        ] {
             let bad = try runArbiter(["serve"] + flags)
             #expect(bad.status == 64, "\(flags): \(bad.stderr)")
             #expect(bad.stderr.contains("Usage: arbiter serve"), "\(flags): \(bad.stderr)")

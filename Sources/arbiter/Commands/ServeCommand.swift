@@ -105,8 +105,21 @@ struct ServeCommand: ParsableCommand {
         if let logFormat, LogFormat(rawValue: logFormat) == nil {
             throw ValidationError("--log-format must be logfmt or json")
         }
-        if let busyPoll { _ = try Self.duration(busyPoll, flag: "--busy-poll") }
         if let shutdownGrace { _ = try Self.duration(shutdownGrace, flag: "--shutdown-grace") }
+        // The other flags' values are checked by the rules the configuration file's keys follow,
+        // on a configuration holding those flags alone.
+        var probe = ServerConfiguration()
+        var given: [(flag: String, key: String)] = []
+        if let healthListen { probe.healthListen = healthListen; given.append(("--health-listen", "`healthListen`")) }
+        if let authorizePath { probe.authorizePath = authorizePath; given.append(("--authorize-path", "`authorizePath`")) }
+        if let busyPoll { probe.busyPoll = try Self.duration(busyPoll, flag: "--busy-poll"); given.append(("--busy-poll", "`busyPoll`")) }
+        if let maxRequestBody { probe.maxRequestBodyBytes = maxRequestBody; given.append(("--max-request-body", "`limits.maxRequestBodyBytes`")) }
+        if let maxConnections { probe.maxConnections = maxConnections; given.append(("--max-connections", "`limits.maxConnections`")) }
+        if let logLevel { probe.logLevel = logLevel; given.append(("--log-level", "`log.level`")) }
+        let problems = probe.problems().compactMap { problem in
+            given.first { problem.contains($0.key) }.map { "\($0.flag): \(problem)" }
+        }
+        if !problems.isEmpty { throw ValidationError(problems.joined(separator: "\n")) }
     }
 
     func resolvedConfiguration() throws -> ServerConfiguration {
