@@ -173,11 +173,22 @@ struct AccessPolicyTests {
         "metadata: {name: p}\nspec: {effect: Deny, subjects: [{kind: User, name: a}], rules: 5}",
         "metadata: {name: [x]}\nspec: {effect: Deny, subjects: [{kind: User, name: a}], rules: [{verbs: [get], apiGroups: [''], resources: [pods]}]}",
         "metadata: {namespace: foo, name: p}\nspec: {effect: Deny, subjects: [{kind: User, name: a}], rules: [{verbs: [get], apiGroups: [''], resources: [pods]}]}",
+        "metadata: 5\nspec: {effect: Deny, subjects: [{kind: User, name: a}], rules: [{verbs: [get], apiGroups: [''], resources: [pods]}]}",
     ])
     func aWrongFieldIsReportedOnce(_ body: String) {
         let result = PolicyLoader.load("apiVersion: arbiter.dev/v1alpha1\nkind: AccessPolicy\n" + body + "\n", file: "p.yaml")
         #expect(result.errors.count == 1, "\(result.errors)")
         #expect(!result.errors.contains { $0.message.contains("has no") }, "\(result.errors)")
+    }
+
+    /// `spec:` with nothing under it, and an empty effect, are one "has no" each.
+    @Test(arguments: [
+        ("metadata: {name: p}\nspec:", "has no `spec`"),
+        ("metadata: {name: p}\nspec: {effect: '', subjects: [{kind: User, name: a}], rules: [{verbs: [get], apiGroups: [''], resources: [pods]}]}", "has no `spec.effect`"),
+    ])
+    func anEmptyPartIsOneMissingField(_ body: String, _ message: String) {
+        let result = PolicyLoader.load("apiVersion: arbiter.dev/v1alpha1\nkind: AccessPolicy\n" + body + "\n", file: "p.yaml")
+        #expect(result.errors.map(\.message) == ["AccessPolicy `p` " + message], "\(result.errors)")
     }
 
     /// `validate` lists every problem of an AccessPolicy in one run, as it does for roles and

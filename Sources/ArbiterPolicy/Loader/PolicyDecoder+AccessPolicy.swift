@@ -16,7 +16,11 @@ extension PolicyDecoder {
             problems += Self.failure { () throws(PolicyError) in
                 switch field.key {
                 case "apiVersion", "kind": break
-                case "metadata": metadataEntries = try reader.mapping(field.value, "`metadata`")
+                case "metadata":
+                    // A `metadata` of the wrong type is its own error, not also a missing name.
+                    nameWritten = true
+                    metadataEntries = try reader.mapping(field.value, "`metadata`")
+                    nameWritten = false
                 case "spec": spec = field.value
                 default: throw unknownField(field.keyNode, in: "AccessPolicy")
                 }
@@ -45,7 +49,8 @@ extension PolicyDecoder {
             problems.append(PolicyError(.missingField, "AccessPolicy has no `metadata.name`", at: at))
         }
         let described = name.isEmpty ? "AccessPolicy" : "AccessPolicy `\(name)`"
-        guard let spec else {
+        // `spec:` with nothing under it (often a lost indentation) is no spec, one error.
+        guard let spec, !reader.isNull(spec) else {
             problems.append(PolicyError(.missingField, "\(described) has no `spec`", at: at))
             errors.append(contentsOf: problems)
             return nil
@@ -58,6 +63,7 @@ extension PolicyDecoder {
         var rules: [PolicyRule] = []
         // Written (even wrongly, or with every item failing): then "has no" would be a second,
         // wrong error. An empty list is "has no".
+        var effectWritten = false
         var hasSubjects = false
         var hasRules = false
         var rulesNode: Int32? = nil
@@ -73,7 +79,12 @@ extension PolicyDecoder {
             let fieldProblems = Self.failure { () throws(PolicyError) in
                 switch field.key {
                 case "effect":
+                    effectWritten = true
                     let text = try reader.string(field.value, "`spec.effect`") ?? ""
+                    if text.isEmpty {
+                        effectWritten = false  // `effect:` or `effect: ""`: "has no", below
+                        break
+                    }
                     guard let parsed = AccessPolicy.Effect(rawValue: text) else {
                         throw PolicyError(
                             .invalidValue, "`spec.effect` must be `Allow` or `Deny`, not `\(text)`", at: reader.location(field.value))
@@ -118,7 +129,7 @@ extension PolicyDecoder {
             }
             problems += fieldProblems
         }
-        if effect == nil && !specFields.contains(where: { $0.key == "effect" }) {
+        if effect == nil && !effectWritten {
             problems.append(PolicyError(.missingField, "\(described) has no `spec.effect`", at: at))
         }
         if !hasSubjects {
