@@ -352,6 +352,26 @@ struct LoaderRobustnessTests {
         #expect(result.set.skipped.isEmpty)
     }
 
+    /// JSON's surrogate-pair escapes (Python's `json.dump` writes them) load as the character,
+    /// a lone surrogate as U+FFFD, as Go's decoder reads them; the columns of what follows the
+    /// string stay those of the file.
+    @Test func jsonSurrogateEscapesLoadAsGoReadsThem() throws {
+        let text = #"{"apiVersion":"rbac.authorization.k8s.io/v1","kind":"ClusterRole","metadata":{"name":"r\ud83d\ude00\ud800x"},"rules":[]}"#
+        let loaded = PolicyLoader.load(text, file: "p.json")
+        #expect(loaded.errors.isEmpty, "\(loaded.errors)")
+        #expect(loaded.set.roles.first?.name == "r\u{1F600}\u{FFFD}x")
+        // An error after the rewritten string points at the column it has in the file.
+        let bad = #"{"apiVersion":"rbac.authorization.k8s.io/v1","kind":"ClusterRole","metadata":{"name":"r\ud83d\ude00"},"rulez":[]}"#
+        let key = Array(#""rulez""#.utf8)
+        let bytes = Array(bad.utf8)
+        let column = bytes.indices.first { bytes[$0...].starts(with: key) }  // the key's opening quote, 0-based
+        let errors = PolicyLoader.load(bad, file: "p.json").errors
+        #expect(errors.count == 1 && errors.first?.message.contains("unknown field `rulez`") == true, "\(errors)")
+        #expect(errors.first?.location?.column == column.map { $0 + 1 }, "\(errors)")
+        // YAML files keep YAML's rule.
+        #expect(!PolicyLoader.load(text, file: "p.yaml").errors.isEmpty)
+    }
+
     /// `validate` lists every problem of an object in one run, not only the first.
     @Test func everyProblemOfAnObjectIsReported() {
         let text = """

@@ -42,7 +42,8 @@ public enum PolicyLoader {
     private static func decode(_ bytes: [UInt8], file: String, limits: YAMLLimits) -> Result {
         let tree: YAMLTree
         do {
-            tree = try YAMLTreeBuilder.parse(bytes, file: file, limits: limits)
+            let text = file.utf8.count >= 5 && file.lowercased().hasSuffix(".json") ? JSONSurrogates.forYAML(bytes) : bytes
+            tree = try YAMLTreeBuilder.parse(text, file: file, limits: limits)
         } catch {
             var set = PolicySet()
             set.sourceCount = 1
@@ -97,5 +98,88 @@ public enum PolicyLoader {
         var kind: String
         var namespace: ByteString
         var name: ByteString
+    }
+}
+
+/// JSON writes a character outside the Basic Multilingual Plane as a UTF-16 surrogate pair
+/// (`"\ud83d\ude00"`, what Python's `json.dump` writes by default); YAML, whose parser reads
+/// `.json` files too, refuses surrogate escapes. Go's decoder, which Kubernetes uses, accepts the
+/// pair and reads a lone surrogate as U+FFFD.
+enum JSONSurrogates {
+    /// `bytes` with every surrogate pair inside a string rewritten as YAML's `\UXXXXXXXX`, the two
+    /// bytes saved put after the string's closing quote as spaces (so every token after the
+    /// string keeps its column), and every lone surrogate as `\uFFFD`. The length never changes;
+    /// bytes without `\uD` are returned as they are.
+    static func forYAML(_ bytes: [UInt8]) -> [UInt8] {
+        let backslash = UInt8(ascii: "\\"), quote = UInt8(ascii: "\""), u = UInt8(ascii: "u")
+        guard bytes.indices.contains(where: { i in
+            bytes[i] == backslash && i + 2 < bytes.count && bytes[i + 1] == u && (bytes[i + 2] | 0x20) == UInt8(ascii: "d")
+        }) else { return bytes }
+        func hex4(_ at: Int) -> UInt32? {
+            guard at + 4 <= bytes.count else { return nil }
+            var value: UInt32 = 0
+            for byte in bytes[at..<(at + 4)] {
+                guard let digit = hexDigit(byte) else { return nil }
+                value = value << 4 | digit
+            }
+            return value
+        }
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count)
+        var inString = false
+        var pending = 0
+        var i = 0
+        while i < bytes.count {
+            let byte = bytes[i]
+            guard inString else {
+                if byte == quote { inString = true }
+                out.append(byte)
+                i += 1
+                continue
+            }
+            if byte == quote {
+                out.append(byte)
+                out.append(contentsOf: repeatElement(UInt8(ascii: " "), count: pending))
+                pending = 0
+                inString = false
+                i += 1
+                continue
+            }
+            guard byte == backslash, i + 1 < bytes.count else {
+                out.append(byte)
+                i += 1
+                continue
+            }
+            if bytes[i + 1] == u, let unit = hex4(i + 2), (0xD800...0xDFFF).contains(unit) {
+                if unit <= 0xDBFF, i + 12 <= bytes.count, bytes[i + 6] == backslash, bytes[i + 7] == u,
+                    let low = hex4(i + 8), (0xDC00...0xDFFF).contains(low)
+                {
+                    let scalar = 0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00)
+                    let digits = String(scalar, radix: 16)
+                    out += Array("\\U".utf8) + Array(repeating: UInt8(ascii: "0"), count: 8 - digits.utf8.count) + Array(digits.utf8)
+                    pending += 2
+                    i += 12
+                } else {
+                    out += Array("\\uFFFD".utf8)
+                    i += 6
+                }
+                continue
+            }
+            // Any other escape: both bytes as they are (an escaped quote does not end the string).
+            out.append(byte)
+            out.append(bytes[i + 1])
+            i += 2
+        }
+        out.append(contentsOf: repeatElement(UInt8(ascii: " "), count: pending))
+        return out
+    }
+
+    private static func hexDigit(_ byte: UInt8) -> UInt32? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): return UInt32(byte - UInt8(ascii: "0"))
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): return UInt32(byte - UInt8(ascii: "a") + 10)
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): return UInt32(byte - UInt8(ascii: "A") + 10)
+        default: return nil
+        }
     }
 }
