@@ -181,6 +181,26 @@ struct AccessPolicyTests {
         #expect(!result.errors.contains { $0.message.contains("has no") }, "\(result.errors)")
     }
 
+    /// Every bad namespace pattern is reported, each at its own line.
+    @Test func everyBadNamespacePatternIsReportedWhereItIs() {
+        let text = """
+            apiVersion: arbiter.dev/v1alpha1
+            kind: AccessPolicy
+            metadata: {name: p}
+            spec:
+              effect: Deny
+              subjects: [{kind: User, name: a}]
+              namespaces:
+              - 'a*b'
+              - ok-*
+              - 'c*d'
+              rules: [{verbs: [get], apiGroups: [''], resources: [pods]}]
+            """
+        let result = PolicyLoader.load(text, file: "p.yaml")
+        #expect(result.errors.map(\.location?.line) == [8, 10], "\(result.errors)")
+        #expect(result.errors.allSatisfy { $0.message.contains("only allowed at the end") })
+    }
+
     /// `spec:` with nothing under it, and an empty effect, are one "has no" each.
     @Test(arguments: [
         ("metadata: {name: p}\nspec:", "has no `spec`"),

@@ -110,7 +110,10 @@ extension PolicyDecoder {
                                 .invalidValue, "`spec.namespaces` is empty and would match nothing; omit it to match everywhere",
                                 at: reader.location(field.value))
                         }
-                        for pattern in list { try checkPattern(pattern, "`spec.namespaces`", at: field.value) }
+                        // Each bad pattern, at its own position.
+                        for (pattern, node) in zip(list, try reader.list(field.value, "`spec.namespaces`")) {
+                            problems += Self.failure { () throws(PolicyError) in try checkPattern(pattern, "`spec.namespaces`", at: node) }
+                        }
                         namespaces = list
                     }
                 case "rules":
