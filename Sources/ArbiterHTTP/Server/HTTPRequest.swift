@@ -68,7 +68,17 @@ public struct HTTPRequest: Sendable {
     /// Every value of a header field sent on several lines, by lower-case name, in order.
     public func headerValues(_ lowercasedName: String) -> [String] {
         guard self.fieldBlock.bytes.isEmpty else { return self.fieldBlock.values(named: lowercasedName) }
-        return self.fieldList.filter { $0.name == lowercasedName }.map(\.value)
+        // Asked on every request, where the field is almost always absent: names of another
+        // length are passed over without copying them, the others compared as bytes.
+        var values: [String] = []
+        let length = lowercasedName.utf8.count
+        self.fieldList.withUnsafeBufferPointer { fields in
+            for index in fields.indices
+            where fields[index].name.utf8.count == length && Self.sameBytes(fields[index].name, lowercasedName) {
+                values.append(fields[index].value)
+            }
+        }
+        return values
     }
 
     /// The first value of a header field, by lower-case name.

@@ -214,15 +214,13 @@ public final class WebhookResponder: Responder {
         // JSON (a gzip body as "found byte 0x1F"), or a plain one labelled gzip decided as is.
         // Every line of the field counts (`identity` then `gzip` on two lines is `identity, gzip`);
         // only `identity` codings, or none, are accepted.
-        if request.header("content-encoding") != nil {
-            for line in request.headerValues("content-encoding") {
-                for coding in line.split(separator: ",", omittingEmptySubsequences: false) {
-                    let trimmed = coding.trimmingSpaces
-                    if !trimmed.isEmpty && trimmed.lowercased() != "identity" {
-                        return .rejected(
-                            KubernetesStatus.response(
-                                415, "unsupported content coding `\(trimmed)`; send the review uncompressed (no Content-Encoding)"))
-                    }
+        for line in request.headerValues("content-encoding") {
+            for coding in line.split(separator: ",") {
+                let trimmed = coding.trimmingSpaces
+                if !trimmed.isEmpty && trimmed.lowercased() != "identity" {
+                    return .rejected(
+                        KubernetesStatus.response(
+                            415, "unsupported content coding `\(trimmed)`; send the review uncompressed (no Content-Encoding)"))
                 }
             }
         }
