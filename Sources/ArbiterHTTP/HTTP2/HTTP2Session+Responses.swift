@@ -104,9 +104,8 @@ extension HTTP2Session {
         bufferedBodyBytes -= stream.body.count
         stream.body = []
         stream.headers = []
-        // The method is known here (pseudo-headers come first): a HEAD answer carries no body.
-        let method = stream.method
-        submitResponse(streamID, responder.transportError(status: status, reason: reason), headOnly: method == "HEAD")
+        // A HEAD answer carries no body (`:method` is kept even past the header-list limit).
+        submitResponse(streamID, responder.transportError(status: status, reason: reason), headOnly: stream.method == "HEAD")
         stream.state = .answeredEarly
     }
 

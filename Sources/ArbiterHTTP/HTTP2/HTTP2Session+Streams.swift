@@ -88,11 +88,10 @@ extension HTTP2Session {
         guard let stream = lookUpStream(frame.pointee.hd.stream_id), stream.state == .receiving else { return 0 }
         // Pseudo-headers come in any order among themselves: `:method` is kept even past the
         // limit, because the 431 that follows must carry no body when it answers HEAD.
-        let isMethod = !stream.receivingTrailers && name.first == UInt8(ascii: ":") && Self.bytes(name, equal: ":method")
-        if stream.headerListExceeded {
-            if isMethod { stream.method = fieldStrings.string(value, slot: HTTP2Session.methodSlot) }
-            return 0
+        if !stream.receivingTrailers, name.first == UInt8(ascii: ":"), Self.bytes(name, equal: ":method") {
+            stream.method = fieldStrings.string(value, slot: HTTP2Session.methodSlot)
         }
+        if stream.headerListExceeded { return 0 }
         stream.headerListBytes += name.count + value.count + 32
         if stream.headerListBytes > configuration.maxHeaderListSize {
             // Keep decoding (HPACK state must stay in sync) but stop keeping fields; 431 follows
@@ -101,14 +100,12 @@ extension HTTP2Session {
             stream.headers = []
             stream.synthesizedHost = false
             metrics.headerListViolation()
-            if isMethod { stream.method = fieldStrings.string(value, slot: HTTP2Session.methodSlot) }
             return 0
         }
         if stream.receivingTrailers { return 0 }
         if name.first == UInt8(ascii: ":") {
-            if isMethod {
-                stream.method = fieldStrings.string(value, slot: HTTP2Session.methodSlot)
-            } else if Self.bytes(name, equal: ":path") {
+            // (`:method` is kept above.)
+            if Self.bytes(name, equal: ":path") {
                 stream.path = fieldStrings.string(value, slot: HTTP2Session.pathSlot)
             } else if Self.bytes(name, equal: ":authority") {
                 let authority = fieldStrings.string(value, slot: HTTP2Session.authoritySlot)

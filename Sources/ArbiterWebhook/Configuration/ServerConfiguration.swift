@@ -242,43 +242,51 @@ public struct ServerConfiguration: Sendable {
 
     /// Problems that make the configuration unusable, in plain words.
     public func problems() -> [String] {
-        var problems: [String] = []
-        if policies.isEmpty { problems.append("no policy: give `policies` or `--policy PATH`") }
-        if tlsCert.isEmpty { problems.append("no server certificate: give `tls.cert` or `--tls-cert`") }
-        if tlsKey.isEmpty { problems.append("no server key: give `tls.key` or `--tls-key`") }
-        if clientCA.isEmpty { problems.append("no client CA: give `tls.clientCA` or `--client-ca` (clients are authenticated by certificate)") }
+        keyedProblems().map(\.message)
+    }
+
+    /// ``problems()``, each with the configuration key it is about (`tls.cert`, `limits.maxConnections`,
+    /// ...), so that a caller can tell which come from the values it set (a flag) and which from
+    /// what is missing.
+    public func keyedProblems() -> [(key: String, message: String)] {
+        var problems: [(key: String, message: String)] = []
+        func add(_ key: String, _ message: String) { problems.append((key, message)) }
+        if policies.isEmpty { add("policies", "no policy: give `policies` or `--policy PATH`") }
+        if tlsCert.isEmpty { add("tls.cert", "no server certificate: give `tls.cert` or `--tls-cert`") }
+        if tlsKey.isEmpty { add("tls.key", "no server key: give `tls.key` or `--tls-key`") }
+        if clientCA.isEmpty { add("tls.clientCA", "no client CA: give `tls.clientCA` or `--client-ca` (clients are authenticated by certificate)") }
         if callers.isEmpty {
-            problems.append("no callers: give `callers.users`/`callers.groups` or `--caller CN`/`--caller-group O` (who may ask about others)")
+            add("callers", "no callers: give `callers.users`/`callers.groups` or `--caller CN`/`--caller-group O` (who may ask about others)")
         }
-        if listen.isEmpty { problems.append("no listen address") }
+        if listen.isEmpty { add("listen", "no listen address") }
         if !healthListen.isEmpty {
             if let address = SocketAddress(healthListen) {
                 if !HealthListener.isLoopback(address) {
-                    problems.append("`healthListen` `\(healthListen)` must be a loopback address (127.0.0.1:PORT or [::1]:PORT): it has no authentication")
+                    add("healthListen", "`healthListen` `\(healthListen)` must be a loopback address (127.0.0.1:PORT or [::1]:PORT): it has no authentication")
                 }
             } else {
-                problems.append("`healthListen` `\(healthListen)` is not host:port")
+                add("healthListen", "`healthListen` `\(healthListen)` is not host:port")
             }
         }
-        if !authorizePath.hasPrefix("/") { problems.append("`authorizePath` must start with `/`") }
+        if !authorizePath.hasPrefix("/") { add("authorizePath", "`authorizePath` must start with `/`") }
         if busyPoll > .milliseconds(1) {
             let micros = busyPoll.components.seconds * 1_000_000 + busyPoll.components.attoseconds / 1_000_000_000_000
-            problems.append("`busyPoll` (--busy-poll) is \(micros)us; it must be at most 1ms (it is CPU spent waiting for the next request)")
+            add("busyPoll", "`busyPoll` (--busy-poll) is \(micros)us; it must be at most 1ms (it is CPU spent waiting for the next request)")
         }
         // A zero timer fires at once: `handshake: 0s` would refuse every connection while the
         // health endpoints still answer ready.
         for (name, value) in [("handshake", handshakeTimeout), ("requestHeader", requestHeaderTimeout),
                               ("requestBody", requestBodyTimeout), ("request", requestTimeout), ("idle", idleTimeout)]
         where value <= .zero {
-            problems.append("`timeouts.\(name)` must be longer than 0s")
+            add("timeouts.\(name)", "`timeouts.\(name)` must be longer than 0s")
         }
         for (name, value) in [("maxRequestBodyBytes", maxRequestBodyBytes), ("maxHeaderBytes", maxHeaderBytes),
                               ("maxConcurrentStreams", maxConcurrentStreams), ("maxConnections", maxConnections),
                               ("maxInFlight", maxInFlight), ("http2ResponsesPerWrite", http2ResponsesPerWrite)] where value <= 0 {
-            problems.append("`limits.\(name)` must be positive")
+            add("limits.\(name)", "`limits.\(name)` must be positive")
         }
         if !["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(logLevel) {
-            problems.append("`log.level` must be one of trace, debug, info, notice, warning, error, critical")
+            add("log.level", "`log.level` must be one of trace, debug, info, notice, warning, error, critical")
         }
         return problems
     }

@@ -106,19 +106,17 @@ struct ServeCommand: ParsableCommand {
             throw ValidationError("--log-format must be logfmt or json")
         }
         if let shutdownGrace { _ = try Self.duration(shutdownGrace, flag: "--shutdown-grace") }
-        // The other flags' values are checked by the rules the configuration file's keys follow,
-        // on a configuration holding those flags alone.
+        // The other flags' values are checked by the rules of their configuration keys, on a
+        // configuration holding those flags alone.
         var probe = ServerConfiguration()
-        var given: [(flag: String, key: String)] = []
-        if let healthListen { probe.healthListen = healthListen; given.append(("--health-listen", "`healthListen`")) }
-        if let authorizePath { probe.authorizePath = authorizePath; given.append(("--authorize-path", "`authorizePath`")) }
-        if let busyPoll { probe.busyPoll = try Self.duration(busyPoll, flag: "--busy-poll"); given.append(("--busy-poll", "`busyPoll`")) }
-        if let maxRequestBody { probe.maxRequestBodyBytes = maxRequestBody; given.append(("--max-request-body", "`limits.maxRequestBodyBytes`")) }
-        if let maxConnections { probe.maxConnections = maxConnections; given.append(("--max-connections", "`limits.maxConnections`")) }
-        if let logLevel { probe.logLevel = logLevel; given.append(("--log-level", "`log.level`")) }
-        let problems = probe.problems().compactMap { problem in
-            given.first { problem.contains($0.key) }.map { "\($0.flag): \(problem)" }
-        }
+        var flags: [String: String] = [:]  // configuration key → flag
+        if let healthListen { probe.healthListen = healthListen; flags["healthListen"] = "--health-listen" }
+        if let authorizePath { probe.authorizePath = authorizePath; flags["authorizePath"] = "--authorize-path" }
+        if let busyPoll { probe.busyPoll = try Self.duration(busyPoll, flag: "--busy-poll"); flags["busyPoll"] = "--busy-poll" }
+        if let maxRequestBody { probe.maxRequestBodyBytes = maxRequestBody; flags["limits.maxRequestBodyBytes"] = "--max-request-body" }
+        if let maxConnections { probe.maxConnections = maxConnections; flags["limits.maxConnections"] = "--max-connections" }
+        if let logLevel { probe.logLevel = logLevel; flags["log.level"] = "--log-level" }
+        let problems = probe.keyedProblems().compactMap { problem in flags[problem.key].map { "\($0): \(problem.message)" } }
         if !problems.isEmpty { throw ValidationError(problems.joined(separator: "\n")) }
     }
 
@@ -322,7 +320,11 @@ final class WatcherSlot: Sendable {
     /// Watches `paths`, unless they are the ones watched already. If the new watcher cannot
     /// start, the one in force (if any) keeps watching its files and the problem is logged.
     func watch(_ paths: [String]) {
-        if state.withLock({ $0.paths == paths }) { return }
+        // Paths are bytes: a name that differs only by Unicode normalisation is another file.
+        let same = state.withLock { state in
+            state.paths.map { $0.count == paths.count && zip($0, paths).allSatisfy { $0.utf8.elementsEqual($1.utf8) } } ?? false
+        }
+        if same { return }
         let replacement: FileWatcher
         do {
             replacement = try FileWatcher(paths: paths, debounce: .milliseconds(500)) { [weak self] changed in
