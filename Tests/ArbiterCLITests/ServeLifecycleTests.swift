@@ -90,6 +90,36 @@ struct ServeLifecycleTests {
         return process
     }
 
+    /// A configuration file serving on `port` with the certificates of `pki`.
+    static func configuration(port: Int, pki: URL, caller: String, policies: String, extra: String = "") -> String {
+        """
+        apiVersion: arbiter.dev/v1alpha1
+        kind: ServerConfiguration
+        listen: ["127.0.0.1:\(port)"]
+        tls:
+          cert: \(pki.appendingPathComponent("arbiter.crt").path)
+          key: \(pki.appendingPathComponent("arbiter.key").path)
+          clientCA: \(pki.appendingPathComponent("client-ca.crt").path)
+        callers: {users: [\(caller)]}
+        policies: [\(policies)]
+        \(extra)
+        """
+    }
+
+    /// `arbiter serve --config CONFIG` with `arguments` after it, notifying `listener`.
+    func serve(config: String, listener: NotifyListener, arguments: [String], standardError: FileHandle = .nullDevice) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: arbiterExecutable())
+        process.arguments = ["serve", "--config", config] + arguments
+        var environment = ProcessInfo.processInfo.environment
+        environment["NOTIFY_SOCKET"] = listener.path
+        process.environment = environment
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = standardError
+        try process.run()
+        return process
+    }
+
     func waitForExit(_ process: Process, seconds: Int) -> Bool {
         for _ in 0..<(seconds * 10) {
             if !process.isRunning { return true }
@@ -207,32 +237,17 @@ struct ServeLifecycleTests {
         let port = Self.freePort()
         let configPath = directory.appendingPathComponent("config.yaml").path
         func writeConfiguration(defaultDecision: String, caller: String, listenPort: Int) throws {
-            try """
-                apiVersion: arbiter.dev/v1alpha1
-                kind: ServerConfiguration
-                listen: ["127.0.0.1:\(listenPort)"]
-                tls:
-                  cert: \(pki.appendingPathComponent("arbiter.crt").path)
-                  key: \(pki.appendingPathComponent("arbiter.key").path)
-                  clientCA: \(pki.appendingPathComponent("client-ca.crt").path)
-                callers: {users: [\(caller)]}
-                policies: [\(root.appendingPathComponent("Policies/control-plane").path)]
-                defaultDecision: \(defaultDecision)
-                """.write(toFile: configPath, atomically: true, encoding: .utf8)
+            try Self.configuration(
+                port: listenPort, pki: pki, caller: caller, policies: root.appendingPathComponent("Policies/control-plane").path,
+                extra: "defaultDecision: \(defaultDecision)"
+            ).write(toFile: configPath, atomically: true, encoding: .utf8)
         }
         try writeConfiguration(defaultDecision: "NoOpinion", caller: "kube-apiserver-authz-client", listenPort: port)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: arbiterExecutable())
-        process.arguments = ["serve", "--config", configPath, "--no-watch", "--shutdown-grace", "1s"]
-        var environment = ProcessInfo.processInfo.environment
-        environment["NOTIFY_SOCKET"] = listener.path
-        process.environment = environment
         let logPath = directory.appendingPathComponent("serve.log").path
         try #require(FileManager.default.createFile(atPath: logPath, contents: nil))
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = log
-        try process.run()
+        let process = try serve(
+            config: configPath, listener: listener, arguments: ["--no-watch", "--shutdown-grace", "1s"], standardError: log)
         defer {
             kill(process.processIdentifier, SIGTERM)
             _ = waitForExit(process, seconds: 10)
@@ -302,28 +317,11 @@ struct ServeLifecycleTests {
         }
         let configPath = directory.appendingPathComponent("config.yaml").path
         func writeConfiguration(policies: String) throws {
-            try """
-                apiVersion: arbiter.dev/v1alpha1
-                kind: ServerConfiguration
-                listen: ["127.0.0.1:\(port)"]
-                tls:
-                  cert: \(pki.appendingPathComponent("arbiter.crt").path)
-                  key: \(pki.appendingPathComponent("arbiter.key").path)
-                  clientCA: \(pki.appendingPathComponent("client-ca.crt").path)
-                callers: {users: [kube-apiserver-authz-client]}
-                policies: [\(policies)]
-                """.write(toFile: configPath, atomically: true, encoding: .utf8)
+            try Self.configuration(port: port, pki: pki, caller: "kube-apiserver-authz-client", policies: policies)
+                .write(toFile: configPath, atomically: true, encoding: .utf8)
         }
         try writeConfiguration(policies: policyDirectories[0])
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: arbiterExecutable())
-        process.arguments = ["serve", "--config", configPath, "--shutdown-grace", "1s"]
-        var environment = ProcessInfo.processInfo.environment
-        environment["NOTIFY_SOCKET"] = listener.path
-        process.environment = environment
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        let process = try serve(config: configPath, listener: listener, arguments: ["--shutdown-grace", "1s"])
         defer {
             kill(process.processIdentifier, SIGTERM)
             _ = waitForExit(process, seconds: 10)
