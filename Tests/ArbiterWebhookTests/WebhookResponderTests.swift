@@ -112,11 +112,87 @@ struct WebhookResponderTests {
         let responder = try Self.responder()
         var request = Self.post("/apis/authorization.k8s.io/v1/subjectaccessreviews", Self.sar())
         request.query = "timeout=10s"
-        #expect(responder.respond(to: request).status == 200)
+        #expect(responder.respond(to: request).status == 201)
         let mismatch = responder.respond(to: Self.post("/apis/authorization.k8s.io/v1/subjectaccessreviews", Self.sar("v1beta1")))
         #expect(mismatch.status == 400)
         let beta = responder.respond(to: Self.post("/apis/authorization.k8s.io/v1beta1/subjectaccessreviews", Self.sar("v1beta1")))
-        #expect(beta.status == 200)
+        #expect(beta.status == 201)
+    }
+
+    /// The REST endpoints answer as kube-apiserver's create of a review: 201, apiVersion and
+    /// kind taken from the URL when the body has none, validation failures 422, metadata that
+    /// must be empty; the webhook endpoint keeps 200 and its strict reading.
+    @Test func restEndpointsAnswerLikeKubeAPIServersCreate() throws {
+        let responder = try Self.responder()
+        let rest = "/apis/authorization.k8s.io/v1/subjectaccessreviews"
+        #expect(responder.respond(to: Self.post(rest, Self.sar())).status == 201)
+        #expect(responder.respond(to: Self.post("/authorize", Self.sar())).status == 200)
+
+        // No apiVersion or kind: the URL's, also in the answer; in v1beta1, the groups are
+        // read from `group` (bob is allowed only through the group dev).
+        let bare = #"{"spec":{"resourceAttributes":{"namespace":"team-a","verb":"get","resource":"pods"},"user":"bob","groups":["dev"]}}"#
+        let filled = responder.respond(to: Self.post(rest, bare))
+        #expect(filled.status == 201)
+        let object = try Self.json(filled)
+        #expect(object["apiVersion"] as? String == "authorization.k8s.io/v1")
+        #expect(object["kind"] as? String == "SubjectAccessReview")
+        #expect(try Self.status(filled)["allowed"] as? Bool == true)
+        let betaBare = #"{"kind":"SubjectAccessReview","apiVersion":"","spec":{"resourceAttributes":{"namespace":"team-a","verb":"get","resource":"pods"},"user":"bob","group":["dev"]}}"#
+        let beta = responder.respond(to: Self.post("/apis/authorization.k8s.io/v1beta1/subjectaccessreviews", betaBare))
+        #expect(beta.status == 201)
+        #expect(try Self.json(beta)["apiVersion"] as? String == "authorization.k8s.io/v1beta1")
+        #expect(try Self.status(beta)["allowed"] as? Bool == true)
+        // The webhook endpoint has no URL version to take: kube-apiserver always sends one.
+        #expect(responder.respond(to: Self.post("/authorize", bare)).status == 400)
+
+        // Validation: 422 (Invalid) on the REST endpoints, 400 on the webhook endpoint.
+        let noAttributes = #"{"apiVersion":"authorization.k8s.io/v1","kind":"SubjectAccessReview","spec":{"user":"bob"}}"#
+        let invalid = responder.respond(to: Self.post(rest, noAttributes))
+        #expect(invalid.status == 422)
+        #expect(try Self.json(invalid)["reason"] as? String == "Invalid")
+        #expect(responder.respond(to: Self.post("/authorize", noAttributes)).status == 400)
+
+        // Metadata: only zero values on the REST endpoints (a LocalSubjectAccessReview may name
+        // its namespace); the webhook endpoint reads and ignores it.
+        func withMetadata(_ metadata: String, kind: String = "SubjectAccessReview") -> String {
+            #"{"apiVersion":"authorization.k8s.io/v1","kind":"\#(kind)","metadata":\#(metadata),"spec":{"resourceAttributes":{"namespace":"team-a","verb":"get","resource":"pods"},"user":"bob","groups":["dev"]}}"#
+        }
+        let empty = #"{"creationTimestamp":null,"labels":{ },"finalizers":[],"generation":0,"uid":"","deletionTimestamp":null,"managedFields":[{"manager":"x"}],"unknown":1}"#
+        #expect(responder.respond(to: Self.post(rest, withMetadata(empty))).status == 201)
+        for (metadata, field) in [
+            (#"{"name":"x"}"#, "name"), (#"{"namespace":"team-a"}"#, "namespace"), (#"{"labels":{"a":"b"}}"#, "labels"),
+            (#"{"uid":" "}"#, "uid"), (#"{"generation":2}"#, "generation"), (#"{"deletionGracePeriodSeconds":0}"#, "deletionGracePeriodSeconds"),
+            (#"{"creationTimestamp":"2026-12-05T00:00:00Z"}"#, "creationTimestamp"), (#"{"finalizers":[""]}"#, "finalizers"),
+        ] {
+            let response = responder.respond(to: Self.post(rest, withMetadata(metadata)))
+            #expect(response.status == 422, "\(metadata)")
+            #expect((try Self.json(response)["message"] as? String)?.contains("`\(field)`") == true, "\(metadata)")
+            #expect(responder.respond(to: Self.post("/authorize", withMetadata(metadata))).status == 200, "\(metadata)")
+        }
+        let local = responder.respond(
+            to: Self.post(
+                "/apis/authorization.k8s.io/v1/namespaces/team-a/localsubjectaccessreviews",
+                withMetadata(#"{"namespace":"team-a"}"#, kind: "LocalSubjectAccessReview")))
+        #expect(local.status == 201)
+
+        // The same rule for protobuf bodies: an empty creationTimestamp and empty strings are
+        // zero, a name is not.
+        let attributes = Self.field(1, "team-a") + Self.field(2, "get") + Self.field(5, "pods")
+        let spec = Self.field(1, attributes) + Self.field(3, "bob") + Self.field(4, "dev")
+        let typeMeta = Self.field(1, "") + Self.field(2, "")
+        func protobuf(_ metadata: [UInt8]) -> HTTPRequest {
+            HTTPRequest(
+                method: "POST", path: rest, headers: [("content-type", "application/vnd.kubernetes.protobuf")],
+                body: [0x6b, 0x38, 0x73, 0x00] + Self.field(1, typeMeta) + Self.field(2, Self.field(1, metadata) + Self.field(2, spec)),
+                peer: Self.apiserver)
+        }
+        let zero = protobuf(Self.field(1, "") + Self.field(2, "") + Self.field(8, [UInt8]()))
+        let zeroAnswer = responder.respond(to: zero)
+        #expect(zeroAnswer.status == 201)
+        #expect(try Self.json(zeroAnswer)["kind"] as? String == "SubjectAccessReview")
+        #expect(try Self.status(zeroAnswer)["allowed"] as? Bool == true)
+        #expect(responder.respond(to: protobuf(Self.field(1, "x"))).status == 422)
+        #expect(responder.respond(to: protobuf(Self.field(8, [0x08, 0x01]))).status == 422)
     }
 
     @Test func callersAreCheckedBeforeAnythingIsEvaluated() throws {
@@ -137,7 +213,7 @@ struct WebhookResponderTests {
         let body = #"{"apiVersion":"authorization.k8s.io/v1","kind":"SelfSubjectAccessReview","spec":{"resourceAttributes":{"namespace":"team-a","verb":"list","resource":"pods"},"user":"someone-else"}}"#
         let jane = responder.respond(
             to: Self.post("/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", body, peer: PeerIdentity(commonName: "jane")))
-        #expect(jane.status == 200)
+        #expect(jane.status == 201)
         #expect(try Self.status(jane)["allowed"] as? Bool == true)
         let bob = responder.respond(
             to: Self.post("/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", body, peer: PeerIdentity(commonName: "bob")))
@@ -155,8 +231,8 @@ struct WebhookResponderTests {
             let body = #"{"apiVersion":"authorization.k8s.io/v1","kind":"LocalSubjectAccessReview","metadata":\#(metadata),"spec":{"resourceAttributes":{"namespace":"\#(specNamespace)","verb":"get","resource":"pods"},"user":"jane"}}"#
             return responder.respond(to: Self.post("/apis/authorization.k8s.io/v1/namespaces/\(url)/localsubjectaccessreviews", body)).status
         }
-        #expect(local(nil, "team-a") == 200)
-        #expect(local("team-a", "team-a") == 200)
+        #expect(local(nil, "team-a") == 201)
+        #expect(local("team-a", "team-a") == 201)
         #expect(local("team-b", "team-b") == 400)
         #expect(local(nil, "team-b") == 400)
     }
@@ -168,7 +244,7 @@ struct WebhookResponderTests {
             to: Self.post(
                 "/apis/authorization.k8s.io/v1/selfsubjectrulesreviews", body,
                 peer: PeerIdentity(commonName: "carl", organizations: ["dev", "contractors"])))
-        #expect(response.status == 200)
+        #expect(response.status == 201)
         let status = try Self.status(response)
         let resourceRules = try #require(status["resourceRules"] as? [[String: Any]])
         #expect(resourceRules.contains { ($0["resources"] as? [String]) == ["pods"] })
@@ -325,7 +401,7 @@ struct WebhookResponderTests {
             body: Self.protobufSelfReview(verb: "list", resource: "pods", namespace: "team-a"),
             peer: PeerIdentity(commonName: "jane"))
         let response = responder.respond(to: request)
-        #expect(response.status == 200)
+        #expect(response.status == 201)
         #expect(response.headers.contains { $0.name == "content-type" && $0.value == "application/json" })
         #expect(try Self.status(response)["allowed"] as? Bool == true)
         var truncated = request
@@ -407,7 +483,7 @@ struct WebhookResponderTests {
                 method: "POST", path: "/apis/authorization.k8s.io/v1/selfsubjectrulesreviews",
                 headers: [("content-type", "application/vnd.kubernetes.protobuf")], body: body,
                 peer: PeerIdentity(commonName: "jane")))
-        #expect(response.status == 200)
+        #expect(response.status == 201)
         let object = try Self.json(response)
         #expect((object["spec"] as? [String: Any])?["namespace"] as? String == "team-a")
         let rules = try #require((object["status"] as? [String: Any])?["resourceRules"] as? [[String: Any]])

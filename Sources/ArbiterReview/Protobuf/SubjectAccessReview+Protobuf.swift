@@ -110,9 +110,40 @@ extension SubjectAccessReview {
             switch field {
             case 1: try reader.expectLengthDelimited(wireType, "metadata.name"); metadata.name = try reader.string()
             case 3: try reader.expectLengthDelimited(wireType, "metadata.namespace"); metadata.namespace = try reader.string()
-            default: try reader.skip(wireType)
+            default:
+                guard let other = ReviewMetadata.otherFields.first(where: { $0.number == field }) else {
+                    try reader.skip(wireType)
+                    continue
+                }
+                if try !isZero(&reader, wireType, field: field, isPointer: other.isPointer) {
+                    metadata.setFields.append(other.name.description)
+                }
             }
         }
+    }
+
+    /// Reads one `ObjectMeta` field other than name and namespace and says whether it holds
+    /// Go's zero value: an empty string, a zero `generation`, a zero `creationTimestamp`. A
+    /// pointer field, a map entry (labels, annotations) or a list element (owner references,
+    /// finalizers) present is never zero.
+    private static func isZero(
+        _ reader: inout ProtobufReader, _ wireType: UInt64, field: UInt64, isPointer: Bool
+    ) throws(ReviewDecodingError) -> Bool {
+        guard wireType == 2 else {
+            if wireType == 0 { return try reader.varint() == 0 && !isPointer }
+            try reader.skip(wireType)
+            return false
+        }
+        let bytes = try reader.lengthDelimited()
+        if isPointer || (11...14).contains(field) { return false }
+        guard field == 8 else { return bytes.isEmpty }
+        // metav1.Time as protobuf: seconds (1) and nanos (2), both varints.
+        var time = ProtobufReader(bytes)
+        while !time.isAtEnd {
+            let (_, innerType) = try time.tag()
+            guard innerType == 0, try time.varint() == 0 else { return false }
+        }
+        return true
     }
 
     /// Decodes one occurrence of `spec` into `spec` (merging, see ``decodeEnvelopedObject(_:limits:)``).

@@ -15,7 +15,7 @@ extension SelfSubjectRulesReview {
     }
 
     /// Parses a SelfSubjectRulesReview body without validating it; the JSON rules are those of
-    /// ``SubjectAccessReview/init(json:limits:)-(UnsafeRawBufferPointer,_)``.
+    /// ``SubjectAccessReview/init(json:limits:defaultVersion:)-(UnsafeRawBufferPointer,_,_)``.
     public init(json bytes: UnsafeRawBufferPointer, limits: ReviewDecodingLimits = .default) throws(ReviewDecodingError)
     {
         self.init(apiVersion: "", kind: "")

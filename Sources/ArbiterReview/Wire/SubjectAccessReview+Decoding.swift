@@ -37,31 +37,40 @@ extension SubjectAccessReview {
     /// fields are validated and skipped; `null` for a known field reads as absent. The group list
     /// is read from `spec.group` when `apiVersion` is `authorization.k8s.io/v1beta1` and from
     /// `spec.groups` otherwise; the other key is an unknown field, as in Go.
-    public init(json bytes: UnsafeRawBufferPointer, limits: ReviewDecodingLimits = .default) throws(ReviewDecodingError)
-    {
+    ///
+    /// - Parameter defaultVersion: the version of a body whose `apiVersion` is absent or empty,
+    ///   as kube-apiserver's REST endpoints take it from the URL (`nil`: none, as the webhook
+    ///   endpoint, where kube-apiserver always sends it). It also decides which key holds the
+    ///   groups.
+    public init(
+        json bytes: UnsafeRawBufferPointer, limits: ReviewDecodingLimits = .default, defaultVersion: ReviewAPIVersion? = nil
+    ) throws(ReviewDecodingError) {
         self.init(empty: ())
-        try read(bytes, limits: limits)
+        try read(bytes, limits: limits, defaultVersion: defaultVersion)
     }
 
     /// Checks the body-level limits, then reads the body into `self` (which starts empty).
     private mutating func read(
         _ bytes: UnsafeRawBufferPointer,
-        limits: ReviewDecodingLimits
+        limits: ReviewDecodingLimits,
+        defaultVersion: ReviewAPIVersion?
     ) throws(ReviewDecodingError) {
         var reader = try JSONReader(body: bytes, limits: limits)
         defer { reader.releaseScratch() }
-        try read(from: &reader)
+        try read(from: &reader, defaultVersion: defaultVersion)
     }
 
-    /// Parses a review body held in an array; see ``init(json:limits:)-(UnsafeRawBufferPointer,_)``.
-    public init(json bytes: [UInt8], limits: ReviewDecodingLimits = .default) throws(ReviewDecodingError) {
+    /// Parses a review body held in an array; see ``init(json:limits:defaultVersion:)-(UnsafeRawBufferPointer,_,_)``.
+    public init(
+        json bytes: [UInt8], limits: ReviewDecodingLimits = .default, defaultVersion: ReviewAPIVersion? = nil
+    ) throws(ReviewDecodingError) {
         // `withUnsafeBytes` rethrows untyped errors: carry the typed one out by hand. The review is
         // the closure's result, so it is built in place rather than copied out of a capture.
         var failure: ReviewDecodingError? = nil
         self = bytes.withUnsafeBytes { buffer in
             var review = SubjectAccessReview(empty: ())
             do throws(ReviewDecodingError) {
-                try review.read(buffer, limits: limits)
+                try review.read(buffer, limits: limits, defaultVersion: defaultVersion)
             } catch {
                 failure = error
             }
@@ -71,7 +80,7 @@ extension SubjectAccessReview {
     }
 
     /// Reads the top-level object and checks that nothing follows it.
-    mutating func read(from reader: inout JSONReader) throws(ReviewDecodingError) {
+    mutating func read(from reader: inout JSONReader, defaultVersion: ReviewAPIVersion? = nil) throws(ReviewDecodingError) {
         let context = JSONContext.root
         guard try reader.peekByte(context) == UInt8(ascii: "{") else {
             throw reader.typeMismatch(expected: "an object", context)
@@ -95,8 +104,10 @@ extension SubjectAccessReview {
                 try reader.markKnown(3, key, &state, context)
                 // kube-apiserver writes apiVersion first, so the groups key is known by now;
                 // otherwise both candidates are validated now and the right one read at the end.
+                // An empty apiVersion is the default version's.
                 let groupsKey: GroupsKey =
-                    state.knownFields & 1 == 0 ? .undecided : self.version == .v1beta1 ? .group : .groups
+                    state.knownFields & 1 == 0
+                    ? .undecided : (apiVersionStorage.isEmpty ? defaultVersion : self.version) == .v1beta1 ? .group : .groups
                 try spec.read(from: &reader, groupsKey: groupsKey, deferred: &deferredGroups)
             } else if key.matches("status") {
                 try reader.markKnown(4, key, &state, context)
@@ -106,6 +117,10 @@ extension SubjectAccessReview {
             }
         }
         try reader.finish()
+        if apiVersionStorage.isEmpty, let defaultVersion {
+            apiVersionStorage = defaultVersion.rawValue
+            version = defaultVersion
+        }
         guard deferredGroups.groups != nil || deferredGroups.group != nil else { return }
         let isV1beta1 = version == .v1beta1
         if let deferred = isV1beta1 ? deferredGroups.group : deferredGroups.groups {

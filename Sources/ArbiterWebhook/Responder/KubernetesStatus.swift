@@ -16,6 +16,7 @@ enum KubernetesStatus {
         case 408: return "Timeout"
         case 413: return "RequestEntityTooLarge"
         case 415: return "UnsupportedMediaType"
+        case 422: return "Invalid"
         case 503: return "ServiceUnavailable"
         default: return code >= 500 ? "InternalError" : "BadRequest"
         }

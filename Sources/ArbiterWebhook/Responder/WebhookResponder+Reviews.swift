@@ -20,10 +20,16 @@ extension WebhookResponder {
         }
         var review: SubjectAccessReview
         do {
+            // The REST endpoints take an absent apiVersion and kind from the URL, as
+            // kube-apiserver does (`kubectl create --raw` sends what the file holds).
             review =
                 encoding.isJSON
-                ? try SubjectAccessReview(json: request.body, limits: options.limits)
+                ? try SubjectAccessReview(json: request.body, limits: options.limits, defaultVersion: urlVersion)
                 : try SubjectAccessReview(protobuf: request.body, limits: options.limits)
+            if let urlVersion {
+                if review.apiVersion.isEmpty { review.apiVersion = urlVersion.rawValue }
+                if review.kind.isEmpty { review.kind = kind.rawValue }
+            }
             if let namespace {
                 // Kubernetes fills an empty metadata.namespace from the URL and refuses a different one.
                 if review.metadata.namespace.isEmpty {
@@ -35,11 +41,21 @@ extension WebhookResponder {
             }
             try review.validate(expecting: kind)
         } catch {
-            return KubernetesStatus.response(error.code == .bodyTooLarge ? 413 : 400, "invalid \(kind.rawValue): \(error.description)")
+            return KubernetesStatus.response(
+                Self.statusCode(error, rest: urlVersion != nil), "invalid \(kind.rawValue): \(error.description)")
         }
         if let urlVersion, review.version != urlVersion {
             return KubernetesStatus.response(
                 400, "the API version in the data (`\(review.apiVersion)`) does not match the expected API version (`\(urlVersion.rawValue)`)")
+        }
+        if urlVersion != nil {
+            // kube-apiserver's validation: a review is not stored, its metadata must be empty
+            // (a LocalSubjectAccessReview's namespace aside).
+            let fields = review.metadata.fieldsSet(allowingNamespace: kind == .localSubjectAccessReview)
+            if !fields.isEmpty {
+                return KubernetesStatus.response(
+                    422, "invalid \(kind.rawValue): metadata must be empty (it sets \(fields.map { "`\($0)`" }.joined(separator: ", ")))")
+            }
         }
         guard let snapshot = store.current else {
             // Never ready without a policy; a transient failure must not look like a decision.
@@ -73,9 +89,22 @@ extension WebhookResponder {
                 observer.counted(result: result, shadow: shadow)
             }
         }
+        // kube-apiserver answers a create with 201 Created; the webhook endpoint with 200.
         return HTTPResponse(
-            status: 200, headers: [("content-type", "application/json"), ("arbiter-policy-revision", snapshot.revision)],
-            body: body)
+            status: route == .authorize ? 200 : 201,
+            headers: [("content-type", "application/json"), ("arbiter-policy-revision", snapshot.revision)], body: body)
+    }
+
+    /// The status of a review that does not decode or validate: 413 over the size limit; on
+    /// the REST endpoints, 422 (Invalid) for a well-formed review that kube-apiserver's
+    /// validation refuses (no attributes, both kinds, no subject), as kube-apiserver answers;
+    /// 400 otherwise.
+    static func statusCode(_ error: ReviewDecodingError, rest: Bool) -> Int {
+        switch error.code {
+        case .bodyTooLarge: return 413
+        case .missingAttributes, .conflictingAttributes, .missingSubject: return rest ? 422 : 400
+        default: return 400
+        }
     }
 }
 

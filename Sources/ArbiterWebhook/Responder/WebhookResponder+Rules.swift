@@ -19,6 +19,9 @@ extension WebhookResponder {
                 encoding.isJSON
                 ? try SelfSubjectRulesReview(json: request.body, limits: options.limits)
                 : try SelfSubjectRulesReview(protobuf: request.body, limits: options.limits)
+            // As for the other reviews: an absent apiVersion and kind come from the URL.
+            if review.apiVersion.isEmpty { review.apiVersion = urlVersion.rawValue }
+            if review.kind.isEmpty { review.kind = "SelfSubjectRulesReview" }
             try review.validate()
         } catch {
             return KubernetesStatus.response(error.code == .bodyTooLarge ? 413 : 400, "invalid SelfSubjectRulesReview: \(error.description)")
@@ -42,8 +45,9 @@ extension WebhookResponder {
             },
             nonResourceRules: rules.nonResourceRules.map { .init(verbs: $0.verbs, nonResourceURLs: $0.nonResourceURLs) },
             incomplete: !rules.denies.isEmpty, evaluationError: problems.joined(separator: "; "))
+        // A create: 201, as kube-apiserver answers (its REST storage checks no metadata here).
         return HTTPResponse(
-            status: 200, headers: [("content-type", "application/json"), ("arbiter-policy-revision", snapshot.revision)],
+            status: 201, headers: [("content-type", "application/json"), ("arbiter-policy-revision", snapshot.revision)],
             body: review.jsonBytes())
     }
 }

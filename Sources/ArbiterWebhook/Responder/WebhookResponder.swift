@@ -24,7 +24,10 @@ import Synchronization
 /// | `/healthz`, `/livez`, `/readyz` | GET | any | health; ready only with a policy loaded |
 /// | `/metrics` | GET | callers and ``Options/metricsReaders`` | Prometheus text |
 ///
-/// Decisions are 200s. Everything else is a Kubernetes `Status`: 400 malformed review, 401 no
+/// Decisions are 200s on the webhook endpoint and 201s on the REST endpoints (a create, as
+/// kube-apiserver answers it; they also take an absent apiVersion and kind from the URL, and
+/// answer 422 for a review Kubernetes' validation refuses, non-empty metadata included).
+/// Everything else is a Kubernetes `Status`: 400 malformed review, 401 no
 /// client certificate, 403 caller not allowed, 404, 405, 413, 415 (protobuf or form bodies), 503
 /// when no policy is loaded. No path can produce `allowed: true` except a policy allow.
 public final class WebhookResponder: Responder {
