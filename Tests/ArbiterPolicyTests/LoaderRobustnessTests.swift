@@ -398,6 +398,33 @@ struct LoaderRobustnessTests {
         #expect(result.set.bindings.isEmpty)
     }
 
+    /// Also a metadata problem together with the fields' problems, and several bad fields of
+    /// one rule (each had hidden the others: `validate` showed one per run).
+    @Test func metadataAndEachFieldOfARuleAreReportedTogether() {
+        let text = """
+            apiVersion: rbac.authorization.k8s.io/v1
+            kind: ClusterRole
+            metadata: {name: a/b}
+            rules:
+            - apiGroups: [""]
+              resources: [yes]
+              verbs: [1]
+            - apiGroups: [""]
+              verbz: [get]
+            ---
+            apiVersion: rbac.authorization.k8s.io/v1
+            kind: RoleBinding
+            metadata: {name: rb}
+            subjects: [{kind: User, name: x, bogus: 1}]
+            """
+        let result = PolicyLoader.load(text, file: "multi.yaml")
+        #expect(result.errors.map(\.location?.line) == [1, 6, 7, 9, 11, 11, 14], "\(result.errors)")
+        #expect(result.errors.map(\.message).contains { $0.contains("RoleBinding `rb` has no `roleRef`") }, "\(result.errors)")
+        #expect(result.errors.map(\.message).contains { $0.contains("RoleBinding `rb` has no `metadata.namespace`") })
+        #expect(result.set.roles.isEmpty)
+        #expect(result.set.bindings.isEmpty)
+    }
+
     @Test func metadataMayCarryWhatTheAPIServerAdds() throws {
         let text = """
             apiVersion: rbac.authorization.k8s.io/v1

@@ -122,9 +122,9 @@ extension PolicyDecoder {
                     let nodes = try reader.list(field.value, "`spec.rules`")
                     hasRules = !nodes.isEmpty
                     for node in nodes {
-                        problems += Self.failure { () throws(PolicyError) in
-                            rules.append(try decodeRule(node, allowNonResource: true))
-                        }
+                        let decoded = decodeRule(node, allowNonResource: true)
+                        if let rule = decoded.rule { rules.append(rule) }
+                        problems += decoded.problems
                     }
                 default:
                     throw unknownField(field.keyNode, in: "`spec`")

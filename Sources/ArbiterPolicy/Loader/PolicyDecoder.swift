@@ -132,10 +132,12 @@ struct PolicyDecoder {
         var labels: [String: String] = [:]
     }
 
+    /// Reads `metadata` into `metadata` (what was read stays there when a problem is thrown: a
+    /// later problem of the object can still name it).
     private func decodeMetadata(
-        _ fields: [(key: String?, keyNode: Int32, value: Int32)], kind: String, at index: Int32, namespaced: Bool?
-    ) throws(PolicyError) -> Metadata {
-        var metadata = Metadata()
+        _ fields: [(key: String?, keyNode: Int32, value: Int32)], kind: String, at index: Int32, namespaced: Bool?,
+        into metadata: inout Metadata
+    ) throws(PolicyError) {
         for field in fields where field.key == "metadata" {
             for entry in try reader.mapping(field.value, "`metadata`") {
                 switch entry.key {
@@ -172,7 +174,6 @@ struct PolicyDecoder {
         default:
             break
         }
-        return metadata
     }
 
     // MARK: - Roles
@@ -180,20 +181,23 @@ struct PolicyDecoder {
     private mutating func decodeRole(
         _ fields: [(key: String?, keyNode: Int32, value: Int32)], kind: Role.Kind, at index: Int32
     ) throws(PolicyError) -> Role? {
-        let metadata = try decodeMetadata(fields, kind: kind.rawValue, at: index, namespaced: kind == .role)
+        // A metadata problem is recorded and the fields are still read: every problem at once.
+        var metadata = Metadata()
+        var problems = Self.failure { () throws(PolicyError) in
+            try decodeMetadata(fields, kind: kind.rawValue, at: index, namespaced: kind == .role, into: &metadata)
+        }
         var role = Role(
             kind: kind, name: metadata.name, namespace: metadata.namespace, labels: metadata.labels, rules: [],
             location: reader.location(index))
-        var problems: [PolicyError] = []
         for field in fields {
             // Assigned, then added: the field's own closure adds its items' problems meanwhile.
             let fieldProblems = Self.failure { () throws(PolicyError) in
                 switch field.key {
                 case "rules":
                     for ruleNode in try reader.list(field.value, "`rules`") {
-                        problems += Self.failure { () throws(PolicyError) in
-                            role.rules.append(try decodeRule(ruleNode, allowNonResource: kind == .clusterRole))
-                        }
+                        let decoded = decodeRule(ruleNode, allowNonResource: kind == .clusterRole)
+                        if let rule = decoded.rule { role.rules.append(rule) }
+                        problems += decoded.problems
                     }
                 case "aggregationRule" where kind == .clusterRole:
                     if !reader.isNull(field.value) {
@@ -222,20 +226,39 @@ struct PolicyDecoder {
         }
     }
 
-    func decodeRule(_ index: Int32, allowNonResource: Bool) throws(PolicyError) -> PolicyRule {
+    /// A rule, or every problem of it: each of its fields' own (a wrong type, an unknown field),
+    /// then, when the fields read, the first of the rule's shape (no verbs, no resources, ...).
+    func decodeRule(_ index: Int32, allowNonResource: Bool) -> (rule: PolicyRule?, problems: [PolicyError]) {
         var rule = PolicyRule(verbs: [])
-        for field in try reader.mapping(index, "a rule") {
-            switch field.key {
-            case "verbs": rule.verbs = try reader.stringList(field.value, "`verbs`")
-            case "apiGroups": rule.apiGroups = try reader.stringList(field.value, "`apiGroups`")
-            case "resources": rule.resources = try reader.stringList(field.value, "`resources`")
-            case "resourceNames": rule.resourceNames = try reader.stringList(field.value, "`resourceNames`")
-            case "nonResourceURLs": rule.nonResourceURLs = try reader.stringList(field.value, "`nonResourceURLs`")
-            default:
-                throw unknownField(
-                    field.keyNode, in: "a rule (its fields: apiGroups, resources, resourceNames, nonResourceURLs, verbs)")
+        var problems: [PolicyError] = []
+        // Assigned, then added: the closure adds each field's problems meanwhile.
+        let mappingProblems = Self.failure { () throws(PolicyError) in
+            for field in try reader.mapping(index, "a rule") {
+                problems += Self.failure { () throws(PolicyError) in
+                    switch field.key {
+                    case "verbs": rule.verbs = try reader.stringList(field.value, "`verbs`")
+                    case "apiGroups": rule.apiGroups = try reader.stringList(field.value, "`apiGroups`")
+                    case "resources": rule.resources = try reader.stringList(field.value, "`resources`")
+                    case "resourceNames": rule.resourceNames = try reader.stringList(field.value, "`resourceNames`")
+                    case "nonResourceURLs": rule.nonResourceURLs = try reader.stringList(field.value, "`nonResourceURLs`")
+                    default:
+                        throw unknownField(
+                            field.keyNode, in: "a rule (its fields: apiGroups, resources, resourceNames, nonResourceURLs, verbs)")
+                    }
+                }
             }
         }
+        problems += mappingProblems
+        if !problems.isEmpty { return (nil, problems) }
+        do throws(PolicyError) {
+            return (try checkRuleShape(rule, at: index, allowNonResource: allowNonResource), [])
+        } catch {
+            return (nil, [error])
+        }
+    }
+
+    /// The checks of a rule whose fields all read: what RBAC requires of its shape.
+    private func checkRuleShape(_ rule: PolicyRule, at index: Int32, allowNonResource: Bool) throws(PolicyError) -> PolicyRule {
         let at = reader.location(index)
         if rule.verbs.isEmpty {
             throw PolicyError(.missingField, "rule has no `verbs`", at: at)
@@ -330,10 +353,16 @@ struct PolicyDecoder {
     private mutating func decodeBinding(
         _ fields: [(key: String?, keyNode: Int32, value: Int32)], kind: Binding.Kind, at index: Int32
     ) throws(PolicyError) -> Binding? {
-        let metadata = try decodeMetadata(fields, kind: kind.rawValue, at: index, namespaced: kind == .roleBinding)
+        var metadata = Metadata()
+        var problems = Self.failure { () throws(PolicyError) in
+            try decodeMetadata(fields, kind: kind.rawValue, at: index, namespaced: kind == .roleBinding, into: &metadata)
+        }
+        if !fields.contains(where: { $0.key == "roleRef" }) {
+            let name = metadata.name.isEmpty ? "" : " `\(metadata.name)`"
+            problems.append(PolicyError(.missingField, "\(kind.rawValue)\(name) has no `roleRef`", at: reader.location(index)))
+        }
         var subjects: [Subject] = []
         var roleRef: RoleRef? = nil
-        var problems: [PolicyError] = []
         for field in fields {
             // Assigned, then added: the field's own closure adds its items' problems meanwhile.
             let fieldProblems = Self.failure { () throws(PolicyError) in
@@ -355,11 +384,7 @@ struct PolicyDecoder {
             problems += fieldProblems
         }
         errors.append(contentsOf: problems)
-        guard problems.isEmpty else { return nil }
-        guard let roleRef else {
-            throw PolicyError(
-                .missingField, "\(kind.rawValue) `\(metadata.name)` has no `roleRef`", at: reader.location(index))
-        }
+        guard problems.isEmpty, let roleRef else { return nil }
         return Binding(
             kind: kind, name: metadata.name, namespace: metadata.namespace, subjects: subjects, roleRef: roleRef,
             location: reader.location(index))
