@@ -109,7 +109,7 @@ struct LockoutGuardCLITests {
         for flags in [
             ["--log-format", "xml"], ["--client-auth", "foo"], ["--busy-poll", "5q"], ["--shutdown-grace", "5x"],
             ["--log-level", "bogus"], ["--max-connections", "0"], ["--max-request-body", "0"], ["--authorize-path", "foo"],
-            ["--health-listen", "nothost"], ["--busy-poll", "5ms"],
+            ["--health-listen", "nothost"], ["--busy-poll", "5ms"], ["--listen", "nonsense"], ["--listen", "127.0.0.1:99999"],
         ] {
             let bad = try runArbiter(["serve"] + flags)
             #expect(bad.status == 64, "\(flags): \(bad.stderr)")

@@ -62,6 +62,25 @@ import Testing
         #expect(!ServerConfiguration().problems().contains { $0.contains("timeouts.") })
     }
 
+    /// `shutdownGrace` is the one timer that may be 0s: it waits for nothing, so nothing fires early.
+    @Test func zeroShutdownGraceIsAllowed() throws {
+        let path = try Self.file("timeouts:\n  shutdownGrace: 0s\n")
+        defer { unlink(path) }
+        let configuration = try ServerConfiguration.load(file: path)
+        #expect(configuration.shutdownGrace == .zero)
+        #expect(!configuration.problems().contains { $0.contains("shutdownGrace") })
+    }
+
+    /// A listen address that does not parse is found by `validate --config`, not first by `serve`.
+    @Test func unparsableListenAddressesAreAProblem() throws {
+        var configuration = ServerConfiguration()
+        configuration.listen = ["127.0.0.1:8443", "nonsense", "127.0.0.1:99999", "[::1]:8443"]
+        let problems = configuration.keyedProblems().filter { $0.key == "listen" }.map(\.message)
+        #expect(problems.count == 2, "\(problems)")
+        #expect(problems.contains { $0.contains("`nonsense` is not host:port") })
+        #expect(problems.contains { $0.contains("`127.0.0.1:99999` is not host:port") })
+    }
+
     @Test func defaultsPollAndAnswerInBursts() {
         let configuration = ServerConfiguration()
         #expect(configuration.busyPoll == .microseconds(200))

@@ -259,6 +259,9 @@ public struct ServerConfiguration: Sendable {
             add("callers", "no callers: give `callers.users`/`callers.groups` or `--caller CN`/`--caller-group O` (who may ask about others)")
         }
         if listen.isEmpty { add("listen", "no listen address") }
+        for address in listen where SocketAddress(address) == nil {
+            add("listen", "`listen` `\(address)` is not host:port (write 127.0.0.1:8443 or [::1]:8443)")
+        }
         if !healthListen.isEmpty {
             if let address = SocketAddress(healthListen) {
                 if !HealthListener.isLoopback(address) {

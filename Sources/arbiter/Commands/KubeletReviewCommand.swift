@@ -31,7 +31,7 @@ struct KubeletReviewCommand: ParsableCommand {
     @Option(name: .customLong("group"), help: "A group of the user. Repeat for several.")
     var groups: [String] = []
 
-    @Flag(help: Impersonation.noImplicitGroupsHelp)
+    @Flag(help: Impersonation.noImplicitGroupsHelp(option: "--group"))
     var noImplicitGroups = false
 
     @Flag(inversion: .prefixedNo, help: "Fine-grained kubelet authorization (KubeletFineGrainedAuthz, default on since 1.33).")

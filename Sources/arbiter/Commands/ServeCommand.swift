@@ -110,6 +110,7 @@ struct ServeCommand: ParsableCommand {
         // configuration holding those flags alone.
         var probe = ServerConfiguration()
         var flags: [String: String] = [:]  // configuration key → flag
+        if !listen.isEmpty { probe.listen = listen; flags["listen"] = "--listen" }
         if let healthListen { probe.healthListen = healthListen; flags["healthListen"] = "--health-listen" }
         if let authorizePath { probe.authorizePath = authorizePath; flags["authorizePath"] = "--authorize-path" }
         if let busyPoll { probe.busyPoll = try Self.duration(busyPoll, flag: "--busy-poll"); flags["busyPoll"] = "--busy-poll" }

@@ -92,13 +92,18 @@ struct RequestOptions: ParsableArguments {
 
 /// kubectl's `--as`: kube-apiserver adds groups to an impersonated user, and so does the CLI.
 enum Impersonation {
-    static let noImplicitGroupsHelp = ArgumentHelp(
-        "Ask about exactly the --as-group groups.",
-        discussion: """
-            By default the groups are those kube-apiserver gives `kubectl --as`: a service account's \
-            own groups when no --as-group is given, and system:authenticated (system:unauthenticated \
-            for system:anonymous).
-            """)
+    static let noImplicitGroupsHelp = noImplicitGroupsHelp(option: "--as-group")
+
+    /// The help of `--no-implicit-groups` for a command whose group option is `option`.
+    static func noImplicitGroupsHelp(option: String) -> ArgumentHelp {
+        ArgumentHelp(
+            "Ask about exactly the \(option) groups.",
+            discussion: """
+                By default the groups are those kube-apiserver gives `kubectl --as`: a service account's \
+                own groups when no \(option) is given, and system:authenticated (system:unauthenticated \
+                for system:anonymous).
+                """)
+    }
 
     static func groups(user: String, groups: [String], implicit: Bool) -> [String] {
         implicit ? KubectlArguments.impersonatedGroups(user: user, groups: groups) : groups
