@@ -425,6 +425,65 @@ struct LoaderRobustnessTests {
         #expect(result.set.bindings.isEmpty)
     }
 
+    /// A problem confined to one YAML document (a merge key, a duplicate key, a refused tag, an
+    /// unknown anchor) drops that document only: the others are still read and their problems
+    /// listed, in file order. The file still fails to load.
+    @Test func aDocumentsYAMLProblemDoesNotHideTheOtherDocuments() {
+        let text = """
+            apiVersion: rbac.authorization.k8s.io/v1
+            kind: ClusterRole
+            metadata: {name: a}
+            bogus: 1
+            rules: []
+            ---
+            base: &b {apiGroups: [""]}
+            apiVersion: rbac.authorization.k8s.io/v1
+            kind: ClusterRole
+            metadata: {name: c}
+            rules:
+            - <<: *b
+              resources: [pods]
+              verbs: [get]
+            ---
+            apiVersion: rbac.authorization.k8s.io/v1
+            kind: ClusterRole
+            metadata: {name: d, name: e}
+            ---
+            apiVersion: rbac.authorization.k8s.io/v1
+            kind: ClusterRole
+            metadata: {name: f}
+            rules: [{apiGroups: [""], resources: !!binary aGk=, verbs: [get]}]
+            ---
+            apiVersion: rbac.authorization.k8s.io/v1
+            kind: ClusterRole
+            metadata: {name: g}
+            rules: [{apiGroups: [""], resources: [pods], verbs: [*nowhere]}]
+            ---
+            apiVersion: rbac.authorization.k8s.io/v1
+            kind: ClusterRole
+            metadata: {name: ok}
+            rules: [{apiGroups: [""], resources: [pods], verbs: [get]}]
+            ---
+            apiVersion: rbac.authorization.k8s.io/v1
+            kind: Role
+            metadata: {name: h}
+            rules: []
+            """
+        let result = PolicyLoader.load(text, file: "docs.yaml")
+        #expect(result.errors.map(\.location?.line) == [4, 12, 18, 23, 28, 35], "\(result.errors)")
+        #expect(result.errors[1].message.contains("merge keys"))
+        #expect(result.errors[2].message.contains("duplicate key `name`"))
+        #expect(result.errors[3].message.contains("!!binary"))
+        #expect(result.errors[4].message.contains("unknown anchor"))
+        #expect(result.set.roles.map(\.name) == ["ok"])
+        // A broken limit still ends the file at once.
+        let bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+            + "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n"
+            + "e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\nf: [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]\n---\nkind: x\n"
+        let bombed = PolicyLoader.load(bomb, file: "bomb.yaml")
+        #expect(bombed.errors.count == 1 && bombed.errors[0].code == .aliasLimit, "\(bombed.errors)")
+    }
+
     @Test func metadataMayCarryWhatTheAPIServerAdds() throws {
         let text = """
             apiVersion: rbac.authorization.k8s.io/v1

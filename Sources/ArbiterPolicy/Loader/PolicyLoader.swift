@@ -43,7 +43,7 @@ public enum PolicyLoader {
         let tree: YAMLTree
         do {
             let text = file.utf8.count >= 5 && file.lowercased().hasSuffix(".json") ? JSONSurrogates.forYAML(bytes) : bytes
-            tree = try YAMLTreeBuilder.parse(text, file: file, limits: limits)
+            tree = try YAMLTreeBuilder.parse(text, file: file, limits: limits, recoveringDocuments: true)
         } catch {
             var set = PolicySet()
             set.sourceCount = 1
@@ -52,7 +52,14 @@ public enum PolicyLoader {
         var decoder = PolicyDecoder(tree: tree, file: file)
         decoder.decodeAll()
         decoder.set.sourceCount = 1
-        return Result(set: decoder.set, errors: decoder.errors)
+        guard !tree.documentErrors.isEmpty else { return Result(set: decoder.set, errors: decoder.errors) }
+        // A dropped document's problem among the others' in file order (a stable sort: the
+        // decoder's own order stays within a line).
+        let errors = (tree.documentErrors + decoder.errors).enumerated().sorted { a, b in
+            let (la, lb) = (a.element.location?.line ?? 0, b.element.location?.line ?? 0)
+            return la != lb ? la < lb : a.offset < b.offset
+        }.map(\.element)
+        return Result(set: decoder.set, errors: errors)
     }
 
     /// Loads one source given as a string.

@@ -29,6 +29,9 @@ struct YAMLTree {
     var documents: [Int32?] = []
     /// Line (1-based) of each document's start.
     var documentLines: [Int] = []
+    /// Problems that dropped a document (its root is then `nil`), when the builder was asked to
+    /// go on with the next documents.
+    var documentErrors: [PolicyError] = []
 
     subscript(_ index: Int32) -> Node { nodes[Int(index)] }
 

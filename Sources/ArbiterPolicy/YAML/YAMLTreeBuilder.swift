@@ -41,6 +41,10 @@ struct YAMLTreeBuilder {
     /// Open collections: node index, where its children start in `pending`, its anchor.
     private var stack: [(node: Int32, pendingStart: Int, anchor: String?)] = []
     private var pending: [Int32] = []
+    /// See ``parse(_:file:limits:recoveringDocuments:)``.
+    private var recoveringDocuments = false
+    /// The events of a document that had a problem are skipped up to its end.
+    private var skippingDocument = false
 
     init(file: String, limits: YAMLLimits) {
         self.file = file
@@ -48,13 +52,22 @@ struct YAMLTreeBuilder {
     }
 
     /// Parses `bytes` into a tree.
-    static func parse(_ bytes: [UInt8], file: String, limits: YAMLLimits = .init()) throws(PolicyError) -> YAMLTree {
+    ///
+    /// - Parameter recoveringDocuments: when true, a problem confined to one document (a merge
+    ///   key, a duplicate key, a refused tag, an unknown anchor) drops that document, is kept in
+    ///   the tree's ``YAMLTree/documentErrors``, and the next documents are still read, so that
+    ///   `validate` lists their problems too; otherwise it is thrown. A syntax error or a broken
+    ///   limit (size, nodes, nesting, alias expansion) always ends the file.
+    static func parse(
+        _ bytes: [UInt8], file: String, limits: YAMLLimits = .init(), recoveringDocuments: Bool = false
+    ) throws(PolicyError) -> YAMLTree {
         if bytes.count > limits.maxBytes {
             throw PolicyError(
                 .fileTooLarge, "file is \(bytes.count) bytes, over the limit of \(limits.maxBytes)",
                 at: SourceLocation(file: file, line: 1, column: 1))
         }
         var builder = YAMLTreeBuilder(file: file, limits: limits)
+        builder.recoveringDocuments = recoveringDocuments
         // A UTF-8 byte-order mark, as editors on some systems write it: skipped, as Kubernetes'
         // decoders skip it.
         if bytes.starts(with: [0xEF, 0xBB, 0xBF]) {
@@ -88,15 +101,34 @@ struct YAMLTreeBuilder {
                 }
                 defer { yaml_event_delete(&event) }
                 if event.type == YAML_STREAM_END_EVENT { return }
+                if skippingDocument {
+                    if event.type == YAML_DOCUMENT_END_EVENT { skippingDocument = false }
+                    continue
+                }
                 do throws(PolicyError) {
                     try handle(&event)
                 } catch {
-                    result = error
-                    return
+                    guard recoveringDocuments, Self.isConfinedToItsDocument(error) else {
+                        result = error
+                        return
+                    }
+                    // The document is dropped (its root left empty, its open collections
+                    // forgotten) and the reading goes on after its end.
+                    tree.documentErrors.append(error)
+                    if !tree.documents.isEmpty { tree.documents[tree.documents.count - 1] = nil }
+                    stack.removeAll(keepingCapacity: true)
+                    pending.removeAll(keepingCapacity: true)
+                    skippingDocument = true
                 }
             }
         }
         if let result { throw result }
+    }
+
+    /// The problems ``handle(_:)`` finds within one document: a merge key, a duplicate key, a
+    /// refused tag, an unknown anchor (anchors are per document). Limits are not among them.
+    private static func isConfinedToItsDocument(_ error: PolicyError) -> Bool {
+        error.code == .unsupportedYAML || error.code == .duplicateKey || error.code == .syntax
     }
 
     private func syntaxError(_ parser: yaml_parser_t, _ bytes: UnsafeBufferPointer<UInt8>) -> PolicyError {
