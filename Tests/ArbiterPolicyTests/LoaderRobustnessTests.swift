@@ -476,6 +476,12 @@ struct LoaderRobustnessTests {
         #expect(result.errors[3].message.contains("!!binary"))
         #expect(result.errors[4].message.contains("unknown anchor"))
         #expect(result.set.roles.map(\.name) == ["ok"])
+        // A syntax error ends the file but keeps what was found before it.
+        let broken = PolicyLoader.load(
+            "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: r1, name: r1b}\n---\na: [b\n",
+            file: "broken.yaml")
+        #expect(broken.errors.map(\.location?.line) == [3, 6], "\(broken.errors)")
+        #expect(broken.errors.first?.message.contains("duplicate key `name`") == true)
         // A broken limit still ends the file at once.
         let bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
             + "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n"

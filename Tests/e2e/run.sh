@@ -287,7 +287,7 @@ else
     fail "curl-http2 selfsubjectaccessreview as jane (JSON)" "got '$got': $(short "$TMP/out.json")"
 fi
 
-# LocalSubjectAccessReview: decided in the URL's namespace; a different spec namespace is a 400.
+# LocalSubjectAccessReview: decided in the URL's namespace; a different spec namespace is a 422 (Invalid).
 lsar() { # NAMESPACE-IN-SPEC
     printf '{"apiVersion":"authorization.k8s.io/v1","kind":"LocalSubjectAccessReview","spec":{"user":"system:kube-scheduler","resourceAttributes":{"namespace":"%s","verb":"create","resource":"pods","subresource":"binding"}}}' "$1" >"$REQ/lsar.json"
     post "$TMP/out.json" "$API_CERT" "$API_KEY" /apis/authorization.k8s.io/v1/namespaces/default/localsubjectaccessreviews "$REQ/lsar.json" --http2
@@ -299,10 +299,10 @@ else
     fail "localsubjectaccessreviews in default" "got '$got': $(short "$TMP/out.json")"
 fi
 got=$(lsar kube-system)
-if [ "$got" = "400 2" ] && jcheck "$TMP/out.json" 'd.get("kind") == "Status" and d.get("code") == 400'; then
-    pass "localsubjectaccessreviews: spec namespace differing from the URL's is a 400"
+if [ "$got" = "422 2" ] && jcheck "$TMP/out.json" 'd.get("kind") == "Status" and d.get("code") == 422 and d.get("reason") == "Invalid"'; then
+    pass "localsubjectaccessreviews: spec namespace differing from the URL's is a 422 Invalid"
 else
-    fail "localsubjectaccessreviews: spec namespace differing from the URL's is a 400" "got '$got': $(short "$TMP/out.json")"
+    fail "localsubjectaccessreviews: spec namespace differing from the URL's is a 422 Invalid" "got '$got': $(short "$TMP/out.json")"
 fi
 # Discovery kubectl reads.
 for path in /api /apis /apis/authorization.k8s.io/v1 /version; do

@@ -32,6 +32,9 @@ struct YAMLTree {
     /// Problems that dropped a document (its root is then `nil`), when the builder was asked to
     /// go on with the next documents.
     var documentErrors: [PolicyError] = []
+    /// A problem that ended the file after ``documentErrors`` were found (only then: alone, it is
+    /// thrown).
+    var fatalError: PolicyError? = nil
 
     subscript(_ index: Int32) -> Node { nodes[Int(index)] }
 

@@ -122,7 +122,16 @@ struct YAMLTreeBuilder {
                 }
             }
         }
-        if let result { throw result }
+        guard let result else { return }
+        // In recovery mode a problem that ends the file is kept with the documents' problems
+        // found before it (thrown alone, it would hide them); the documents read whole before it
+        // stay in the tree, the one it interrupted is left empty.
+        if recoveringDocuments && !tree.documentErrors.isEmpty {
+            if !tree.documents.isEmpty && !stack.isEmpty { tree.documents[tree.documents.count - 1] = nil }
+            tree.fatalError = result
+            return
+        }
+        throw result
     }
 
     /// The problems ``handle(_:)`` finds within one document: a merge key, a duplicate key, a

@@ -115,35 +115,45 @@ extension SubjectAccessReview {
                     try reader.skip(wireType)
                     continue
                 }
-                if try !isZero(&reader, wireType, field: field, isPointer: other.isPointer) {
-                    metadata.setFields.append(other.name.description)
-                }
+                let (isZero, isValid) = try readMetadataValue(&reader, wireType, shape: other.shape)
+                metadata.record(other.name, wiped: other.wiped, isZero: isZero, isValid: isValid)
             }
         }
     }
 
-    /// Reads one `ObjectMeta` field other than name and namespace and says whether it holds
-    /// Go's zero value: an empty string, a zero `generation`, a zero `creationTimestamp`. A
-    /// pointer field, a map entry (labels, annotations) or a list element (owner references,
-    /// finalizers) present is never zero.
-    private static func isZero(
-        _ reader: inout ProtobufReader, _ wireType: UInt64, field: UInt64, isPointer: Bool
-    ) throws(ReviewDecodingError) -> Bool {
+    /// Reads one `ObjectMeta` field other than name and namespace: whether it is Go's zero
+    /// value (an empty string, a zero integer, a zero `creationTimestamp`), and whether its wire
+    /// type is the field's (Go's generated decoder refuses another). A map entry (labels,
+    /// annotations) or a list element (owner references, finalizers) present is never zero.
+    private static func readMetadataValue(
+        _ reader: inout ProtobufReader, _ wireType: UInt64, shape: ReviewMetadata.Shape
+    ) throws(ReviewDecodingError) -> (isZero: Bool, isValid: Bool) {
+        if shape == .integer {
+            guard wireType == 0 else {
+                try reader.skip(wireType)
+                return (false, false)
+            }
+            return (try reader.varint() == 0, true)
+        }
         guard wireType == 2 else {
-            if wireType == 0 { return try reader.varint() == 0 && !isPointer }
             try reader.skip(wireType)
-            return false
+            return (false, false)
         }
         let bytes = try reader.lengthDelimited()
-        if isPointer || (11...14).contains(field) { return false }
-        guard field == 8 else { return bytes.isEmpty }
-        // metav1.Time as protobuf: seconds (1) and nanos (2), both varints.
-        var time = ProtobufReader(bytes)
-        while !time.isAtEnd {
-            let (_, innerType) = try time.tag()
-            guard innerType == 0, try time.varint() == 0 else { return false }
+        switch shape {
+        case .string: return (bytes.isEmpty, true)
+        case .timestamp:
+            // metav1.Time as protobuf: seconds (1) and nanos (2), both varints.
+            var time = ProtobufReader(bytes)
+            var isZero = true
+            while !time.isAtEnd {
+                let (_, innerType) = try time.tag()
+                guard innerType == 0 else { return (false, false) }
+                if try time.varint() != 0 { isZero = false }
+            }
+            return (isZero, true)
+        default: return (false, true)
         }
-        return true
     }
 
     /// Decodes one occurrence of `spec` into `spec` (merging, see ``decodeEnvelopedObject(_:limits:)``).

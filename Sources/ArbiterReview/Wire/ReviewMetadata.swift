@@ -9,11 +9,17 @@ public struct ReviewMetadata: Sendable {
     /// `metadata.namespace`; empty when absent.
     public var namespace: String
     /// The other `ObjectMeta` fields the body set to something other than their zero value
-    /// (`null`, `""`, `0`, `false`, `{}`, `[]`; for the pointer fields `deletionTimestamp` and
-    /// `deletionGracePeriodSeconds`, only `null`), in the order sent. `managedFields` and keys
-    /// that are not `ObjectMeta` fields are not counted, as kube-apiserver ignores them.
-    /// kube-apiserver's REST endpoints require a review's metadata to be empty.
+    /// (`null`, `""`, `0`, `{}`, `[]`), in the order sent, leaving out those kube-apiserver's
+    /// create clears before it validates (`creationTimestamp`, `deletionTimestamp`,
+    /// `deletionGracePeriodSeconds`, `uid`, `selfLink`), `managedFields`, and keys that are not
+    /// `ObjectMeta` fields. kube-apiserver's REST endpoints require a review's metadata to be
+    /// empty once those are cleared.
     public internal(set) var setFields: [String] = []
+    /// `ObjectMeta` fields whose value has the wrong type for Go's decoder (`labels: []`, a
+    /// `creationTimestamp` that is not RFC 3339, `generation: 1.5`, a protobuf field with another
+    /// wire type): kube-apiserver refuses such a body (400) before looking at it. The codec
+    /// itself reads past them, as it reads past every field it does not use.
+    public internal(set) var invalidFields: [String] = []
 
     public init(name: String = "", namespace: String = "") {
         self.name = name
@@ -21,23 +27,33 @@ public struct ReviewMetadata: Sendable {
     }
 
     /// The fields kube-apiserver's validation finds set (`ValidateSubjectAccessReview`: the
-    /// metadata must equal an empty `ObjectMeta`), the namespace left out when it may be set (a
-    /// LocalSubjectAccessReview's). Empty when the metadata is empty.
-    public func fieldsSet(allowingNamespace: Bool) -> [String] {
-        var fields: [String] = []
-        if !name.isEmpty { fields.append("name") }
-        if !namespace.isEmpty && !allowingNamespace { fields.append("namespace") }
-        return fields + setFields
+    /// metadata must equal an empty `ObjectMeta` once the create has cleared the system fields,
+    /// and, on a cluster-scoped review, the namespace). Empty when the metadata is empty.
+    public var fieldsSet: [String] { (name.isEmpty ? [] : ["name"]) + setFields }
+
+    /// How Go holds an `ObjectMeta` field, for the type check and the zero value.
+    enum Shape {
+        case string, integer, timestamp, stringMap, list, stringList
     }
 
-    /// `ObjectMeta`'s other JSON fields and protobuf field numbers; `isPointer` when Go holds
-    /// the field as a pointer, so that any value but `null` sets it.
-    static let otherFields: [(name: StaticString, number: UInt64, isPointer: Bool)] = [
-        ("generateName", 2, false), ("selfLink", 4, false), ("uid", 5, false), ("resourceVersion", 6, false),
-        ("generation", 7, false), ("creationTimestamp", 8, false), ("deletionTimestamp", 9, true),
-        ("deletionGracePeriodSeconds", 10, true), ("labels", 11, false), ("annotations", 12, false),
-        ("ownerReferences", 13, false), ("finalizers", 14, false),
+    /// `ObjectMeta`'s other fields: JSON name, protobuf field number, shape, and whether
+    /// kube-apiserver's create clears it before validation (`WipeObjectMetaSystemFields`).
+    static let otherFields: [(name: StaticString, number: UInt64, shape: Shape, wiped: Bool)] = [
+        ("generateName", 2, .string, false), ("selfLink", 4, .string, true), ("uid", 5, .string, true),
+        ("resourceVersion", 6, .string, false), ("generation", 7, .integer, false),
+        ("creationTimestamp", 8, .timestamp, true), ("deletionTimestamp", 9, .timestamp, true),
+        ("deletionGracePeriodSeconds", 10, .integer, true), ("labels", 11, .stringMap, false),
+        ("annotations", 12, .stringMap, false), ("ownerReferences", 13, .list, false), ("finalizers", 14, .stringList, false),
     ]
+
+    /// Records what a field's value is: its zero value (nothing), set, or of the wrong type.
+    mutating func record(_ name: StaticString, wiped: Bool, isZero: Bool, isValid: Bool) {
+        if !isValid {
+            invalidFields.append(name.description)
+        } else if !isZero && !wiped {
+            setFields.append(name.description)
+        }
+    }
 }
 
 extension ReviewMetadata {
@@ -55,29 +71,106 @@ extension ReviewMetadata {
                 namespace = try reader.readString(JSONContext("metadata.namespace")) ?? ""
             } else if let field = Self.otherFields.first(where: { key.matches($0.name) }) {
                 try reader.markOther(key, &state, context)
-                _ = try reader.peekByte(context)
-                let start = reader.index
-                try reader.skipValue(context.member(key))
-                if !Self.isZero(reader.base + start, reader.index - start, isPointer: field.isPointer) {
-                    setFields.append(field.name.description)
-                }
+                let (isZero, isValid) = try Self.readValue(field.shape, &reader, context.member(key))
+                record(field.name, wiped: field.wiped, isZero: isZero, isValid: isValid)
             } else {
                 try reader.skipMember(key, &state, context)
             }
         }
     }
 
-    /// Whether a JSON value (valid, as the reader skipped it) is its Go field's zero value:
-    /// `null`, or for a value field also `""`, `0`, `false`, `{}` or `[]`.
-    static func isZero(_ value: UnsafePointer<UInt8>, _ count: Int, isPointer: Bool) -> Bool {
-        let bytes = UnsafeBufferPointer(start: value, count: count)
-        if bytes.elementsEqual("null".utf8) { return true }
-        if isPointer { return false }
-        // A string is zero only when empty (`" "` is not); whitespace counts only between the
-        // brackets of `{ }` and `[ ]`.
-        if bytes.first == UInt8(ascii: "\"") { return count == 2 }
-        let text = bytes.filter { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }
-        return ["0", "-0", "false", "{}", "[]"].contains { text.elementsEqual($0.utf8) }
+    /// Reads (and validates as JSON) one `ObjectMeta` field's value: whether it is Go's zero
+    /// value for the field, and whether Go's decoder would take it (`null` always is, and zero).
+    static func readValue(
+        _ shape: Shape, _ reader: inout JSONReader, _ context: JSONContext
+    ) throws(ReviewDecodingError) -> (isZero: Bool, isValid: Bool) {
+        let first = try reader.peekByte(context)
+        if first == UInt8(ascii: "n") {
+            try reader.skipValue(context)
+            return (true, true)
+        }
+        switch shape {
+        case .string:
+            guard first == UInt8(ascii: "\"") else { break }
+            return ((try reader.readString(context) ?? "").isEmpty, true)
+        case .timestamp:
+            // metav1.Time: `null`, or a string that Go's time.Parse reads as RFC 3339 (so not "").
+            guard first == UInt8(ascii: "\"") else { break }
+            let text = try reader.readString(context) ?? ""
+            return (false, isRFC3339(text))
+        case .integer:
+            guard first == UInt8(ascii: "-") || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(first) else { break }
+            let start = reader.index
+            try reader.skipValue(context)
+            let text = UnsafeBufferPointer(start: reader.base + start, count: reader.index - start)
+            // An int64: no fraction or exponent.
+            let isInteger = !text.contains { $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "e") || $0 == UInt8(ascii: "E") }
+            return (text.elementsEqual("0".utf8) || text.elementsEqual("-0".utf8), isInteger)
+        case .stringMap:
+            guard first == UInt8(ascii: "{") else { break }
+            _ = try reader.beginObject(context)
+            var state = JSONObjectState()
+            var count = 0
+            var isValid = true
+            while let key = try reader.nextKey(&state, context) {
+                try reader.markOther(key, &state, context)
+                let byte = try reader.peekByte(context)
+                if byte != UInt8(ascii: "\"") && byte != UInt8(ascii: "n") { isValid = false }
+                try reader.skipValue(context)
+                count += 1
+            }
+            return (count == 0, isValid)
+        case .list, .stringList:
+            guard first == UInt8(ascii: "[") else { break }
+            _ = try reader.beginArray(context)
+            var isFirst = true
+            var count = 0
+            var isValid = true
+            while try reader.nextElement(&isFirst, context) {
+                let byte = try reader.peekByte(context)
+                if shape == .stringList && byte != UInt8(ascii: "\"") && byte != UInt8(ascii: "n") { isValid = false }
+                if shape == .list && byte != UInt8(ascii: "{") && byte != UInt8(ascii: "n") { isValid = false }
+                try reader.skipValue(context)
+                count += 1
+            }
+            return (count == 0, isValid)
+        }
+        // Another JSON type than the field's.
+        try reader.skipValue(context)
+        return (false, false)
+    }
+
+    /// Go's `time.Parse(time.RFC3339, text)`: `2006-01-02T15:04:05Z`, an optional fraction, `Z`
+    /// or a `±hh:mm` offset, with fields in range.
+    static func isRFC3339(_ text: String) -> Bool {
+        let b = Array(text.utf8)
+        func digits(_ at: Int, _ count: Int) -> Int? {
+            guard at + count <= b.count else { return nil }
+            var value = 0
+            for byte in b[at..<(at + count)] {
+                guard (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) else { return nil }
+                value = value * 10 + Int(byte - UInt8(ascii: "0"))
+            }
+            return value
+        }
+        guard b.count >= 20, let _ = digits(0, 4), b[4] == UInt8(ascii: "-"), let month = digits(5, 2), b[7] == UInt8(ascii: "-"),
+            let day = digits(8, 2), b[10] == UInt8(ascii: "T"), let hour = digits(11, 2), b[13] == UInt8(ascii: ":"),
+            let minute = digits(14, 2), b[16] == UInt8(ascii: ":"), let second = digits(17, 2),
+            (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 60
+        else { return false }
+        var i = 19
+        if b[i] == UInt8(ascii: ".") {
+            i += 1
+            let start = i
+            while i < b.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(b[i]) { i += 1 }
+            guard i > start else { return false }
+        }
+        guard i < b.count else { return false }
+        if b[i] == UInt8(ascii: "Z") { return i + 1 == b.count }
+        guard b[i] == UInt8(ascii: "+") || b[i] == UInt8(ascii: "-"), i + 6 == b.count, let offsetHours = digits(i + 1, 2),
+            b[i + 3] == UInt8(ascii: ":"), let offsetMinutes = digits(i + 4, 2)
+        else { return false }
+        return offsetHours < 24 && offsetMinutes < 60
     }
 
     /// Writes `"metadata":{...}` the way Go's `ObjectMeta` marshals a review: `name`, `namespace`

@@ -38,20 +38,29 @@ extension WebhookResponder {
                     return KubernetesStatus.response(
                         400, "metadata.namespace `\(review.metadata.namespace)` does not match the namespace `\(namespace)` of the URL")
                 }
+            } else if urlVersion != nil {
+                // A cluster-scoped review: kube-apiserver's create clears a namespace sent in it.
+                review.metadata.namespace = ""
+            }
+            // kube-apiserver's order: the body's version against the URL's, then the decoded
+            // object's own validation.
+            if let urlVersion, let version = review.version, version != urlVersion {
+                return Self.versionMismatch(review.apiVersion, urlVersion)
+            }
+            if urlVersion != nil, let field = review.metadata.invalidFields.first {
+                // Go's decoder refuses the body: 400, as kube-apiserver answers.
+                return KubernetesStatus.response(400, "invalid \(kind.rawValue): `metadata.\(field)` has the wrong type")
             }
             try review.validate(expecting: kind)
         } catch {
             return KubernetesStatus.response(
                 Self.statusCode(error, rest: urlVersion != nil), "invalid \(kind.rawValue): \(error.description)")
         }
-        if let urlVersion, review.version != urlVersion {
-            return KubernetesStatus.response(
-                400, "the API version in the data (`\(review.apiVersion)`) does not match the expected API version (`\(urlVersion.rawValue)`)")
-        }
         if urlVersion != nil {
-            // kube-apiserver's validation: a review is not stored, its metadata must be empty
-            // (a LocalSubjectAccessReview's namespace aside).
-            let fields = review.metadata.fieldsSet(allowingNamespace: kind == .localSubjectAccessReview)
+            // kube-apiserver's validation: a review is not stored, its metadata must be empty once
+            // the create has cleared the system fields (and a LocalSubjectAccessReview's namespace
+            // is the URL's).
+            let fields = review.metadata.fieldsSet
             if !fields.isEmpty {
                 return KubernetesStatus.response(
                     422, "invalid \(kind.rawValue): metadata must be empty (it sets \(fields.map { "`\($0)`" }.joined(separator: ", ")))")
@@ -102,9 +111,15 @@ extension WebhookResponder {
     static func statusCode(_ error: ReviewDecodingError, rest: Bool) -> Int {
         switch error.code {
         case .bodyTooLarge: return 413
-        case .missingAttributes, .conflictingAttributes, .missingSubject: return rest ? 422 : 400
+        case .missingAttributes, .conflictingAttributes, .missingSubject, .namespaceMismatch: return rest ? 422 : 400
         default: return 400
         }
+    }
+
+    /// kube-apiserver's answer to a body of another version than the URL's.
+    static func versionMismatch(_ apiVersion: String, _ urlVersion: ReviewAPIVersion) -> HTTPResponse {
+        KubernetesStatus.response(
+            400, "the API version in the data (`\(apiVersion)`) does not match the expected API version (`\(urlVersion.rawValue)`)")
     }
 }
 

@@ -22,14 +22,15 @@ extension WebhookResponder {
             // As for the other reviews: an absent apiVersion and kind come from the URL.
             if review.apiVersion.isEmpty { review.apiVersion = urlVersion.rawValue }
             if review.kind.isEmpty { review.kind = "SelfSubjectRulesReview" }
+            if let version = review.version, version != urlVersion { return Self.versionMismatch(review.apiVersion, urlVersion) }
+            if let field = review.metadata.invalidFields.first {
+                return KubernetesStatus.response(400, "invalid SelfSubjectRulesReview: `metadata.\(field)` has the wrong type")
+            }
             try review.validate()
         } catch {
             return KubernetesStatus.response(error.code == .bodyTooLarge ? 413 : 400, "invalid SelfSubjectRulesReview: \(error.description)")
         }
-        if review.version != urlVersion {
-            return KubernetesStatus.response(
-                400, "the API version in the data (`\(review.apiVersion)`) does not match the expected API version (`\(urlVersion.rawValue)`)")
-        }
+        if review.version != urlVersion { return Self.versionMismatch(review.apiVersion, urlVersion) }
         guard let snapshot = store.current else {
             return KubernetesStatus.response(503, "no policy is loaded yet")
         }
@@ -39,6 +40,10 @@ extension WebhookResponder {
         for deny in rules.denies {
             problems.append("AccessPolicy \(deny.policy) denies \(deny.rule)")
         }
+        // kube-apiserver answers with a new review holding only the status (no metadata, an
+        // empty spec).
+        review.metadata = ReviewMetadata()
+        review.spec = SelfSubjectRulesReview.Spec()
         review.status = SelfSubjectRulesReview.Status(
             resourceRules: rules.resourceRules.map {
                 .init(verbs: $0.verbs, apiGroups: $0.apiGroups, resources: $0.resources, resourceNames: $0.resourceNames)
