@@ -39,7 +39,13 @@ final class Connection: EventHandler {
     let serial: UInt64
     unowned let serverLoop: ServerLoop
     let tls: TLSConnection?
-    private let shedding: Bool
+    /// Over ``HTTPServer/Configuration/maxConnections`` at accept: its requests get 503 (unless
+    /// its client is prioritized and another connection makes room, see ``makeHandler(tls:)``).
+    private(set) var shedding: Bool
+    /// The client's certificate identity, once the handshake is done.
+    private(set) var peer: PeerIdentity?
+    /// Chosen to make room for a prioritized client: its graceful close is scheduled.
+    var evictionScheduled = false
     var state: State
     /// When the handshake or the lingering close must be over.
     var phaseDeadline: ContinuousClock.Instant
@@ -158,9 +164,22 @@ final class Connection: EventHandler {
         }
     }
 
+    /// Whether the oldest-first eviction for a prioritized client may choose this connection:
+    /// served (not over the limit itself), not closing, and of a client not prioritized.
+    func isEvictable(prioritized: (PeerIdentity?) -> Bool) -> Bool {
+        guard case .active = self.state, !self.shedding, !self.evictionScheduled else { return false }
+        return !prioritized(self.peer)
+    }
+
     private func makeHandler(tls: TLSConnection) -> any HTTPProtocolHandler {
         let context = self.serverLoop.context
         let peer = tls.peerIdentity()
+        self.peer = peer
+        if self.shedding, let prioritized = context.configuration.prioritizedPeer, prioritized(peer),
+            self.serverLoop.makeRoom(for: self, prioritized: prioritized)
+        {
+            self.shedding = false
+        }
         if tls.negotiatedProtocol == "h2", let factory = context.configuration.http2HandlerFactory {
             self.metrics.http2Connections.add(1, ordering: .relaxed)
             guard self.shedding else { return factory(context.responder, peer) }

@@ -60,6 +60,13 @@ extension HTTPServer {
         /// Trades idle CPU for latency: a client that waits for its answers before asking again
         /// gets them without the wake-ups of both sides on every round trip.
         public var busyPoll: Duration
+        /// Clients served even over ``maxConnections``: when one completes its handshake on a
+        /// connection that would get a 503, the oldest connection of a client this does not
+        /// select, on the same loop, is closed gracefully instead (its in-flight requests are
+        /// answered first), and this one is served. So clients that merely hold a certificate
+        /// cannot lock out the ones that matter by filling every connection slot. Asked only
+        /// on that overload path, on a loop thread: it must be quick and must not block.
+        public var prioritizedPeer: (@Sendable (PeerIdentity?) -> Bool)?
         /// Receives handshake failures, connection errors and accept pauses, with detail, for logging.
         ///
         /// Called synchronously on a loop thread: it must not block (hand the event to a logger).
@@ -74,7 +81,8 @@ extension HTTPServer {
             handshakeTimeout: Duration = .seconds(10), writeTimeout: Duration = .seconds(30),
             lingerTimeout: Duration = .seconds(2), maxOutputBufferBytes: Int = 256 * 1024,
             acceptBackoff: Duration = .milliseconds(100), acceptsPerWakeup: Int = 1,
-            busyPoll: Duration = .microseconds(200), onEvent: (@Sendable (TransportEvent) -> Void)? = nil
+            busyPoll: Duration = .microseconds(200), prioritizedPeer: (@Sendable (PeerIdentity?) -> Bool)? = nil,
+            onEvent: (@Sendable (TransportEvent) -> Void)? = nil
         ) {
             self.listenAddresses = listenAddresses
             self.tls = tls
@@ -93,6 +101,7 @@ extension HTTPServer {
             self.acceptBackoff = acceptBackoff
             self.acceptsPerWakeup = acceptsPerWakeup
             self.busyPoll = busyPoll
+            self.prioritizedPeer = prioritizedPeer
             self.onEvent = onEvent
         }
     }

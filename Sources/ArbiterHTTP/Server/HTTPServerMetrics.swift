@@ -25,6 +25,9 @@ public final class HTTPServerMetrics: Sendable {
     public let connectionsAccepted = Atomic<Int>(0)
     /// Counter: connections closed at accept because the hard connection limit was reached.
     public let connectionsRejected = Atomic<Int>(0)
+    /// Counter: connections closed gracefully to serve a prioritized client over the connection
+    /// limit (``HTTPServer/Configuration/prioritizedPeer``).
+    public let connectionsEvicted = Atomic<Int>(0)
     /// Counter: requests answered by the responder.
     public let requests = Atomic<Int>(0)
     /// Gauge: requests answered whose response has not yet been handed to TLS.

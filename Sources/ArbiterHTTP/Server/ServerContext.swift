@@ -1,4 +1,5 @@
 import ArbiterPosix
+import Synchronization
 
 /// What every loop of one ``HTTPServer`` shares: configuration, responder, metrics and the current
 /// TLS context.
@@ -23,6 +24,7 @@ final class ServerContext: Sendable {
         case .handshakeFailed(let reason, _): self.metrics.recordHandshakeFailure(reason)
         case .connectionError(let kind, _): self.metrics.recordError(kind)
         case .acceptPaused: self.metrics.recordError(.acceptResources)
+        case .connectionEvicted: self.metrics.connectionsEvicted.add(1, ordering: .relaxed)
         }
         self.configuration.onEvent?(event)
     }

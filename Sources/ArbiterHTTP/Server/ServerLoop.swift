@@ -94,6 +94,28 @@ final class ServerLoop {
         }
     }
 
+    /// Makes room for `promoted`, a prioritized client's connection over the limit: schedules
+    /// the graceful close of the oldest evictable connection on this loop (see
+    /// ``HTTPServer/Configuration/prioritizedPeer``). False when there is none: `promoted` is
+    /// then shed like any other. A scan of this loop's connections, on the overload path only.
+    func makeRoom(for promoted: Connection, prioritized: (PeerIdentity?) -> Bool) -> Bool {
+        var victim: Connection? = nil
+        for connection in self.connections.values
+        where connection !== promoted && (victim.map { connection.serial < $0.serial } ?? true)
+            && connection.isEvictable(prioritized: prioritized)
+        {
+            victim = connection
+        }
+        guard let victim else { return false }
+        victim.evictionScheduled = true
+        self.context.report(
+            .connectionEvicted(detail: "closed to serve a prioritized client over the connection limit"))
+        // From the loop's top level, not from inside the promoted connection's handshake
+        // (INVARIANT no-reentry).
+        self.loop.scheduleTimer(at: .now) { [weak victim] in victim?.beginGracefulShutdown() }
+        return true
+    }
+
     /// Called by a connection once it has closed its socket.
     func connectionClosed(_ connection: Connection) {
         self.connections[ObjectIdentifier(connection)] = nil

@@ -11,6 +11,8 @@ public enum TransportEvent: Sendable, CustomStringConvertible {
     case connectionError(HTTPServerMetrics.ErrorKind, detail: String)
     /// Accepting paused for `backoff` because the process or system ran out of descriptors.
     case acceptPaused(SystemError, backoff: Duration)
+    /// A connection is closed gracefully to make room for a prioritized client.
+    case connectionEvicted(detail: String)
 
     public var description: String {
         switch self {
@@ -20,6 +22,8 @@ public enum TransportEvent: Sendable, CustomStringConvertible {
             "connection closed after \(kind) error: \(detail)"
         case .acceptPaused(let error, let backoff):
             "accept paused for \(backoff): \(error)"
+        case .connectionEvicted(let detail):
+            "connection evicted: \(detail)"
         }
     }
 }

@@ -188,6 +188,12 @@ public final class WebhookResponder: Responder {
 
     // MARK: - Shared checks
 
+    /// Whether `peer` is one of the configured callers (who may ask about other users), under
+    /// the options in force.
+    public func isCaller(_ peer: PeerIdentity) -> Bool {
+        currentOptions.options.callers.allows(user: peer.commonName, groups: peer.organizations)
+    }
+
     /// The caller's certificate identity as Kubernetes' x509 authenticator reads it.
     func identity(_ request: HTTPRequest) -> (user: String, groups: [String])? {
         guard let peer = request.peer else { return nil }

@@ -24,6 +24,9 @@ extension WebhookServer {
                     samples: [.init(value: Double(transport.connectionsOpen.load(ordering: .relaxed)))]))
             counter("arbiter_connections_accepted_total", "Accepted connections.", [([:], transport.connectionsAccepted.load(ordering: .relaxed))])
             counter("arbiter_connections_rejected_total", "Connections refused over the connection limit.", [([:], transport.connectionsRejected.load(ordering: .relaxed))])
+            counter(
+                "arbiter_connections_evicted_total", "Connections closed to serve a configured caller over the connection limit.",
+                [([:], transport.connectionsEvicted.load(ordering: .relaxed))])
             counter("arbiter_requests_shed_total", "Requests answered 503 under overload.", [([:], transport.shed.load(ordering: .relaxed))])
             counter("arbiter_tls_handshakes_total", "Completed TLS handshakes.", [([:], transport.handshakesSucceeded.load(ordering: .relaxed))])
             counter(

@@ -158,6 +158,12 @@ public final class WebhookServer: Sendable {
             },
             maxConnections: configuration.maxConnections, maxRequestsInFlight: configuration.maxInFlight,
             handshakeTimeout: configuration.handshakeTimeout, busyPoll: configuration.busyPoll,
+            // The configured callers (kube-apiserver) are served over the connection limit: a
+            // client that merely holds a certificate cannot lock them out by filling every slot.
+            prioritizedPeer: { [weak self] peer in
+                guard let self, let peer, let responder = self.responder.withLock({ $0 }) else { return false }
+                return responder.isCaller(peer)
+            },
             onEvent: { [logger] event in logger.debug("transport event", metadata: ["event": "\(event)"]) })
         let responder = makeResponder()
         self.responder.withLock { $0 = responder }

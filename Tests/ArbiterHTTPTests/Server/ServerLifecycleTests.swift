@@ -159,6 +159,53 @@ import Testing
         #expect(first.readResponses(1).first?.status == 200)
     }
 
+    /// A client that merely holds a certificate fills every connection slot; a prioritized
+    /// client (the webhook's callers) is still served: the oldest connection of another client
+    /// is closed gracefully to make room, and the other client's new connections are shed.
+    @Test func aPrioritizedClientIsServedOverTheLimitByClosingAnotherClientsConnection() throws {
+        // Two client identities: alice (prioritized) and mallory, from a second trusted CA.
+        let bundle = NSTemporaryDirectory() + "arbiter-two-cas-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).crt"
+        let cas = try String(contentsOfFile: try TestPKI.path("ca.crt"), encoding: .utf8)
+            + String(contentsOfFile: try TestPKI.path("other-ca.crt"), encoding: .utf8)
+        try cas.write(toFile: bundle, atomically: true, encoding: .utf8)
+        defer { unlink(bundle) }
+        let server = try TestServer(threads: 1) {
+            $0.tls.clientCAPath = bundle
+            $0.maxConnections = 1
+            $0.overloadConnectionAllowance = 4
+            $0.prioritizedPeer = { $0?.commonName == "alice" }
+        }
+        func mallory() throws -> TLSTestClient {
+            try TLSTestClient(
+                port: server.port, certificate: try TestPKI.path("other-client.crt"), key: try TestPKI.path("other-client.key"))
+        }
+        let squatter = try mallory()
+        squatter.send("GET /1 HTTP/1.1\r\nhost: a\r\n\r\n")
+        #expect(squatter.readResponses(1).first?.status == 200)
+
+        // alice is over the limit at accept, but served: mallory's idle connection is closed.
+        let alice = try server.client()
+        alice.send("GET /2 HTTP/1.1\r\nhost: a\r\n\r\n")
+        let answered = alice.readResponses(1)
+        #expect(answered.first?.status == 200)
+        #expect(answered.first?.bodyText.hasPrefix("cn=alice") == true)
+        #expect(squatter.readUntilClose().isEmpty)
+        #expect(server.metrics.connectionsEvicted.load(ordering: .relaxed) == 1)
+
+        // mallory's next connection is over the limit and not prioritized: shed.
+        let late = try mallory()
+        late.send("GET /3 HTTP/1.1\r\nhost: a\r\n\r\n")
+        #expect(ParsedResponse.parseAll(late.readUntilClose()).map(\.status) == [503])
+        // A second prioritized connection finds no other client's connection to close: shed too.
+        let alice2 = try server.client()
+        alice2.send("GET /4 HTTP/1.1\r\nhost: a\r\n\r\n")
+        #expect(ParsedResponse.parseAll(alice2.readUntilClose()).map(\.status) == [503])
+        #expect(server.metrics.connectionsEvicted.load(ordering: .relaxed) == 1)
+        // alice's first connection is still served normally.
+        alice.send("GET /again HTTP/1.1\r\nhost: a\r\n\r\n")
+        #expect(alice.readResponses(1).first?.status == 200)
+    }
+
     @Test func servesIPv6Loopback() throws {
         var configuration = HTTPServer.Configuration(
             listenAddresses: [SocketAddress(host: "::1", port: 0)], tls: try TestServer.tlsConfiguration(), threads: 1,
