@@ -4,10 +4,12 @@ import Synchronization
 
 /// Accepts connections from one listening socket on one loop.
 ///
-/// Limits are applied at accept: up to ``HTTPServer/Configuration/maxConnections`` connections are
-/// served; the next ``HTTPServer/Configuration/overloadConnectionAllowance`` are served a fast 503
-/// (they still complete a handshake, so the client learns why); beyond that the socket is closed at
-/// once. When the process or system runs out of descriptors (`EMFILE`/`ENFILE`) the listener is
+/// Limits: up to ``HTTPServer/Configuration/maxConnections`` connections are served (decided when
+/// a handshake completes, see ``Connection``); the next
+/// ``HTTPServer/Configuration/overloadConnectionAllowance`` are served a fast 503 (they still
+/// complete a handshake, so the client learns why); beyond that a new connection displaces the
+/// oldest one that serves nobody on its loop (still handshaking, or being shed), or is closed at
+/// once when there is none. When the process or system runs out of descriptors (`EMFILE`/`ENFILE`) the listener is
 /// taken out of epoll for ``HTTPServer/Configuration/acceptBackoff`` instead of spinning on a
 /// level-triggered readable socket that cannot be accepted.
 final class Acceptor: EventHandler {
@@ -63,12 +65,17 @@ final class Acceptor: EventHandler {
             metrics.connectionsAccepted.add(1, ordering: .relaxed)
             let open = metrics.connectionsOpen.add(1, ordering: .relaxed).newValue
             if open > configuration.maxConnections + configuration.overloadConnectionAllowance {
-                metrics.connectionsOpen.subtract(1, ordering: .relaxed)
+                // At the hard limit. A connection that serves nobody (still handshaking, or
+                // being shed) makes way for the new one, whose client may be one that matters;
+                // only when every open connection here is served is the new one refused.
                 metrics.connectionsRejected.add(1, ordering: .relaxed)
-                Posix.close(fd)
-                continue
+                if !self.serverLoop.displaceForNewConnection() {
+                    metrics.connectionsOpen.subtract(1, ordering: .relaxed)
+                    Posix.close(fd)
+                    continue
+                }
             }
-            self.serverLoop.adopt(fd: fd, shedding: open > configuration.maxConnections)
+            self.serverLoop.adopt(fd: fd)
         }
     }
 

@@ -127,6 +127,7 @@ extension Connection {
         self.tls?.free()
         Posix.close(self.fd)
         self.metrics.connectionsOpen.subtract(1, ordering: .relaxed)
+        self.releaseSlots()
         self.serverLoop.connectionClosed(self)
     }
 }

@@ -39,13 +39,15 @@ final class Connection: EventHandler {
     let serial: UInt64
     unowned let serverLoop: ServerLoop
     let tls: TLSConnection?
-    /// Over ``HTTPServer/Configuration/maxConnections`` at accept: its requests get 503 (unless
-    /// its client is prioritized and another connection makes room, see ``makeHandler(tls:)``).
-    private(set) var shedding: Bool
-    /// The client's certificate identity, once the handshake is done.
-    private(set) var peer: PeerIdentity?
+    /// Over ``HTTPServer/Configuration/maxConnections`` when its handshake completed: its
+    /// requests get 503 and it closes soon (see ``makeHandler(tls:)``).
+    private(set) var shedding = false
+    /// Counted in ``ServerContext/serving`` (a served connection, handshake done).
+    private var countedAsServing = false
+    /// Counted in its loop's evictable connections (served, client not prioritized).
+    private var countedAsEvictable = false
     /// Chosen to make room for a prioritized client: its graceful close is scheduled.
-    var evictionScheduled = false
+    private(set) var evictionScheduled = false
     var state: State
     /// When the handshake or the lingering close must be over.
     var phaseDeadline: ContinuousClock.Instant
@@ -73,11 +75,10 @@ final class Connection: EventHandler {
     /// Reads per readiness event before yielding to other connections.
     private static let readsPerEvent = 32
 
-    init(fd: Int32, serverLoop: ServerLoop, tlsContext: TLSContext, shedding: Bool, serial: UInt64) {
+    init(fd: Int32, serverLoop: ServerLoop, tlsContext: TLSContext, serial: UInt64) {
         self.fd = fd
         self.serial = serial
         self.serverLoop = serverLoop
-        self.shedding = shedding
         self.tls = try? TLSConnection(context: tlsContext, fd: fd)
         self.state = .handshaking
         self.phaseDeadline = .now + serverLoop.context.configuration.handshakeTimeout
@@ -165,21 +166,87 @@ final class Connection: EventHandler {
     }
 
     /// Whether the oldest-first eviction for a prioritized client may choose this connection:
-    /// served (not over the limit itself), not closing, and of a client not prioritized.
-    func isEvictable(prioritized: (PeerIdentity?) -> Bool) -> Bool {
-        guard case .active = self.state, !self.shedding, !self.evictionScheduled else { return false }
-        return !prioritized(self.peer)
+    /// served, of a client not prioritized, not already chosen.
+    var isEvictable: Bool {
+        guard case .active = self.state else { return false }
+        return self.countedAsEvictable && !self.evictionScheduled
+    }
+
+    /// A connection still in its handshake, or one being shed: what a new connection over the
+    /// hard limit may displace (neither serves anyone).
+    var isDisplaceable: Bool {
+        switch self.state {
+        case .handshaking: return true
+        case .active: return self.shedding
+        case .lingering, .closed: return false
+        }
+    }
+
+    /// Chooses this connection to make room for a prioritized client; its graceful close is
+    /// scheduled by the caller. It stops counting as evictable at once.
+    func markEvicted() {
+        self.evictionScheduled = true
+        if self.countedAsEvictable {
+            self.countedAsEvictable = false
+            self.serverLoop.evictableConnections.subtract(1)
+        }
+    }
+
+    /// Takes a serving slot if fewer than ``HTTPServer/Configuration/maxConnections`` are taken.
+    private func takeServingSlot() -> Bool {
+        let context = self.serverLoop.context
+        let limit = self.configuration.maxConnections
+        var current = context.serving.load(ordering: .relaxed)
+        while current < limit {
+            let (exchanged, original) = context.serving.compareExchange(
+                expected: current, desired: current + 1, ordering: .relaxed)
+            if exchanged { return true }
+            current = original
+        }
+        return false
+    }
+
+    /// Decides, once the client is known, whether the connection is served: while fewer than
+    /// ``HTTPServer/Configuration/maxConnections`` are served; over it, a prioritized client
+    /// (``HTTPServer/Configuration/prioritizedPeer``) is served when another client's connection
+    /// can be closed to make room; any other is shed (its requests get 503, then it closes; a
+    /// new connection over the hard limit displaces it, see ``ServerLoop/displaceForNewConnection()``).
+    /// Connections still in their handshake never count: sockets that never finish one cannot
+    /// make anyone be shed.
+    private func admit(peer: PeerIdentity?) {
+        let predicate = self.configuration.prioritizedPeer
+        let prioritized = predicate?(peer) ?? false
+        if self.takeServingSlot() {
+            // Over the limit only by the prioritized connections let in, each making room.
+        } else if prioritized && self.serverLoop.makeRoom(for: self) {
+            self.serverLoop.context.serving.add(1, ordering: .relaxed)
+        } else {
+            self.shedding = true
+            return
+        }
+        self.countedAsServing = true
+        if predicate != nil && !prioritized {
+            self.countedAsEvictable = true
+            self.serverLoop.evictableConnections.add(1)
+        }
+    }
+
+    /// Gives back what ``admit(peer:)`` took; called once, when the connection closes.
+    func releaseSlots() {
+        if self.countedAsServing {
+            self.countedAsServing = false
+            self.serverLoop.context.serving.subtract(1, ordering: .relaxed)
+        }
+        if self.countedAsEvictable {
+            self.countedAsEvictable = false
+            self.serverLoop.evictableConnections.subtract(1)
+        }
     }
 
     private func makeHandler(tls: TLSConnection) -> any HTTPProtocolHandler {
         let context = self.serverLoop.context
         let peer = tls.peerIdentity()
-        self.peer = peer
-        if self.shedding, let prioritized = context.configuration.prioritizedPeer, prioritized(peer),
-            self.serverLoop.makeRoom(for: self, prioritized: prioritized)
-        {
-            self.shedding = false
-        }
+        self.admit(peer: peer)
         if tls.negotiatedProtocol == "h2", let factory = context.configuration.http2HandlerFactory {
             self.metrics.http2Connections.add(1, ordering: .relaxed)
             guard self.shedding else { return factory(context.responder, peer) }

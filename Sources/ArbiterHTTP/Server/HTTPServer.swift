@@ -127,9 +127,14 @@ public final class HTTPServer: Sendable {
                     }
                 }
                 let handshakeLimit = self.context.configuration.maxHandshakingConnections / max(1, group.loops.count)
-                let loops = group.loops.map {
-                    LoopBound(ServerLoop(loop: $0, context: self.context, handshakeLimit: handshakeLimit), loop: $0)
+                let serverLoops = group.loops.map { ServerLoop(loop: $0, context: self.context, handshakeLimit: handshakeLimit) }
+                // Each loop's evictable count, taken before the loops run (a loop's state is used
+                // only on its thread afterwards; the counters are shared).
+                let entries = serverLoops.map {
+                    ServerContext.LoopEntry(evictable: $0.evictableConnections, serverLoop: LoopBound($0, loop: $0.loop))
                 }
+                let loops = entries.map(\.serverLoop)
+                self.context.loops.withLock { $0 = entries }
                 let failure = LockedValue<SystemError?>(nil)
                 for (index, bound) in loops.enumerated() {
                     let done = BlockingSemaphore()
@@ -153,6 +158,7 @@ public final class HTTPServer: Sendable {
                 }
                 state = .running(Running(group: group, loops: loops, sharedListeners: sharedListeners, addresses: addresses))
             } catch {
+                self.context.loops.withLock { $0 = [] }
                 for fd in perLoopListeners.joined() { Posix.close(fd) }
                 for fd in sharedListeners { Posix.close(fd) }
                 group.shutdown()
@@ -185,6 +191,8 @@ public final class HTTPServer: Sendable {
             usleep(10_000)
         }
         Self.stop(loops: running.loops, group: running.group, sharedListeners: running.sharedListeners)
+        // The context's list of loops refers back to them: cleared, so that both are freed.
+        self.context.loops.withLock { $0 = [] }
     }
 
     private static func stop(loops: [LoopBound<ServerLoop>], group: EventLoopGroup, sharedListeners: [Int32]) {

@@ -4,12 +4,26 @@ import Synchronization
 /// What every loop of one ``HTTPServer`` shares: configuration, responder, metrics and the current
 /// TLS context.
 ///
-/// `Sendable`: immutable apart from ``tlsContext``, which is swapped under a mutex.
+/// `Sendable`: immutable apart from ``tlsContext``, which is swapped under a mutex, the atomic
+/// count of served connections, and the list of loops, set once they exist.
 final class ServerContext: Sendable {
     let configuration: HTTPServer.Configuration
     let responder: any Responder
     let metrics: HTTPServerMetrics
     private let currentTLSContext: LockedValue<TLSContext>
+    /// Connections served (handshake done, not shed), over all loops: what
+    /// ``HTTPServer/Configuration/maxConnections`` bounds.
+    let serving = Atomic<Int>(0)
+    /// Every loop, with its count of evictable connections, for a prioritized client whose own
+    /// loop has none (``ServerLoop/makeRoom(for:)``).
+    let loops = LockedValue<[LoopEntry]>([])
+
+    /// One loop as other loops see it: its evictable connections (read from any thread) and the
+    /// loop-confined state, reached only through its loop.
+    struct LoopEntry: Sendable {
+        let evictable: LoopCounter
+        let serverLoop: LoopBound<ServerLoop>
+    }
 
     init(configuration: HTTPServer.Configuration, responder: any Responder, metrics: HTTPServerMetrics, tls: TLSContext) {
         self.configuration = configuration
@@ -34,4 +48,13 @@ final class ServerContext: Sendable {
         get { self.currentTLSContext.withLock { $0 } }
         set { self.currentTLSContext.withLock { $0 = newValue } }
     }
+}
+
+/// A counter of one loop that other loops read.
+final class LoopCounter: Sendable {
+    let value = Atomic<Int>(0)
+
+    func add(_ delta: Int) { self.value.add(delta, ordering: .relaxed) }
+    func subtract(_ delta: Int) { self.value.subtract(delta, ordering: .relaxed) }
+    var current: Int { self.value.load(ordering: .relaxed) }
 }

@@ -28,6 +28,8 @@ final class ServerLoop {
     private var handshakeQueueHead = 0
     /// Connections of this loop still in their handshake.
     private(set) var handshakesInProgress = 0
+    /// Served connections of clients not prioritized on this loop (other loops read it).
+    let evictableConnections = LoopCounter()
 
     init(loop: EventLoop, context: ServerContext, handshakeLimit: Int = .max) {
         self.loop = loop
@@ -50,7 +52,7 @@ final class ServerLoop {
     }
 
     /// Creates and starts a connection for an accepted socket.
-    func adopt(fd: Int32, shedding: Bool) {
+    func adopt(fd: Int32) {
         self.trimHandshakeQueue()
         if self.handshakesInProgress >= self.handshakeLimit, self.handshakeQueueHead < self.handshakeQueue.count {
             // The front is the oldest connection still handshaking (trimmed above).
@@ -59,7 +61,7 @@ final class ServerLoop {
             oldest?.evictFromHandshake(limit: self.handshakeLimit)
         }
         let connection = Connection(
-            fd: fd, serverLoop: self, tlsContext: self.context.tlsContext, shedding: shedding, serial: self.nextSerial)
+            fd: fd, serverLoop: self, tlsContext: self.context.tlsContext, serial: self.nextSerial)
         self.nextSerial += 1
         self.connections[ObjectIdentifier(connection)] = connection
         self.handshakesInProgress += 1
@@ -95,24 +97,64 @@ final class ServerLoop {
     }
 
     /// Makes room for `promoted`, a prioritized client's connection over the limit: schedules
-    /// the graceful close of the oldest evictable connection on this loop (see
-    /// ``HTTPServer/Configuration/prioritizedPeer``). False when there is none: `promoted` is
-    /// then shed like any other. A scan of this loop's connections, on the overload path only.
-    func makeRoom(for promoted: Connection, prioritized: (PeerIdentity?) -> Bool) -> Bool {
+    /// the graceful close of the oldest evictable connection on this loop, or, when this loop
+    /// has none, asks another loop that has one to close its oldest (see
+    /// ``HTTPServer/Configuration/prioritizedPeer``). False when no loop has one: `promoted` is
+    /// then shed like any other. Scans this loop's connections, on the overload path only.
+    func makeRoom(for promoted: Connection) -> Bool {
+        if let victim = self.oldestEvictable(except: promoted) {
+            victim.markEvicted()
+            self.context.report(.connectionEvicted(detail: "closed to serve a prioritized client over the connection limit"))
+            // From the loop's top level, not from inside the promoted connection's handshake
+            // (INVARIANT no-reentry).
+            self.loop.scheduleTimer(at: .now) { [weak victim] in victim?.beginGracefulShutdown() }
+            return true
+        }
+        let others = self.context.loops.withLock { $0 }.filter {
+            $0.evictable !== self.evictableConnections && $0.evictable.current > 0
+        }
+        guard let other = others.first else { return false }
+        // Optimistic: the other loop closes its oldest evictable connection when it runs the task
+        // (if it has none left by then, the server is over the limit by this one connection
+        // until any closes).
+        let bound = other.serverLoop
+        bound.loop.execute {
+            let serverLoop = bound.value
+            guard let victim = serverLoop.oldestEvictable(except: nil) else { return }
+            victim.markEvicted()
+            serverLoop.context.report(
+                .connectionEvicted(detail: "closed to serve a prioritized client of another loop over the connection limit"))
+            victim.beginGracefulShutdown()
+        }
+        return true
+    }
+
+    /// The oldest connection of this loop that a prioritized client may have closed.
+    private func oldestEvictable(except excluded: Connection?) -> Connection? {
         var victim: Connection? = nil
         for connection in self.connections.values
-        where connection !== promoted && (victim.map { connection.serial < $0.serial } ?? true)
-            && connection.isEvictable(prioritized: prioritized)
-        {
+        where connection !== excluded && connection.isEvictable && (victim.map { connection.serial < $0.serial } ?? true) {
+            victim = connection
+        }
+        return victim
+    }
+
+    /// Closes the oldest connection of this loop that serves nobody (still in its handshake, or
+    /// being shed) to keep the total under the hard limit for a new one; false when there is none.
+    func displaceForNewConnection() -> Bool {
+        self.trimHandshakeQueue()
+        if self.handshakeQueueHead < self.handshakeQueue.count, let oldest = self.queuedConnection(at: self.handshakeQueueHead) {
+            self.handshakeQueueHead += 1
+            oldest.evictFromHandshake(limit: self.handshakeLimit)
+            return true
+        }
+        var victim: Connection? = nil
+        for connection in self.connections.values
+        where connection.isDisplaceable && (victim.map { connection.serial < $0.serial } ?? true) {
             victim = connection
         }
         guard let victim else { return false }
-        victim.evictionScheduled = true
-        self.context.report(
-            .connectionEvicted(detail: "closed to serve a prioritized client over the connection limit"))
-        // From the loop's top level, not from inside the promoted connection's handshake
-        // (INVARIANT no-reentry).
-        self.loop.scheduleTimer(at: .now) { [weak victim] in victim?.beginGracefulShutdown() }
+        victim.forceClose()
         return true
     }
 

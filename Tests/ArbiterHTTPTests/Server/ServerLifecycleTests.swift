@@ -162,12 +162,22 @@ import Testing
     /// A client that merely holds a certificate fills every connection slot; a prioritized
     /// client (the webhook's callers) is still served: the oldest connection of another client
     /// is closed gracefully to make room, and the other client's new connections are shed.
-    @Test func aPrioritizedClientIsServedOverTheLimitByClosingAnotherClientsConnection() throws {
-        // Two client identities: alice (prioritized) and mallory, from a second trusted CA.
+    /// A CA bundle trusting both test CAs: two client identities, alice (ca) and mallory (other-ca).
+    static func twoCABundle() throws -> String {
         let bundle = NSTemporaryDirectory() + "arbiter-two-cas-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).crt"
         let cas = try String(contentsOfFile: try TestPKI.path("ca.crt"), encoding: .utf8)
             + String(contentsOfFile: try TestPKI.path("other-ca.crt"), encoding: .utf8)
         try cas.write(toFile: bundle, atomically: true, encoding: .utf8)
+        return bundle
+    }
+
+    static func mallory(_ server: TestServer) throws -> TLSTestClient {
+        try TLSTestClient(
+            port: server.port, certificate: try TestPKI.path("other-client.crt"), key: try TestPKI.path("other-client.key"))
+    }
+
+    @Test func aPrioritizedClientIsServedOverTheLimitByClosingAnotherClientsConnection() throws {
+        let bundle = try Self.twoCABundle()
         defer { unlink(bundle) }
         let server = try TestServer(threads: 1) {
             $0.tls.clientCAPath = bundle
@@ -175,10 +185,7 @@ import Testing
             $0.overloadConnectionAllowance = 4
             $0.prioritizedPeer = { $0?.commonName == "alice" }
         }
-        func mallory() throws -> TLSTestClient {
-            try TLSTestClient(
-                port: server.port, certificate: try TestPKI.path("other-client.crt"), key: try TestPKI.path("other-client.key"))
-        }
+        func mallory() throws -> TLSTestClient { try Self.mallory(server) }
         let squatter = try mallory()
         squatter.send("GET /1 HTTP/1.1\r\nhost: a\r\n\r\n")
         #expect(squatter.readResponses(1).first?.status == 200)
@@ -204,6 +211,78 @@ import Testing
         // alice's first connection is still served normally.
         alice.send("GET /again HTTP/1.1\r\nhost: a\r\n\r\n")
         #expect(alice.readResponses(1).first?.status == 200)
+    }
+
+    /// Sockets that never finish a handshake need no certificate: they must not make a client
+    /// that completes one be shed (only served connections count against the limit), and at
+    /// the hard limit a new connection displaces the oldest of them.
+    @Test func connectionsStillHandshakingNeverCountAgainstTheLimit() throws {
+        let server = try TestServer(threads: 1) {
+            $0.maxConnections = 1
+            $0.overloadConnectionAllowance = 2
+        }
+        let silent = try (0..<3).map { _ in try TLSTestClient(port: server.port, handshake: false) }
+        #expect(TestServer.eventually { server.metrics.connectionsOpen.load(ordering: .relaxed) == 3 })
+        let client = try server.client()
+        client.send("GET /1 HTTP/1.1\r\nhost: a\r\n\r\n")
+        #expect(client.readResponses(1).first?.status == 200)
+        // The hard limit (1 + 2) was reached: the oldest silent socket made way for the client.
+        #expect(silent[0].waitForTCPClose())
+        #expect(server.metrics.connectionsRejected.load(ordering: .relaxed) == 1)
+        // One connection is served: the next one that completes a handshake is shed.
+        let shed = try server.client()
+        shed.send("GET /2 HTTP/1.1\r\nhost: a\r\n\r\n")
+        #expect(ParsedResponse.parseAll(shed.readUntilClose()).map(\.status) == [503])
+    }
+
+    /// At the hard limit a new connection displaces the oldest shed one (which serves nobody)
+    /// rather than being refused: the new one may be a client that matters.
+    @Test func aNewConnectionAtTheHardLimitDisplacesAShedOne() throws {
+        let server = try TestServer(threads: 1) {
+            $0.maxConnections = 1
+            $0.overloadConnectionAllowance = 1
+        }
+        let served = try server.client()
+        served.send("GET /1 HTTP/1.1\r\nhost: a\r\n\r\n")
+        #expect(served.readResponses(1).first?.status == 200)
+        let shed = try server.client()
+        #expect(TestServer.eventually { server.metrics.handshakesSucceeded.load(ordering: .relaxed) == 2 })
+        let newer = try server.client()
+        #expect(shed.waitForTCPClose())
+        newer.send("GET /2 HTTP/1.1\r\nhost: a\r\n\r\n")
+        #expect(ParsedResponse.parseAll(newer.readUntilClose()).map(\.status) == [503])
+        #expect(server.metrics.connectionsRejected.load(ordering: .relaxed) == 1)
+        served.send("GET /again HTTP/1.1\r\nhost: a\r\n\r\n")
+        #expect(served.readResponses(1).first?.status == 200)
+    }
+
+    /// The prioritized client served over the limit on every loop: a loop with no connection of
+    /// another client to close asks a loop that has one.
+    @Test func aPrioritizedClientMakesRoomOnAnotherLoop() throws {
+        let bundle = try Self.twoCABundle()
+        defer { unlink(bundle) }
+        let server = try TestServer(threads: 2) {
+            $0.tls.clientCAPath = bundle
+            $0.maxConnections = 4
+            $0.overloadConnectionAllowance = 16
+            $0.prioritizedPeer = { $0?.commonName == "alice" }
+        }
+        let squatters = try (0..<4).map { _ in try Self.mallory(server) }
+        for (index, squatter) in squatters.enumerated() {
+            squatter.send("GET /m\(index) HTTP/1.1\r\nhost: a\r\n\r\n")
+            #expect(squatter.readResponses(1).first?.status == 200)
+        }
+        // However the kernel spreads them over the two loops, each of alice's four connections
+        // is served, and each closes one of mallory's.
+        var alices: [TLSTestClient] = []
+        for index in 0..<4 {
+            let alice = try server.client()
+            alice.send("GET /a\(index) HTTP/1.1\r\nhost: a\r\n\r\n")
+            #expect(alice.readResponses(1).first?.status == 200, "alice \(index)")
+            alices.append(alice)
+        }
+        #expect(TestServer.eventually { server.metrics.connectionsEvicted.load(ordering: .relaxed) == 4 })
+        for squatter in squatters { #expect(squatter.waitForTCPClose()) }
     }
 
     @Test func servesIPv6Loopback() throws {
