@@ -78,7 +78,10 @@ import Testing
         let request = AccessRequest(
             user: "jane", groups: [], attributes: .resource(ResourceAttributes(verb: "get", resource: "pods")))
         #expect(store.current?.policy.authorize(request).decision == .deny)
-        for truncated in ["", "# deny-exec: keeps jane away from pods\n", "---\n"] {
+        for truncated in [
+            "", "# deny-exec: keeps jane away from pods\n", "---\n", "apiVersion: v1\nkind: List\nitems: []\n",
+            "apiVersion: v1\nkind: List\nitems:\n",
+        ] {
             try truncated.write(toFile: deny, atomically: true, encoding: .utf8)
             #expect(throws: PolicyStore.ReloadFailure.self) { try store.reload(paths: [directory.path]) }
             #expect(store.current?.revision == first.revision)

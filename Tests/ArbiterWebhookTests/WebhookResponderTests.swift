@@ -165,7 +165,7 @@ struct WebhookResponderTests {
         }
         for metadata in [
             #"{"creationTimestamp":null,"labels":{ },"finalizers":[],"generation":0,"resourceVersion":"","managedFields":[{"manager":"x"}],"unknown":1}"#,
-            #"{"namespace":"team-a","uid":"abc","selfLink":"/x","creationTimestamp":"2024-01-01T00:00:00Z","deletionTimestamp":"2024-01-01T00:00:00.5+02:00","deletionGracePeriodSeconds":0}"#,
+            #"{"namespace":"team-a","uid":"abc","selfLink":"/x","creationTimestamp":"2024-02-29T00:00:00Z","deletionTimestamp":"2024-01-01T00:00:00.5+02:00","deletionGracePeriodSeconds":0,"managedFields":[{"manager":"kubectl"}]}"#,
         ] {
             let response = responder.respond(to: Self.post(rest, withMetadata(metadata)))
             #expect(response.status == 201, "\(metadata)")
@@ -184,7 +184,8 @@ struct WebhookResponderTests {
         for metadata in [
             #"{"labels":[]}"#, #"{"labels":{"a":1}}"#, #"{"finalizers":{}}"#, #"{"finalizers":[1]}"#, #"{"generation":false}"#,
             #"{"generation":1.5}"#, #"{"creationTimestamp":""}"#, #"{"creationTimestamp":0}"#, #"{"creationTimestamp":"2024-01-01"}"#,
-            #"{"uid":0}"#, #"{"ownerReferences":["x"]}"#,
+            #"{"uid":0}"#, #"{"ownerReferences":["x"]}"#, #"{"ownerReferences":[{"uid":5}]}"#, #"{"managedFields":"x"}"#,
+            #"{"creationTimestamp":"2023-02-29T00:00:00Z"}"#, #"{"generation":99999999999999999999}"#,
         ] {
             let response = responder.respond(to: Self.post(rest, withMetadata(metadata)))
             #expect(response.status == 400, "\(metadata)")
@@ -510,6 +511,12 @@ struct WebhookResponderTests {
                 headers: [("content-type", "application/vnd.kubernetes.protobuf")], body: body,
                 peer: PeerIdentity(commonName: "jane")))
         #expect(response.status == 201)
+        // The rules are per namespace: none is kube-apiserver's 400.
+        let noNamespace = #"{"apiVersion":"authorization.k8s.io/v1","kind":"SelfSubjectRulesReview","spec":{}}"#
+        #expect(
+            try Self.responder().respond(
+                to: Self.post("/apis/authorization.k8s.io/v1/selfsubjectrulesreviews", noNamespace, peer: PeerIdentity(commonName: "carl"))
+            ).status == 400)
         let object = try Self.json(response)
         // kube-apiserver answers with a new review: the status alone, an empty spec.
         #expect((object["spec"] as? [String: Any])?.isEmpty == true, "\(object)")

@@ -21,6 +21,9 @@ struct PolicyDecoder {
         self.reader = NodeReader(tree: tree, file: file)
     }
 
+    /// Objects read (a list's items, not the list), whatever their kind.
+    private(set) var objectCount = 0
+
     mutating func decodeAll() {
         for root in reader.tree.documents {
             guard let root, !reader.isNull(root) else { continue }
@@ -56,8 +59,10 @@ struct PolicyDecoder {
             throw PolicyError(.missingField, "object has no `kind`", at: reader.location(index))
         }
         let group = apiVersion.split(separator: "/", maxSplits: 1).first.map(String.init) ?? ""
+        let isList = kind == "List" || (kind.hasSuffix("List") && (group == Self.rbacGroup || apiVersion == Self.arbiterAPIVersion))
+        if !isList { objectCount += 1 }
 
-        if kind == "List" || (kind.hasSuffix("List") && (group == Self.rbacGroup || apiVersion == Self.arbiterAPIVersion)) {
+        if isList {
             let itemKind = kind == "List" ? nil : (apiVersion, String(kind.dropLast(4)))
             for field in fields where field.key == "items" {
                 for item in try reader.list(field.value, "`items`") {

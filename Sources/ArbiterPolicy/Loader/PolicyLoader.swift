@@ -49,24 +49,22 @@ public enum PolicyLoader {
             set.sourceCount = 1
             return Result(set: set, errors: [error])
         }
-        // A file with no object at all (empty, comments only, or `---` alone) is what a
-        // truncated copy looks like: refused, as `kubectl apply` refuses it, so that emptying
-        // one file of several (a Deny among them) cannot pass as a successful reload.
-        let nodes = NodeReader(tree: tree, file: file)
-        if tree.documentErrors.isEmpty && tree.documents.allSatisfy({ $0.map(nodes.isNull) ?? true }) {
-            var set = PolicySet()
-            set.sourceCount = 1
+        var decoder = PolicyDecoder(tree: tree, file: file)
+        decoder.decodeAll()
+        decoder.set.sourceCount = 1
+        // A file with no object at all (empty, comments only, `---` alone, a List without
+        // items) is what a truncated copy looks like: refused, as `kubectl apply` refuses it,
+        // so that emptying one file of several (a Deny among them) cannot pass as a
+        // successful reload.
+        if decoder.objectCount == 0 && decoder.errors.isEmpty && tree.documentErrors.isEmpty && tree.fatalError == nil {
             return Result(
-                set: set,
+                set: decoder.set,
                 errors: [
                     PolicyError(
                         .missingField, "the file has no objects (an empty or truncated file?); a policy file holds at least one",
                         at: SourceLocation(file: file, line: 1, column: 1))
                 ])
         }
-        var decoder = PolicyDecoder(tree: tree, file: file)
-        decoder.decodeAll()
-        decoder.set.sourceCount = 1
         guard !tree.documentErrors.isEmpty else { return Result(set: decoder.set, errors: decoder.errors) }
         // A dropped document's problem among the others' in file order (a stable sort: the
         // decoder's own order stays within a line).

@@ -33,7 +33,7 @@ public struct ReviewMetadata: Sendable {
 
     /// How Go holds an `ObjectMeta` field, for the type check and the zero value.
     enum Shape {
-        case string, integer, timestamp, stringMap, list, stringList
+        case string, integer, timestamp, stringMap, list, stringList, ownerReferences
     }
 
     /// `ObjectMeta`'s other fields: JSON name, protobuf field number, shape, and whether
@@ -43,7 +43,10 @@ public struct ReviewMetadata: Sendable {
         ("resourceVersion", 6, .string, false), ("generation", 7, .integer, false),
         ("creationTimestamp", 8, .timestamp, true), ("deletionTimestamp", 9, .timestamp, true),
         ("deletionGracePeriodSeconds", 10, .integer, true), ("labels", 11, .stringMap, false),
-        ("annotations", 12, .stringMap, false), ("ownerReferences", 13, .list, false), ("finalizers", 14, .stringList, false),
+        ("annotations", 12, .stringMap, false), ("ownerReferences", 13, .ownerReferences, false),
+        ("finalizers", 14, .stringList, false),
+        // Cleared before validation (`ManagedFields = nil`), but decoded first: its type counts.
+        ("managedFields", 17, .list, true),
     ]
 
     /// Records what a field's value is: its zero value (nothing), set, or of the wrong type.
@@ -103,8 +106,8 @@ extension ReviewMetadata {
             let start = reader.index
             try reader.skipValue(context)
             let text = UnsafeBufferPointer(start: reader.base + start, count: reader.index - start)
-            // An int64: no fraction or exponent.
-            let isInteger = !text.contains { $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "e") || $0 == UInt8(ascii: "E") }
+            // An int64: no fraction or exponent, and in range.
+            let isInteger = Int64(String(decoding: text, as: UTF8.self)) != nil
             return (text.elementsEqual("0".utf8) || text.elementsEqual("-0".utf8), isInteger)
         case .stringMap:
             guard first == UInt8(ascii: "{") else { break }
@@ -118,6 +121,36 @@ extension ReviewMetadata {
                 if byte != UInt8(ascii: "\"") && byte != UInt8(ascii: "n") { isValid = false }
                 try reader.skipValue(context)
                 count += 1
+            }
+            return (count == 0, isValid)
+        case .ownerReferences:
+            // Each an OwnerReference: strings apiVersion, kind, name, uid; booleans controller
+            // and blockOwnerDeletion (other keys are dropped by Go's decoder).
+            guard first == UInt8(ascii: "[") else { break }
+            _ = try reader.beginArray(context)
+            var isFirst = true
+            var count = 0
+            var isValid = true
+            while try reader.nextElement(&isFirst, context) {
+                count += 1
+                let byte = try reader.peekByte(context)
+                guard byte == UInt8(ascii: "{") else {
+                    if byte != UInt8(ascii: "n") { isValid = false }
+                    try reader.skipValue(context)
+                    continue
+                }
+                _ = try reader.beginObject(context)
+                var state = JSONObjectState()
+                while let key = try reader.nextKey(&state, context) {
+                    try reader.markOther(key, &state, context)
+                    let value = try reader.peekByte(context)
+                    if key.matches("apiVersion") || key.matches("kind") || key.matches("name") || key.matches("uid") {
+                        if value != UInt8(ascii: "\"") && value != UInt8(ascii: "n") { isValid = false }
+                    } else if key.matches("controller") || key.matches("blockOwnerDeletion") {
+                        if value != UInt8(ascii: "t") && value != UInt8(ascii: "f") && value != UInt8(ascii: "n") { isValid = false }
+                    }
+                    try reader.skipValue(context)
+                }
             }
             return (count == 0, isValid)
         case .list, .stringList:
@@ -140,6 +173,15 @@ extension ReviewMetadata {
         return (false, false)
     }
 
+    /// Days in a month of the proleptic Gregorian calendar, as Go's `time.Parse` checks them.
+    static func daysIn(month: Int, year: Int) -> Int {
+        switch month {
+        case 2: return year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) ? 29 : 28
+        case 4, 6, 9, 11: return 30
+        default: return 31
+        }
+    }
+
     /// Go's `time.Parse(time.RFC3339, text)`: `2006-01-02T15:04:05Z`, an optional fraction, `Z`
     /// or a `±hh:mm` offset, with fields in range.
     static func isRFC3339(_ text: String) -> Bool {
@@ -156,7 +198,8 @@ extension ReviewMetadata {
         guard b.count >= 20, let _ = digits(0, 4), b[4] == UInt8(ascii: "-"), let month = digits(5, 2), b[7] == UInt8(ascii: "-"),
             let day = digits(8, 2), b[10] == UInt8(ascii: "T"), let hour = digits(11, 2), b[13] == UInt8(ascii: ":"),
             let minute = digits(14, 2), b[16] == UInt8(ascii: ":"), let second = digits(17, 2),
-            (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 60
+            (1...12).contains(month), day >= 1, day <= daysIn(month: month, year: digits(0, 4)!), hour < 24, minute < 60,
+            second < 60
         else { return false }
         var i = 19
         if b[i] == UInt8(ascii: ".") {

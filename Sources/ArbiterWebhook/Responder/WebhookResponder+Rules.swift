@@ -31,6 +31,8 @@ extension WebhookResponder {
             return KubernetesStatus.response(error.code == .bodyTooLarge ? 413 : 400, "invalid SelfSubjectRulesReview: \(error.description)")
         }
         if review.version != urlVersion { return Self.versionMismatch(review.apiVersion, urlVersion) }
+        // kube-apiserver's words: the rules are per namespace.
+        if review.spec.namespace.isEmpty { return KubernetesStatus.response(400, "no namespace on request") }
         guard let snapshot = store.current else {
             return KubernetesStatus.response(503, "no policy is loaded yet")
         }
