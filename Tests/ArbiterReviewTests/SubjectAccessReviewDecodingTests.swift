@@ -194,3 +194,26 @@ func bytes(_ string: String) -> [UInt8] { Array(string.utf8) }
         #expect(review.spec.user == "u")
     }
 }
+
+/// Every `ObjectMeta` field kube-apiserver decodes is recognised in JSON and in protobuf: a
+/// value of the wrong type is recorded as invalid (the REST endpoints answer 400), and a
+/// non-zero value of a field the create does not clear as set (422).
+@Test(arguments: [
+    ("generateName", 2, false), ("selfLink", 4, true), ("uid", 5, true), ("resourceVersion", 6, false),
+    ("generation", 7, false), ("creationTimestamp", 8, true), ("deletionTimestamp", 9, true),
+    ("deletionGracePeriodSeconds", 10, true), ("labels", 11, false), ("annotations", 12, false),
+    ("ownerReferences", 13, false), ("finalizers", 14, false), ("managedFields", 17, true),
+])
+func everyObjectMetaFieldIsRecognised(_ name: String, _ number: Int, _ clearedByTheCreate: Bool) throws {
+    let body = #"{"apiVersion":"authorization.k8s.io/v1","kind":"SubjectAccessReview","metadata":{"\#(name)":true}}"#
+    let review = try SubjectAccessReview(json: Array(body.utf8))
+    #expect(review.metadata.invalidFields == [name])
+    #expect(review.metadata.setFields.isEmpty)
+    // Protobuf: a varint where a length-delimited field belongs, or the reverse.
+    let isVarint = name == "generation" || name == "deletionGracePeriodSeconds"
+    let field: [UInt8] = isVarint ? [UInt8(number << 3 | 2), 0] : number < 16 ? [UInt8(number << 3), 1] : [UInt8((number << 3) & 0x7f | 0x80), UInt8(number >> 4), 1]
+    let typeMeta: [UInt8] = [0x0a, 0x17] + Array("authorization.k8s.io/v1".utf8) + [0x12, 0x13] + Array("SubjectAccessReview".utf8)
+    let object: [UInt8] = [0x0a, UInt8(field.count)] + field
+    let envelope: [UInt8] = [0x6b, 0x38, 0x73, 0x00, 0x0a, UInt8(typeMeta.count)] + typeMeta + [0x12, UInt8(object.count)] + object
+    #expect(try SubjectAccessReview(protobuf: envelope).metadata.invalidFields == [name])
+}

@@ -111,12 +111,12 @@ extension SubjectAccessReview {
             case 1: try reader.expectLengthDelimited(wireType, "metadata.name"); metadata.name = try reader.string()
             case 3: try reader.expectLengthDelimited(wireType, "metadata.namespace"); metadata.namespace = try reader.string()
             default:
-                guard let other = ReviewMetadata.otherFields.first(where: { $0.number == field }) else {
+                guard let index = ReviewMetadata.otherFields.firstIndex(where: { $0.number == field }) else {
                     try reader.skip(wireType)
                     continue
                 }
-                let (isZero, isValid) = try readMetadataValue(&reader, wireType, shape: other.shape)
-                metadata.record(other.name, wiped: other.wiped, isZero: isZero, isValid: isValid)
+                let (isZero, isValid) = try readMetadataValue(&reader, wireType, shape: ReviewMetadata.otherFields[index].shape)
+                metadata.record(index, isZero: isZero, isValid: isValid)
             }
         }
     }

@@ -9,17 +9,24 @@ public struct ReviewMetadata: Sendable {
     /// `metadata.namespace`; empty when absent.
     public var namespace: String
     /// The other `ObjectMeta` fields the body set to something other than their zero value
-    /// (`null`, `""`, `0`, `{}`, `[]`), in the order sent, leaving out those kube-apiserver's
-    /// create clears before it validates (`creationTimestamp`, `deletionTimestamp`,
-    /// `deletionGracePeriodSeconds`, `uid`, `selfLink`), `managedFields`, and keys that are not
-    /// `ObjectMeta` fields. kube-apiserver's REST endpoints require a review's metadata to be
-    /// empty once those are cleared.
-    public internal(set) var setFields: [String] = []
+    /// (`null`, `""`, `0`, `{}`, `[]`), in ``otherFields`` order, leaving out those
+    /// kube-apiserver's create clears before it validates (`creationTimestamp`,
+    /// `deletionTimestamp`, `deletionGracePeriodSeconds`, `uid`, `selfLink`, `managedFields`)
+    /// and keys that are not `ObjectMeta` fields. kube-apiserver's REST endpoints require a
+    /// review's metadata to be empty once those are cleared.
+    public var setFields: [String] { Self.names(setFieldBits) }
     /// `ObjectMeta` fields whose value has the wrong type for Go's decoder (`labels: []`, a
     /// `creationTimestamp` that is not RFC 3339, `generation: 1.5`, a protobuf field with another
     /// wire type): kube-apiserver refuses such a body (400) before looking at it. The codec
     /// itself reads past them, as it reads past every field it does not use.
-    public internal(set) var invalidFields: [String] = []
+    public var invalidFields: [String] { Self.names(invalidFieldBits) }
+    /// Bit `i`: ``otherFields``[i] (bits, not arrays: nothing to allocate or release per review).
+    private var setFieldBits: UInt16 = 0
+    private var invalidFieldBits: UInt16 = 0
+
+    private static func names(_ bits: UInt16) -> [String] {
+        otherFields.indices.filter { bits & (1 << $0) != 0 }.map { otherFields[$0].name.description }
+    }
 
     public init(name: String = "", namespace: String = "") {
         self.name = name
@@ -49,12 +56,34 @@ public struct ReviewMetadata: Sendable {
         ("managedFields", 17, .list, true),
     ]
 
+    /// The index in ``otherFields`` of a JSON key, by length first (every review carries
+    /// `creationTimestamp`: one comparison, not a walk through the table).
+    static func otherFieldIndex(_ key: JSONKey) -> Int? {
+        let candidates: (Int, Int)
+        switch key.count {
+        case 3: candidates = (2, -1)
+        case 6: candidates = (8, -1)
+        case 8: candidates = (1, -1)
+        case 10: candidates = (4, 11)
+        case 11: candidates = (9, -1)
+        case 12: candidates = (0, -1)
+        case 13: candidates = (12, -1)
+        case 15: candidates = (3, 10)
+        case 17: candidates = (5, 6)
+        case 26: candidates = (7, -1)
+        default: return nil
+        }
+        if key.matches(otherFields[candidates.0].name) { return candidates.0 }
+        if candidates.1 >= 0 && key.matches(otherFields[candidates.1].name) { return candidates.1 }
+        return nil
+    }
+
     /// Records what a field's value is: its zero value (nothing), set, or of the wrong type.
-    mutating func record(_ name: StaticString, wiped: Bool, isZero: Bool, isValid: Bool) {
+    mutating func record(_ index: Int, isZero: Bool, isValid: Bool) {
         if !isValid {
-            invalidFields.append(name.description)
-        } else if !isZero && !wiped {
-            setFields.append(name.description)
+            invalidFieldBits |= 1 << index
+        } else if !isZero && !Self.otherFields[index].wiped {
+            setFieldBits |= 1 << index
         }
     }
 }
@@ -72,10 +101,10 @@ extension ReviewMetadata {
             } else if key.matches("namespace") {
                 try reader.markKnown(1, key, &state, context)
                 namespace = try reader.readString(JSONContext("metadata.namespace")) ?? ""
-            } else if let field = Self.otherFields.first(where: { key.matches($0.name) }) {
+            } else if let index = Self.otherFieldIndex(key) {
                 try reader.markOther(key, &state, context)
-                let (isZero, isValid) = try Self.readValue(field.shape, &reader, context.member(key))
-                record(field.name, wiped: field.wiped, isZero: isZero, isValid: isValid)
+                let (isZero, isValid) = try Self.readValue(Self.otherFields[index].shape, &reader, context.member(key))
+                record(index, isZero: isZero, isValid: isValid)
             } else {
                 try reader.skipMember(key, &state, context)
             }
