@@ -172,14 +172,22 @@ final class Connection: EventHandler {
         return self.countedAsEvictable && !self.evictionScheduled
     }
 
-    /// A connection still in its handshake, or one being shed: what a new connection over the
-    /// hard limit may displace (neither serves anyone).
-    var isDisplaceable: Bool {
+    /// What a new connection over the hard limit may displace, most readily first: 0 a
+    /// connection lingering after its close (done, waiting for the peer's FIN), 1 one being
+    /// shed; `nil` for the rest (served, closed, or handshaking: those the handshake queue
+    /// offers, last, see ``ServerLoop/displaceForNewConnection()``).
+    var displacementRank: Int? {
         switch self.state {
-        case .handshaking: return true
-        case .active: return self.shedding
-        case .lingering, .closed: return false
+        case .lingering: return 0
+        case .active: return self.shedding ? 1 : nil
+        case .handshaking, .closed: return nil
         }
+    }
+
+    /// Closes this connection for a newer one at the hard limit.
+    func displace() {
+        self.serverLoop.context.report(.connectionDisplaced(detail: "closed at the connection limit for a newer connection"))
+        self.close()
     }
 
     /// Chooses this connection to make room for a prioritized client; its graceful close is

@@ -39,6 +39,7 @@ final class ServerContext: Sendable {
         case .connectionError(let kind, _): self.metrics.recordError(kind)
         case .acceptPaused: self.metrics.recordError(.acceptResources)
         case .connectionEvicted: self.metrics.connectionsEvicted.add(1, ordering: .relaxed)
+        case .connectionDisplaced: break  // the acceptor counts it as rejected
         }
         self.configuration.onEvent?(event)
     }

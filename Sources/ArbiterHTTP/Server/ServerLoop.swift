@@ -139,23 +139,30 @@ final class ServerLoop {
         return victim
     }
 
-    /// Closes the oldest connection of this loop that serves nobody (still in its handshake, or
-    /// being shed) to keep the total under the hard limit for a new one; false when there is none.
+    /// Closes a connection of this loop that serves nobody, to keep the total under the hard
+    /// limit for a new one: the oldest lingering after its close, else the oldest being shed,
+    /// else the oldest still in its handshake (a client's handshake in progress is the last to
+    /// go: it may be one that matters); false when there is none.
     func displaceForNewConnection() -> Bool {
+        var best: (rank: Int, connection: Connection)? = nil
+        for connection in self.connections.values {
+            guard let rank = connection.displacementRank else { continue }
+            if let current = best, current.rank < rank || (current.rank == rank && current.connection.serial < connection.serial) {
+                continue
+            }
+            best = (rank, connection)
+        }
+        if let best {
+            best.connection.displace()
+            return true
+        }
         self.trimHandshakeQueue()
         if self.handshakeQueueHead < self.handshakeQueue.count, let oldest = self.queuedConnection(at: self.handshakeQueueHead) {
             self.handshakeQueueHead += 1
-            oldest.evictFromHandshake(limit: self.handshakeLimit)
+            oldest.displace()
             return true
         }
-        var victim: Connection? = nil
-        for connection in self.connections.values
-        where connection.isDisplaceable && (victim.map { connection.serial < $0.serial } ?? true) {
-            victim = connection
-        }
-        guard let victim else { return false }
-        victim.forceClose()
-        return true
+        return false
     }
 
     /// Called by a connection once it has closed its socket.

@@ -13,6 +13,9 @@ public enum TransportEvent: Sendable, CustomStringConvertible {
     case acceptPaused(SystemError, backoff: Duration)
     /// A connection is closed gracefully to make room for a prioritized client.
     case connectionEvicted(detail: String)
+    /// A connection that served nobody (lingering, shed, or handshaking) is closed at the hard
+    /// connection limit for a newer one (counted in ``HTTPServerMetrics/connectionsRejected``).
+    case connectionDisplaced(detail: String)
 
     public var description: String {
         switch self {
@@ -24,6 +27,8 @@ public enum TransportEvent: Sendable, CustomStringConvertible {
             "accept paused for \(backoff): \(error)"
         case .connectionEvicted(let detail):
             "connection evicted: \(detail)"
+        case .connectionDisplaced(let detail):
+            "connection displaced: \(detail)"
         }
     }
 }

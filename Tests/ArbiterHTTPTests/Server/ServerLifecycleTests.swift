@@ -256,6 +256,56 @@ import Testing
         #expect(served.readResponses(1).first?.status == 200)
     }
 
+    /// At the hard limit the connection displaced is, in this order, one lingering after its
+    /// close, one being shed, one still handshaking: a client's handshake in progress is the
+    /// last to go (a review found it the first, so that any new connection killed it), and
+    /// connections lingering after a failed handshake (which need no certificate) cannot hold
+    /// the limit against new ones.
+    @Test func displacementSparesAHandshakeInProgress() throws {
+        let server = try TestServer(threads: 1) {
+            $0.maxConnections = 1
+            $0.overloadConnectionAllowance = 2
+        }
+        let served = try server.client()
+        served.send("GET /1 HTTP/1.1\r\nhost: a\r\n\r\n")
+        #expect(served.readResponses(1).first?.status == 200)
+        let shed = try server.client()  // shed, idle
+        #expect(TestServer.eventually { server.metrics.handshakesSucceeded.load(ordering: .relaxed) == 2 })
+        let pending = try TLSTestClient(  // a handshake about to start
+            port: server.port, certificate: try TestPKI.path("client.crt"), key: try TestPKI.path("client.key"), handshake: false)
+        #expect(TestServer.eventually { server.metrics.connectionsOpen.load(ordering: .relaxed) == 3 })
+        // A fourth connection is over the hard limit (1 + 2): the shed one goes, not `pending`.
+        let newcomer = try TLSTestClient(port: server.port, handshake: false)
+        #expect(shed.waitForTCPClose())
+        pending.handshake()
+        #expect(pending.handshakeError == nil)
+        pending.send("GET /2 HTTP/1.1\r\nhost: a\r\n\r\n")
+        #expect(ParsedResponse.parseAll(pending.readUntilClose()).map(\.status) == [503])
+        withExtendedLifetime(newcomer) {}
+    }
+
+    /// Connections lingering after a failed handshake (they need no certificate: any bytes
+    /// that are not TLS) do not hold the hard limit against a new connection.
+    @Test func lingeringConnectionsAreDisplacedAtTheHardLimit() throws {
+        let server = try TestServer(threads: 1) {
+            $0.maxConnections = 1
+            $0.overloadConnectionAllowance = 2
+            $0.lingerTimeout = .seconds(10)
+        }
+        let served = try server.client()
+        served.send("GET /1 HTTP/1.1\r\nhost: a\r\n\r\n")
+        #expect(served.readResponses(1).first?.status == 200)
+        let garbage = try (0..<2).map { _ in try TLSTestClient(port: server.port, handshake: false) }
+        for socket in garbage { socket.sendRaw(Array("GET / HTTP/1.1\r\n\r\n".utf8)) }
+        #expect(TestServer.eventually { server.metrics.handshakesFailed(.protocolError) + server.metrics.handshakesFailed(.other) == 2 })
+        #expect(server.metrics.connectionsOpen.load(ordering: .relaxed) == 3)
+        let late = try server.client()
+        #expect(late.handshakeError == nil)
+        late.send("GET /2 HTTP/1.1\r\nhost: a\r\n\r\n")
+        #expect(ParsedResponse.parseAll(late.readUntilClose()).map(\.status) == [503])
+        #expect(server.metrics.connectionsRejected.load(ordering: .relaxed) == 1)
+    }
+
     /// The prioritized client served over the limit on every loop: a loop with no connection of
     /// another client to close asks a loop that has one.
     @Test func aPrioritizedClientMakesRoomOnAnotherLoop() throws {
