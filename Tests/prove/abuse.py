@@ -949,6 +949,52 @@ class Probes:
             "" if ok else "served %d shed %d (Retry-After on %d) refused %d displaced %d rejected %d others %s recovered %s" % (
                 served, shed, retry_after, refused, displaced, rejected, sorted({str(x) for x in others}), recovered)
 
+    def caller_priority(self):
+        """A client that is not a caller holds every connection slot (and some shed ones); the
+        configured caller's new connections are still served, each closing one of its."""
+        m0 = metrics(self.pki, self.host, self.port)
+        limit = self.a.max_connections
+        squat_ctx = self.pki.context(alpn=("http/1.1",), client="metrics-reader")  # CN=prove-metrics: not a caller
+        squatters = []
+        for _ in range(limit + 8):
+            try:
+                squatters.append(tls_connect(squat_ctx, self.host, self.port, timeout=3))
+            except (ssl.SSLError, OSError):
+                pass
+        time.sleep(0.3)
+        callers, codes = [], []
+        for _ in range(5):
+            try:
+                s = tls_connect(self.h1ctx, self.host, self.port, timeout=3)
+                s.sendall(self.review_request())
+                s.settimeout(3)
+                got = b""
+                while b"\r\n\r\n" not in got:
+                    c = s.recv(65536)
+                    if not c:
+                        break
+                    got += c
+                codes.append(int(got.split(b" ")[1]) if got.startswith(b"HTTP/") else None)
+                callers.append(s)  # kept open: each needs a slot of its own
+            except (ssl.SSLError, OSError) as e:
+                codes.append(type(e).__name__)
+        # Another connection of the non-caller is shed.
+        try:
+            data, _ = self.h1(self.review_request(extra_headers=b"Connection: close\r\n"), wait=3.0, ctx=squat_ctx)
+            rs = parse_h1_responses(data)
+            squat_code = rs[0][0] if rs else None
+        except (ssl.SSLError, OSError) as e:
+            squat_code = type(e).__name__
+        for s in squatters + callers:
+            s.close()
+        time.sleep(1.0)
+        m1 = metrics(self.pki, self.host, self.port)
+        evicted = metric_sum(m1, "arbiter_connections_evicted_total") - metric_sum(m0, "arbiter_connections_evicted_total")
+        ok = codes == [200] * 5 and squat_code == 503 and evicted >= 5
+        return ok, "a non-caller held %d connections (limit %d): the caller's 5 new connections answered %s, %d of the non-caller's closed to make room; its own new connection: %s" % (
+            len(squatters), limit, codes, evicted, squat_code), \
+            "" if ok else "caller codes %s, non-caller %s, evicted %d" % (codes, squat_code, evicted)
+
 
 def main():
     ap = argparse.ArgumentParser()
@@ -990,7 +1036,7 @@ def main():
         ("h2-stream-cap", p.stream_cap), ("h2-keepalive-and-idle", p.keepalive_then_idle),
         ("h2-zero-window", p.zero_window),
         ("h2-blocked-peer-gone", p.blocked_peer_gone), ("tls-stalled-handshakes", p.stalled_handshakes),
-        ("connection-flood", p.connection_flood),
+        ("connection-flood", p.connection_flood), ("caller-priority", p.caller_priority),
     ]
     only = {x for x in args.only.split(",") if x}
     if not p.measure_baseline(args.baseline_seconds):

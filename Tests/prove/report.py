@@ -101,10 +101,11 @@ CHECKLIST = [
         ("swift", "Tests/ArbiterWebhookTests/WebhookResponderTests.swift", "withoutAPolicyNothingIsDecidedAndNotReady"),
         ("prove", "abuse-server-stop"), ("prove", "soak-server-stop")]),
     (15, "Overload sheds with fast 503s without Retry-After; no answer takes longer than the configured timeout", [
-        ("prove", "connection-flood"), ("prove", "abuse-overall"),
+        ("prove", "connection-flood"), ("prove", "caller-priority"), ("prove", "abuse-overall"),
         ("swift", "Tests/ArbiterHTTPTests/HTTP1/HTTP1HandlerTests.swift", "shedsWith503WithoutRetryAfter"),
         ("swift", "Tests/ArbiterHTTPTests/Server/ServerLifecycleTests.swift", "connectionsOverTheLimitGetAFast503WithoutRetryAfter"),
-        ("swift", "Tests/ArbiterHTTPTests/Server/ServerLifecycleTests.swift", "http2ConnectionsOverTheLimitGetA503ThenGoAway")]),
+        ("swift", "Tests/ArbiterHTTPTests/Server/ServerLifecycleTests.swift", "http2ConnectionsOverTheLimitGetA503ThenGoAway"),
+        ("swift", "Tests/ArbiterHTTPTests/Server/ServerLifecycleTests.swift", "aPrioritizedClientIsServedOverTheLimitByClosingAnotherClientsConnection")]),
     (16, "100% agreement with Kubernetes RBAC semantics on the traps", [
         ("swift", "Tests/ArbiterPolicyTests/RuleMatchingTests.swift", "ruleMatches"),
         ("swift", "Tests/ArbiterPolicyTests/SubjectMatchingTests.swift", "subjectMatches"),
