@@ -184,6 +184,13 @@ struct CLITests {
             yes.stdout
                 == "yes - RBAC: allowed by ClusterRoleBinding \"system:kube-scheduler\" of ClusterRole \"system:kube-scheduler\" to User \"system:kube-scheduler\"\n"
         )
+        // kubectl's attached short value: `-ndefault` and `-n=default` are `-n default`.
+        for namespace in ["-ndefault", "-n=default"] {
+            let attached = try runArbiter(
+                ["can-i", "create", "pods", "--subresource", "binding", namespace, "--as", "system:kube-scheduler"] + Self.bootstrap)
+            #expect(attached.status == 0, "\(namespace): \(attached.stderr)")
+            #expect(attached.stdout == yes.stdout)
+        }
         let no = try runArbiter(["can-i", "list", "secrets", "-A", "--as", "jane"] + Self.bootstrap)
         #expect(no.status == 3)
         #expect(no.stdout == "no\n")
