@@ -62,6 +62,24 @@ def request_block(port, method="POST", path="/authorize", extra=(), body_len=Non
 # --- HTTP/1.1 over TLS ----------------------------------------------------------------------------
 
 
+def send_and_read_head(s, request, timeout=3):
+    """Sends `request` on socket `s` and reads until the end of a response head (or close)."""
+    s.sendall(request)
+    s.settimeout(timeout)
+    got = b""
+    while b"\r\n\r\n" not in got:
+        c = s.recv(65536)
+        if not c:
+            break
+        got += c
+    return got
+
+
+def status_of(head):
+    """The status code of an HTTP/1.1 response head, or None when there is none."""
+    return int(head.split(b" ")[1]) if head.startswith(b"HTTP/") else None
+
+
 def parse_h1_responses(data):
     """[(status, headers dict (lower-case), body)] from a byte stream of responses."""
     out = []
@@ -895,16 +913,9 @@ class Probes:
         for s in conns:
             t1 = time.monotonic()
             try:
-                s.sendall(self.review_request())
-                s.settimeout(3)
-                got = b""
-                while b"\r\n\r\n" not in got:
-                    c = s.recv(65536)
-                    if not c:
-                        break
-                    got += c
+                got = send_and_read_head(s, self.review_request())
                 rs = parse_h1_responses(got + b"\r\n" * 0)
-                code = int(got.split(b" ")[1]) if got.startswith(b"HTTP/") else None
+                code = status_of(got)
                 if code == 503:
                     shed_latency.append((time.monotonic() - t1) * 1000)
                     if b"\nretry-after:" in got.lower():
@@ -966,15 +977,7 @@ class Probes:
         for _ in range(5):
             try:
                 s = tls_connect(self.h1ctx, self.host, self.port, timeout=3)
-                s.sendall(self.review_request())
-                s.settimeout(3)
-                got = b""
-                while b"\r\n\r\n" not in got:
-                    c = s.recv(65536)
-                    if not c:
-                        break
-                    got += c
-                codes.append(int(got.split(b" ")[1]) if got.startswith(b"HTTP/") else None)
+                codes.append(status_of(send_and_read_head(s, self.review_request())))
                 callers.append(s)  # kept open: each needs a slot of its own
             except (ssl.SSLError, OSError) as e:
                 codes.append(type(e).__name__)

@@ -7,10 +7,10 @@ import Synchronization
 /// Limits: up to ``HTTPServer/Configuration/maxConnections`` connections are served (decided when
 /// a handshake completes, see ``Connection``); the next
 /// ``HTTPServer/Configuration/overloadConnectionAllowance`` are served a fast 503 (they still
-/// complete a handshake, so the client learns why); beyond that a new connection displaces the
-/// oldest one that serves nobody on its loop (still handshaking, or being shed), or is closed at
-/// once when there is none. When the process or system runs out of descriptors (`EMFILE`/`ENFILE`) the listener is
-/// taken out of epoll for ``HTTPServer/Configuration/acceptBackoff`` instead of spinning on a
+/// complete a handshake, so the client learns why); beyond that a new connection displaces one
+/// that serves nobody on its loop (``ServerLoop/displaceForNewConnection()``), or is closed at
+/// once when there is none. When the process or system runs out of descriptors
+/// (`EMFILE`/`ENFILE`) the listener is taken out of epoll for ``HTTPServer/Configuration/acceptBackoff`` instead of spinning on a
 /// level-triggered readable socket that cannot be accepted.
 final class Acceptor: EventHandler {
     let fd: Int32
@@ -65,8 +65,8 @@ final class Acceptor: EventHandler {
             metrics.connectionsAccepted.add(1, ordering: .relaxed)
             let open = metrics.connectionsOpen.add(1, ordering: .relaxed).newValue
             if open > configuration.maxConnections + configuration.overloadConnectionAllowance {
-                // At the hard limit. A connection that serves nobody (still handshaking, or
-                // being shed) makes way for the new one, whose client may be one that matters;
+                // At the hard limit. A connection that serves nobody (lingering, shed or still
+                // handshaking) makes way for the new one, whose client may be one that matters;
                 // only when every open connection here is served is the new one refused.
                 metrics.connectionsRejected.add(1, ordering: .relaxed)
                 if !self.serverLoop.displaceForNewConnection() {

@@ -224,13 +224,13 @@ final class Connection: EventHandler {
     private func admit(peer: PeerIdentity?) {
         let predicate = self.configuration.prioritizedPeer
         let prioritized = predicate?(peer) ?? false
-        if self.takeServingSlot() {
-            // Over the limit only by the prioritized connections let in, each making room.
-        } else if prioritized && self.serverLoop.makeRoom(for: self) {
+        if !self.takeServingSlot() {
+            guard prioritized && self.serverLoop.makeRoom(for: self) else {
+                self.shedding = true
+                return
+            }
+            // Over the limit by this connection until the one closed for it is gone.
             self.serverLoop.context.serving.add(1, ordering: .relaxed)
-        } else {
-            self.shedding = true
-            return
         }
         self.countedAsServing = true
         if predicate != nil && !prioritized {

@@ -62,10 +62,11 @@ extension HTTPServer {
         public var busyPoll: Duration
         /// Clients served even over ``maxConnections``: when one completes its handshake on a
         /// connection that would get a 503, the oldest connection of a client this does not
-        /// select, on the same loop, is closed gracefully instead (its in-flight requests are
-        /// answered first), and this one is served. So clients that merely hold a certificate
-        /// cannot lock out the ones that matter by filling every connection slot. Asked only
-        /// on that overload path, on a loop thread: it must be quick and must not block.
+        /// select, on the same loop or else another, is closed gracefully instead (its in-flight
+        /// requests are answered first), and this one is served. So clients that merely hold a
+        /// certificate cannot lock out the ones that matter by filling every connection slot.
+        /// Asked once per completed handshake, on a loop thread: it must be quick and must not
+        /// block.
         public var prioritizedPeer: (@Sendable (PeerIdentity?) -> Bool)?
         /// Receives handshake failures, connection errors and accept pauses, with detail, for logging.
         ///

@@ -102,30 +102,26 @@ final class ServerLoop {
     /// ``HTTPServer/Configuration/prioritizedPeer``). False when no loop has one: `promoted` is
     /// then shed like any other. Scans this loop's connections, on the overload path only.
     func makeRoom(for promoted: Connection) -> Bool {
-        if let victim = self.oldestEvictable(except: promoted) {
-            victim.markEvicted()
-            self.context.report(.connectionEvicted(detail: "closed to serve a prioritized client over the connection limit"))
-            // From the loop's top level, not from inside the promoted connection's handshake
-            // (INVARIANT no-reentry).
-            self.loop.scheduleTimer(at: .now) { [weak victim] in victim?.beginGracefulShutdown() }
-            return true
+        if self.evictOldest(except: promoted) { return true }
+        let other = self.context.loops.withLock { loops in
+            loops.first { $0.evictable !== self.evictableConnections && $0.evictable.current > 0 }
         }
-        let others = self.context.loops.withLock { $0 }.filter {
-            $0.evictable !== self.evictableConnections && $0.evictable.current > 0
-        }
-        guard let other = others.first else { return false }
+        guard let bound = other?.serverLoop else { return false }
         // Optimistic: the other loop closes its oldest evictable connection when it runs the task
         // (if it has none left by then, the server is over the limit by this one connection
         // until any closes).
-        let bound = other.serverLoop
-        bound.loop.execute {
-            let serverLoop = bound.value
-            guard let victim = serverLoop.oldestEvictable(except: nil) else { return }
-            victim.markEvicted()
-            serverLoop.context.report(
-                .connectionEvicted(detail: "closed to serve a prioritized client of another loop over the connection limit"))
-            victim.beginGracefulShutdown()
-        }
+        bound.loop.execute { _ = bound.value.evictOldest(except: nil) }
+        return true
+    }
+
+    /// Chooses the oldest evictable connection of this loop and starts its graceful close, from
+    /// the loop's top level (the caller may be inside another connection's handshake: INVARIANT
+    /// no-reentry); false when there is none.
+    private func evictOldest(except excluded: Connection?) -> Bool {
+        guard let victim = self.oldestEvictable(except: excluded) else { return false }
+        victim.markEvicted()
+        self.context.report(.connectionEvicted(detail: "closed to serve a prioritized client over the connection limit"))
+        self.loop.scheduleTimer(at: .now) { [weak victim] in victim?.beginGracefulShutdown() }
         return true
     }
 
@@ -144,13 +140,11 @@ final class ServerLoop {
     /// else the oldest still in its handshake (a client's handshake in progress is the last to
     /// go: it may be one that matters); false when there is none.
     func displaceForNewConnection() -> Bool {
-        var best: (rank: Int, connection: Connection)? = nil
+        var best: (rank: Int, serial: UInt64, connection: Connection)? = nil
         for connection in self.connections.values {
             guard let rank = connection.displacementRank else { continue }
-            if let current = best, current.rank < rank || (current.rank == rank && current.connection.serial < connection.serial) {
-                continue
-            }
-            best = (rank, connection)
+            if let current = best, (current.rank, current.serial) < (rank, connection.serial) { continue }
+            best = (rank, connection.serial, connection)
         }
         if let best {
             best.connection.displace()

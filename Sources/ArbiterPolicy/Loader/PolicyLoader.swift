@@ -56,7 +56,7 @@ public enum PolicyLoader {
         // items) is what a truncated copy looks like: refused, as `kubectl apply` refuses it,
         // so that emptying one file of several (a Deny among them) cannot pass as a
         // successful reload.
-        if decoder.objectCount == 0 && decoder.errors.isEmpty && tree.documentErrors.isEmpty && tree.fatalError == nil {
+        if decoder.objectCount == 0 && decoder.errors.isEmpty && tree.documentErrors.isEmpty {
             return Result(
                 set: decoder.set,
                 errors: [

@@ -112,10 +112,10 @@ struct YAMLTreeBuilder {
                         result = error
                         return
                     }
-                    // The document is dropped (its root left empty, its open collections
-                    // forgotten) and the reading goes on after its end.
+                    // The document is dropped and the reading goes on after its end. Its root
+                    // is still empty (a root is attached only once complete, after the checks
+                    // that throw); its open collections are forgotten.
                     tree.documentErrors.append(error)
-                    if !tree.documents.isEmpty { tree.documents[tree.documents.count - 1] = nil }
                     stack.removeAll(keepingCapacity: true)
                     pending.removeAll(keepingCapacity: true)
                     skippingDocument = true
@@ -125,9 +125,8 @@ struct YAMLTreeBuilder {
         guard let result else { return }
         // In recovery mode a problem that ends the file is kept with the documents' problems
         // found before it (thrown alone, it would hide them); the documents read whole before it
-        // stay in the tree, the one it interrupted is left empty.
+        // stay in the tree, the one it interrupted has no root.
         if recoveringDocuments && !tree.documentErrors.isEmpty {
-            if !tree.documents.isEmpty && !stack.isEmpty { tree.documents[tree.documents.count - 1] = nil }
             tree.fatalError = result
             return
         }

@@ -140,60 +140,26 @@ extension ReviewMetadata {
             return (text.elementsEqual("0".utf8) || text.elementsEqual("-0".utf8), isInteger)
         case .stringMap:
             guard first == UInt8(ascii: "{") else { break }
-            _ = try reader.beginObject(context)
-            var state = JSONObjectState()
-            var count = 0
-            var isValid = true
-            while let key = try reader.nextKey(&state, context) {
-                try reader.markOther(key, &state, context)
-                let byte = try reader.peekByte(context)
-                if byte != UInt8(ascii: "\"") && byte != UInt8(ascii: "n") { isValid = false }
-                try reader.skipValue(context)
-                count += 1
-            }
+            let (count, isValid) = try readMembers(&reader, context) { _, value in isStringOrNull(value) }
             return (count == 0, isValid)
-        case .ownerReferences:
-            // Each an OwnerReference: strings apiVersion, kind, name, uid; booleans controller
-            // and blockOwnerDeletion (other keys are dropped by Go's decoder).
+        case .list, .stringList, .ownerReferences:
             guard first == UInt8(ascii: "[") else { break }
-            _ = try reader.beginArray(context)
-            var isFirst = true
-            var count = 0
-            var isValid = true
-            while try reader.nextElement(&isFirst, context) {
-                count += 1
-                let byte = try reader.peekByte(context)
-                guard byte == UInt8(ascii: "{") else {
-                    if byte != UInt8(ascii: "n") { isValid = false }
-                    try reader.skipValue(context)
-                    continue
+            let (count, isValid) = try readElements(&reader, context) { (reader, element) throws(ReviewDecodingError) -> Bool in
+                if shape == .ownerReferences && element == UInt8(ascii: "{") {
+                    // An OwnerReference: strings apiVersion, kind, name, uid; booleans controller
+                    // and blockOwnerDeletion (other keys are dropped by Go's decoder).
+                    return try readMembers(&reader, context) { key, value in
+                        if key.matches("apiVersion") || key.matches("kind") || key.matches("name") || key.matches("uid") {
+                            return isStringOrNull(value)
+                        }
+                        if key.matches("controller") || key.matches("blockOwnerDeletion") {
+                            return value == UInt8(ascii: "t") || value == UInt8(ascii: "f") || value == UInt8(ascii: "n")
+                        }
+                        return true
+                    }.isValid
                 }
-                _ = try reader.beginObject(context)
-                var state = JSONObjectState()
-                while let key = try reader.nextKey(&state, context) {
-                    try reader.markOther(key, &state, context)
-                    let value = try reader.peekByte(context)
-                    if key.matches("apiVersion") || key.matches("kind") || key.matches("name") || key.matches("uid") {
-                        if value != UInt8(ascii: "\"") && value != UInt8(ascii: "n") { isValid = false }
-                    } else if key.matches("controller") || key.matches("blockOwnerDeletion") {
-                        if value != UInt8(ascii: "t") && value != UInt8(ascii: "f") && value != UInt8(ascii: "n") { isValid = false }
-                    }
-                    try reader.skipValue(context)
-                }
-            }
-            return (count == 0, isValid)
-        case .list, .stringList:
-            guard first == UInt8(ascii: "[") else { break }
-            _ = try reader.beginArray(context)
-            var isFirst = true
-            var count = 0
-            var isValid = true
-            while try reader.nextElement(&isFirst, context) {
-                let byte = try reader.peekByte(context)
-                if shape == .stringList && byte != UInt8(ascii: "\"") && byte != UInt8(ascii: "n") { isValid = false }
-                if shape == .list && byte != UInt8(ascii: "{") && byte != UInt8(ascii: "n") { isValid = false }
                 try reader.skipValue(context)
-                count += 1
+                return shape == .stringList ? isStringOrNull(element) : element == UInt8(ascii: "{") || element == UInt8(ascii: "n")
             }
             return (count == 0, isValid)
         }
@@ -209,6 +175,43 @@ extension ReviewMetadata {
         case 4, 6, 9, 11: return 30
         default: return 31
         }
+    }
+
+    static func isStringOrNull(_ first: UInt8) -> Bool { first == UInt8(ascii: "\"") || first == UInt8(ascii: "n") }
+
+    /// Reads an object's members (the reader at its `{`), each value skipped after `isValid`
+    /// has seen its key and first byte: how many, and whether every one was valid.
+    static func readMembers(
+        _ reader: inout JSONReader, _ context: JSONContext, _ isValid: (JSONKey, UInt8) -> Bool
+    ) throws(ReviewDecodingError) -> (count: Int, isValid: Bool) {
+        _ = try reader.beginObject(context)
+        var state = JSONObjectState()
+        var count = 0
+        var allValid = true
+        while let key = try reader.nextKey(&state, context) {
+            try reader.markOther(key, &state, context)
+            if !isValid(key, try reader.peekByte(context)) { allValid = false }
+            try reader.skipValue(context)
+            count += 1
+        }
+        return (count, allValid)
+    }
+
+    /// Reads an array's elements (the reader at its `[`); `element` reads each one whole,
+    /// given its first byte, and says whether it is valid.
+    static func readElements(
+        _ reader: inout JSONReader, _ context: JSONContext,
+        _ element: (inout JSONReader, UInt8) throws(ReviewDecodingError) -> Bool
+    ) throws(ReviewDecodingError) -> (count: Int, isValid: Bool) {
+        _ = try reader.beginArray(context)
+        var isFirst = true
+        var count = 0
+        var allValid = true
+        while try reader.nextElement(&isFirst, context) {
+            if !(try element(&reader, try reader.peekByte(context))) { allValid = false }
+            count += 1
+        }
+        return (count, allValid)
     }
 
     /// Go's `time.Parse(time.RFC3339, text)`: `2006-01-02T15:04:05Z`, an optional fraction, `Z`
